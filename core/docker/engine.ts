@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import type Dockerode from 'dockerode';
+import { ApiVersionError } from '../model/errors.js';
+import { describeEndpoint, type Endpoint } from './endpoint.js';
+import { translateEngineError } from './translate-error.js';
+
+/** Oldest engine API Outpost speaks (Docker 1.13). */
+export const MIN_API = '1.25';
+/** Newest API Outpost knows; newer engines are spoken to at this version. */
+export const MAX_API = '1.48';
+
+export function compareApi(a: string, b: string): number {
+  const [amaj = 0, amin = 0] = a.split('.').map(Number);
+  const [bmaj = 0, bmin = 0] = b.split('.').map(Number);
+  return amaj - bmaj || amin - bmin;
+}
+
+/**
+ * Picks the API version to speak: the engine's own, capped at what Outpost
+ * knows, and never below the engine's minimum (Docker 29 refuses < 1.44).
+ */
+export function negotiateApi(serverApi: string, serverMin: string | undefined): string {
+  if (!/^\d+\.\d+$/.test(serverApi)) throw new ApiVersionError(serverApi, 'the engine reported no usable API version');
+  if (compareApi(serverApi, MIN_API) < 0) {
+    throw new ApiVersionError(serverApi, `Outpost needs at least API ${MIN_API}`);
+  }
+  const chosen = compareApi(serverApi, MAX_API) > 0 ? MAX_API : serverApi;
+  if (serverMin && /^\d+\.\d+$/.test(serverMin) && compareApi(chosen, serverMin) < 0) {
+    // The engine is newer than anything Outpost knows and refuses older APIs: speak its minimum.
+    return serverMin;
+  }
+  return chosen;
+}
+
+export interface EngineVersion {
+  version: string;
+  apiVersion: string;
+  minApiVersion?: string;
+  os: string;
+  arch: string;
+}
+
+/**
+ * A connected Docker engine: dockerode (imported lazily: it is the heaviest
+ * module on the startup path) plus the negotiated API version.
+ */
+export class Engine {
+  readonly label: string;
+
+  private constructor(
+    readonly endpoint: Endpoint,
+    readonly docker: Dockerode,
+    readonly version: EngineVersion,
+    readonly apiVersion: string,
+  ) {
+    this.label = describeEndpoint(endpoint);
+  }
+
+  static async connect(endpoint: Endpoint, options: { timeoutMs?: number } = {}): Promise<Engine> {
+    const { default: DockerCtor } = await import('dockerode');
+    const docker = new DockerCtor({ ...modemOptions(endpoint), timeout: options.timeoutMs ?? 0 } as Dockerode.DockerOptions);
+    const label = describeEndpoint(endpoint);
+    let raw: { Version?: string; ApiVersion?: string; MinAPIVersion?: string; Os?: string; Arch?: string };
+    try {
+      // /version is answered at any API version, so it is safe to ask before negotiating.
+      raw = (await docker.version()) as typeof raw;
+    } catch (err) {
+      throw translateEngineError(err, label);
+    }
+    const api = negotiateApi(raw.ApiVersion ?? '', raw.MinAPIVersion);
+    (docker as unknown as { modem: { version: string } }).modem.version = `v${api}`;
+    return new Engine(
+      endpoint,
+      docker,
+      {
+        version: raw.Version ?? '?',
+        apiVersion: raw.ApiVersion ?? '?',
+        ...(raw.MinAPIVersion ? { minApiVersion: raw.MinAPIVersion } : {}),
+        os: raw.Os ?? '?',
+        arch: raw.Arch ?? '?',
+      },
+      api,
+    );
+  }
+
+  /**
+   * Nothing pooled to free: each request opens its own connection (cheap on
+   * a unix socket). A keep-alive agent was tried and dropped: docker-modem
+   * formats its request options, agent included, with util.inspect on every
+   * call, which cost ~8 ms per request.
+   */
+  close(): void {}
+}
+
+function modemOptions(e: Endpoint): Record<string, unknown> {
+  switch (e.kind) {
+    case 'unix':
+      return { socketPath: e.socketPath };
+    case 'tcp': {
+      if (!e.tls) return { host: e.host, port: e.port, protocol: 'http' };
+      const read = (f?: string) => (f ? readFileSync(f) : undefined);
+      return {
+        host: e.host,
+        port: e.port,
+        protocol: 'https',
+        ca: read(e.tls.ca),
+        cert: read(e.tls.cert),
+        key: read(e.tls.key),
+        checkServerIdentity: e.tls.verify ? undefined : () => undefined,
+        rejectUnauthorized: e.tls.verify,
+      };
+    }
+    case 'ssh':
+      return {
+        host: e.host,
+        port: e.port,
+        protocol: 'ssh',
+        ...(e.username ? { username: e.username } : {}),
+        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+      };
+  }
+}

@@ -1,0 +1,611 @@
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { ContainerStore } from '../model/container-store.js';
+import { BadInputError, OutpostError } from '../model/errors.js';
+import { resolveContainer } from '../model/resolve.js';
+import type {
+  ContainerDetails,
+  ContainerEvent,
+  ContainerStats,
+  ContainerSummary,
+  Disposer,
+  EngineInfo,
+  HostMetrics,
+  ModelChange,
+  NodeStatus,
+} from '../model/types.js';
+import { ContainerMonitor, type StatsSource } from '../monitor/container-monitor.js';
+import { HostMonitor } from '../monitor/host-monitor.js';
+import type { RawStats } from '../monitor/stats-api.js';
+import type {
+  ExecOptions,
+  ExecSession,
+  ListOptions,
+  LogOptions,
+  LogStream,
+  Node,
+  RemoveOptions,
+  StatsOptions,
+  StopOptions,
+} from '../node.js';
+import { compareApi, Engine } from './engine.js';
+import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
+import { isStateChange, readEvents, sinceParam, toContainerEvent } from './event-pump.js';
+import { createExecSession } from './exec-session.js';
+import { DEFAULT_MAX_LINE_BYTES, LogDecoder } from './log-decoder.js';
+import { detailsFromInspect, summaryFromInspect, type RawInspect } from './mapping.js';
+import { translateEngineError } from './translate-error.js';
+
+export interface LocalNodeOptions {
+  name?: string;
+  endpoint?: Endpoint;
+  /** Where per-container figures come from (default: cgroup files, then the API). */
+  statsSource?: StatsSource;
+  /** Reconnect back-off bounds in ms (default 250 → 5000). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  now?: () => number;
+}
+
+const INSPECT_CONCURRENCY = 16;
+
+/** This machine's Docker engine, as a Node. */
+export class LocalNode implements Node {
+  readonly name: string;
+  readonly kind = 'local' as const;
+  readonly endpoint: Endpoint;
+
+  #engine: Engine | null = null;
+  #connecting: Promise<Engine> | null = null;
+  #store = new ContainerStore();
+  #pids = new Map<string, number>();
+  #status: NodeStatus = { state: 'connecting' };
+  #statusListeners = new Set<(s: NodeStatus) => void>();
+  #eventListeners = new Set<(e: ContainerEvent) => void>();
+  #events: Readable | null = null;
+  #lastEventNano = 0;
+  #live = false;
+  #closed = false;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryDelay: number;
+  #pending = new Map<string, string | undefined>();
+  #flushScheduled = false;
+  #resyncing = false;
+  #timers = new Set<NodeJS.Timeout>();
+  readonly #options: LocalNodeOptions;
+
+  constructor(options: LocalNodeOptions = {}) {
+    this.#options = options;
+    this.name = options.name ?? 'local';
+    this.endpoint = options.endpoint ?? resolveEndpoint();
+    this.#retryDelay = options.reconnectMinMs ?? 250;
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  /** The connected engine; connects on first use (one attempt). */
+  async #getEngine(): Promise<Engine> {
+    if (this.#engine) return this.#engine;
+    this.#connecting ??= Engine.connect(this.endpoint).finally(() => {
+      this.#connecting = null;
+    });
+    this.#engine = await this.#connecting;
+    return this.#engine;
+  }
+
+  #fail(err: unknown, ref?: string): never {
+    throw translateEngineError(err, describeEndpoint(this.endpoint), ref);
+  }
+
+  // ---- lifecycle and live model -------------------------------------------
+
+  async connect(): Promise<void> {
+    if (this.#live) return;
+    this.#live = true;
+    this.#closed = false;
+    try {
+      await this.#getEngine();
+      await this.#startEvents();
+      await this.#resync();
+      this.#setStatus({ state: 'online', since: this.#now() });
+    } catch (err) {
+      const e = err instanceof OutpostError ? err : translateEngineError(err, describeEndpoint(this.endpoint));
+      this.#scheduleReconnect(e.message);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#live = false;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+    this.#events?.destroy();
+    this.#events = null;
+    this.#engine?.close();
+    this.#engine = null;
+  }
+
+  status(): NodeStatus {
+    return this.#status;
+  }
+
+  onStatus(listener: (status: NodeStatus) => void): Disposer {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  #setStatus(s: NodeStatus): void {
+    this.#status = s;
+    for (const l of [...this.#statusListeners]) l(s);
+  }
+
+  containers(): ContainerSummary[] {
+    return this.#store.all();
+  }
+
+  watch(listener: (change: ModelChange) => void): Disposer {
+    return this.#store.subscribe(listener);
+  }
+
+  watchEvents(listener: (event: ContainerEvent) => void): Disposer {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
+  async #startEvents(): Promise<void> {
+    const engine = await this.#getEngine();
+    const opts: Record<string, unknown> = { filters: { type: ['container'] } };
+    if (this.#lastEventNano > 0) opts.since = sinceParam(this.#lastEventNano);
+    let stream: Readable;
+    try {
+      stream = (await engine.docker.getEvents(opts)) as unknown as Readable;
+    } catch (err) {
+      this.#fail(err);
+    }
+    this.#events = stream;
+    readEvents(stream, (raw) => {
+      const ev = toContainerEvent(raw, this.name);
+      if (!ev) return;
+      if (ev.timeNano > this.#lastEventNano) this.#lastEventNano = ev.timeNano;
+      for (const l of [...this.#eventListeners]) l(ev);
+      if (ev.action === 'destroy') {
+        this.#pending.delete(ev.id);
+        this.#pids.delete(ev.id);
+        this.#store.remove(ev.id);
+      } else if (isStateChange(ev.action)) {
+        this.#queueRefresh(ev.id, ev.action);
+      }
+    });
+    const lost = (reason: string) => {
+      if (this.#events !== stream) return;
+      this.#events = null;
+      if (this.#closed) return;
+      this.#scheduleReconnect(`event stream ended (${reason})`);
+    };
+    stream.on('end', () => lost('engine closed it'));
+    stream.on('close', () => lost('connection closed'));
+    stream.on('error', (err: Error) => lost(err.message));
+  }
+
+  #scheduleReconnect(reason: string): void {
+    if (this.#closed || this.#retryTimer) return;
+    const delay = this.#retryDelay;
+    this.#retryDelay = Math.min(delay * 2, this.#options.reconnectMaxMs ?? 5000);
+    this.#setStatus({ state: 'offline', since: this.#now(), reason, retryInMs: delay });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      void this.#reconnect();
+    }, delay);
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      // The engine may have come back as another version: negotiate again.
+      this.#engine?.close();
+      this.#engine = null;
+      await this.#getEngine();
+      await this.#startEvents();
+      await this.#resync();
+      this.#retryDelay = this.#options.reconnectMinMs ?? 250;
+      this.#setStatus({ state: 'online', since: this.#now() });
+    } catch (err) {
+      this.#events?.destroy();
+      this.#events = null;
+      const e = err instanceof OutpostError ? err : translateEngineError(err, describeEndpoint(this.endpoint));
+      this.#scheduleReconnect(e.message);
+    }
+  }
+
+  /** Lists everything again and replaces the model (after connect and every reconnect). */
+  async #resync(): Promise<void> {
+    this.#resyncing = true;
+    try {
+      const all = await this.list({ all: true });
+      this.#store.reset(all);
+    } finally {
+      this.#resyncing = false;
+    }
+    this.#scheduleFlush();
+  }
+
+  #queueRefresh(id: string, action: string): void {
+    this.#pending.set(id, action);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#resyncing || this.#pending.size === 0) return;
+    this.#flushScheduled = true;
+    // Coalesce a burst of events (create, start, health…) into one inspect per container.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = [...this.#pending];
+    this.#pending.clear();
+    const engine = this.#engine;
+    if (!engine || this.#closed) return;
+    await mapLimit(batch, INSPECT_CONCURRENCY, async ([id, action]) => {
+      try {
+        const raw = (await engine.docker.getContainer(id).inspect()) as unknown as RawInspect;
+        this.#pids.set(id, raw.State?.Pid ?? 0);
+        this.#store.upsert(summaryFromInspect(raw, this.name, this.#now()), action);
+      } catch (err) {
+        const e = translateEngineError(err, engine.label, id);
+        if (e.code === 'NO_SUCH_CONTAINER') {
+          this.#pids.delete(id);
+          this.#store.remove(id);
+        }
+        // Other failures mean the engine is going away; the resync after reconnect repairs the model.
+      }
+    });
+  }
+
+  // ---- queries ------------------------------------------------------------
+
+  async info(): Promise<EngineInfo> {
+    const engine = await this.#getEngine();
+    let raw: {
+      NCPU?: number;
+      MemTotal?: number;
+      Containers?: number;
+      ContainersRunning?: number;
+      CgroupVersion?: string;
+      OSType?: string;
+      Architecture?: string;
+    };
+    try {
+      raw = (await engine.docker.info()) as typeof raw;
+    } catch (err) {
+      this.#fail(err);
+    }
+    return {
+      node: this.name,
+      endpoint: engine.label,
+      serverVersion: engine.version.version,
+      apiVersion: engine.apiVersion,
+      os: raw.OSType ?? engine.version.os,
+      arch: raw.Architecture ?? engine.version.arch,
+      cpus: raw.NCPU ?? 0,
+      memTotalBytes: raw.MemTotal ?? 0,
+      containers: raw.Containers ?? 0,
+      running: raw.ContainersRunning ?? 0,
+      cgroupVersion: raw.CgroupVersion === '1' || raw.CgroupVersion === '2' ? raw.CgroupVersion : 'unknown',
+    };
+  }
+
+  /**
+   * Lists containers with everything the list view shows. The engine's list
+   * lacks restart counts and start times, so each row is inspected too
+   * (in parallel, over kept-alive connections).
+   */
+  async list(options: ListOptions = {}): Promise<ContainerSummary[]> {
+    const engine = await this.#getEngine();
+    let rows: { Id: string }[];
+    try {
+      rows = await engine.docker.listContainers({ all: options.all === true });
+    } catch (err) {
+      this.#fail(err);
+    }
+    const now = this.#now();
+    const out = await mapLimit(rows, INSPECT_CONCURRENCY, async (row) => {
+      try {
+        const raw = (await engine.docker.getContainer(row.Id).inspect()) as unknown as RawInspect;
+        this.#pids.set(raw.Id, raw.State?.Pid ?? 0);
+        return summaryFromInspect(raw, this.name, now);
+      } catch (err) {
+        const e = translateEngineError(err, engine.label, row.Id);
+        if (e.code === 'NO_SUCH_CONTAINER') return null; // removed between list and inspect
+        throw e;
+      }
+    });
+    return out.filter((c): c is ContainerSummary => c !== null).sort((a, b) => b.created - a.created);
+  }
+
+  async resolve(ref: string): Promise<string> {
+    if (typeof ref !== 'string' || ref.trim() === '') throw new BadInputError('A container name or ID is required.');
+    if (this.#store.ready && this.#live) {
+      try {
+        return resolveContainer(this.#store.all(), ref, this.name).id;
+      } catch {
+        // The model may lag a just-created container by a few ms: ask the engine.
+      }
+    }
+    const engine = await this.#getEngine();
+    let rows: { Id: string; Names?: string[] }[];
+    try {
+      rows = await engine.docker.listContainers({ all: true });
+    } catch (err) {
+      this.#fail(err);
+    }
+    const items = rows.map((r) => ({ id: r.Id, name: (r.Names?.[0] ?? '').replace(/^\//, '') }));
+    return resolveContainer(items, ref, this.name).id;
+  }
+
+  async inspect(ref: string): Promise<ContainerDetails> {
+    const id = await this.resolve(ref);
+    const engine = await this.#getEngine();
+    try {
+      const raw = (await engine.docker.getContainer(id).inspect()) as unknown as RawInspect;
+      this.#pids.set(id, raw.State?.Pid ?? 0);
+      return detailsFromInspect(raw, this.name, this.#now());
+    } catch (err) {
+      this.#fail(err, ref);
+    }
+  }
+
+  // ---- lifecycle actions --------------------------------------------------
+
+  async #act(ref: string, run: (c: Dockerode.Container) => Promise<unknown>): Promise<void> {
+    const id = await this.resolve(ref);
+    const engine = await this.#getEngine();
+    try {
+      await run(engine.docker.getContainer(id));
+    } catch (err) {
+      // 304 "not modified": already in the asked state, which is what the caller wanted.
+      if ((err as { statusCode?: number }).statusCode === 304) return;
+      this.#fail(err, ref);
+    }
+  }
+
+  start(ref: string): Promise<void> {
+    return this.#act(ref, (c) => c.start());
+  }
+
+  stop(ref: string, options: StopOptions = {}): Promise<void> {
+    return this.#act(ref, (c) => c.stop(options.timeoutSeconds === undefined ? {} : { t: checkTimeout(options.timeoutSeconds) }));
+  }
+
+  restart(ref: string, options: StopOptions = {}): Promise<void> {
+    return this.#act(ref, (c) => c.restart(options.timeoutSeconds === undefined ? {} : { t: checkTimeout(options.timeoutSeconds) }));
+  }
+
+  kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/.test(signal)) {
+      throw new BadInputError(`\`${signal}\` is not a signal name or number (e.g. SIGTERM, HUP, 9).`);
+    }
+    return this.#act(ref, (c) => c.kill({ signal }));
+  }
+
+  remove(ref: string, options: RemoveOptions = {}): Promise<void> {
+    return this.#act(ref, (c) => c.remove({ force: options.force === true, v: options.volumes === true }));
+  }
+
+  pause(ref: string): Promise<void> {
+    return this.#act(ref, (c) => c.pause());
+  }
+
+  unpause(ref: string): Promise<void> {
+    return this.#act(ref, (c) => c.unpause());
+  }
+
+  // ---- logs and exec ------------------------------------------------------
+
+  async logs(ref: string, options: LogOptions = {}): Promise<LogStream> {
+    const details = await this.inspect(ref);
+    const engine = await this.#getEngine();
+    const query: Record<string, unknown> = {
+      stdout: true,
+      stderr: true,
+      follow: options.follow === true,
+      timestamps: options.timestamps === true,
+      tail: options.tail === undefined || options.tail === 'all' ? 'all' : checkTail(options.tail),
+    };
+    if (options.since !== undefined) query.since = Math.floor(options.since / 1000);
+    let stream: Readable;
+    try {
+      stream = await new Promise<Readable>((resolve, reject) => {
+        engine.docker.modem.dial(
+          {
+            path: `/containers/${details.id}/logs?`,
+            method: 'GET',
+            isStream: true,
+            statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+            options: query,
+          },
+          (err: unknown, s: unknown) => (err ? reject(err) : resolve(s as Readable)),
+        );
+      });
+    } catch (err) {
+      this.#fail(err, ref);
+    }
+    const decoder = new LogDecoder({
+      multiplexed: !details.tty,
+      timestamps: options.timestamps === true,
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    });
+    return logStreamOf(stream, decoder);
+  }
+
+  async exec(ref: string, options: ExecOptions): Promise<ExecSession> {
+    if (!Array.isArray(options.cmd) || options.cmd.length === 0 || !options.cmd.every((c) => typeof c === 'string')) {
+      throw new BadInputError('exec needs a command: a non-empty list of strings, e.g. ["sh"].');
+    }
+    const id = await this.resolve(ref);
+    const engine = await this.#getEngine();
+    try {
+      return await createExecSession(engine.docker.getContainer(id), options);
+    } catch (err) {
+      this.#fail(err, ref);
+    }
+  }
+
+  // ---- resources ----------------------------------------------------------
+
+  async #running(): Promise<{ id: string; name: string; pid: number }[]> {
+    const rows = this.#live && this.#store.ready ? this.#store.all() : await this.list({ all: false });
+    return rows
+      .filter((c) => c.state === 'running')
+      .map((c) => ({ id: c.id, name: c.name, pid: this.#pids.get(c.id) ?? 0 }));
+  }
+
+  async #newMonitor(): Promise<ContainerMonitor> {
+    const engine = await this.#getEngine();
+    const hostMemoryBytes = (await import('node:os')).totalmem();
+    // one-shot (API 1.41+) answers at once instead of waiting ~1 s for a second sample.
+    const oneShot = compareApi(engine.apiVersion, '1.41') >= 0;
+    return new ContainerMonitor({
+      hostMemoryBytes,
+      ...(this.#options.statsSource ? { source: this.#options.statsSource } : {}),
+      fetchStats: async (id) => {
+        try {
+          return (await engine.docker.getContainer(id).stats({ stream: false, ...(oneShot ? { 'one-shot': true } : {}) } as { stream: false })) as unknown as RawStats;
+        } catch (err) {
+          this.#fail(err, id);
+        }
+      },
+    });
+  }
+
+  /** Two samples 500 ms apart, so CPU % is a real rate. */
+  async statsOnce(): Promise<ContainerStats[]> {
+    const monitor = await this.#newMonitor();
+    const running = await this.#running();
+    await monitor.sample(running);
+    await sleep(500);
+    return monitor.sample(running);
+  }
+
+  watchStats(listener: (stats: ContainerStats[]) => void, options: StatsOptions = {}): Disposer {
+    const interval = options.intervalMs ?? 2000;
+    let monitor: ContainerMonitor | null = null;
+    let busy = false;
+    let stopped = false;
+    const tick = async () => {
+      if (busy || stopped) return;
+      busy = true;
+      try {
+        monitor ??= await this.#newMonitor();
+        const stats = await monitor.sample(await this.#running());
+        if (!stopped) listener(stats);
+      } catch {
+        // Engine away: the status listeners say so; sampling resumes when it is back.
+      } finally {
+        busy = false;
+      }
+    };
+    void tick();
+    const timer = setInterval(() => void tick(), interval);
+    this.#timers.add(timer);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  #host: HostMonitor | null = null;
+
+  async host(): Promise<HostMetrics | null> {
+    this.#host ??= new HostMonitor({ node: this.name });
+    return this.#host.sample();
+  }
+
+  watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
+    const interval = options.intervalMs ?? 2000;
+    let stopped = false;
+    let busy = false;
+    const tick = async () => {
+      if (busy || stopped) return;
+      busy = true;
+      try {
+        const m = await this.host();
+        if (m && !stopped) listener(m);
+      } finally {
+        busy = false;
+      }
+    };
+    void tick();
+    const timer = setInterval(() => void tick(), interval);
+    this.#timers.add(timer);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+}
+
+function checkTimeout(t: number): number {
+  if (!Number.isInteger(t) || t < 0 || t > 86400) {
+    throw new BadInputError(`Stop timeout \`${t}\` must be a whole number of seconds from 0 to 86400.`);
+  }
+  return t;
+}
+
+function checkTail(n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new BadInputError(`--tail \`${n}\` must be a whole number of lines, 0 or more.`);
+  return n;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Wraps an engine byte stream as an async iterable of lines with an owner-held close. */
+function logStreamOf(stream: Readable, decoder: LogDecoder): LogStream {
+  let closed = false;
+  async function* lines() {
+    try {
+      for await (const chunk of stream) {
+        for (const line of decoder.push(chunk as Buffer)) yield line;
+      }
+      for (const line of decoder.end()) yield line;
+    } catch (err) {
+      if (!closed) throw err;
+    } finally {
+      stream.destroy();
+    }
+  }
+  const iterator = lines();
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    close: () => {
+      closed = true;
+      stream.destroy();
+    },
+  };
+}

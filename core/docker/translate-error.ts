@@ -1,0 +1,57 @@
+import {
+  ApiVersionError,
+  EngineError,
+  EnginePermissionError,
+  EngineUnreachableError,
+  NameConflictError,
+  NoSuchContainerError,
+  OutpostError,
+} from '../model/errors.js';
+
+interface DockerodeLikeError {
+  code?: string;
+  statusCode?: number;
+  reason?: string;
+  message?: string;
+  json?: { message?: string } | null;
+}
+
+const unreachableCodes = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENOTFOUND']);
+
+/**
+ * Turns whatever dockerode or the socket threw into a named Outpost error
+ * whose message says what to do. `ref` is the container the call was about.
+ */
+export function translateEngineError(err: unknown, endpoint: string, ref?: string): OutpostError {
+  if (err instanceof OutpostError) return err;
+  const e = (err ?? {}) as DockerodeLikeError;
+  if (e.code === 'EACCES' || e.code === 'EPERM') return new EnginePermissionError(endpoint);
+  if (e.code && unreachableCodes.has(e.code)) return new EngineUnreachableError(endpoint, e.code);
+  const engineMessage = engineText(e);
+  if (e.statusCode === 404 && /no such container/i.test(engineMessage)) {
+    return new NoSuchContainerError(ref ?? extractRef(engineMessage));
+  }
+  if (e.statusCode === 409 && /already in use/i.test(engineMessage)) {
+    const m = /name "\/?([^"]+)"/.exec(engineMessage);
+    return new NameConflictError(m?.[1] ?? ref ?? '?', engineMessage);
+  }
+  if (e.statusCode === 400 && /(client version|API version|too old|too new)/i.test(engineMessage)) {
+    return new ApiVersionError('?', engineMessage);
+  }
+  if (typeof e.statusCode === 'number') {
+    return new EngineError(`The engine refused: ${engineMessage} (HTTP ${e.statusCode}).`, e.statusCode);
+  }
+  return new EngineError(`Docker engine call failed: ${engineMessage}`);
+}
+
+function engineText(e: DockerodeLikeError): string {
+  const fromJson = e.json && typeof e.json === 'object' ? e.json.message : undefined;
+  const text = fromJson ?? e.reason ?? e.message ?? String(e);
+  // dockerode prefixes "(HTTP code 404) no such container - " before the engine's words.
+  return text.replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim();
+}
+
+function extractRef(message: string): string {
+  const m = /no such container:\s*(\S+)/i.exec(message);
+  return m?.[1] ?? '?';
+}

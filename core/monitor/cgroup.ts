@@ -1,0 +1,209 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * Per-container figures read straight from the kernel's cgroup files: one
+ * small file read per figure, instead of one `docker stats` stream (and a
+ * goroutine in the engine) per container.
+ */
+
+/** Raw counters at one instant; rates come from two of them. */
+export interface CgroupCounters {
+  /** Cumulative CPU time in nanoseconds. */
+  cpuNanos: number;
+  memoryBytes: number;
+  /** null when unlimited. */
+  memoryLimitBytes: number | null;
+  blockReadBytes: number;
+  blockWriteBytes: number;
+  pids: number;
+  netRxBytes: number;
+  netTxBytes: number;
+}
+
+export type CgroupMode = 'v1' | 'v2';
+
+export interface CgroupPaths {
+  mode: CgroupMode;
+  cpu: string;
+  memory: string;
+  blkio: string;
+  pids: string;
+  /** /proc/PID/net/dev of a process inside the container's network namespace. */
+  netDev: string;
+}
+
+const ROOT = '/sys/fs/cgroup';
+
+/** v2 when the unified hierarchy is mounted at the root with its controllers. */
+export function detectCgroupMode(root = ROOT): CgroupMode {
+  return existsSync(`${root}/cgroup.controllers`) ? 'v2' : 'v1';
+}
+
+/**
+ * Parses /proc/PID/cgroup into the directories of the controllers Outpost
+ * reads. Returns null when the lines do not name them.
+ */
+export function cgroupPathsFromProc(procCgroup: string, pid: number, mode: CgroupMode, root = ROOT): CgroupPaths | null {
+  const lines = procCgroup.split('\n').filter((l) => l.length > 0);
+  if (mode === 'v2') {
+    const unified = lines.find((l) => l.startsWith('0::'));
+    if (!unified) return null;
+    const dir = `${root}${unified.slice(3)}`;
+    return { mode, cpu: dir, memory: dir, blkio: dir, pids: dir, netDev: `/proc/${pid}/net/dev` };
+  }
+  const find = (controller: string): string | null => {
+    for (const line of lines) {
+      const first = line.indexOf(':');
+      const second = line.indexOf(':', first + 1);
+      if (first < 0 || second < 0) continue;
+      const controllers = line.slice(first + 1, second);
+      if (controllers.split(',').includes(controller)) return `${root}/${controllers}${line.slice(second + 1)}`;
+    }
+    return null;
+  };
+  const cpu = find('cpuacct');
+  const memory = find('memory');
+  if (!cpu || !memory) return null;
+  return {
+    mode,
+    cpu,
+    memory,
+    blkio: find('blkio') ?? '',
+    pids: find('pids') ?? '',
+    netDev: `/proc/${pid}/net/dev`,
+  };
+}
+
+/** "key value" lines (memory.stat, cpu.stat) into a map. */
+export function parseFlatKeyed(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const n = Number(line.slice(sp + 1));
+    if (Number.isFinite(n)) out.set(line.slice(0, sp), n);
+  }
+  return out;
+}
+
+/** v1 blkio.throttle.io_service_bytes: "8:0 Read 4096" lines. */
+export function parseBlkioV1(text: string): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const line of text.split('\n')) {
+    const [, op, value] = line.split(' ');
+    if (op === 'Read') read += Number(value) || 0;
+    else if (op === 'Write') write += Number(value) || 0;
+  }
+  return { read, write };
+}
+
+/** v2 io.stat: "8:0 rbytes=4096 wbytes=0 rios=1 …" lines. */
+export function parseIoStatV2(text: string): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const line of text.split('\n')) {
+    for (const field of line.split(' ').slice(1)) {
+      const [k, v] = field.split('=');
+      if (k === 'rbytes') read += Number(v) || 0;
+      else if (k === 'wbytes') write += Number(v) || 0;
+    }
+  }
+  return { read, write };
+}
+
+/** /proc/PID/net/dev: bytes received and sent on every interface but loopback. */
+export function parseNetDev(text: string): { rx: number; tx: number } {
+  let rx = 0;
+  let tx = 0;
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    if (line.slice(0, colon).trim() === 'lo') continue;
+    const cols = line.slice(colon + 1).trim().split(/\s+/);
+    rx += Number(cols[0]) || 0;
+    tx += Number(cols[8]) || 0;
+  }
+  return { rx, tx };
+}
+
+/** Kernels report "no limit" as a huge number (v1) or "max" (v2). */
+function parseLimit(text: string): number | null {
+  const t = text.trim();
+  if (t === 'max') return null;
+  const n = Number(t);
+  if (!Number.isFinite(n) || n >= 2 ** 60) return null;
+  return n;
+}
+
+async function readText(path: string): Promise<string> {
+  return readFile(path, 'utf8');
+}
+
+async function readOptional(path: string): Promise<string> {
+  if (path === '') return '';
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Reads one container's counters. Memory is reported the way `docker stats`
+ * does: usage minus inactive file cache. Throws when the cgroup is gone or
+ * unreadable; the caller falls back to the stats API.
+ */
+export async function readCgroupCounters(p: CgroupPaths): Promise<CgroupCounters> {
+  if (p.mode === 'v1') {
+    const [usage, memUsage, memStat, memLimit, blkio, pids, net] = await Promise.all([
+      readText(`${p.cpu}/cpuacct.usage`),
+      readText(`${p.memory}/memory.usage_in_bytes`),
+      readText(`${p.memory}/memory.stat`),
+      readText(`${p.memory}/memory.limit_in_bytes`),
+      readOptional(p.blkio && `${p.blkio}/blkio.throttle.io_service_bytes`),
+      readOptional(p.pids && `${p.pids}/pids.current`),
+      readOptional(p.netDev),
+    ]);
+    const stat = parseFlatKeyed(memStat);
+    const inactive = stat.get('total_inactive_file') ?? stat.get('inactive_file') ?? 0;
+    const used = Number(memUsage.trim());
+    const io = parseBlkioV1(blkio);
+    const n = parseNetDev(net);
+    return {
+      cpuNanos: Number(usage.trim()),
+      memoryBytes: Math.max(0, used - (inactive < used ? inactive : 0)),
+      memoryLimitBytes: parseLimit(memLimit),
+      blockReadBytes: io.read,
+      blockWriteBytes: io.write,
+      pids: Number(pids.trim()) || 0,
+      netRxBytes: n.rx,
+      netTxBytes: n.tx,
+    };
+  }
+  const [cpuStat, memCurrent, memStat, memMax, ioStat, pids, net] = await Promise.all([
+    readText(`${p.cpu}/cpu.stat`),
+    readText(`${p.memory}/memory.current`),
+    readOptional(`${p.memory}/memory.stat`),
+    readOptional(`${p.memory}/memory.max`),
+    readOptional(`${p.blkio}/io.stat`),
+    readOptional(`${p.pids}/pids.current`),
+    readOptional(p.netDev),
+  ]);
+  const stat = parseFlatKeyed(memStat);
+  const used = Number(memCurrent.trim());
+  const inactive = stat.get('inactive_file') ?? 0;
+  const io = parseIoStatV2(ioStat);
+  const n = parseNetDev(net);
+  return {
+    cpuNanos: (parseFlatKeyed(cpuStat).get('usage_usec') ?? 0) * 1000,
+    memoryBytes: Math.max(0, used - (inactive < used ? inactive : 0)),
+    memoryLimitBytes: memMax ? parseLimit(memMax) : null,
+    blockReadBytes: io.read,
+    blockWriteBytes: io.write,
+    pids: Number(pids.trim()) || 0,
+    netRxBytes: n.rx,
+    netTxBytes: n.tx,
+  };
+}

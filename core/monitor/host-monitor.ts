@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { DiskUsage, HostMetrics } from '../model/types.js';
+import { parseNetDev } from './cgroup.js';
+
+/**
+ * Host figures for the node's host panel. Measured on a 2-core box
+ * (bench/README.md has the numbers): systeminformation's currentLoad and mem
+ * read /proc and cost well under a millisecond; fsSize spawns `df` (~10 ms
+ * CPU) and cpuTemperature probes sensors (~17 ms CPU), so those two are
+ * refreshed on a slow cadence; network rates come from /proc/net/dev
+ * directly (si.networkStats costs ~4 ms a call).
+ */
+export interface HostMonitorOptions {
+  node: string;
+  /** How often disks and temperature are refreshed (default 60 s). */
+  slowRefreshMs?: number;
+  now?: () => number;
+}
+
+type Si = typeof import('systeminformation');
+
+export class HostMonitor {
+  #si: Si | null = null;
+  #slowAt = -Infinity;
+  #disks: DiskUsage[] = [];
+  #temperature: number | null = null;
+  #temperatureSupported = true;
+  #net: { at: number; rx: number; tx: number } | null = null;
+  readonly #options: HostMonitorOptions;
+
+  constructor(options: HostMonitorOptions) {
+    this.#options = options;
+  }
+
+  async sample(): Promise<HostMetrics> {
+    const si = (this.#si ??= (await import('systeminformation')).default as unknown as Si);
+    const now = (this.#options.now ?? Date.now)();
+    const [load, mem, net] = await Promise.all([si.currentLoad(), si.mem(), this.#netRates(now)]);
+    if (now - this.#slowAt >= (this.#options.slowRefreshMs ?? 60_000)) {
+      this.#slowAt = now;
+      await this.#refreshSlow(si);
+    }
+    const loadAvg = os.loadavg();
+    return {
+      node: this.#options.node,
+      at: now,
+      hostname: os.hostname(),
+      cpuPercent: round1(load.currentLoad),
+      cores: load.cpus.length || os.cpus().length,
+      load: [round2(loadAvg[0] ?? 0), round2(loadAvg[1] ?? 0), round2(loadAvg[2] ?? 0)],
+      memTotalBytes: mem.total,
+      memAvailableBytes: mem.available,
+      memUsedPercent: mem.total > 0 ? round1(((mem.total - mem.available) / mem.total) * 100) : 0,
+      swapTotalBytes: mem.swaptotal,
+      swapUsedBytes: mem.swapused,
+      disks: this.#disks,
+      temperatureC: this.#temperature,
+      netRxBytesPerSec: net.rx,
+      netTxBytesPerSec: net.tx,
+      uptimeSeconds: Math.round(os.uptime()),
+    };
+  }
+
+  async #refreshSlow(si: Si): Promise<void> {
+    const [fs, temp] = await Promise.all([
+      si.fsSize().catch(() => []),
+      this.#temperatureSupported ? si.cpuTemperature().catch(() => null) : Promise.resolve(null),
+    ]);
+    this.#disks = fs
+      .filter((d) => isRealDisk(d.fs, d.type, d.mount))
+      .map((d) => ({ mount: d.mount, fs: d.fs, sizeBytes: d.size, usedBytes: d.used, usePercent: round1(d.use) }));
+    const t = temp?.main ?? temp?.max ?? null;
+    this.#temperature = typeof t === 'number' && Number.isFinite(t) ? t : null;
+    // Hardware that reports no sensor will not grow one: stop paying for the probe.
+    if (this.#temperature === null) this.#temperatureSupported = false;
+  }
+
+  async #netRates(now: number): Promise<{ rx: number; tx: number }> {
+    let text = '';
+    try {
+      text = await readFile('/proc/net/dev', 'utf8');
+    } catch {
+      return { rx: 0, tx: 0 };
+    }
+    const cur = parseNetDev(text);
+    const prev = this.#net;
+    this.#net = { at: now, rx: cur.rx, tx: cur.tx };
+    if (!prev || now <= prev.at) return { rx: 0, tx: 0 };
+    const secs = (now - prev.at) / 1000;
+    return { rx: Math.max(0, (cur.rx - prev.rx) / secs), tx: Math.max(0, (cur.tx - prev.tx) / secs) };
+  }
+}
+
+/** Skips container overlays, pseudo file systems and snap loops. */
+export function isRealDisk(fs: string, type: string, mount: string): boolean {
+  if (['overlay', 'tmpfs', 'devtmpfs', 'squashfs', 'proc', 'sysfs', 'nsfs', 'shm'].includes(type)) return false;
+  if (fs === 'overlay' || mount.includes('/overlay2/') || mount.includes('/containers/')) return false;
+  return true;
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,124 @@
+import type {
+  ContainerDetails,
+  ContainerEvent,
+  ContainerStats,
+  ContainerSummary,
+  Disposer,
+  EngineInfo,
+  HostMetrics,
+  LogLine,
+  ModelChange,
+  NodeStatus,
+} from './model/types.js';
+
+export interface ListOptions {
+  /** Include stopped containers (default false, like `docker ps`). */
+  all?: boolean;
+}
+
+export interface StopOptions {
+  /** Seconds to wait before the engine kills it. */
+  timeoutSeconds?: number;
+}
+
+export interface RemoveOptions {
+  force?: boolean;
+  volumes?: boolean;
+}
+
+export interface LogOptions {
+  /** Lines from the end to start with; `'all'` for everything. */
+  tail?: number | 'all';
+  /** Only lines after this instant (ms since epoch). */
+  since?: number;
+  follow?: boolean;
+  timestamps?: boolean;
+  /** Longest line kept whole, in bytes; longer lines arrive in pieces. */
+  maxLineBytes?: number;
+}
+
+/** A stream of log lines. Its owner must call `close()`. */
+export interface LogStream extends AsyncIterable<LogLine> {
+  close(): void;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  tty?: boolean;
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  /** Initial terminal size when `tty` is set. */
+  cols?: number;
+  rows?: number;
+}
+
+/** A running process inside a container. Its owner must call `close()`. */
+export interface ExecSession {
+  /** Bytes to the process's stdin. */
+  write(data: string | Uint8Array): void;
+  /** Closes stdin (the process sees EOF). */
+  end(): void;
+  /** Output as it comes; with a TTY, stdout and stderr are one stream. */
+  onOutput(listener: (data: Uint8Array, stream: 'stdout' | 'stderr') => void): Disposer;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Resolves with the exit code when the process ends. */
+  wait(): Promise<number>;
+  close(): void;
+}
+
+export interface StatsOptions {
+  /** Milliseconds between samples (default 2000). */
+  intervalMs?: number;
+}
+
+/**
+ * One machine's containers, as every face of Outpost sees them. LocalNode
+ * talks to this machine's engine; RemoteNode to a peer. Everything that
+ * reaches the engine is asynchronous; the live model is a local replica
+ * that `containers()` reads and `watch()` follows.
+ */
+export interface Node {
+  readonly name: string;
+  readonly kind: 'local' | 'remote';
+
+  /** Connects and starts the live model; resolves once it holds a first list. */
+  connect(): Promise<void>;
+  /** Closes every stream, timer and socket this node owns. */
+  close(): Promise<void>;
+  status(): NodeStatus;
+  onStatus(listener: (status: NodeStatus) => void): Disposer;
+
+  info(): Promise<EngineInfo>;
+  list(options?: ListOptions): Promise<ContainerSummary[]>;
+  inspect(ref: string): Promise<ContainerDetails>;
+  /** Resolves a name or ID prefix to the container's full ID. */
+  resolve(ref: string): Promise<string>;
+
+  start(ref: string): Promise<void>;
+  stop(ref: string, options?: StopOptions): Promise<void>;
+  restart(ref: string, options?: StopOptions): Promise<void>;
+  kill(ref: string, signal?: string): Promise<void>;
+  remove(ref: string, options?: RemoveOptions): Promise<void>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+
+  logs(ref: string, options?: LogOptions): Promise<LogStream>;
+  exec(ref: string, options: ExecOptions): Promise<ExecSession>;
+
+  /** The live model's current containers (every state). */
+  containers(): ContainerSummary[];
+  /** Follows the live model; the listener first gets a `reset`. */
+  watch(listener: (change: ModelChange) => void): Disposer;
+
+  /** Follows the engine's container events (as they arrive; none are replayed). */
+  watchEvents(listener: (event: ContainerEvent) => void): Disposer;
+
+  /** One sample of every running container's resources. */
+  statsOnce(): Promise<ContainerStats[]>;
+  /** Samples every running container at an interval. */
+  watchStats(listener: (stats: ContainerStats[]) => void, options?: StatsOptions): Disposer;
+
+  host(): Promise<HostMetrics | null>;
+  watchHost(listener: (metrics: HostMetrics) => void, options?: StatsOptions): Disposer;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { cgroupPathsFromProc, parseBlkioV1, parseFlatKeyed, parseIoStatV2, parseNetDev } from '../../core/monitor/cgroup.js';
+import { cpuPercentBetween, figuresFromStats, memoryUsed } from '../../core/monitor/stats-api.js';
+
+describe('cgroup parsing', () => {
+  it('finds v1 controller directories, including joined controllers', () => {
+    const text = '12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n3:blkio:/docker/abc\n2:pids:/docker/abc\n0::/docker/abc\n';
+    expect(cgroupPathsFromProc(text, 42, 'v1', '/cg')).toEqual({
+      mode: 'v1',
+      cpu: '/cg/cpu,cpuacct/docker/abc',
+      memory: '/cg/memory/docker/abc',
+      blkio: '/cg/blkio/docker/abc',
+      pids: '/cg/pids/docker/abc',
+      netDev: '/proc/42/net/dev',
+    });
+  });
+  it('uses the unified path on v2, and refuses lines without it', () => {
+    expect(cgroupPathsFromProc('0::/system.slice/docker-abc.scope\n', 7, 'v2', '/cg')?.cpu).toBe('/cg/system.slice/docker-abc.scope');
+    expect(cgroupPathsFromProc('garbage', 7, 'v2', '/cg')).toBeNull();
+    expect(cgroupPathsFromProc('3:blkio:/x', 7, 'v1', '/cg')).toBeNull();
+  });
+  it('parses stat files, block I/O and /proc/net/dev', () => {
+    expect(parseFlatKeyed('cache 10\ntotal_inactive_file 4\nbad\n')).toEqual(new Map([['cache', 10], ['total_inactive_file', 4]]));
+    expect(parseBlkioV1('8:0 Read 100\n8:0 Write 50\n8:16 Read 1\nTotal 151\n')).toEqual({ read: 101, write: 50 });
+    expect(parseIoStatV2('8:0 rbytes=10 wbytes=20 rios=1\n259:0 rbytes=1 wbytes=2\n')).toEqual({ read: 11, write: 22 });
+    const dev = 'Inter-|   Receive\n face |bytes    packets\n    lo: 999 1 0 0 0 0 0 0 999 1 0 0 0 0 0 0\n  eth0: 1000 5 0 0 0 0 0 0 2000 6 0 0 0 0 0 0\n';
+    expect(parseNetDev(dev)).toEqual({ rx: 1000, tx: 2000 });
+  });
+});
+
+describe('stats API math (docker CLI formula)', () => {
+  const sample = (cpu: number, sys: number) => ({
+    cpu_stats: { cpu_usage: { total_usage: cpu }, system_cpu_usage: sys, online_cpus: 2 },
+  });
+  it('computes cpu_delta / system_delta × cpus × 100', () => {
+    // One core busy on a two-core host: the container used half of all CPU time.
+    expect(cpuPercentBetween(sample(0, 0), sample(1e9, 2e9))).toBeCloseTo(100, 5);
+    expect(cpuPercentBetween(undefined, sample(1e9, 2e9))).toBe(0);
+    expect(cpuPercentBetween(sample(5e9, 5e9), sample(1e9, 6e9))).toBe(0); // counter reset
+  });
+  it('subtracts inactive file cache from memory (v1 and v2 names)', () => {
+    expect(memoryUsed({ usage: 1000, stats: { total_inactive_file: 300 } })).toBe(700);
+    expect(memoryUsed({ usage: 1000, stats: { inactive_file: 200 } })).toBe(800);
+    expect(memoryUsed({ usage: 100, stats: { inactive_file: 500 } })).toBe(100);
+  });
+  it('sums networks and block I/O', () => {
+    const f = figuresFromStats(undefined, {
+      memory_stats: { usage: 50, limit: 200, stats: {} },
+      networks: { eth0: { rx_bytes: 1, tx_bytes: 2 }, eth1: { rx_bytes: 10, tx_bytes: 20 } },
+      blkio_stats: { io_service_bytes_recursive: [{ op: 'Read', value: 5 }, { op: 'write', value: 7 }] },
+      pids_stats: { current: 3 },
+    });
+    expect(f).toMatchObject({ memoryPercent: 25, netRxBytes: 11, netTxBytes: 22, blockReadBytes: 5, blockWriteBytes: 7, pids: 3 });
+  });
+});

@@ -1,0 +1,229 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/errors.js';
+import type { LocalNode } from '../../core/docker/local-node.js';
+
+/** Output sinks, injected so tests can capture them. */
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface GlobalOptions {
+  host?: string;
+}
+
+function intArg(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+async function nodeFor(program: Command, env: NodeJS.ProcessEnv): Promise<LocalNode> {
+  const { LocalNode } = await import('../../core/docker/local-node.js');
+  const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
+  const g = program.opts<GlobalOptions>();
+  const endpoint = g.host ? parseHostUrl(g.host, 'DOCKER_HOST') : resolveEndpoint(env);
+  return new LocalNode({ endpoint });
+}
+
+/**
+ * Builds the `outpost` command line. Each action imports what it needs, so
+ * `outpost --help` loads neither dockerode nor systeminformation.
+ */
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('outpost');
+  program
+    .description('Manage the Docker containers of this edge node and its peers.')
+    .version('0.1.0', '-V, --version')
+    .option('-H, --host <url>', 'engine to use (unix://, tcp://, ssh://); default: DOCKER_HOST, docker context, /var/run/docker.sock')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  const withNode = <A extends unknown[]>(fn: (node: LocalNode, ...args: A) => Promise<void>) =>
+    async (...args: A): Promise<void> => {
+      const node = await nodeFor(program, io.env);
+      try {
+        await fn(node, ...args);
+      } finally {
+        await node.close();
+      }
+    };
+
+  program
+    .command('ps')
+    .description('list containers')
+    .option('-a, --all', 'include stopped containers')
+    .option('--json', 'print a JSON array (fields: docs/cli.md)')
+    .option('-q, --quiet', 'print only container IDs')
+    .option('-w, --wide', 'do not truncate; add the command column')
+    .action(
+      withNode(async (node, opts: { all?: boolean; json?: boolean; quiet?: boolean; wide?: boolean }) => {
+        const list = await node.list({ all: opts.all === true });
+        if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
+        if (opts.quiet) return io.out(list.map((c) => `${c.id.slice(0, 12)}\n`).join(''));
+        const { renderTable } = await import('../presentation/format.js');
+        const { psColumns } = await import('../presentation/container-row.js');
+        io.out(`${renderTable(list, psColumns(Date.now(), opts.wide === true))}\n`);
+      }),
+    );
+
+  program
+    .command('inspect')
+    .description("show a container's full configuration and state as JSON")
+    .argument('<container>', 'name or ID prefix')
+    .option('--raw', "print the engine's own inspect document")
+    .action(
+      withNode(async (node, ref: string, opts: { raw?: boolean }) => {
+        const details = await node.inspect(ref);
+        if (opts.raw) return io.out(`${JSON.stringify(details.raw, null, 2)}\n`);
+        const { raw: _raw, ...rest } = details;
+        io.out(`${JSON.stringify(rest, null, 2)}\n`);
+      }),
+    );
+
+  program
+    .command('logs')
+    .description("print a container's logs")
+    .argument('<container>', 'name or ID prefix')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --tail <lines>', 'lines from the end ("all" for everything)', 'all')
+    .option('--since <when>', 'only lines after: a duration (10m), an RFC 3339 time or Unix seconds')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--raw', 'print control characters as they are (default when not a terminal)')
+    .action(
+      withNode(async (node, ref: string, opts: { follow?: boolean; tail: string; since?: string; timestamps?: boolean; raw?: boolean }) => {
+        const { runLogs } = await import('./logs-command.js');
+        await runLogs(node, ref, opts, io);
+      }),
+    );
+
+  const lifecycle = (name: string, description: string, configure: (c: Command) => Command, run: (node: LocalNode, ref: string, opts: Record<string, unknown>) => Promise<void>) => {
+    configure(
+      program
+        .command(name)
+        .description(description)
+        .argument('<containers...>', 'names or ID prefixes'),
+    ).action(
+      withNode(async (node, refs: string[], opts: Record<string, unknown>) => {
+        let failed: unknown = null;
+        for (const ref of refs) {
+          try {
+            await run(node, ref, opts);
+            io.out(`${ref}\n`);
+          } catch (err) {
+            failed ??= err;
+            io.err(`Error: ${ref}: ${err instanceof Error ? err.message : String(err)}\n`);
+          }
+        }
+        if (failed) throw new ReportedError(failed);
+      }),
+    );
+  };
+
+  lifecycle('start', 'start stopped containers', (c) => c, (n, r) => n.start(r));
+  lifecycle(
+    'stop',
+    'stop running containers (SIGTERM, then SIGKILL after the timeout)',
+    (c) => c.addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').argParser(intArg('--time', 0, 86400))),
+    (n, r, o) => n.stop(r, o.time === undefined ? {} : { timeoutSeconds: o.time as number }),
+  );
+  lifecycle(
+    'restart',
+    'restart containers',
+    (c) => c.addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').argParser(intArg('--time', 0, 86400))),
+    (n, r, o) => n.restart(r, o.time === undefined ? {} : { timeoutSeconds: o.time as number }),
+  );
+  lifecycle(
+    'kill',
+    'send a signal to containers (default SIGKILL)',
+    (c) => c.option('-s, --signal <signal>', 'signal name or number', 'SIGKILL'),
+    (n, r, o) => n.kill(r, o.signal as string),
+  );
+  lifecycle(
+    'rm',
+    'remove containers',
+    (c) => c.option('-f, --force', 'kill a running container first').option('-v, --volumes', 'remove its anonymous volumes too'),
+    (n, r, o) => n.remove(r, { force: o.force === true, volumes: o.volumes === true }),
+  );
+  lifecycle('pause', 'pause containers', (c) => c, (n, r) => n.pause(r));
+  lifecycle('unpause', 'unpause containers', (c) => c, (n, r) => n.unpause(r));
+
+  program
+    .command('stats')
+    .description('live CPU, memory, network and block I/O of running containers')
+    .option('--once', 'print one sample and exit')
+    .option('--json', 'JSON: an array with --once, otherwise one array per line')
+    .addOption(new Option('--interval <ms>', 'milliseconds between samples').default(2000).argParser(intArg('--interval', 200, 3_600_000)))
+    .action(
+      withNode(async (node, opts: { once?: boolean; json?: boolean; interval: number }) => {
+        const { runStats } = await import('./stats-command.js');
+        await runStats(node, opts, io);
+      }),
+    );
+
+  program
+    .command('host')
+    .description("this node's CPU, memory, disks, temperature, load and network")
+    .option('--json', 'print JSON (fields: docs/cli.md)')
+    .action(
+      withNode(async (node, opts: { json?: boolean }) => {
+        const host = await node.host();
+        if (!host) throw new BadInputError('This node reports no host metrics.');
+        if (opts.json) return io.out(`${JSON.stringify(host, null, 2)}\n`);
+        const { formatHost } = await import('../presentation/container-row.js');
+        io.out(`${formatHost(host)}\n`);
+      }),
+    );
+
+  program
+    .command('info')
+    .description('the engine this node talks to')
+    .option('--json', 'print JSON')
+    .action(
+      withNode(async (node, opts: { json?: boolean }) => {
+        const info = await node.info();
+        if (opts.json) return io.out(`${JSON.stringify(info, null, 2)}\n`);
+        io.out(
+          Object.entries(info)
+            .map(([k, v]) => `${k.padEnd(14)} ${String(v)}\n`)
+            .join(''),
+        );
+      }),
+    );
+
+  return program;
+}
+
+/** An error already printed per container; only its exit code is left to give. */
+export class ReportedError extends Error {
+  constructor(readonly original: unknown) {
+    super('reported');
+  }
+}
+
+/** Runs the CLI and returns the process exit code (never throws). */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; usage mistakes exit 2 like most Unix tools.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ReportedError) return exitCodeFor(err.original);
+    if (err instanceof OutpostError) {
+      io.err(`Error: ${err.message}\n`);
+      return exitCodeFor(err);
+    }
+    io.err(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,71 @@
+import type { ContainerStats, ContainerSummary, HostMetrics, PortBinding } from '../../core/model/types.js';
+import { formatAge, formatBytes, formatPercent, type Column } from './format.js';
+import { inert } from './inert.js';
+
+/** "0.0.0.0:8080->80/tcp, 443/tcp" like docker ps. */
+export function formatPorts(ports: readonly PortBinding[]): string {
+  return ports
+    .map((p) =>
+      p.publicPort ? `${p.ip ? `${p.ip}:` : ''}${p.publicPort}->${p.privatePort}/${p.protocol}` : `${p.privatePort}/${p.protocol}`,
+    )
+    .join(', ');
+}
+
+/** Running 3m, exited (1) 5m ago, restarting… */
+export function formatState(c: ContainerSummary, now: number): string {
+  switch (c.state) {
+    case 'running':
+      return c.startedAt === null ? 'running' : `up ${formatAge(now - c.startedAt)}`;
+    case 'paused':
+      return 'paused';
+    case 'exited':
+    case 'dead':
+      return `${c.state} (${c.exitCode ?? 0})${c.finishedAt === null ? '' : ` ${formatAge(now - c.finishedAt)} ago`}${c.oomKilled ? ' OOM' : ''}`;
+    case 'restarting':
+      return `restarting (${c.exitCode ?? 0})`;
+    case 'created':
+    case 'removing':
+      return c.state;
+  }
+}
+
+export function psColumns(now: number, wide: boolean): Column<ContainerSummary>[] {
+  const cols: Column<ContainerSummary>[] = [
+    { header: 'CONTAINER ID', value: (c) => c.id.slice(0, 12) },
+    { header: 'NAME', value: (c) => inert(c.name), max: 32 },
+    { header: 'IMAGE', value: (c) => inert(c.image), max: wide ? Infinity : 30 },
+    { header: 'STATE', value: (c) => formatState(c, now) },
+    { header: 'HEALTH', value: (c) => (c.health === 'none' ? '-' : c.health) },
+    { header: 'RESTARTS', value: (c) => String(c.restartCount), right: true },
+    { header: 'PROJECT', value: (c) => inert(c.composeProject ?? '-'), max: 20 },
+    { header: 'PORTS', value: (c) => formatPorts(c.ports), max: wide ? Infinity : 40 },
+  ];
+  if (wide) cols.push({ header: 'COMMAND', value: (c) => inert(c.command) });
+  return cols;
+}
+
+export const statsColumns: Column<ContainerStats>[] = [
+  { header: 'CONTAINER ID', value: (s) => s.id.slice(0, 12) },
+  { header: 'NAME', value: (s) => inert(s.name), max: 32 },
+  { header: 'CPU %', value: (s) => formatPercent(s.cpuPercent), right: true },
+  { header: 'MEM USAGE / LIMIT', value: (s) => `${formatBytes(s.memoryBytes)} / ${formatBytes(s.memoryLimitBytes)}`, right: true },
+  { header: 'MEM %', value: (s) => formatPercent(s.memoryPercent), right: true },
+  { header: 'NET I/O', value: (s) => `${formatBytes(s.netRxBytes)} / ${formatBytes(s.netTxBytes)}`, right: true },
+  { header: 'BLOCK I/O', value: (s) => `${formatBytes(s.blockReadBytes)} / ${formatBytes(s.blockWriteBytes)}`, right: true },
+  { header: 'PIDS', value: (s) => String(s.pids), right: true },
+];
+
+export function formatHost(h: HostMetrics): string {
+  const lines = [
+    `node:        ${h.node} (${inert(h.hostname)})`,
+    `cpu:         ${formatPercent(h.cpuPercent)} of ${h.cores} cores   load ${h.load.join(' ')}`,
+    `memory:      ${formatBytes(h.memTotalBytes - h.memAvailableBytes)} / ${formatBytes(h.memTotalBytes)} (${formatPercent(h.memUsedPercent)})` +
+      (h.swapTotalBytes > 0 ? `   swap ${formatBytes(h.swapUsedBytes)} / ${formatBytes(h.swapTotalBytes)}` : ''),
+    `temperature: ${h.temperatureC === null ? 'not reported by this hardware' : `${h.temperatureC.toFixed(0)} °C`}`,
+    `network:     rx ${formatBytes(h.netRxBytesPerSec)}/s   tx ${formatBytes(h.netTxBytesPerSec)}/s`,
+    `uptime:      ${formatAge(h.uptimeSeconds * 1000)}`,
+    'disks:',
+    ...h.disks.map((d) => `  ${inert(d.mount).padEnd(20)} ${formatBytes(d.usedBytes)} / ${formatBytes(d.sizeBytes)} (${formatPercent(d.usePercent)})`),
+  ];
+  return lines.join('\n');
+}
