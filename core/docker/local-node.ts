@@ -389,7 +389,7 @@ export class LocalNode implements Node {
     return this.#act(ref, (c) => c.restart(options.timeoutSeconds === undefined ? {} : { t: checkTimeout(options.timeoutSeconds) }));
   }
 
-  kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/.test(signal)) {
       throw new BadInputError(`\`${signal}\` is not a signal name or number (e.g. SIGTERM, HUP, 9).`);
     }

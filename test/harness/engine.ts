@@ -13,7 +13,7 @@ export interface PrivateEngine {
   readonly dir: string;
   readonly socket: string;
   readonly dockerHost: string;
-  /** Kills dockerd with SIGKILL (containerd and shims live on), like a crash. */
+  /** Kills dockerd, containerd and the container shims with SIGKILL, like a crash. */
   crash(): Promise<void>;
   /** Starts dockerd again on the same directories after `crash()` or `stop()`. */
   restart(): Promise<void>;
@@ -72,6 +72,9 @@ export async function startPrivateEngine(label = 'test'): Promise<PrivateEngine>
 
   const launch = async () => {
     if (existsSync(pidfile)) rmSync(pidfile);
+    // After a crash the old containerd can linger as a zombie under an init that does not
+    // reap; dockerd would take its pid for a live containerd and wait for it forever.
+    rmSync(join(dir, 'exec', 'containerd', 'containerd.pid'), { force: true });
     const log = openSync(join(dir, 'dockerd.log'), 'a');
     child = spawn(
       dockerd,
@@ -125,6 +128,10 @@ export async function startPrivateEngine(label = 'test'): Promise<PrivateEngine>
     dockerHost: `unix://${socket}`,
     async crash() {
       await stopChild('SIGKILL');
+      // The whole engine goes down, as in a power cut: containerd and the container shims too.
+      // (A containerd restarted next to surviving shims stalls dockerd's start for 10 s or more.)
+      killUnder(dir);
+      await waitFor(() => !anyMatching(dir), 30_000, 'engine processes to exit');
     },
     async restart() {
       await stopChild('SIGTERM');
@@ -142,8 +149,20 @@ export async function startPrivateEngine(label = 'test'): Promise<PrivateEngine>
 
 /** Kills processes whose command line names the engine's directory. */
 function killUnder(dir: string): void {
+  killMatching(dir);
+}
+
+function anyMatching(pattern: string): boolean {
   try {
-    const out = execFileSync('pgrep', ['-f', dir], { encoding: 'utf8' });
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function killMatching(pattern: string): void {
+  try {
+    const out = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
     for (const pid of out.split('\n').filter(Boolean).map(Number)) {
       if (pid !== process.pid) {
         try {
