@@ -489,10 +489,14 @@ export class LocalNode implements Node {
   /** Two samples 500 ms apart, so CPU % is a real rate. */
   async statsOnce(): Promise<ContainerStats[]> {
     const monitor = await this.#newMonitor();
-    const running = await this.#running();
-    await monitor.sample(running);
-    await sleep(500);
-    return monitor.sample(running);
+    try {
+      const running = await this.#running();
+      await monitor.sample(running);
+      await sleep(500);
+      return await monitor.sample(running);
+    } finally {
+      monitor.close();
+    }
   }
 
   watchStats(listener: (stats: ContainerStats[]) => void, options: StatsOptions = {}): Disposer {
@@ -520,6 +524,7 @@ export class LocalNode implements Node {
       stopped = true;
       clearInterval(timer);
       this.#timers.delete(timer);
+      monitor?.close();
     };
   }
 

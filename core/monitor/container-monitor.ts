@@ -3,6 +3,7 @@ import type { ContainerStats } from '../model/types.js';
 import {
   cgroupPathsFromProc,
   detectCgroupMode,
+  PseudoFileReader,
   readCgroupCounters,
   type CgroupCounters,
   type CgroupMode,
@@ -48,6 +49,7 @@ export class ContainerMonitor {
   #prev = new Map<string, Previous>();
   #paths = new Map<string, { pid: number; paths: CgroupPaths | null }>();
   #mode: CgroupMode | null = null;
+  #files = new PseudoFileReader();
   readonly #deps: ContainerMonitorDeps;
 
   constructor(deps: ContainerMonitorDeps) {
@@ -58,7 +60,11 @@ export class ContainerMonitor {
   async sample(containers: readonly MonitoredContainer[]): Promise<ContainerStats[]> {
     const wanted = new Set(containers.map((c) => c.id));
     for (const id of this.#prev.keys()) if (!wanted.has(id)) this.#prev.delete(id);
-    for (const id of this.#paths.keys()) if (!wanted.has(id)) this.#paths.delete(id);
+    for (const [id, entry] of this.#paths) {
+      if (wanted.has(id)) continue;
+      this.#paths.delete(id);
+      this.#forgetFiles(entry.paths);
+    }
     const results = await Promise.all(containers.map((c) => this.#sampleOne(c).catch(() => null)));
     return results.filter((r): r is ContainerStats => r !== null);
   }
@@ -69,10 +75,11 @@ export class ContainerMonitor {
       const paths = await this.#pathsFor(c);
       if (paths) {
         try {
-          return this.#fromCgroup(c, paths, await readCgroupCounters(paths));
+          return this.#fromCgroup(c, paths, readCgroupCounters(paths, this.#files));
         } catch (err) {
           // The container stopped or its cgroup moved; look it up again next time.
           this.#paths.delete(c.id);
+          this.#forgetFiles(paths);
           if (source === 'cgroup') throw err;
         }
       } else if (source === 'cgroup') {
@@ -87,6 +94,7 @@ export class ContainerMonitor {
     if (c.pid <= 0) return null;
     const cached = this.#paths.get(c.id);
     if (cached && cached.pid === c.pid) return cached.paths;
+    if (cached) this.#forgetFiles(cached.paths);
     let paths: CgroupPaths | null = null;
     try {
       this.#mode ??= detectCgroupMode(this.#deps.cgroupRoot);
@@ -97,6 +105,19 @@ export class ContainerMonitor {
     }
     this.#paths.set(c.id, { pid: c.pid, paths });
     return paths;
+  }
+
+  #forgetFiles(paths: CgroupPaths | null): void {
+    if (!paths) return;
+    for (const dir of [paths.cpu, paths.memory, paths.blkio, paths.pids]) if (dir) this.#files.forget(`${dir}/`);
+    this.#files.forget(paths.netDev);
+  }
+
+  /** Closes every descriptor the monitor holds. */
+  close(): void {
+    this.#files.close();
+    this.#paths.clear();
+    this.#prev.clear();
   }
 
   #fromCgroup(c: MonitoredContainer, paths: CgroupPaths, cur: CgroupCounters): ContainerStats {

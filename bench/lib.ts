@@ -1,0 +1,61 @@
+/** Measuring helpers: CPU time from /proc, medians, a private engine with N containers. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+
+const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system) a process has used, children it waited for included. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime are fields 14–17 (1-based) of the whole line.
+    const [ut, st, cut, cst] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    return ((ut ?? 0) + (st ?? 0) + (cut ?? 0) + (cst ?? 0)) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/** PIDs whose command line contains `needle` (the engine: dockerd, containerd, shims). */
+export function pidsMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.includes(needle)) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+export function cpuOfAll(pids: number[]): number {
+  return pids.reduce((sum, p) => sum + cpuSeconds(p), 0);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Wall time of one run of a command, in ms. */
+export function timeRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const t = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString()}`);
+  return t;
+}
+
+export function saveResult(name: string, data: unknown): string {
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${name}.json`;
+  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...(data as object) }, null, 2)}\n`);
+  return file;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need from Debian when it is missing:
+# a Docker engine (docker.io) to start privately and a static busybox to
+# build the test image from. Needs root and apt-get, as on CI machines.
+set -euo pipefail
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+# The test image has no libc: busybox must be the static build (ldd fails on it).
+bb=$(command -v busybox || true)
+if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then need+=(busybox-static); fi
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "Missing: ${need[*]}. Install them (Debian: sudo apt-get install -y ${need[*]}) and run again." >&2
+  exit 1
+fi
+echo "Installing ${need[*]} from Debian…" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${need[@]}" >/dev/null

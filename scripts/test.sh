@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The one test command: sets up what is missing, type-checks, builds the
+# bundle the CLI tests run, then runs every test against a private engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system-deps.sh
+bash scripts/ensure-node-deps.sh
+npx tsc -p .
+node scripts/build.mjs
+npx vitest run "$@"
