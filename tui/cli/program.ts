@@ -35,15 +35,24 @@ async function nodeFor(program: Command, env: NodeJS.ProcessEnv): Promise<LocalN
  * Builds the `outpost` command line. Each action imports what it needs, so
  * `outpost --help` loads neither dockerode nor systeminformation.
  */
-export function buildProgram(io: CliIO): Command {
+export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }): Command {
   const program = new Command('outpost');
   program
     .description('Manage the Docker containers of this edge node and its peers.')
     .version('0.1.0', '-V, --version')
     .option('-H, --host <url>', 'engine to use (unix://, tcp://, ssh://); default: DOCKER_HOST, docker context, /var/run/docker.sock')
+    .option('--read-only', 'terminal UI without any action that changes containers')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
+
+  // No subcommand: the terminal UI.
+  program.action(async (opts: { readOnly?: boolean; host?: string }) => {
+    const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
+    const endpoint = opts.host ? parseHostUrl(opts.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
+    const { runTui } = await import('../app/run.js');
+    result.code = await runTui({ endpoint, readOnly: opts.readOnly === true });
+  });
 
   const withNode = <A extends unknown[]>(fn: (node: LocalNode, ...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
@@ -209,10 +218,11 @@ export class ReportedError extends Error {
 
 /** Runs the CLI and returns the process exit code (never throws). */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
-  const program = buildProgram(io);
+  const result = { code: 0 };
+  const program = buildProgram(io, result);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return result.code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; usage mistakes exit 2 like most Unix tools.

@@ -1,0 +1,454 @@
+import { Box, Text, useApp, useStdout } from 'ink';
+import { useKeys } from './use-keys.js';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
+import type { Fleet } from '../../core/fleet.js';
+import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
+import type { Node } from '../../core/node.js';
+import { LogSession, type LogEntry } from '../logs/log-session.js';
+import { filterContainers, listRows, SORT_KEYS, sortContainers, windowTop, type SortKey } from '../presentation/container-list.js';
+import { inert } from '../presentation/inert.js';
+import type { FleetView } from './fleet-view.js';
+import { keysFor, parsePalette, type View } from './keymap.js';
+import { LineInput } from './line-input.js';
+import { LogsScreen } from './logs-screen.js';
+import { ContainerTable, DETAIL_TABS, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel, type DetailTab } from './main-screen.js';
+import type { Theme } from './theme.js';
+import type { Prefs } from './prefs.js';
+
+export interface AppProps {
+  fleet: Fleet;
+  view: FleetView;
+  theme: Theme;
+  readOnly: boolean;
+  /** Read when used: preferences finish loading after the first frame. */
+  prefs: Prefs;
+  /** Steps aside for an interactive shell in the container; resolves when it ends. */
+  onExec: (node: Node, container: ContainerSummary) => Promise<void>;
+  now?: () => number;
+}
+
+type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'help' | 'logs' | 'suspended';
+type Action = 'restart' | 'stop' | 'start' | 'kill' | 'pause' | 'unpause' | 'remove';
+
+const progressWords: Record<Action, [string, string]> = {
+  restart: ['restarting', 'restarted'],
+  stop: ['stopping', 'stopped'],
+  start: ['starting', 'started'],
+  kill: ['killing', 'killed'],
+  pause: ['pausing', 'paused'],
+  unpause: ['unpausing', 'unpaused'],
+  remove: ['removing', 'removed'],
+};
+
+function useTerminalSize(): { cols: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+export function App(props: AppProps) {
+  const { fleet, view, theme, readOnly } = props;
+  const { exit } = useApp();
+  const snapshot = useSyncExternalStore(view.subscribe, view.getSnapshot);
+  const { cols, rows: termRows } = useTerminalSize();
+  // One row short of the terminal: a frame as tall as the terminal makes Ink clear the screen each time.
+  const height = Math.max(8, termRows - 1);
+  const width = Math.max(40, cols);
+  const now = (props.now ?? Date.now)();
+
+  const [mode, setMode] = useState<Mode>('main');
+  const [helpFor, setHelpFor] = useState<View>('main');
+  const [nodeIndex, setNodeIndex] = useState(0);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
+  const [sort, setSort] = useState<SortKey>('name');
+  const [marked, setMarked] = useState<ReadonlySet<string>>(new Set());
+  const [tab, setTab] = useState<DetailTab>('logs');
+  const [message, setMessage] = useState<{ text: string; kind: 'info' | 'error' } | null>(null);
+  const [confirm, setConfirm] = useState<{ action: Action; targets: ContainerSummary[] } | null>(null);
+  const [busy, setBusy] = useState<ReadonlyMap<string, string>>(new Map());
+  const [logSession, setLogSession] = useState<LogSession | null>(null);
+  const [details, setDetails] = useState<ContainerDetails | null>(null);
+  const topRef = useRef(0);
+
+  const nodes = fleet.nodes();
+  const node = nodes[Math.min(nodeIndex, nodes.length - 1)] as Node | undefined;
+  const nodeView = snapshot.nodes.find((n) => n.name === node?.name);
+
+  const containers = useMemo(
+    () => sortContainers(filterContainers(nodeView?.containers ?? [], filter), sort, snapshot.stats),
+    [nodeView?.containers, filter, sort, snapshot.stats],
+  );
+  const rows = useMemo(() => listRows(containers), [containers]);
+  const containerRows = rows.flatMap((r, i) => (r.kind === 'container' ? [{ i, c: r.container }] : []));
+  let selIndex = containerRows.findIndex((r) => r.c.id === selectedId);
+  if (selIndex < 0 && containerRows.length > 0) selIndex = 0;
+  const selected = containerRows[selIndex]?.c ?? null;
+
+  useEffect(() => {
+    if (selected && selected.id !== selectedId) setSelectedId(selected.id);
+  }, [selected, selectedId]);
+
+  // Layout: header, host strip, table, detail tabs + body, status line.
+  const tableHeight = Math.max(4, Math.floor((height - 3) * 0.55));
+  const detailHeight = Math.max(2, height - 3 - tableHeight);
+  const rowOfSelected = containerRows[selIndex]?.i ?? 0;
+  const top = windowTop(rowOfSelected, tableHeight - 1, rows.length, topRef.current);
+  topRef.current = top;
+
+  // The detail pane's log tail follows the selected container (opened a moment after the selection settles).
+  const [tail, setTail] = useState<LogSession | null>(null);
+  const [, bump] = useState(0);
+  useEffect(() => {
+    if (!node || !selected || tab !== 'logs' || mode === 'logs') return;
+    let session: LogSession | null = null;
+    const t = setTimeout(() => {
+      session = new LogSession([{ node, id: selected.id, name: selected.name }], { capacity: 200, tail: 50 }, 100);
+      session.subscribe(() => bump((n) => n + 1));
+      setTail(session);
+    }, 150);
+    return () => {
+      clearTimeout(t);
+      session?.close();
+      setTail(null);
+    };
+  }, [node, selected?.id, selected?.state === 'running', tab, mode === 'logs']);
+
+  useEffect(() => {
+    if (!node || !selected || tab !== 'inspect') return;
+    let live = true;
+    setDetails(null);
+    node.inspect(selected.id).then(
+      (d) => live && setDetails(d),
+      () => live && setDetails(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [node, selected?.id, selected?.state, tab]);
+
+  useEffect(() => () => logSession?.close(), [logSession]);
+
+  const say = (text: string, kind: 'info' | 'error' = 'info') => setMessage({ text, kind });
+
+  const run = useCallback(
+    async (action: Action, targets: ContainerSummary[]) => {
+      if (!node) return;
+      for (const c of targets) {
+        const [doing, done] = progressWords[action];
+        setBusy((b) => new Map(b).set(c.id, `${doing}…`));
+        say(`${doing} ${c.name}…`);
+        try {
+          switch (action) {
+            case 'remove':
+              await node.remove(c.id, { force: true });
+              break;
+            case 'restart':
+              await node.restart(c.id);
+              break;
+            case 'stop':
+              await node.stop(c.id);
+              break;
+            default:
+              await node[action](c.id);
+          }
+          say(`${done} ${c.name}`);
+        } catch (err) {
+          say(`${action} ${c.name} failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
+        } finally {
+          setBusy((b) => {
+            const next = new Map(b);
+            next.delete(c.id);
+            return next;
+          });
+        }
+      }
+    },
+    [node],
+  );
+
+  const openLogs = (targets: ContainerSummary[]) => {
+    if (!node || targets.length === 0) return;
+    logSession?.close();
+    setLogSession(new LogSession(targets.map((c) => ({ node, id: c.id, name: c.name })), { capacity: props.prefs.logBufferLines, tail: 1000 }));
+    setMode('logs');
+  };
+
+  const mutate = (action: Action, c: ContainerSummary | null) => {
+    if (readOnly) return say('read-only mode: actions that change containers are off', 'error');
+    if (!c) return say('no container selected', 'error');
+    if (action === 'remove') {
+      setConfirm({ action, targets: [c] });
+      return setMode('confirm');
+    }
+    void run(action, [c]);
+  };
+
+  const find = (ref: string | null): ContainerSummary | null => {
+    if (!ref) return selected;
+    const all = nodeView?.containers ?? [];
+    return all.find((c) => c.name === ref) ?? all.find((c) => c.id.startsWith(ref)) ?? null;
+  };
+
+  const runPalette = (text: string) => {
+    const cmd = parsePalette(text);
+    setMode('main');
+    switch (cmd.kind) {
+      case 'error':
+        return say(cmd.message, 'error');
+      case 'quit':
+        return exit();
+      case 'help':
+        setHelpFor('main');
+        return setMode('help');
+      case 'containers':
+        return setFilter('');
+      case 'filter':
+        return setFilter(cmd.text);
+      case 'logs': {
+        const c = find(cmd.target);
+        return c ? openLogs([c]) : say(`no container \`${cmd.target}\``, 'error');
+      }
+      case 'node': {
+        const i = nodes.findIndex((n) => n.name === cmd.name);
+        return i >= 0 ? setNodeIndex(i) : say(`no node \`${cmd.name}\``, 'error');
+      }
+      case 'sort':
+        return SORT_KEYS.includes(cmd.key as SortKey) ? setSort(cmd.key as SortKey) : say(`sort by one of: ${SORT_KEYS.join(', ')}`, 'error');
+      case 'action': {
+        const c = find(cmd.target);
+        if (!c) return say(`no container \`${cmd.target}\``, 'error');
+        return mutate(cmd.action, c);
+      }
+    }
+  };
+
+  // Several keys can arrive in one read: moves must add up within it.
+  const selRef = useRef(selIndex);
+  selRef.current = selIndex;
+
+  const [typed, setTyped] = useState('');
+  /** Opens the filter or palette prompt with what was typed after the key in the same batch. */
+  const openPrompt = (m: 'filter' | 'palette', rest: string): 'stop' => {
+    const nl = rest.indexOf('\r');
+    const text = nl >= 0 ? rest.slice(0, nl) : rest;
+    if (m === 'filter') {
+      setFilter(nl >= 0 || text ? text : filter);
+      if (nl >= 0) return 'stop';
+    } else if (nl >= 0) {
+      runPalette(text);
+      return 'stop';
+    }
+    setTyped(text);
+    setMode(m);
+    return 'stop';
+  };
+
+  useKeys(
+    (input, key, rest) => {
+      if (mode === 'help') {
+        setMode(helpFor === 'logs' ? 'logs' : 'main');
+        return 'stop';
+      }
+      if (mode === 'confirm') {
+        if (input === 'y' || input === 'Y') {
+          if (confirm) void run(confirm.action, confirm.targets);
+        } else say('cancelled');
+        setConfirm(null);
+        setMode('main');
+        return 'stop';
+      }
+      setMessage(null);
+      const move = (to: number) => {
+        const i = Math.max(0, Math.min(containerRows.length - 1, to));
+        const r = containerRows[i];
+        if (!r) return;
+        selRef.current = i;
+        setSelectedId(r.c.id);
+      };
+      const cur = selRef.current;
+      const page = Math.max(1, tableHeight - 2);
+      if (input === 'q' || (key.ctrl && input === 'c')) return exit();
+      if (input === 'j' || key.downArrow) return move(cur + 1);
+      if (input === 'k' || key.upArrow) return move(cur - 1);
+      if (input === 'g' || key.home) return move(0);
+      if (input === 'G' || key.end) return move(containerRows.length - 1);
+      if (key.pageDown) return move(cur + page);
+      if (key.pageUp) return move(cur - page);
+      if (key.tab) return setTab((t) => DETAIL_TABS[(DETAIL_TABS.indexOf(t) + 1) % DETAIL_TABS.length] as DetailTab);
+      if (input === '?') {
+        setHelpFor('main');
+        setMode('help');
+        return 'stop';
+      }
+      if (input === '/') return openPrompt('filter', rest);
+      if (input === ':') return openPrompt('palette', rest);
+      if (key.escape) {
+        if (filter) setFilter('');
+        if (marked.size) setMarked(new Set());
+        return;
+      }
+      if (input === 'o') return setSort((s) => SORT_KEYS[(SORT_KEYS.indexOf(s) + 1) % SORT_KEYS.length] as SortKey);
+      if (input === 'n') return nodes.length > 1 ? setNodeIndex((i) => (i + 1) % nodes.length) : say('only one node: add peers with `outpost peers add`');
+      if (input === ' ' && selected) {
+        const next = new Set(marked);
+        if (next.has(selected.id)) next.delete(selected.id);
+        else next.add(selected.id);
+        setMarked(next);
+        return move(cur + 1);
+      }
+      if (key.return || input === 'l') {
+        const targets = marked.size > 0 ? (nodeView?.containers ?? []).filter((c) => marked.has(c.id)) : selected ? [selected] : [];
+        openLogs(targets);
+        return 'stop';
+      }
+      if (input === 'r') return mutate('restart', selected);
+      if (input === 's') return mutate(selected?.state === 'running' || selected?.state === 'restarting' ? 'stop' : 'start', selected);
+      if (input === 'p') return mutate(selected?.state === 'paused' ? 'unpause' : 'pause', selected);
+      if (input === 'K') return mutate('kill', selected);
+      if (input === 'd') {
+        mutate('remove', selected);
+        return 'stop';
+      }
+      if (input === 'e') {
+        if (readOnly) return say('read-only mode: no shell', 'error');
+        if (!node || !selected) return;
+        if (selected.state !== 'running') return say(`${selected.name} is not running`, 'error');
+        setMode('suspended');
+        setTimeout(() => void props.onExec(node, selected).then(
+          () => {
+            setMode('main');
+            say(`shell in ${selected.name} ended`);
+          },
+          (err: unknown) => {
+            setMode('main');
+            say(`shell failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
+          },
+        ), 0);
+        return 'stop';
+      }
+    },
+    { isActive: mode === 'main' || mode === 'help' || mode === 'confirm' },
+  );
+
+  if (mode === 'suspended') return null;
+
+  if (mode === 'help') {
+    const keys = keysFor(helpFor, readOnly);
+    return (
+      <Box flexDirection="column" width={width} height={height}>
+        <Text bold>Keys — {helpFor === 'logs' ? 'logs view' : 'main view'}{readOnly ? ' (read-only)' : ''}</Text>
+        {keys.slice(0, height - 2).map((k) => (
+          <Text key={k.keys} wrap="truncate-end">
+            {'  '}
+            <Text color={theme.color('accent')}>{k.keys.padEnd(12)}</Text> {k.action}
+          </Text>
+        ))}
+        <Text color={theme.color('muted')}>any key closes this help</Text>
+      </Box>
+    );
+  }
+
+  if (mode === 'logs' && logSession) {
+    return (
+      <LogsScreen
+        session={logSession}
+        width={width}
+        height={height}
+        theme={theme}
+        active
+        saveDir={props.prefs.saveDir}
+        onBack={() => {
+          logSession.close();
+          setLogSession(null);
+          setMode('main');
+        }}
+        onHelp={() => {
+          setHelpFor('logs');
+          setMode('help');
+        }}
+      />
+    );
+  }
+
+  const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
+  const tailEntries: LogEntry[] = tail ? tail.buffer.slice() : [];
+
+  let bottom: ReactElement;
+  if (mode === 'filter') {
+    bottom = <LineInput prompt="filter: " initial={typed || filter} active onChange={setFilter} onSubmit={() => setMode('main')} onCancel={() => { setFilter(''); setMode('main'); }} />;
+  } else if (mode === 'palette') {
+    bottom = <LineInput prompt=":" initial={typed} active onSubmit={runPalette} onCancel={() => setMode('main')} />;
+  } else if (mode === 'confirm' && confirm) {
+    const c = confirm.targets[0] as ContainerSummary;
+    bottom = (
+      <Text color={theme.color('warn')} wrap="truncate-end">
+        Remove {inert(c.name)}{c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N
+      </Text>
+    );
+  } else if (message) {
+    bottom = (
+      <Text color={message.kind === 'error' ? theme.color('bad') : undefined} wrap="truncate-end">
+        {message.text}
+      </Text>
+    );
+  } else {
+    const hints = readOnly ? 'enter logs  / filter  : palette  tab detail  ? help  q quit' : 'enter logs  r restart  s stop/start  d remove  e shell  / filter  : palette  ? help';
+    bottom = (
+      <Text color={theme.color('muted')} wrap="truncate-end">
+        {filter ? `filter: ${inert(filter)}  ` : ''}sort: {sort}  {hints}
+      </Text>
+    );
+  }
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Header snapshot={snapshot} nodeIndex={nodeIndex} theme={theme} width={width} readOnly={readOnly} />
+      {offline ? (
+        <Box height={1}>
+          <Text color={theme.color('bad')} wrap="truncate-end">
+            {node?.name}: {offline.reason} — retrying every few seconds{nodeView?.containers.length ? ' (showing the last known state)' : ''}
+          </Text>
+        </Box>
+      ) : (
+        <HostStrip node={nodeView} theme={theme} width={width} />
+      )}
+      <ContainerTable
+        rows={rows}
+        top={top}
+        height={tableHeight}
+        selectedId={selected?.id ?? null}
+        marked={marked}
+        snapshot={snapshot}
+        busy={busy}
+        theme={theme}
+        width={width}
+        now={now}
+        emptyText={nodeView?.status.state === 'connecting' ? 'connecting to the engine…' : filter ? 'no container matches the filter (esc clears it)' : 'no containers on this node'}
+      />
+      <DetailTabs tab={tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} />
+      <Box height={detailHeight - 1} width={width}>
+        {!selected ? (
+          <Text color={theme.color('muted')}>select a container</Text>
+        ) : tab === 'logs' ? (
+          <LogTail entries={tailEntries} height={detailHeight - 1} width={width} theme={theme} />
+        ) : tab === 'stats' ? (
+          <StatsPanel c={selected} snapshot={snapshot} height={detailHeight - 1} width={width} theme={theme} />
+        ) : (
+          <InspectPanel d={details} height={detailHeight - 1} width={width} theme={theme} />
+        )}
+      </Box>
+      <Box height={1} width={width}>
+        {bottom}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,152 @@
+import type { Fleet } from '../../core/fleet.js';
+import type { ContainerStats, ContainerSummary, Disposer, HostMetrics, NodeStatus } from '../../core/model/types.js';
+import type { Node } from '../../core/node.js';
+import { History } from '../presentation/sparkline.js';
+
+/** Samples of history kept per container and per host (at the stats interval). */
+export const HISTORY = 60;
+
+export interface NodeView {
+  name: string;
+  status: NodeStatus;
+  containers: ContainerSummary[];
+  host: HostMetrics | null;
+  hostCpu: readonly number[];
+  hostMem: readonly number[];
+}
+
+/** An immutable picture of the fleet for one render. */
+export interface FleetSnapshot {
+  version: number;
+  nodes: NodeView[];
+  stats: ReadonlyMap<string, ContainerStats>;
+  cpuHistory: ReadonlyMap<string, readonly number[]>;
+  memHistory: ReadonlyMap<string, readonly number[]>;
+}
+
+export interface FleetViewOptions {
+  statsIntervalMs: number;
+  hostIntervalMs: number;
+}
+
+/**
+ * Everything the TUI shows, kept up to date by the nodes' subscriptions
+ * (model changes, stats and host samples) and handed to React as snapshots.
+ * No polling of its own: it only listens.
+ */
+export class FleetView {
+  #snapshot: FleetSnapshot;
+  #listeners = new Set<() => void>();
+  #disposers: Disposer[] = [];
+  #containers = new Map<string, ContainerSummary[]>();
+  #statuses = new Map<string, NodeStatus>();
+  #hosts = new Map<string, { last: HostMetrics | null; cpu: History; mem: History }>();
+  #stats = new Map<string, ContainerStats>();
+  #cpu = new Map<string, History>();
+  #mem = new Map<string, History>();
+  #version = 0;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly options: FleetViewOptions,
+  ) {
+    this.#snapshot = this.#build();
+  }
+
+  /** Subscribes to every node. Call once; `close()` undoes it. */
+  start(): void {
+    for (const node of this.fleet.nodes()) this.#follow(node);
+  }
+
+  #follow(node: Node): void {
+    this.#statuses.set(node.name, node.status());
+    this.#hosts.set(node.name, { last: null, cpu: new History(HISTORY), mem: new History(HISTORY) });
+    this.#disposers.push(
+      node.onStatus((s) => {
+        this.#statuses.set(node.name, s);
+        this.#changed();
+      }),
+      node.watch(() => {
+        this.#containers.set(node.name, node.containers());
+        this.#changed();
+      }),
+      node.watchStats(
+        (stats) => {
+          const live = new Set<string>();
+          for (const s of stats) {
+            live.add(s.id);
+            this.#stats.set(s.id, s);
+            historyFor(this.#cpu, s.id).push(s.cpuPercent);
+            historyFor(this.#mem, s.id).push(s.memoryBytes);
+          }
+          for (const c of this.#containers.get(node.name) ?? []) {
+            if (!live.has(c.id)) {
+              this.#stats.delete(c.id);
+            }
+          }
+          // Forget histories of containers that are gone from every node.
+          const known = new Set([...this.#containers.values()].flat().map((c) => c.id));
+          for (const map of [this.#cpu, this.#mem]) for (const id of map.keys()) if (!known.has(id)) map.delete(id);
+          this.#changed();
+        },
+        { intervalMs: this.options.statsIntervalMs },
+      ),
+      node.watchHost(
+        (h) => {
+          const entry = this.#hosts.get(node.name);
+          if (!entry) return;
+          entry.last = h;
+          entry.cpu.push(h.cpuPercent);
+          entry.mem.push(h.memUsedPercent);
+          this.#changed();
+        },
+        { intervalMs: this.options.hostIntervalMs },
+      ),
+    );
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  getSnapshot = (): FleetSnapshot => this.#snapshot;
+
+  close(): void {
+    for (const d of this.#disposers.splice(0)) d();
+    this.#listeners.clear();
+  }
+
+  #changed(): void {
+    this.#snapshot = this.#build();
+    for (const l of [...this.#listeners]) l();
+  }
+
+  #build(): FleetSnapshot {
+    const nodes: NodeView[] = this.fleet.nodes().map((n) => {
+      const host = this.#hosts.get(n.name);
+      return {
+        name: n.name,
+        status: this.#statuses.get(n.name) ?? n.status(),
+        containers: this.#containers.get(n.name) ?? [],
+        host: host?.last ?? null,
+        hostCpu: [...(host?.cpu.values() ?? [])],
+        hostMem: [...(host?.mem.values() ?? [])],
+      };
+    });
+    const cpuHistory = new Map<string, readonly number[]>();
+    for (const [id, h] of this.#cpu) cpuHistory.set(id, h.values());
+    const memHistory = new Map<string, readonly number[]>();
+    for (const [id, h] of this.#mem) memHistory.set(id, h.values());
+    return { version: ++this.#version, nodes, stats: new Map(this.#stats), cpuHistory, memHistory };
+  }
+}
+
+function historyFor(map: Map<string, History>, id: string): History {
+  let h = map.get(id);
+  if (!h) {
+    h = new History(HISTORY);
+    map.set(id, h);
+  }
+  return h;
+}

@@ -1,0 +1,223 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Box, Text } from 'ink';
+import { useKeys } from './use-keys.js';
+import { useEffect, useMemo, useReducer, useState } from 'react';
+import type { LogEntry, LogSession } from '../logs/log-session.js';
+import { compileSearch, filterWithContext, highlight, matches } from '../logs/search.js';
+import { inert } from '../presentation/inert.js';
+import type { Theme } from './theme.js';
+import { LineInput } from './line-input.js';
+
+export interface LogsScreenProps {
+  session: LogSession;
+  width: number;
+  height: number;
+  theme: Theme;
+  active: boolean;
+  onBack: () => void;
+  onHelp: () => void;
+  /** Where `S` writes the buffer. */
+  saveDir: string;
+}
+
+interface View {
+  /** Visual lines drawn for one buffer entry. */
+  rows: { entry: number; text: string; parts: ReturnType<typeof highlight>; prefix: string; stream: LogEntry['stream']; source: number }[];
+}
+
+/** Full-screen logs: follow or pause, scroll, search, filter with context, timestamps, wrap, save. */
+export function LogsScreen(props: LogsScreenProps) {
+  const { session, width, height, theme } = props;
+  const [, tick] = useReducer((n: number) => n + 1, 0);
+  const [follow, setFollow] = useState(true);
+  const [scroll, setScroll] = useState(0); // entries above the bottom when paused
+  const [query, setQuery] = useState<string>('');
+  const [searching, setSearching] = useState(false);
+  const [filterMode, setFilterMode] = useState(false);
+  const [context, setContext] = useState(0);
+  const [timestamps, setTimestamps] = useState(false);
+  const [wrap, setWrap] = useState(false);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [cursor, setCursor] = useState<number | null>(null);
+
+  useEffect(() => session.subscribe(tick), [session]);
+
+  let re: RegExp | null = null;
+  let reError: string | null = null;
+  try {
+    re = compileSearch(query);
+  } catch (err) {
+    reError = (err as Error).message;
+  }
+
+  const entries = session.buffer.slice();
+  const texts = useMemo(() => entries.map((e) => e.text), [entries]);
+  const indices = filterMode && re ? filterWithContext(texts, re, context) : entries.map((_, i) => i);
+  const bodyHeight = Math.max(1, height - 2);
+  const multi = session.targets.length > 1;
+
+  // The entries on screen: the last `bodyHeight` visual rows, `scroll` entries up from the bottom.
+  const end = Math.max(0, indices.length - (follow ? 0 : scroll));
+  const view: View = { rows: [] };
+  for (let k = end - 1; k >= 0 && view.rows.length < bodyHeight; k--) {
+    const i = indices[k] as number;
+    const e = entries[i] as LogEntry;
+    const prefix = `${multi ? `${session.targets[e.source]?.name ?? '?'} │ ` : ''}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
+    const text = inert(e.text);
+    const avail = Math.max(10, width - prefix.length);
+    const pieces = wrap ? chunk(text, avail) : [text.length > avail ? `${text.slice(0, avail - 1)}…` : text];
+    for (let p = pieces.length - 1; p >= 0 && view.rows.length < bodyHeight; p--) {
+      const piece = pieces[p] as string;
+      view.rows.unshift({ entry: i, text: piece, parts: highlight(piece, re), prefix: p === 0 ? prefix : ' '.repeat(prefix.length), stream: e.stream, source: e.source });
+    }
+  }
+
+  const jump = (dir: 1 | -1) => {
+    if (!re) return;
+    const visibleIdx = indices;
+    const from = cursor ?? (visibleIdx[end - 1] ?? 0);
+    const pos = visibleIdx.indexOf(from);
+    for (let k = 1; k <= visibleIdx.length; k++) {
+      const j = (((pos + dir * k) % visibleIdx.length) + visibleIdx.length) % visibleIdx.length;
+      const idx = visibleIdx[j] as number;
+      if (matches(texts[idx] as string, re)) {
+        setCursor(idx);
+        setFollow(false);
+        setScroll(Math.max(0, visibleIdx.length - 1 - j - Math.floor(bodyHeight / 2)));
+        return;
+      }
+    }
+    setMessage({ text: 'no match', error: true });
+  };
+
+  useKeys(
+    (input, key) => {
+      setMessage(null);
+      const page = Math.max(1, bodyHeight - 1);
+      const maxScroll = Math.max(0, indices.length - 1);
+      if (key.escape || input === 'q') {
+        props.onBack();
+        return 'stop';
+      }
+      if (input === '?') {
+        props.onHelp();
+        return 'stop';
+      }
+      if (input === 'j' || key.downArrow) return setScroll((s) => Math.max(0, s - 1));
+      if (input === 'k' || key.upArrow) {
+        setFollow(false);
+        return setScroll((s) => Math.min(maxScroll, s + 1));
+      }
+      if (key.pageDown) return setScroll((s) => Math.max(0, s - page));
+      if (key.pageUp) {
+        setFollow(false);
+        return setScroll((s) => Math.min(maxScroll, s + page));
+      }
+      if (input === 'g') {
+        setFollow(false);
+        return setScroll(Math.max(0, indices.length - bodyHeight));
+      }
+      if (input === 'G') {
+        setScroll(0);
+        return setFollow(true);
+      }
+      if (input === 'f' || input === ' ') {
+        if (!follow) setScroll(0);
+        return setFollow((f) => !f);
+      }
+      if (input === '/') {
+        setSearching(true);
+        return 'stop';
+      }
+      if (input === 'n') return jump(1);
+      if (input === 'N') return jump(-1);
+      if (input === 'F') return setFilterMode((f) => !f);
+      if (input === '+') return setContext((c) => Math.min(20, c + 1));
+      if (input === '-') return setContext((c) => Math.max(0, c - 1));
+      if (input === 't') return setTimestamps((t) => !t);
+      if (input === 'w') return setWrap((w) => !w);
+      if (input === 'S') {
+        const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
+        const file = join(props.saveDir, `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+        try {
+          const body = entries.map((e) => `${multi ? `${session.targets[e.source]?.name} ` : ''}${e.timestamp} ${e.stream} ${e.text}\n`).join('');
+          writeFileSync(file, body, { mode: 0o600 });
+          setMessage({ text: `saved ${entries.length} lines to ${file}`, error: false });
+        } catch (err) {
+          setMessage({ text: `could not save: ${(err as Error).message}`, error: true });
+        }
+      }
+    },
+    { isActive: props.active && !searching },
+  );
+
+  const names = session.targets.map((t) => t.name).join(', ');
+  const status = [
+    follow ? 'following' : `paused (${scroll} up)`,
+    filterMode ? `filter${context ? ` ±${context}` : ''}` : null,
+    timestamps ? 'timestamps' : null,
+    wrap ? 'wrap' : null,
+    `${session.buffer.size}/${session.buffer.capacity} lines`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Box height={1}>
+        <Text wrap="truncate-end">
+          <Text bold>logs </Text>
+          <Text>{inert(names)}</Text>
+          <Text color={theme.color('muted')}>  {status}</Text>
+        </Text>
+      </Box>
+      <Box flexDirection="column" height={bodyHeight}>
+        {view.rows.map((r, i) => (
+          <Text key={i} wrap="truncate-end" bold={cursor === r.entry}>
+            <Text color={multi ? theme.color('accent') : theme.color('muted')}>{r.prefix}</Text>
+            {r.parts.map((p, j) =>
+              p.match ? (
+                <Text key={j} inverse bold>
+                  {p.text}
+                </Text>
+              ) : (
+                <Text key={j} color={r.stream === 'stderr' ? theme.color('bad') : undefined}>
+                  {p.text}
+                </Text>
+              ),
+            )}
+          </Text>
+        ))}
+      </Box>
+      <Box height={1}>
+        {searching ? (
+          <LineInput
+            prompt="/"
+            initial={query}
+            active={props.active}
+            onChange={setQuery}
+            onSubmit={(v) => {
+              setQuery(v);
+              setSearching(false);
+              setCursor(null);
+            }}
+            onCancel={() => setSearching(false)}
+          />
+        ) : (
+          <Text wrap="truncate-end" color={message?.error || reError ? theme.color('bad') : theme.color('muted')}>
+            {message?.text ?? reError ?? (query ? `search: ${query}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}
+          </Text>
+        )}
+      </Box>
+    </Box>
+  );
+}
+
+/** Splits text into pieces of at most `width` characters. */
+export function chunk(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += width) out.push(text.slice(i, i + width));
+  return out;
+}

@@ -1,0 +1,207 @@
+import { Box, Text } from 'ink';
+import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
+import { formatBytes, formatPercent, truncate } from '../presentation/format.js';
+import { containerLine, headerLine } from '../presentation/container-line.js';
+import type { ListRow } from '../presentation/container-list.js';
+import { inert } from '../presentation/inert.js';
+import { sparkline } from '../presentation/sparkline.js';
+import { formatPorts } from '../presentation/container-row.js';
+import type { FleetSnapshot, NodeView } from './fleet-view.js';
+import { stateColor, type Theme } from './theme.js';
+import type { LogEntry } from '../logs/log-session.js';
+
+export type DetailTab = 'logs' | 'stats' | 'inspect';
+export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect'];
+
+function nodeDot(n: NodeView): { text: string; color: 'ok' | 'warn' | 'bad' } {
+  switch (n.status.state) {
+    case 'online':
+      return { text: '●', color: 'ok' };
+    case 'connecting':
+      return { text: '○', color: 'warn' };
+    case 'offline':
+      return { text: '✕', color: 'bad' };
+  }
+}
+
+export function Header({ snapshot, nodeIndex, theme, width, readOnly }: { snapshot: FleetSnapshot; nodeIndex: number; theme: Theme; width: number; readOnly: boolean }) {
+  return (
+    <Box width={width} height={1}>
+      <Text bold>Outpost </Text>
+      {snapshot.nodes.map((n, i) => {
+        const dot = nodeDot(n);
+        const running = n.containers.filter((c) => c.state === 'running').length;
+        return (
+          <Text key={n.name} inverse={i === nodeIndex}>
+            {' '}
+            <Text color={theme.color(dot.color)}>{dot.text}</Text> {n.name} {running}/{n.containers.length}{' '}
+          </Text>
+        );
+      })}
+      {readOnly ? <Text color={theme.color('warn')}> read-only</Text> : null}
+      <Text color={theme.color('muted')}>  ? help  q quit</Text>
+    </Box>
+  );
+}
+
+/** CPU, memory, disk, temperature, load and network of the selected node, with sparklines. */
+export function HostStrip({ node, theme, width }: { node: NodeView | undefined; theme: Theme; width: number }) {
+  const h = node?.host;
+  if (!h) {
+    return (
+      <Box height={1} width={width}>
+        <Text color={theme.color('muted')}>host: waiting for the first sample…</Text>
+      </Box>
+    );
+  }
+  const spark = width >= 100 ? 16 : 8;
+  const root = h.disks.find((d) => d.mount === '/') ?? h.disks[0];
+  const warn = (v: number, hi: number) => theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok');
+  return (
+    <Box height={1} width={width}>
+      <Text wrap="truncate-end">
+        <Text>CPU </Text>
+        <Text color={warn(h.cpuPercent, 90)}>{formatPercent(h.cpuPercent).padStart(5)}</Text>
+        <Text color={theme.color('accent')}> {sparkline(node.hostCpu, spark, 100)}</Text>
+        <Text>  MEM </Text>
+        <Text color={warn(h.memUsedPercent, 90)}>{formatPercent(h.memUsedPercent).padStart(5)}</Text>
+        <Text color={theme.color('accent')}> {sparkline(node.hostMem, spark, 100)}</Text>
+        {root ? <Text>  DISK {formatPercent(root.usePercent)}</Text> : null}
+        <Text>  TEMP {h.temperatureC === null ? '-' : `${h.temperatureC.toFixed(0)}°C`}</Text>
+        <Text>  LOAD {h.load.map((l) => l.toFixed(2)).join(' ')}</Text>
+        {width >= 110 ? <Text>  NET ↓{formatBytes(h.netRxBytesPerSec)}/s ↑{formatBytes(h.netTxBytesPerSec)}/s</Text> : null}
+      </Text>
+    </Box>
+  );
+}
+
+export function ContainerTable(props: {
+  rows: readonly ListRow[];
+  top: number;
+  height: number;
+  selectedId: string | null;
+  marked: ReadonlySet<string>;
+  snapshot: FleetSnapshot;
+  busy: ReadonlyMap<string, string>;
+  theme: Theme;
+  width: number;
+  now: number;
+  emptyText: string;
+}) {
+  const { rows, top, height, theme, width, snapshot, now } = props;
+  const visible = rows.slice(top, top + height - 1);
+  return (
+    <Box flexDirection="column" height={height} width={width}>
+      <Text color={theme.color('muted')} wrap="truncate-end">
+        {headerLine(width)}
+      </Text>
+      {visible.length === 0 ? <Text color={theme.color('muted')}>  {props.emptyText}</Text> : null}
+      {visible.map((row) => {
+        if (row.kind === 'group') {
+          return (
+            <Text key={`g:${row.project}`} bold wrap="truncate-end">
+              {truncate(`▾ ${inert(row.project)}  ${row.running}/${row.count} running`, width)}
+            </Text>
+          );
+        }
+        const c = row.container;
+        const selected = c.id === props.selectedId;
+        const busy = props.busy.get(c.id);
+        const line = containerLine(c, snapshot.stats.get(c.id), now, width, { marked: props.marked.has(c.id), indent: row.grouped });
+        return (
+          <Text key={c.id} inverse={selected} color={busy ? theme.color('warn') : theme.color(stateColor(c))} wrap="truncate-end">
+            {busy ? `${line.slice(0, Math.max(0, width - busy.length - 2))} ${busy}` : line}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
+export function DetailTabs({ tab, theme, width, title }: { tab: DetailTab; theme: Theme; width: number; title: string }) {
+  return (
+    <Box height={1} width={width}>
+      <Text wrap="truncate-end">
+        {DETAIL_TABS.map((t) => (
+          <Text key={t} inverse={t === tab} color={t === tab ? undefined : theme.color('muted')}>
+            {` ${t} `}
+          </Text>
+        ))}
+        <Text color={theme.color('muted')}> ─ {title}</Text>
+      </Text>
+    </Box>
+  );
+}
+
+export function LogTail({ entries, height, width, theme }: { entries: readonly LogEntry[]; height: number; width: number; theme: Theme }) {
+  const shown = entries.slice(-height);
+  return (
+    <Box flexDirection="column" height={height} width={width}>
+      {shown.length === 0 ? <Text color={theme.color('muted')}>(no output yet)</Text> : null}
+      {shown.map((e, i) => (
+        <Text key={i} wrap="truncate-end" color={e.stream === 'stderr' ? theme.color('bad') : undefined}>
+          {inert(e.text) || ' '}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+export function StatsPanel({ c, snapshot, height, width, theme }: { c: ContainerSummary; snapshot: FleetSnapshot; height: number; width: number; theme: Theme }) {
+  const s = snapshot.stats.get(c.id);
+  const cpu = snapshot.cpuHistory.get(c.id) ?? [];
+  const mem = snapshot.memHistory.get(c.id) ?? [];
+  const w = Math.max(10, Math.min(60, width - 30));
+  if (!s) {
+    return (
+      <Box height={height}>
+        <Text color={theme.color('muted')}>{c.state === 'running' ? 'waiting for a sample…' : `not running (${c.state})`}</Text>
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" height={height} width={width}>
+      <Text wrap="truncate-end">
+        CPU {formatPercent(s.cpuPercent).padStart(6)} <Text color={theme.color('accent')}>{sparkline(cpu, w)}</Text>
+      </Text>
+      <Text wrap="truncate-end">
+        MEM {formatBytes(s.memoryBytes).padStart(6)} <Text color={theme.color('accent')}>{sparkline(mem, w, s.memoryLimitBytes)}</Text> of{' '}
+        {formatBytes(s.memoryLimitBytes)} ({formatPercent(s.memoryPercent)})
+      </Text>
+      <Text wrap="truncate-end">
+        NET rx {formatBytes(s.netRxBytes)} tx {formatBytes(s.netTxBytes)}   BLOCK read {formatBytes(s.blockReadBytes)} write {formatBytes(s.blockWriteBytes)}   PIDS {s.pids}
+      </Text>
+      <Text color={theme.color('muted')}>source: {s.source}</Text>
+    </Box>
+  );
+}
+
+export function InspectPanel({ d, height, width, theme }: { d: ContainerDetails | null; height: number; width: number; theme: Theme }) {
+  if (!d) {
+    return (
+      <Box height={height}>
+        <Text color={theme.color('muted')}>loading…</Text>
+      </Box>
+    );
+  }
+  const lines = [
+    `command:  ${d.entrypoint.concat(d.cmd).join(' ')}`,
+    `image:    ${d.image}`,
+    `restart:  ${d.restartPolicy}   tty: ${d.tty ? 'yes' : 'no'}   user: ${d.user || 'root'}`,
+    `limits:   memory ${d.memoryLimit ? formatBytes(d.memoryLimit) : 'none'}   cpu ${d.cpuLimit || 'none'}`,
+    `ports:    ${formatPorts(d.ports) || '-'}`,
+    `networks: ${d.networks.join(', ') || '-'}`,
+    ...d.mounts.map((m) => `mount:    ${m.source} → ${m.destination}${m.readOnly ? ' (ro)' : ''}`),
+    ...Object.entries(d.labels).map(([k, v]) => `label:    ${k}=${v}`),
+    ...d.env.map((e) => `env:      ${e}`),
+  ];
+  return (
+    <Box flexDirection="column" height={height} width={width}>
+      {lines.slice(0, height).map((l, i) => (
+        <Text key={i} wrap="truncate-end">
+          {inert(l)}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,47 @@
+import type { ContainerSummary } from '../../core/model/types.js';
+import type { Node } from '../../core/node.js';
+
+interface Terminal {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  altOn: string;
+  altOff: string;
+}
+
+/**
+ * Steps the TUI aside for an interactive shell: leaves the alternate
+ * screen, hands the real terminal (raw keys, resizes) to an exec session
+ * with a TTY, and comes back when the shell exits. bash where the image
+ * has it, sh otherwise.
+ */
+export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Promise<void> {
+  // Let Ink release stdin (its input hooks went inactive on the last render).
+  await new Promise((r) => setTimeout(r, 30));
+  t.stdout.write(`${t.altOff}\x1b[?25h`);
+  t.stdout.write(`\r\nOutpost: shell in ${c.name} (exit to return)\r\n`);
+  const session = await node.exec(c.id, {
+    cmd: ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'],
+    tty: true,
+    cols: t.stdout.columns || 80,
+    rows: t.stdout.rows || 24,
+    env: ['TERM=xterm-256color'],
+  });
+  const wasRaw = t.stdin.isRaw;
+  t.stdin.setRawMode(true);
+  t.stdin.resume();
+  const onData = (d: Buffer) => session.write(d);
+  const onResize = () => void session.resize(t.stdout.columns || 80, t.stdout.rows || 24).catch(() => undefined);
+  t.stdin.on('data', onData);
+  t.stdout.on('resize', onResize);
+  const stopOutput = session.onOutput((d) => t.stdout.write(d));
+  try {
+    await session.wait();
+  } finally {
+    stopOutput();
+    t.stdin.off('data', onData);
+    t.stdout.off('resize', onResize);
+    session.close();
+    t.stdin.setRawMode(wasRaw);
+    t.stdout.write(`${t.altOn}\x1b[2J\x1b[H`);
+  }
+}

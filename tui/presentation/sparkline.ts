@@ -1,0 +1,34 @@
+const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/**
+ * The last `width` values as block characters. `max` fixes the scale (100
+ * for percentages) so a flat 3 % does not look like a full bar; without it
+ * the largest value sets the scale. Missing history is padded with spaces on
+ * the left, so the newest value is always in the last column.
+ */
+export function sparkline(values: readonly number[], width: number, max?: number): string {
+  if (width <= 0) return '';
+  const tail = values.slice(-width);
+  const top = max ?? Math.max(0, ...tail);
+  const bars = tail.map((v) => {
+    if (!Number.isFinite(v) || v <= 0 || top <= 0) return BARS[0];
+    const i = Math.min(BARS.length - 1, Math.floor((v / top) * BARS.length));
+    return BARS[i];
+  });
+  return ' '.repeat(width - tail.length) + bars.join('');
+}
+
+/** A fixed-size history of numbers: appending past the capacity drops the oldest. */
+export class History {
+  #values: number[] = [];
+  constructor(readonly capacity: number) {}
+
+  push(v: number): void {
+    this.#values.push(v);
+    if (this.#values.length > this.capacity) this.#values.shift();
+  }
+
+  values(): readonly number[] {
+    return this.#values;
+  }
+}
