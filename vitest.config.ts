@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'core/**/*.test.ts', 'tui/**/*.test.ts'],
+    include: ['test/**/*.test.{ts,tsx}', 'core/**/*.test.{ts,tsx}', 'tui/**/*.test.{ts,tsx}'],
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,

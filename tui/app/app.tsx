@@ -1,5 +1,5 @@
-import { Box, Text, useApp, useStdout } from 'ink';
-import { useKeys } from './use-keys.js';
+import { Box, Text, useApp, useStdout, type Key } from 'ink';
+import { useKeys, type KeyHandler } from './use-keys.js';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement } from 'react';
 import type { Fleet } from '../../core/fleet.js';
 import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
@@ -9,7 +9,7 @@ import { filterContainers, listRows, SORT_KEYS, sortContainers, windowTop, type 
 import { inert } from '../presentation/inert.js';
 import type { FleetView } from './fleet-view.js';
 import { keysFor, parsePalette, type View } from './keymap.js';
-import { LineInput } from './line-input.js';
+import { editLine, PromptLine } from './line-input.js';
 import { LogsScreen } from './logs-screen.js';
 import { ContainerTable, DETAIL_TABS, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel, type DetailTab } from './main-screen.js';
 import type { Theme } from './theme.js';
@@ -64,7 +64,22 @@ export function App(props: AppProps) {
   const width = Math.max(40, cols);
   const now = (props.now ?? Date.now)();
 
-  const [mode, setMode] = useState<Mode>('main');
+  const [mode, setModeState] = useState<Mode>('main');
+  // Keys are routed by this ref, not by the rendered mode: a key that arrives before React has
+  // re-rendered after a mode change (fast typing over SSH) must reach the new mode's handler.
+  const modeRef = useRef<Mode>('main');
+  const setMode = (m: Mode) => {
+    modeRef.current = m;
+    setModeState(m);
+  };
+  const typedRef = useRef('');
+  const [typed, setTypedState] = useState('');
+  const setTyped = (v: string) => {
+    typedRef.current = v;
+    setTypedState(v);
+  };
+  const logsKeys = useRef<KeyHandler | null>(null);
+  const logsQueue = useRef<[string, Key][]>([]);
   const [helpFor, setHelpFor] = useState<View>('main');
   const [nodeIndex, setNodeIndex] = useState(0);
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -179,6 +194,7 @@ export function App(props: AppProps) {
     if (!node || targets.length === 0) return;
     logSession?.close();
     setLogSession(new LogSession(targets.map((c) => ({ node, id: c.id, name: c.name })), { capacity: props.prefs.logBufferLines, tail: 1000 }));
+    logsQueue.current = [];
     setMode('logs');
   };
 
@@ -235,36 +251,43 @@ export function App(props: AppProps) {
   const selRef = useRef(selIndex);
   selRef.current = selIndex;
 
-  const [typed, setTyped] = useState('');
-  /** Opens the filter or palette prompt with what was typed after the key in the same batch. */
-  const openPrompt = (m: 'filter' | 'palette', rest: string): 'stop' => {
-    const nl = rest.indexOf('\r');
-    const text = nl >= 0 ? rest.slice(0, nl) : rest;
-    if (m === 'filter') {
-      setFilter(nl >= 0 || text ? text : filter);
-      if (nl >= 0) return 'stop';
-    } else if (nl >= 0) {
-      runPalette(text);
-      return 'stop';
-    }
-    setTyped(text);
-    setMode(m);
-    return 'stop';
+  const confirmRef = useRef(confirm);
+  confirmRef.current = confirm;
+
+  const onPromptKey = (input: string, key: Key) => {
+    const m = modeRef.current as 'filter' | 'palette';
+    const e = editLine(typedRef.current, input, key);
+    setTyped(e.value);
+    if (m === 'filter') setFilter(e.done === 'cancel' ? '' : e.value);
+    if (e.done === 'submit' && m === 'palette') return runPalette(e.value);
+    if (e.done) setMode('main');
   };
 
   useKeys(
-    (input, key, rest) => {
-      if (mode === 'help') {
-        setMode(helpFor === 'logs' ? 'logs' : 'main');
-        return 'stop';
-      }
-      if (mode === 'confirm') {
-        if (input === 'y' || input === 'Y') {
-          if (confirm) void run(confirm.action, confirm.targets);
-        } else say('cancelled');
-        setConfirm(null);
-        setMode('main');
-        return 'stop';
+    (input, key) => {
+      switch (modeRef.current) {
+        case 'suspended':
+          return;
+        case 'logs':
+          if (logsKeys.current) logsKeys.current(input, key);
+          else logsQueue.current.push([input, key]); // the logs screen is not mounted yet
+          return;
+        case 'filter':
+        case 'palette':
+          return onPromptKey(input, key);
+        case 'help':
+          setMode(helpFor === 'logs' && logSession ? 'logs' : 'main');
+          return;
+        case 'confirm': {
+          const c = confirmRef.current;
+          if ((input === 'y' || input === 'Y') && c) void run(c.action, c.targets);
+          else say('cancelled');
+          setConfirm(null);
+          setMode('main');
+          return;
+        }
+        case 'main':
+          break;
       }
       setMessage(null);
       const move = (to: number) => {
@@ -286,11 +309,16 @@ export function App(props: AppProps) {
       if (key.tab) return setTab((t) => DETAIL_TABS[(DETAIL_TABS.indexOf(t) + 1) % DETAIL_TABS.length] as DetailTab);
       if (input === '?') {
         setHelpFor('main');
-        setMode('help');
-        return 'stop';
+        return setMode('help');
       }
-      if (input === '/') return openPrompt('filter', rest);
-      if (input === ':') return openPrompt('palette', rest);
+      if (input === '/') {
+        setTyped(filter);
+        return setMode('filter');
+      }
+      if (input === ':') {
+        setTyped('');
+        return setMode('palette');
+      }
       if (key.escape) {
         if (filter) setFilter('');
         if (marked.size) setMarked(new Set());
@@ -307,17 +335,13 @@ export function App(props: AppProps) {
       }
       if (key.return || input === 'l') {
         const targets = marked.size > 0 ? (nodeView?.containers ?? []).filter((c) => marked.has(c.id)) : selected ? [selected] : [];
-        openLogs(targets);
-        return 'stop';
+        return openLogs(targets);
       }
       if (input === 'r') return mutate('restart', selected);
       if (input === 's') return mutate(selected?.state === 'running' || selected?.state === 'restarting' ? 'stop' : 'start', selected);
       if (input === 'p') return mutate(selected?.state === 'paused' ? 'unpause' : 'pause', selected);
       if (input === 'K') return mutate('kill', selected);
-      if (input === 'd') {
-        mutate('remove', selected);
-        return 'stop';
-      }
+      if (input === 'd') return mutate('remove', selected);
       if (input === 'e') {
         if (readOnly) return say('read-only mode: no shell', 'error');
         if (!node || !selected) return;
@@ -333,10 +357,9 @@ export function App(props: AppProps) {
             say(`shell failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
           },
         ), 0);
-        return 'stop';
       }
     },
-    { isActive: mode === 'main' || mode === 'help' || mode === 'confirm' },
+    { isActive: mode !== 'suspended' },
   );
 
   if (mode === 'suspended') return null;
@@ -364,7 +387,11 @@ export function App(props: AppProps) {
         width={width}
         height={height}
         theme={theme}
-        active
+        keys={logsKeys}
+        onKeysReady={() => {
+          // Keys typed between Enter and the screen's first render go to it now, in order.
+          for (const [input, key] of logsQueue.current.splice(0)) logsKeys.current?.(input, key);
+        }}
         saveDir={props.prefs.saveDir}
         onBack={() => {
           logSession.close();
@@ -384,11 +411,13 @@ export function App(props: AppProps) {
 
   let bottom: ReactElement;
   if (mode === 'filter') {
-    bottom = <LineInput prompt="filter: " initial={typed || filter} active onChange={setFilter} onSubmit={() => setMode('main')} onCancel={() => { setFilter(''); setMode('main'); }} />;
+    bottom = <PromptLine prompt="filter: " value={typed} />;
   } else if (mode === 'palette') {
-    bottom = <LineInput prompt=":" initial={typed} active onSubmit={runPalette} onCancel={() => setMode('main')} />;
+    bottom = <PromptLine prompt=":" value={typed} />;
   } else if (mode === 'confirm' && confirm) {
-    const c = confirm.targets[0] as ContainerSummary;
+    // The live row, not the one captured at the key press: its state may have moved on since.
+    const first = confirm.targets[0] as ContainerSummary;
+    const c = nodeView?.containers.find((x) => x.id === first.id) ?? first;
     bottom = (
       <Text color={theme.color('warn')} wrap="truncate-end">
         Remove {inert(c.name)}{c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N
@@ -415,7 +444,7 @@ export function App(props: AppProps) {
       {offline ? (
         <Box height={1}>
           <Text color={theme.color('bad')} wrap="truncate-end">
-            {node?.name}: {offline.reason} — retrying every few seconds{nodeView?.containers.length ? ' (showing the last known state)' : ''}
+            {node?.name} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {offline.reason}
           </Text>
         </Box>
       ) : (

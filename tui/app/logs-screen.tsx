@@ -1,20 +1,24 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Box, Text } from 'ink';
-import { useKeys } from './use-keys.js';
-import { useEffect, useMemo, useReducer, useState } from 'react';
+import { Box, Text, type Key } from 'ink';
+import type { MutableRefObject } from 'react';
+import type { KeyHandler } from './use-keys.js';
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { LogEntry, LogSession } from '../logs/log-session.js';
 import { compileSearch, filterWithContext, highlight, matches } from '../logs/search.js';
 import { inert } from '../presentation/inert.js';
 import type { Theme } from './theme.js';
-import { LineInput } from './line-input.js';
+import { editLine, PromptLine } from './line-input.js';
 
 export interface LogsScreenProps {
   session: LogSession;
   width: number;
   height: number;
   theme: Theme;
-  active: boolean;
+  /** The app's key router sends this screen's keys through here. */
+  keys: MutableRefObject<KeyHandler | null>;
+  /** Called once the screen listens, so keys typed before can be replayed. */
+  onKeysReady?: () => void;
   onBack: () => void;
   onHelp: () => void;
   /** Where `S` writes the buffer. */
@@ -34,6 +38,10 @@ export function LogsScreen(props: LogsScreenProps) {
   const [scroll, setScroll] = useState(0); // entries above the bottom when paused
   const [query, setQuery] = useState<string>('');
   const [searching, setSearching] = useState(false);
+  const [draft, setDraft] = useState('');
+  // Refs mirror the state the key handler reads, so keys in one batch see each other's effects.
+  const searchingRef = useRef(false);
+  const draftRef = useRef('');
   const [filterMode, setFilterMode] = useState(false);
   const [context, setContext] = useState(0);
   const [timestamps, setTimestamps] = useState(false);
@@ -91,19 +99,24 @@ export function LogsScreen(props: LogsScreenProps) {
     setMessage({ text: 'no match', error: true });
   };
 
-  useKeys(
-    (input, key) => {
+  const onKey = (input: string, key: Key) => {
+      if (searchingRef.current) {
+        const e = editLine(draftRef.current, input, key);
+        draftRef.current = e.value;
+        setDraft(e.value);
+        setQuery(e.done === 'cancel' ? query : e.value);
+        if (e.done) {
+          searchingRef.current = false;
+          setSearching(false);
+          setCursor(null);
+        }
+        return;
+      }
       setMessage(null);
       const page = Math.max(1, bodyHeight - 1);
       const maxScroll = Math.max(0, indices.length - 1);
-      if (key.escape || input === 'q') {
-        props.onBack();
-        return 'stop';
-      }
-      if (input === '?') {
-        props.onHelp();
-        return 'stop';
-      }
+      if (key.escape || input === 'q') return props.onBack();
+      if (input === '?') return props.onHelp();
       if (input === 'j' || key.downArrow) return setScroll((s) => Math.max(0, s - 1));
       if (input === 'k' || key.upArrow) {
         setFollow(false);
@@ -127,8 +140,10 @@ export function LogsScreen(props: LogsScreenProps) {
         return setFollow((f) => !f);
       }
       if (input === '/') {
-        setSearching(true);
-        return 'stop';
+        searchingRef.current = true;
+        draftRef.current = query;
+        setDraft(query);
+        return setSearching(true);
       }
       if (input === 'n') return jump(1);
       if (input === 'N') return jump(-1);
@@ -148,9 +163,16 @@ export function LogsScreen(props: LogsScreenProps) {
           setMessage({ text: `could not save: ${(err as Error).message}`, error: true });
         }
       }
-    },
-    { isActive: props.active && !searching },
-  );
+  };
+  const onKeyRef = useRef(onKey);
+  onKeyRef.current = onKey;
+  useLayoutEffect(() => {
+    props.keys.current = (input, key) => onKeyRef.current(input, key);
+    props.onKeysReady?.();
+    return () => {
+      props.keys.current = null;
+    };
+  }, [props.keys]);
 
   const names = session.targets.map((t) => t.name).join(', ');
   const status = [
@@ -192,18 +214,7 @@ export function LogsScreen(props: LogsScreenProps) {
       </Box>
       <Box height={1}>
         {searching ? (
-          <LineInput
-            prompt="/"
-            initial={query}
-            active={props.active}
-            onChange={setQuery}
-            onSubmit={(v) => {
-              setQuery(v);
-              setSearching(false);
-              setCursor(null);
-            }}
-            onCancel={() => setSearching(false)}
-          />
+          <PromptLine prompt="/" value={draft} />
         ) : (
           <Text wrap="truncate-end" color={message?.error || reError ? theme.color('bad') : theme.color('muted')}>
             {message?.text ?? reError ?? (query ? `search: ${query}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}

@@ -17,7 +17,7 @@ interface Terminal {
 export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Promise<void> {
   // Let Ink release stdin (its input hooks went inactive on the last render).
   await new Promise((r) => setTimeout(r, 30));
-  t.stdout.write(`${t.altOff}\x1b[?25h`);
+  t.stdout.write(`${t.altOff}\x1b[?25h\x1b[H\x1b[2J`);
   t.stdout.write(`\r\nOutpost: shell in ${c.name} (exit to return)\r\n`);
   const session = await node.exec(c.id, {
     cmd: ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'],

@@ -21,6 +21,8 @@ export interface LogSessionOptions {
   capacity: number;
   /** Lines to start with from each container. */
   tail: number;
+  /** false: nothing is followed and the owner fills the buffer (replaying saved lines, tests). */
+  follow?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export class LogSession {
     private readonly notifyMs = 50,
   ) {
     this.buffer = new RingBuffer<LogEntry>(options.capacity);
-    for (const [i, t] of targets.entries()) void this.#pump(i, t, options.tail);
+    if (options.follow !== false) for (const [i, t] of targets.entries()) void this.#pump(i, t, options.tail);
   }
 
   async #pump(source: number, t: LogTarget, tail: number): Promise<void> {

@@ -23,7 +23,9 @@ const stateOrder: Record<ContainerSummary['state'], number> = {
 export function filterContainers(list: readonly ContainerSummary[], filter: string): ContainerSummary[] {
   let re: RegExp | null;
   try {
-    re = compileSearch(filter);
+    // `/we` while typing `/web/`: treat the unclosed regex as if it were closed.
+    const text = filter.trim();
+    re = compileSearch(text.length > 1 && text.startsWith('/') && !/\/[imsu]*$/.test(text.slice(1)) ? `${text}/` : text);
   } catch {
     // A half-typed regex filters nothing out rather than hiding everything.
     return [...list];

@@ -12,7 +12,8 @@ export function sparkline(values: readonly number[], width: number, max?: number
   const top = max ?? Math.max(0, ...tail);
   const bars = tail.map((v) => {
     if (!Number.isFinite(v) || v <= 0 || top <= 0) return BARS[0];
-    const i = Math.min(BARS.length - 1, Math.floor((v / top) * BARS.length));
+    // Eighths, rounded up: any load shows at least the lowest bar, the maximum the full one.
+    const i = Math.max(0, Math.min(BARS.length - 1, Math.ceil((v / top) * BARS.length) - 1));
     return BARS[i];
   });
   return ' '.repeat(width - tail.length) + bars.join('');

@@ -1,0 +1,132 @@
+import { render } from 'ink-testing-library';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseHostUrl } from '../../core/docker/endpoint.js';
+import { LocalNode } from '../../core/docker/local-node.js';
+import { Fleet } from '../../core/fleet.js';
+import { App } from '../../tui/app/app.js';
+import { FleetView } from '../../tui/app/fleet-view.js';
+import { DEFAULT_PREFS } from '../../tui/app/prefs.js';
+import { makeTheme } from '../../tui/app/theme.js';
+import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+
+const P = 'app-';
+const strip = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+const tick = (ms = 40) => new Promise((r) => setTimeout(r, ms));
+
+async function mount(options: { readOnly?: boolean; endpoint?: string } = {}) {
+  const node = new LocalNode({ endpoint: parseHostUrl(options.endpoint ?? dockerHost(), 'DOCKER_HOST'), reconnectMinMs: 100, reconnectMaxMs: 200 });
+  const fleet = new Fleet([node]);
+  const view = new FleetView(fleet, { statsIntervalMs: 500, hostIntervalMs: 500 });
+  view.start();
+  await node.connect().catch(() => undefined);
+  const r = render(
+    <App fleet={fleet} view={view} theme={makeTheme({ NO_COLOR: '1' })} readOnly={options.readOnly === true} prefs={{ ...DEFAULT_PREFS, saveDir: "/tmp" }} onExec={async () => {}} />,
+  );
+  const frame = () => strip(r.lastFrame());
+  const close = async () => {
+    r.unmount();
+    view.close();
+    await fleet.close();
+  };
+  return { r, node, frame, close };
+}
+
+beforeAll(async () => {
+  await makeContainer(docker(), { name: `${P}web`, cmd: 'while :; do echo tick; sleep 0.2; done', labels: { 'com.docker.compose.project': 'appshop' } });
+  await makeContainer(docker(), { name: `${P}other`, cmd: 'sleep 3600' });
+});
+afterAll(() => removeByPrefix(docker(), P));
+
+describe('App on the private engine', () => {
+  it('shows the compose group and containers, filters, and opens logs', async () => {
+    const { r, frame, close } = await mount();
+    try {
+      await eventually(() => frame().includes(`${P}web`) && frame().includes('appshop'), 10_000, 'containers on screen');
+      // Typed right after '/', before any re-render: the keys must still reach the prompt.
+      r.stdin.write('/');
+      r.stdin.write(`${P}oth`);
+      await tick(100);
+      expect(frame()).toContain(`${P}other`);
+      expect(frame()).not.toContain(`${P}web`);
+      r.stdin.write('\x1b'); // esc: leave the prompt, clearing the filter
+      await tick(100);
+      r.stdin.write(':');
+      await tick();
+      r.stdin.write(`logs ${P}web`);
+      await tick();
+      r.stdin.write('\r');
+      await eventually(() => frame().includes(`logs ${P}web`) && frame().includes('tick'), 10_000, 'logs screen with lines');
+      r.stdin.write('q');
+      await eventually(() => frame().includes('NAME'), 5000, 'back to the list');
+    } finally {
+      await close();
+    }
+  });
+
+  it('restarts with r, stops and starts with s, removes with d after y', async () => {
+    const { r, node, frame, close } = await mount();
+    try {
+      await makeContainer(docker(), { name: `${P}target`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait' });
+      await eventually(() => frame().includes(`${P}target`), 10_000, 'target listed');
+      r.stdin.write('/');
+      await tick();
+      r.stdin.write(`${P}target\r`);
+      await tick(100);
+      const before = (await node.inspect(`${P}target`)).startedAt ?? 0;
+      r.stdin.write('r');
+      await eventually(async () => ((await node.inspect(`${P}target`)).startedAt ?? 0) > before, 15_000, 'restarted');
+      await eventually(() => frame().includes(`restarted ${P}target`), 5000, 'outcome shown');
+
+      r.stdin.write('s');
+      await eventually(async () => (await node.inspect(`${P}target`)).state === 'exited', 15_000, 'stopped');
+      await eventually(() => /exited \(\d+\)/.test(frame()), 5000, 'exited on screen');
+      r.stdin.write('s');
+      await eventually(async () => (await node.inspect(`${P}target`)).state === 'running', 15_000, 'started');
+      await eventually(() => frame().includes('up '), 5000, 'running on screen');
+
+      r.stdin.write('d');
+      await eventually(() => frame().includes(`Remove ${P}target (running: it will be killed)? y/N`), 5000, 'confirmation');
+      r.stdin.write('n');
+      await tick(200);
+      expect((await node.inspect(`${P}target`)).state).toBe('running');
+      r.stdin.write('d');
+      await eventually(() => frame().includes('y/N'), 5000, 'confirmation again');
+      r.stdin.write('y');
+      await eventually(async () => !(await node.list({ all: true })).some((c) => c.name === `${P}target`), 15_000, 'removed');
+    } finally {
+      await close();
+    }
+  });
+
+  it('in read-only mode hides the actions and refuses them', async () => {
+    const { r, node, frame, close } = await mount({ readOnly: true });
+    try {
+      await eventually(() => frame().includes(`${P}other`), 10_000, 'listed');
+      expect(frame()).toContain('read-only');
+      expect(frame()).not.toContain('r restart');
+      const before = (await node.inspect(`${P}other`)).startedAt;
+      r.stdin.write('/');
+      await tick();
+      r.stdin.write(`${P}other\r`);
+      await tick(100);
+      r.stdin.write('r');
+      await eventually(() => frame().includes('read-only mode'), 5000, 'refusal');
+      r.stdin.write('?');
+      await eventually(() => frame().includes('Keys — main view (read-only)'), 5000, 'help');
+      expect(frame()).not.toMatch(/\bremove\b/);
+      expect((await node.inspect(`${P}other`)).startedAt).toBe(before);
+    } finally {
+      await close();
+    }
+  });
+
+  it('says why when the engine cannot be reached', async () => {
+    const { frame, close } = await mount({ endpoint: 'unix:///tmp/op-nowhere.sock' });
+    try {
+      await eventually(() => frame().includes('Cannot reach the Docker engine at unix:///tmp/op-nowhere.sock'), 10_000, 'offline reason');
+      expect(frame()).toContain('retrying');
+    } finally {
+      await close();
+    }
+  });
+});

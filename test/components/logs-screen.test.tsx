@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogsScreen } from '../../tui/app/logs-screen.js';
+import { useKeys, type KeyHandler } from '../../tui/app/use-keys.js';
+import { useRef } from 'react';
+import { makeTheme } from '../../tui/app/theme.js';
+import { LogSession, type LogEntry } from '../../tui/logs/log-session.js';
+
+const sessions: LogSession[] = [];
+afterEach(() => sessions.splice(0).forEach((s) => s.close()));
+
+/** A session with no live source: the test fills its buffer as a container would. */
+function sessionWith(lines: Partial<LogEntry>[], names = ['web']): LogSession {
+  const s = new LogSession(
+    names.map((name) => ({ node: null as never, id: name, name })),
+    { capacity: 1000, tail: 0, follow: false },
+  );
+  sessions.push(s);
+  for (const l of lines) s.buffer.push({ source: 0, stream: 'stdout', timestamp: '2024-05-01T10:00:00.000000000Z', text: '', ...l });
+  return s;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 30));
+const strip = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+
+/** The screen behind the same key router the app uses. */
+function Routed(props: { session: LogSession; saveDir: string; onBack: () => void }) {
+  const keys = useRef<KeyHandler | null>(null);
+  useKeys((input, key) => keys.current?.(input, key), { isActive: true });
+  return <LogsScreen session={props.session} width={60} height={12} theme={makeTheme({ NO_COLOR: '1' })} keys={keys} saveDir={props.saveDir} onBack={props.onBack} onHelp={() => {}} />;
+}
+
+function screen(session: LogSession, saveDir = tmpdir()) {
+  let back = 0;
+  const r = render(<Routed session={session} saveDir={saveDir} onBack={() => back++} />);
+  return { ...r, backs: () => back };
+}
+
+describe('LogsScreen', () => {
+  it('shows the newest lines, following, and escape sequences inert', async () => {
+    const s = sessionWith([{ text: 'first' }, { text: 'evil \x1b[2J\x1b]0;title\x07 end' }, { text: 'last', stream: 'stderr' }]);
+    const r = screen(s);
+    await tick();
+    const frame = strip(r.lastFrame());
+    expect(frame).toContain('following');
+    expect(frame).toContain('evil \\x1b[2J\\x1b]0;title\\x07 end');
+    expect(frame.indexOf('first')).toBeLessThan(frame.indexOf('last'));
+    expect(r.lastFrame()).not.toMatch(/\x1b\[2J|\x1b\]0;/);
+  });
+
+  it('searches with highlight, jumps with n, and filters with context', async () => {
+    const s = sessionWith(['a', 'b', 'ERROR one', 'c', 'd', 'e', 'f', 'error two', 'g'].map((text) => ({ text })));
+    const r = screen(s);
+    await tick();
+    r.stdin.write('/');
+    await tick();
+    r.stdin.write('error');
+    await tick();
+    r.stdin.write('\r');
+    await tick();
+    // (Highlight segments are unit-tested; frames here carry no colour codes.)
+    expect(strip(r.lastFrame())).toContain('search: error');
+    r.stdin.write('F');
+    await tick();
+    let body = strip(r.lastFrame()).split('\n').slice(1, -1).filter((l) => l.trim() !== '');
+    expect(body).toEqual(['ERROR one', 'error two']);
+    r.stdin.write('+');
+    await tick();
+    body = strip(r.lastFrame()).split('\n').slice(1, -1).filter((l) => l.trim() !== '');
+    expect(body).toEqual(['b', 'ERROR one', 'c', 'f', 'error two', 'g']);
+    expect(strip(r.lastFrame())).toContain('filter ±1');
+    r.stdin.write('n');
+    await tick();
+    expect(strip(r.lastFrame())).toContain('paused');
+  });
+
+  it('reports a broken regex instead of failing', async () => {
+    const r = screen(sessionWith([{ text: 'x' }]));
+    await tick();
+    r.stdin.write('/');
+    await tick();
+    r.stdin.write('/(oops/');
+    await tick();
+    r.stdin.write('\r');
+    await tick();
+    expect(strip(r.lastFrame())).toMatch(/Not a valid regular expression/);
+  });
+
+  it('pauses and scrolls, G follows again, t shows timestamps, q goes back', async () => {
+    const s = sessionWith(Array.from({ length: 50 }, (_, i) => ({ text: `line ${i}` })));
+    const r = screen(s);
+    await tick();
+    expect(strip(r.lastFrame())).toContain('line 49');
+    r.stdin.write('kkk');
+    await tick();
+    expect(strip(r.lastFrame())).toContain('paused (3 up)');
+    expect(strip(r.lastFrame())).not.toContain('line 49');
+    r.stdin.write('G');
+    await tick();
+    expect(strip(r.lastFrame())).toContain('line 49');
+    r.stdin.write('t');
+    await tick();
+    expect(strip(r.lastFrame())).toContain('2024-05-01T10:00:00.000 line 49');
+    r.stdin.write('q');
+    await tick();
+    expect(r.backs()).toBe(1);
+  });
+
+  it('keeps a 1 MB line on one row unless wrap is on', async () => {
+    const r = screen(sessionWith([{ text: 'x'.repeat(1_000_000) }, { text: 'after' }]));
+    await tick();
+    const rows = strip(r.lastFrame()).split('\n');
+    expect(rows.every((l) => l.length <= 60)).toBe(true);
+    expect(rows.some((l) => l.includes('after'))).toBe(true);
+    r.stdin.write('w');
+    await tick();
+    const wrapped = strip(r.lastFrame()).split('\n');
+    expect(wrapped.filter((l) => /^x+$/.test(l.trim())).length).toBeGreaterThan(5);
+  });
+
+  it('saves the buffer to a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-save-'));
+    const r = screen(sessionWith([{ text: 'one' }, { text: 'two', stream: 'stderr' }]), dir);
+    await tick();
+    r.stdin.write('S');
+    await tick();
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('2024-05-01T10:00:00.000000000Z stdout one\n2024-05-01T10:00:00.000000000Z stderr two\n');
+    expect(strip(r.lastFrame())).toContain('saved 2 lines');
+  });
+});
