@@ -83,8 +83,21 @@ export function App(props: AppProps) {
   const [helpFor, setHelpFor] = useState<View>('main');
   const [nodeIndex, setNodeIndex] = useState(0);
   const [selectedId, setSelectedId] = useState<string | null>(null);
-  const [filter, setFilter] = useState('');
-  const [sort, setSort] = useState<SortKey>('name');
+  const [filter, setFilterState] = useState('');
+  const [sort, setSortState] = useState<SortKey>('name');
+  // Like the mode, filter, sort and selection are mirrored in refs that the key router reads:
+  // `/db⏎⏎` arriving in one read must open the logs of db, not of what was selected before.
+  const filterRef = useRef('');
+  const sortRef = useRef<SortKey>('name');
+  const selectedIdRef = useRef<string | null>(null);
+  const setFilter = (f: string) => {
+    filterRef.current = f;
+    setFilterState(f);
+  };
+  const setSort = (k: SortKey) => {
+    sortRef.current = k;
+    setSortState(k);
+  };
   const [marked, setMarked] = useState<ReadonlySet<string>>(new Set());
   const [tab, setTab] = useState<DetailTab>('logs');
   const [message, setMessage] = useState<{ text: string; kind: 'info' | 'error' } | null>(null);
@@ -108,9 +121,24 @@ export function App(props: AppProps) {
   if (selIndex < 0 && containerRows.length > 0) selIndex = 0;
   const selected = containerRows[selIndex]?.c ?? null;
 
+  selectedIdRef.current = selected?.id ?? null;
   useEffect(() => {
     if (selected && selected.id !== selectedId) setSelectedId(selected.id);
   }, [selected, selectedId]);
+  const nodeViewRef = useRef(nodeView);
+  nodeViewRef.current = nodeView;
+  const statsRef = useRef(snapshot.stats);
+  statsRef.current = snapshot.stats;
+
+  /** The list as the person sees it now, from the refs (see above). */
+  const live = () => {
+    const list = listRows(sortContainers(filterContainers(nodeViewRef.current?.containers ?? [], filterRef.current), sortRef.current, statsRef.current)).flatMap((r) =>
+      r.kind === 'container' ? [r.container] : [],
+    );
+    let idx = list.findIndex((c) => c.id === selectedIdRef.current);
+    if (idx < 0) idx = 0;
+    return { list, idx, selected: list[idx] ?? null };
+  };
 
   // Layout: header, host strip, table, detail tabs + body, status line.
   const tableHeight = Math.max(4, Math.floor((height - 3) * 0.55));
@@ -248,8 +276,6 @@ export function App(props: AppProps) {
   };
 
   // Several keys can arrive in one read: moves must add up within it.
-  const selRef = useRef(selIndex);
-  selRef.current = selIndex;
 
   const confirmRef = useRef(confirm);
   confirmRef.current = confirm;
@@ -290,20 +316,21 @@ export function App(props: AppProps) {
           break;
       }
       setMessage(null);
+      const now = live();
+      const selected = now.selected;
       const move = (to: number) => {
-        const i = Math.max(0, Math.min(containerRows.length - 1, to));
-        const r = containerRows[i];
-        if (!r) return;
-        selRef.current = i;
-        setSelectedId(r.c.id);
+        const c = now.list[Math.max(0, Math.min(now.list.length - 1, to))];
+        if (!c) return;
+        selectedIdRef.current = c.id;
+        setSelectedId(c.id);
       };
-      const cur = selRef.current;
+      const cur = now.idx;
       const page = Math.max(1, tableHeight - 2);
       if (input === 'q' || (key.ctrl && input === 'c')) return exit();
       if (input === 'j' || key.downArrow) return move(cur + 1);
       if (input === 'k' || key.upArrow) return move(cur - 1);
       if (input === 'g' || key.home) return move(0);
-      if (input === 'G' || key.end) return move(containerRows.length - 1);
+      if (input === 'G' || key.end) return move(now.list.length - 1);
       if (key.pageDown) return move(cur + page);
       if (key.pageUp) return move(cur - page);
       if (key.tab) return setTab((t) => DETAIL_TABS[(DETAIL_TABS.indexOf(t) + 1) % DETAIL_TABS.length] as DetailTab);
@@ -312,7 +339,7 @@ export function App(props: AppProps) {
         return setMode('help');
       }
       if (input === '/') {
-        setTyped(filter);
+        setTyped(filterRef.current);
         return setMode('filter');
       }
       if (input === ':') {
@@ -320,11 +347,11 @@ export function App(props: AppProps) {
         return setMode('palette');
       }
       if (key.escape) {
-        if (filter) setFilter('');
+        if (filterRef.current) setFilter('');
         if (marked.size) setMarked(new Set());
         return;
       }
-      if (input === 'o') return setSort((s) => SORT_KEYS[(SORT_KEYS.indexOf(s) + 1) % SORT_KEYS.length] as SortKey);
+      if (input === 'o') return setSort(SORT_KEYS[(SORT_KEYS.indexOf(sortRef.current) + 1) % SORT_KEYS.length] as SortKey);
       if (input === 'n') return nodes.length > 1 ? setNodeIndex((i) => (i + 1) % nodes.length) : say('only one node: add peers with `outpost peers add`');
       if (input === ' ' && selected) {
         const next = new Set(marked);

@@ -34,6 +34,13 @@ export type KeyHandler = (input: string, key: Key) => void;
  */
 export function useKeys(handler: KeyHandler, options: { isActive: boolean }): void {
   useInput((input, key) => {
+    // Esc then a key in one read ("\x1bq") parses as Alt+key. Outpost binds no Alt keys:
+    // it is two presses, as a person typing fast over SSH meant.
+    if (key.meta && !key.escape && input.length === 1 && !key.ctrl && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow) {
+      handler('', { ...NO_KEY, escape: true, meta: true });
+      handler(input, { ...NO_KEY, shift: key.shift });
+      return;
+    }
     const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab;
     if (plain && input.length > 1) {
       for (const ch of input) handler(ch, ch === '\r' ? { ...NO_KEY, return: true } : NO_KEY);

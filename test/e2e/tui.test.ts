@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { Tmux } from '../harness/tmux.js';
+
+const P = 'e2e-';
+const BIN = join(process.cwd(), 'dist/outpost.mjs');
+let tmux: Tmux;
+let home: string;
+
+function launch(cols = 120, rows = 40, args = ''): void {
+  tmux = new Tmux();
+  tmux.start(`${process.execPath} ${BIN} ${args}`, {
+    cols,
+    rows,
+    env: { DOCKER_HOST: dockerHost(), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), TERM: 'xterm-256color', PATH: process.env.PATH ?? '' },
+  });
+}
+
+/** The row of the list that names the container (one that starts with spaces, then the name). */
+function row(screen: string, name: string): string {
+  return screen.split('\n').find((l) => new RegExp(`^\\s*\\*?\\s+${name}\\s`).test(l)) ?? '';
+}
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  home = mkdtempSync(join(tmpdir(), 'op-home-'));
+  const d = docker();
+  await makeContainer(d, { name: `${P}web`, cmd: 'i=0; while :; do i=$((i+1)); echo "request $i ok"; [ $((i % 5)) = 0 ] && echo "needle $i" >&2; sleep 0.1; done', labels: { 'com.docker.compose.project': 'e2eshop' } });
+  await makeContainer(d, { name: `${P}db`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait', labels: { 'com.docker.compose.project': 'e2eshop' } });
+  await makeContainer(d, { name: `${P}evil`, cmd: "printf 'A\\033[2J\\033]0;pwned\\007\\033]52;c;aGFjaw==\\007B\\n'; sleep 3600" });
+});
+
+afterEach(() => tmux?.kill());
+afterAll(() => removeByPrefix(docker(), P));
+
+describe('outpost TUI in a real terminal', () => {
+  it('starts, lists, filters, opens logs and searches', async () => {
+    launch();
+    await tmux.waitFor((s) => s.includes(`${P}web`) && s.includes('e2eshop'), 'the list');
+    tmux.type(`/${P}db`);
+    tmux.keys('Enter');
+    const filtered = await tmux.waitFor((s) => row(s, `${P}db`) !== '' && row(s, `${P}web`) === '', 'the filter');
+    expect(filtered).toContain(`filter: ${P}db`);
+    tmux.keys('Escape');
+    tmux.type(`/${P}web`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}db`) === '' && row(s, `${P}web`) !== '', 'web alone');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.includes(`logs ${P}web`) && /request \d+ ok/.test(s), 'the logs view');
+    tmux.type('/needle');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.includes('search: needle'), 'the search');
+    tmux.type('F');
+    const only = await tmux.waitFor((s) => s.includes('filter') && !/request \d+ ok/.test(s.split('\n').slice(1, -2).join('\n')), 'filter mode');
+    expect(only).toMatch(/needle \d+/);
+    tmux.keys('Escape');
+    await tmux.waitFor((s) => s.includes('NAME') && s.includes('STATE'), 'back on the list');
+    tmux.type('q');
+    await tmux.waitFor(() => tmux.dead(), 'the program to exit');
+  });
+
+  it('restarts with r, stops and starts with s, removes after confirming', async () => {
+    await makeContainer(docker(), { name: `${P}victim`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait' });
+    launch();
+    await tmux.waitFor((s) => row(s, `${P}victim`) !== '', 'victim listed');
+    tmux.type(`/${P}victim`);
+    tmux.keys('Enter');
+    // Wait a little so its uptime is visibly not zero before the restart.
+    await tmux.waitFor((s) => /up [1-9]\d*s/.test(row(s, `${P}victim`)), 'uptime ticking', 20_000);
+    tmux.type('r');
+    await tmux.waitFor((s) => s.includes(`restarted ${P}victim`), 'restart outcome');
+    await tmux.waitFor((s) => /up [0-2]s/.test(row(s, `${P}victim`)), 'uptime starting again');
+    tmux.type('s');
+    await tmux.waitFor((s) => /exited \(\d+\)/.test(row(s, `${P}victim`)), 'stopped');
+    tmux.type('s');
+    await tmux.waitFor((s) => /up \d+s/.test(row(s, `${P}victim`)), 'started again');
+    tmux.type('d');
+    await tmux.waitFor((s) => s.includes(`Remove ${P}victim (running: it will be killed)? y/N`), 'confirmation');
+    tmux.type('y');
+    await tmux.waitFor((s) => s.includes(`removed ${P}victim`) && row(s, `${P}victim`) === '', 'removed');
+    await eventually(async () => !(await docker().listContainers({ all: true })).some((c) => c.Names?.includes(`/${P}victim`)), 5000, 'gone from the engine');
+  });
+
+  it('opens a shell, runs a command, and comes back intact', async () => {
+    launch();
+    await tmux.waitFor((s) => row(s, `${P}db`) !== '', 'db listed');
+    tmux.type(`/${P}db`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}web`) === '', 'filtered');
+    tmux.type('e');
+    await tmux.waitFor((s) => /^\/ #\s*$/m.test(s), 'a shell prompt');
+    tmux.type('echo answer-$((6*7))');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.includes('answer-42'), 'command output');
+    tmux.type('exit');
+    tmux.keys('Enter');
+    const back = await tmux.waitFor((s) => s.includes(`shell in ${P}db ended`) && s.includes('STATE'), 'the TUI back');
+    expect(back.split('\n')[0]).toMatch(/^Outpost/);
+    expect(back).not.toContain('answer-42');
+  });
+
+  it('redraws to fit after a resize, and fits 80×24', async () => {
+    launch(120, 40);
+    await tmux.waitFor((s) => s.includes(`${P}web`), 'the list');
+    // Redrawn for 80 columns: the table header is laid out again (narrower name column), drawn
+    // once, under one title line, with the status line still on screen.
+    const header80 = (s: string) => s.split('\n').filter((l) => /^\s+NAME\s+STATE/.test(l));
+    tmux.resize(80, 24);
+    const small = await tmux.waitFor((s) => {
+      const h = header80(s);
+      return h.length === 1 && (h[0] as string).indexOf('STATE') < 30 && s.split('\n')[0]?.startsWith('Outpost') === true && /sort: name/.test(s);
+    }, 'an 80-column layout');
+    expect(small.split('\n').filter((l) => l.startsWith('Outpost'))).toHaveLength(1);
+    expect(small.split('\n').filter((l) => l.trim() !== '').length).toBeLessThanOrEqual(24);
+    tmux.resize(150, 45);
+    await tmux.waitFor((s) => {
+      const h = header80(s);
+      return h.length === 1 && (h[0] as string).indexOf('STATE') > 40 && s.split('\n').filter((l) => l.startsWith('Outpost')).length === 1;
+    }, 'the wide layout again');
+  });
+
+  it('shows escape sequences from a container as text and lets none act', async () => {
+    launch();
+    await tmux.waitFor((s) => row(s, `${P}evil`) !== '', 'evil listed');
+    const titleBefore = tmux.paneTitle();
+    tmux.type(`/${P}evil`);
+    tmux.keys('Enter');
+    tmux.keys('Enter');
+    const s = await tmux.waitFor((x) => x.includes('A\\x1b[2J\\x1b]0;pwned\\x07'), 'the inert line');
+    expect(s).toContain('\\x1b]52;c;aGFjaw==\\x07B');
+    expect(s.split('\n')[0]).toMatch(/^logs /); // the screen was not cleared under us
+    expect(tmux.paneTitle()).toBe(titleBefore);
+    expect(tmux.paneTitle()).not.toContain('pwned');
+  });
+
+  it('stays responsive while a container floods its log, and shows a 1 MB line cut to the screen', async () => {
+    await makeContainer(docker(), { name: `${P}flood`, cmd: "head -c 1000000 /dev/zero | tr '\\0' x; echo; i=0; while :; do i=$((i+1)); echo \"flood $i\"; done" });
+    launch();
+    await tmux.waitFor((s) => row(s, `${P}flood`) !== '', 'flood listed');
+    tmux.type(`/${P}flood`);
+    tmux.keys('Enter');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => /flood \d+/.test(s), 'flood lines');
+    tmux.type('t');
+    await tmux.waitFor((s) => s.includes('timestamps'), 'the key answered during the flood');
+    tmux.type('g');
+    const top = await tmux.waitFor((s) => s.includes('paused'), 'paused at the top');
+    expect(top.split('\n').every((l) => [...l].length <= 120)).toBe(true);
+    tmux.keys('Escape');
+    tmux.type('q');
+    await tmux.waitFor(() => tmux.dead(), 'exit');
+    await docker().getContainer(`${P}flood`).remove({ force: true });
+  });
+
+  it('refuses to start without a terminal, with a clear message', () => {
+    let out = '';
+    let code = 0;
+    try {
+      execFileSync(process.execPath, [BIN], { env: { DOCKER_HOST: dockerHost(), PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as { status: number; stderr: Buffer };
+      code = e.status;
+      out = e.stderr.toString();
+    }
+    expect(code).toBe(2);
+    expect(out).toMatch(/needs a terminal/);
+  });
+});

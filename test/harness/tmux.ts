@@ -1,0 +1,69 @@
+/**
+ * Drives a program in a real terminal: a tmux server of its own (-L), one
+ * window of a given size, send-keys to type, capture-pane to read.
+ */
+import { execFileSync } from 'node:child_process';
+
+export class Tmux {
+  readonly socket = `outpost-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly session = 'tui';
+
+  #tmux(args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+
+  start(command: string, opts: { cols: number; rows: number; env: Record<string, string> }): void {
+    const env = Object.entries(opts.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+    // remain-on-exit keeps the pane so a crash can still be read.
+    this.#tmux(['new-session', '-d', '-s', this.session, '-x', String(opts.cols), '-y', String(opts.rows), `env ${env} ${command}`]);
+    this.#tmux(['set-option', '-t', this.session, 'remain-on-exit', 'on']);
+  }
+
+  /** Keys as tmux names them (`Enter`, `Escape`, `C-c`) or literal text with `literal`. */
+  keys(...keys: string[]): void {
+    this.#tmux(['send-keys', '-t', this.session, ...keys]);
+  }
+
+  type(text: string): void {
+    this.#tmux(['send-keys', '-t', this.session, '-l', text]);
+  }
+
+  screen(): string {
+    return this.#tmux(['capture-pane', '-t', this.session, '-p']);
+  }
+
+  paneTitle(): string {
+    return this.#tmux(['display-message', '-t', this.session, '-p', '#{pane_title}']).trim();
+  }
+
+  dead(): boolean {
+    return this.#tmux(['display-message', '-t', this.session, '-p', '#{pane_dead}']).trim() === '1';
+  }
+
+  resize(cols: number, rows: number): void {
+    this.#tmux(['resize-window', '-t', this.session, '-x', String(cols), '-y', String(rows)]);
+  }
+
+  async waitFor(check: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = this.screen();
+      if (check(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${last}`);
+  }
+
+  kill(): void {
+    try {
+      this.#tmux(['kill-server']);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function shellQuote(v: string): string {
+  return `'${v.replace(/'/g, `'\\''`)}'`;
+}
