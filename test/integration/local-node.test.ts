@@ -139,7 +139,8 @@ describe('LocalNode against a real engine', () => {
 
 describe('logs', () => {
   it('keeps stdout and stderr apart for non-TTY containers, with tail and timestamps', async () => {
-    const c = await makeContainer(d(), { name: `${P}logs`, cmd: 'echo one; echo two >&2; echo three' });
+    // stdout and stderr are separate pipes: the pause makes the order in the log deterministic.
+    const c = await makeContainer(d(), { name: `${P}logs`, cmd: 'echo one; echo two >&2; sleep 0.2; echo three' });
     await c.wait();
     const lines = await collect(await node.logs(`${P}logs`));
     expect(lines.map((l) => `${l.stream}:${l.text}`).sort()).toEqual(['stderr:two', 'stdout:one', 'stdout:three']);

@@ -181,6 +181,7 @@ export function LogsScreen(props: LogsScreenProps) {
     timestamps ? 'timestamps' : null,
     wrap ? 'wrap' : null,
     `${session.buffer.size}/${session.buffer.capacity} lines`,
+    session.received > session.buffer.size ? `${session.received} received` : null,
   ]
     .filter(Boolean)
     .join(' · ');
@@ -216,8 +217,8 @@ export function LogsScreen(props: LogsScreenProps) {
         {searching ? (
           <PromptLine prompt="/" value={draft} />
         ) : (
-          <Text wrap="truncate-end" color={message?.error || reError ? theme.color('bad') : theme.color('muted')}>
-            {message?.text ?? reError ?? (query ? `search: ${query}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}
+          <Text wrap="truncate-end" color={message?.error || reError || session.errors.length ? theme.color('bad') : theme.color('muted')}>
+            {message?.text ?? reError ?? session.errors.at(-1) ?? (query ? `search: ${query}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}
           </Text>
         )}
       </Box>

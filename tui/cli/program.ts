@@ -50,6 +50,12 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   program.action(async (opts: { readOnly?: boolean; host?: string }) => {
     const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
     const endpoint = opts.host ? parseHostUrl(opts.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
+    // Ink draws only a final frame when CI or CONTINUOUS_INTEGRATION is set (it decides when it
+    // loads). A person at a terminal gets the interactive UI whatever their environment says.
+    if (process.stdout.isTTY && process.stdin.isTTY) {
+      delete process.env.CI;
+      delete process.env.CONTINUOUS_INTEGRATION;
+    }
     const { runTui } = await import('../app/run.js');
     result.code = await runTui({ endpoint, readOnly: opts.readOnly === true });
   });

@@ -38,6 +38,8 @@ export class LogSession {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   errors: string[] = [];
+  /** Lines received since the session opened (the buffer keeps only the newest). */
+  received = 0;
 
   constructor(
     readonly targets: readonly LogTarget[],
@@ -58,6 +60,7 @@ export class LogSession {
       this.#streams.push(stream);
       for await (const line of stream) {
         this.buffer.push({ source, stream: line.stream, timestamp: line.timestamp ?? '', text: line.text });
+        this.received++;
         this.#notify();
       }
     } catch (err) {

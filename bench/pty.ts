@@ -1,0 +1,73 @@
+/** Runs a program in a pseudo-terminal of a given size (util-linux `script`), collecting what it draws. */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+
+export class PtyRun {
+  readonly child: ChildProcess;
+  output = '';
+  bytes = 0;
+  /** Output since the last `mark()`. */
+  fresh = '';
+  #waiters: { test: (out: string) => boolean; resolve: (at: number) => void }[] = [];
+
+  constructor(command: string, cols: number, rows: number, env: NodeJS.ProcessEnv) {
+    this.child = spawn('script', ['-qfec', `stty cols ${cols} rows ${rows}; exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout?.on('data', (d: Buffer) => {
+      const at = performance.now();
+      this.bytes += d.length;
+      // Keep the tail only: what the benchmarks look for is recent.
+      const text = d.toString('utf8');
+      this.output = (this.output + text).slice(-200_000);
+      this.fresh = (this.fresh + text).slice(-200_000);
+      for (const w of [...this.#waiters]) {
+        if (w.test(this.output)) {
+          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          w.resolve(at);
+        }
+      }
+    });
+  }
+
+  /** Resolves with the time (performance.now) of the chunk that made `test` true. */
+  waitFor(test: (out: string) => boolean, timeoutMs = 30_000): Promise<number> {
+    if (test(this.output)) return Promise.resolve(performance.now());
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting in the terminal; last output: ${JSON.stringify(this.output.slice(-500))}`)), timeoutMs);
+      this.#waiters.push({ test, resolve: (at) => { clearTimeout(t); resolve(at); } });
+    });
+  }
+
+  mark(): void {
+    this.fresh = '';
+  }
+
+  type(keys: string): void {
+    this.child.stdin?.write(keys);
+  }
+
+  /** PID of the program inside (script → the exec'd command). */
+  innerPid(): number {
+    const out = execFileSync('pgrep', ['-P', String(this.child.pid)], { encoding: 'utf8' }).trim().split('\n');
+    return Number(out[0]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        r(undefined);
+      }, 3000);
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        r(undefined);
+      });
+    });
+  }
+}
+
+export function rssBytes(pid: number): number {
+  const status = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}

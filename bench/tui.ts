@@ -1,0 +1,159 @@
+/**
+ * TUI benchmarks (issue: TUI): 50 running containers each printing a line per
+ * second on a private engine; the TUI at 120×40 in a pseudo-terminal.
+ * 1. launch → first frame that shows the containers;
+ * 2. idle cost over 30 s on the main view: the TUI's CPU plus the engine's extra CPU;
+ * 3. RSS after 60 s, and after following a container that printed 1,000,000 lines;
+ * 4. bytes written to the terminal per second on the idle main view;
+ * 5. log throughput against `docker logs -f > /dev/null`, and key latency meanwhile.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import Docker from 'dockerode';
+import { startPrivateEngine } from '../test/harness/engine.js';
+import { importTestImage, TEST_IMAGE } from '../test/harness/image.js';
+import { cpuOfAll, cpuSeconds, median, pidsMatching, saveResult, sleep } from './lib.js';
+import { PtyRun, rssBytes } from './pty.js';
+
+const CONTAINERS = 50;
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 30_000);
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
+export async function runTuiBench(): Promise<void> {
+  const engine = await startPrivateEngine('tuibench');
+  const env = { ...process.env, DOCKER_HOST: engine.dockerHost, TERM: 'xterm-256color', HOME: engine.dir, XDG_CONFIG_HOME: `${engine.dir}/config` };
+  const tui = `${process.execPath} dist/outpost.mjs`;
+  try {
+    await importTestImage(engine.dockerHost);
+    const d = new Docker({ socketPath: engine.socket });
+    const create = async (name: string, cmd: string) => {
+      const c = await d.createContainer({ name, Image: TEST_IMAGE, Cmd: ['sh', '-c', cmd], HostConfig: { NetworkMode: 'none' } });
+      await c.start();
+      return c;
+    };
+    for (let i = 0; i < CONTAINERS; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, k) => create(`bench-${String(i + k).padStart(2, '0')}`, 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done')));
+    }
+
+    // 1. Startup: median of 7 launches; the floor is the same pty running an empty node.
+    const starts: number[] = [];
+    const floors: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const t0 = performance.now();
+      const run = new PtyRun(tui, 120, 40, env);
+      const at = await run.waitFor((o) => o.includes('bench-00') && o.includes('bench-01'));
+      if (i > 0) starts.push(at - t0);
+      await run.stop();
+      const f0 = performance.now();
+      const floor = new PtyRun(`${process.execPath} -e "process.stdout.write('ready')"`, 120, 40, env);
+      const fat = await floor.waitFor((o) => o.includes('ready'));
+      if (i > 0) floors.push(fat - f0);
+      await floor.stop();
+    }
+    const startup = { medianMs: round(median(starts)), target: 200, ptyPlusEmptyNodeMedianMs: round(median(floors)), runs: starts.length, nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset' };
+    console.log(`tui startup to containers on screen: ${startup.medianMs} ms (target ≤ ${startup.target}); pty + empty node: ${startup.ptyPlusEmptyNodeMedianMs} ms`);
+
+    // 2 + 4. Idle main view: CPU and bytes over the window, against the engine's own CPU without the TUI.
+    const idleEngineBefore = cpuOfAll(pidsMatching(engine.dir));
+    await sleep(WINDOW_MS);
+    const idleEngine = cpuOfAll(pidsMatching(engine.dir)) - idleEngineBefore;
+    const started = performance.now();
+    const run = new PtyRun(tui, 120, 40, env);
+    await run.waitFor((o) => o.includes('bench-00'));
+    await sleep(5000); // first samples and sparklines settle
+    const pid = run.innerPid();
+    const cpu0 = cpuSeconds(pid);
+    const eng0 = cpuOfAll(pidsMatching(engine.dir));
+    const bytes0 = run.bytes;
+    await sleep(WINDOW_MS);
+    const tuiCpu = cpuSeconds(pid) - cpu0;
+    const engineCpu = cpuOfAll(pidsMatching(engine.dir)) - eng0;
+    const bytes = run.bytes - bytes0;
+    const windowS = WINDOW_MS / 1000;
+    const idle = {
+      windowSeconds: windowS,
+      tuiCpuSeconds: round(tuiCpu, 3),
+      engineCpuSeconds: round(engineCpu, 3),
+      engineIdleCpuSeconds: round(idleEngine, 3),
+      percentOfOneCore: round(((tuiCpu + Math.max(0, engineCpu - idleEngine)) / windowS) * 100, 2),
+      target: 2.5,
+    };
+    const output = { bytesPerSecond: round(bytes / windowS), target: 150 };
+    console.log(`idle main view: ${idle.percentOfOneCore}% of a core (TUI ${idle.tuiCpuSeconds} CPU-s, engine extra ${round(engineCpu - idleEngine, 3)} CPU-s over ${windowS} s; target ≤ ${idle.target}%)`);
+    console.log(`terminal output on the idle main view: ${output.bytesPerSecond} B/s (target ≤ ${output.target})`);
+
+    // 3. RSS at 60 s, then while following a container that prints 1,000,000 lines.
+    await sleep(Math.max(0, 60_000 - (performance.now() - started)));
+    const rss60 = rssBytes(pid);
+    await create('million', 'sleep 4; seq 1 1000000; echo done-million; sleep 3600');
+    await run.waitFor((o) => o.includes('million'));
+    run.type('/million\r');
+    await sleep(500);
+    run.type('\r');
+    await run.waitFor((o) => o.includes('logs million'));
+    await run.waitFor((o) => /1000001 received|1000002 received/.test(o) || o.includes('done-million'), 120_000);
+    await sleep(2000);
+    const rssMillion = rssBytes(pid);
+    const memory = { rssAfter60sMiB: round(rss60 / 1048576), rssAfterMillionLinesMiB: round(rssMillion / 1048576), target: 100 };
+    console.log(`RSS: ${memory.rssAfter60sMiB} MiB after 60 s, ${memory.rssAfterMillionLinesMiB} MiB after following 1,000,000 lines (target ≤ ${memory.target})`);
+    await run.stop();
+
+    // 5. Throughput: a container printing as fast as it can.
+    const flood = await create('flood', 'seq 1 100000000');
+    await sleep(1000);
+    const dockerBin = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+    const dockerRate = await new Promise<number>((resolve) => {
+      const p = spawn(dockerBin, ['logs', '-f', '--tail', '0', 'flood'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      let lines = 0;
+      p.stdout.on('data', (b: Buffer) => {
+        for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
+      });
+      setTimeout(() => {
+        p.kill();
+        resolve(lines / 10);
+      }, 10_000);
+    });
+    const logRun = new PtyRun(tui, 120, 40, env);
+    await logRun.waitFor((o) => o.includes('flood'));
+    logRun.type('/flood\r');
+    await sleep(500);
+    logRun.type('\r');
+    await logRun.waitFor((o) => o.includes('logs flood') && / received/.test(o), 30_000);
+    const receivedNow = () => {
+      const all = [...logRun.output.matchAll(/(\d+) received/g)];
+      return Number(all.at(-1)?.[1] ?? 0);
+    };
+    await sleep(2000);
+    const r0 = receivedNow();
+    const latencies: number[] = [];
+    const t0 = performance.now();
+    // Each `t` toggles timestamps; the header line is redrawn with or without the word.
+    for (let k = 0; k < 8; k++) {
+      await sleep(1000);
+      const turningOn = k % 2 === 0;
+      logRun.mark();
+      const sent = performance.now();
+      logRun.type('t');
+      const seen = await logRun.waitFor(() => (turningOn ? /following · timestamps/.test(logRun.fresh) : /following · \d+\//.test(logRun.fresh)), 10_000);
+      latencies.push(seen - sent);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const tuiRate = (receivedNow() - r0) / elapsed;
+    await logRun.stop();
+    await flood.remove({ force: true });
+    const throughput = {
+      dockerLogsLinesPerSecond: Math.round(dockerRate),
+      tuiLinesPerSecond: Math.round(tuiRate),
+      ratio: round(tuiRate / dockerRate, 2),
+      target: 0.5,
+      keyLatencyMedianMs: round(median(latencies)),
+      keyLatencyMaxMs: round(Math.max(...latencies)),
+      keyLatencyTargetMs: 100,
+    };
+    console.log(
+      `log throughput: TUI ${throughput.tuiLinesPerSecond} lines/s, docker logs -f ${throughput.dockerLogsLinesPerSecond} lines/s, ratio ${throughput.ratio} (target ≥ ${throughput.target}); key answered in ${throughput.keyLatencyMedianMs} ms median, ${throughput.keyLatencyMaxMs} ms max`,
+    );
+    console.log(`saved ${saveResult('tui', { containers: CONTAINERS, terminal: '120x40', startup, idle, output, memory, throughput })}`);
+  } finally {
+    await engine.dispose();
+  }
+}
