@@ -462,7 +462,10 @@ export class LocalNode implements Node {
   // ---- resources ----------------------------------------------------------
 
   async #running(): Promise<{ id: string; name: string; pid: number }[]> {
-    const rows = this.#live && this.#store.ready ? this.#store.all() : await this.list({ all: false });
+    // While connecting, the model's first list is on its way: a second list here would double
+    // the startup work (one inspect per container). Sample nothing until it has arrived.
+    if (this.#live && !this.#store.ready) return [];
+    const rows = this.#live ? this.#store.all() : await this.list({ all: false });
     return rows
       .filter((c) => c.state === 'running')
       .map((c) => ({ id: c.id, name: c.name, pid: this.#pids.get(c.id) ?? 0 }));
@@ -532,7 +535,7 @@ export class LocalNode implements Node {
 
   async host(): Promise<HostMetrics | null> {
     this.#host ??= new HostMonitor({ node: this.name });
-    return this.#host.sample();
+    return this.#host.sample(true);
   }
 
   watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
@@ -543,7 +546,8 @@ export class LocalNode implements Node {
       if (busy || stopped) return;
       busy = true;
       try {
-        const m = await this.host();
+        this.#host ??= new HostMonitor({ node: this.name });
+        const m = await this.#host.sample();
         if (m && !stopped) listener(m);
       } finally {
         busy = false;

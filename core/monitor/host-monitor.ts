@@ -15,6 +15,8 @@ export interface HostMonitorOptions {
   node: string;
   /** How often disks and temperature are refreshed (default 60 s). */
   slowRefreshMs?: number;
+  /** Delay of the first disk and temperature probe (default 1.5 s, after the UI's first frames). */
+  firstSlowDelayMs?: number;
   now?: () => number;
 }
 
@@ -23,6 +25,7 @@ type Si = typeof import('systeminformation');
 export class HostMonitor {
   #si: Si | null = null;
   #slowAt = -Infinity;
+  #slowRunning = false;
   #disks: DiskUsage[] = [];
   #temperature: number | null = null;
   #temperatureSupported = true;
@@ -33,13 +36,25 @@ export class HostMonitor {
     this.#options = options;
   }
 
-  async sample(): Promise<HostMetrics> {
+  /** `complete`: wait for disks and temperature too (one-shot callers such as `outpost host`). */
+  async sample(complete = false): Promise<HostMetrics> {
     const si = (this.#si ??= (await import('systeminformation')).default as unknown as Si);
     const now = (this.#options.now ?? Date.now)();
     const [load, mem, net] = await Promise.all([si.currentLoad(), si.mem(), this.#netRates(now)]);
-    if (now - this.#slowAt >= (this.#options.slowRefreshMs ?? 60_000)) {
+    if (complete && this.#slowAt === -Infinity) {
       this.#slowAt = now;
       await this.#refreshSlow(si);
+    } else if (now - this.#slowAt >= (this.#options.slowRefreshMs ?? 60_000) && !this.#slowRunning) {
+      // Disks and temperature spawn processes (df, sensors), some synchronously: not on the
+      // first sample, which the UI waits for, and never awaited by a sample.
+      const first = this.#slowAt === -Infinity;
+      this.#slowAt = now;
+      this.#slowRunning = true;
+      setTimeout(() => {
+        void this.#refreshSlow(si).finally(() => {
+          this.#slowRunning = false;
+        });
+      }, first ? this.#options.firstSlowDelayMs ?? 1500 : 0).unref();
     }
     const loadAvg = os.loadavg();
     return {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { summaryFromInspect } from '../../core/docker/mapping.js';
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
 import { keysFor, parsePalette } from '../../tui/app/keymap.js';
-import { validatePrefs, DEFAULT_PREFS } from '../../tui/app/prefs.js';
+import { validatePrefs, DEFAULT_PREFS, loadPrefs } from '../../tui/app/prefs.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RingBuffer } from '../../tui/logs/ring-buffer.js';
 import { compileSearch, filterWithContext, highlight, nextMatch } from '../../tui/logs/search.js';
 import { containerLine, headerLine, layoutColumns } from '../../tui/presentation/container-line.js';
@@ -153,5 +156,20 @@ describe('preferences', () => {
       '`saveDir` must be a directory path, got ""',
     ]);
     expect(validatePrefs([1, 2]).problems).toEqual(['preferences must be a JSON object']);
+  });
+  it('reads the store, and reports a broken file without touching it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-prefs-'));
+    writeFileSync(join(dir, 'tui.json'), JSON.stringify({ logBufferLines: 2000, statsIntervalMs: 5 }));
+    const ok = await loadPrefs(dir);
+    expect(ok.prefs.logBufferLines).toBe(2000);
+    expect(ok.prefs.statsIntervalMs).toBe(DEFAULT_PREFS.statsIntervalMs);
+    expect(ok.problems).toEqual([`${join(dir, 'tui.json')}: \`statsIntervalMs\` must be a whole number from 500 to 60000, got 5`]);
+
+    const broken = '{"logBufferLines": 20';
+    writeFileSync(join(dir, 'tui.json'), broken);
+    const bad = await loadPrefs(dir);
+    expect(bad.prefs).toEqual(DEFAULT_PREFS);
+    expect(bad.problems[0]).toMatch(/cannot read .*tui\.json/);
+    expect(readFileSync(join(dir, 'tui.json'), 'utf8')).toBe(broken);
   });
 });

@@ -24,6 +24,8 @@ export interface AppProps {
   prefs: Prefs;
   /** Steps aside for an interactive shell in the container; resolves when it ends. */
   onExec: (node: Node, container: ContainerSummary) => Promise<void>;
+  /** Messages from outside the UI (a bad preferences file), shown on the status line. */
+  notices?: { subscribe(listener: (text: string) => void): () => void };
   now?: () => number;
 }
 
@@ -181,6 +183,7 @@ export function App(props: AppProps) {
   useEffect(() => () => logSession?.close(), [logSession]);
 
   const say = (text: string, kind: 'info' | 'error' = 'info') => setMessage({ text, kind });
+  useEffect(() => props.notices?.subscribe((text) => setMessage({ text, kind: 'error' })), [props.notices]);
 
   const run = useCallback(
     async (action: Action, targets: ContainerSummary[]) => {

@@ -38,6 +38,7 @@ export class FleetView {
   #snapshot: FleetSnapshot;
   #listeners = new Set<() => void>();
   #disposers: Disposer[] = [];
+  #samplers: Disposer[] = [];
   #containers = new Map<string, ContainerSummary[]>();
   #statuses = new Map<string, NodeStatus>();
   #hosts = new Map<string, { last: HostMetrics | null; cpu: History; mem: History }>();
@@ -48,14 +49,33 @@ export class FleetView {
 
   constructor(
     private readonly fleet: Fleet,
-    private readonly options: FleetViewOptions,
+    private options: FleetViewOptions,
   ) {
     this.#snapshot = this.#build();
   }
 
-  /** Subscribes to every node. Call once; `close()` undoes it. */
+  #sampling = new Set<string>();
+  #timers = new Set<NodeJS.Timeout>();
+
+  /**
+   * Subscribes to every node. Call once; `close()` undoes it. A node's
+   * samplers start a moment after its first container list, so the first
+   * frame with containers is not queued behind stats and host probes.
+   */
   start(): void {
     for (const node of this.fleet.nodes()) this.#follow(node);
+  }
+
+  /** New refresh intervals (preferences load after the first frame); restarts the samplers. */
+  setIntervals(options: FleetViewOptions): void {
+    if (options.statsIntervalMs === this.options.statsIntervalMs && options.hostIntervalMs === this.options.hostIntervalMs) return;
+    this.options = options;
+    for (const d of this.#samplers.splice(0)) d();
+    this.#startSamplers();
+  }
+
+  #startSamplers(): void {
+    for (const node of this.fleet.nodes()) if (this.#sampling.has(node.name)) this.#sample(node);
   }
 
   #follow(node: Node): void {
@@ -69,7 +89,20 @@ export class FleetView {
       node.watch(() => {
         this.#containers.set(node.name, node.containers());
         this.#changed();
+        if (!this.#sampling.has(node.name)) {
+          this.#sampling.add(node.name);
+          const t = setTimeout(() => {
+            this.#timers.delete(t);
+            this.#sample(node);
+          }, 300);
+          this.#timers.add(t);
+        }
       }),
+    );
+  }
+
+  #sample(node: Node): void {
+    this.#samplers.push(
       node.watchStats(
         (stats) => {
           const live = new Set<string>();
@@ -113,7 +146,10 @@ export class FleetView {
   getSnapshot = (): FleetSnapshot => this.#snapshot;
 
   close(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     for (const d of this.#disposers.splice(0)) d();
+    for (const d of this.#samplers.splice(0)) d();
     this.#listeners.clear();
   }
 

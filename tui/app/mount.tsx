@@ -1,11 +1,6 @@
-/**
- * Composition root of the terminal UI: one Fleet (the local node for now),
- * the FleetView that listens to it, preferences, and Ink.
- */
+/** Mounts the Ink app on the terminal for a fleet; resolves with the exit code when it quits. */
 import { render } from 'ink';
-import { Fleet } from '../../core/fleet.js';
-import type { Endpoint } from '../../core/docker/endpoint.js';
-import { LocalNode } from '../../core/docker/local-node.js';
+import type { Fleet } from '../../core/fleet.js';
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { Node } from '../../core/node.js';
 import { App } from './app.js';
@@ -17,19 +12,8 @@ import { runShell } from './shell.js';
 const ALT_ON = '\x1b[?1049h\x1b[H';
 const ALT_OFF = '\x1b[?1049l';
 
-export interface TuiOptions {
-  endpoint: Endpoint;
-  readOnly: boolean;
-}
-
-export async function runTui(options: TuiOptions): Promise<number> {
+export async function mountTui(fleet: Fleet, readOnly: boolean): Promise<number> {
   const { stdin, stdout } = process;
-  if (!stdin.isTTY || !stdout.isTTY) {
-    process.stderr.write('Error: the terminal UI needs a terminal; for scripts use `outpost ps`, `outpost logs`, … (see --help).\n');
-    return 2;
-  }
-  const node = new LocalNode({ endpoint: options.endpoint });
-  const fleet = new Fleet([node]);
   // Preferences load off the startup path (conf pulls in a JSON-schema compiler); defaults until then.
   const prefs = { ...DEFAULT_PREFS };
   const view = new FleetView(fleet, { statsIntervalMs: prefs.statsIntervalMs, hostIntervalMs: prefs.hostIntervalMs });
@@ -38,6 +22,15 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const restore = () => stdout.write(`${ALT_OFF}\x1b[?25h`);
   process.once('exit', restore);
 
+  // Anything written to stderr would land in the middle of the screen: notices go to the status line.
+  const noticeListeners = new Set<(text: string) => void>();
+  const notices = {
+    subscribe(listener: (text: string) => void) {
+      noticeListeners.add(listener);
+      return () => noticeListeners.delete(listener);
+    },
+  };
+
   let instance: ReturnType<typeof render> | null = null;
   const onExec = async (n: Node, c: ContainerSummary) => {
     await runShell(n, c, { stdin, stdout, altOn: ALT_ON, altOff: ALT_OFF });
@@ -45,16 +38,14 @@ export async function runTui(options: TuiOptions): Promise<number> {
   };
 
   instance = render(
-    <App fleet={fleet} view={view} theme={makeTheme(process.env)} readOnly={options.readOnly} prefs={prefs} onExec={onExec} />,
+    <App fleet={fleet} view={view} theme={makeTheme(process.env)} readOnly={readOnly} prefs={prefs} onExec={onExec} notices={notices} />,
     { exitOnCtrlC: false, patchConsole: false, incrementalRendering: true, maxFps: 20 },
   );
   view.start();
-  // Connect in the background: when the engine is down the UI says so and keeps retrying.
-  node.connect().catch(() => undefined);
   void loadPrefs().then(({ prefs: loaded, problems }) => {
-    prefs.logBufferLines = loaded.logBufferLines;
-    prefs.saveDir = loaded.saveDir;
-    if (problems.length > 0) process.emitWarning(problems.join('; '));
+    Object.assign(prefs, loaded);
+    view.setIntervals({ statsIntervalMs: loaded.statsIntervalMs, hostIntervalMs: loaded.hostIntervalMs });
+    if (problems.length > 0) for (const l of noticeListeners) l(problems.join('; '));
   });
 
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => instance?.unmount());

@@ -1,0 +1,32 @@
+/**
+ * Composition root of the terminal UI: one Fleet (the local node for now),
+ * preferences, and the Ink app. The engine connection starts before Ink and
+ * React are even loaded, so the two overlap; the first frame waits (briefly)
+ * for the first container list rather than drawing "connecting…" first.
+ */
+import type { Endpoint } from '../../core/docker/endpoint.js';
+import { LocalNode } from '../../core/docker/local-node.js';
+import { Fleet } from '../../core/fleet.js';
+
+export interface TuiOptions {
+  endpoint: Endpoint;
+  readOnly: boolean;
+}
+
+/** How long the first frame waits for the engine before showing "connecting…". */
+const FIRST_FRAME_WAIT_MS = 400;
+
+export async function runTui(options: TuiOptions): Promise<number> {
+  const { stdin, stdout } = process;
+  if (!stdin.isTTY || !stdout.isTTY) {
+    process.stderr.write('Error: the terminal UI needs a terminal; for scripts use `outpost ps`, `outpost logs`, … (see --help).\n');
+    return 2;
+  }
+  const node = new LocalNode({ endpoint: options.endpoint });
+  const fleet = new Fleet([node]);
+  // Connect in the background: when the engine is down the UI says so and keeps retrying.
+  const connected = node.connect().catch(() => undefined);
+  const { mountTui } = await import('./mount.js');
+  await Promise.race([connected, new Promise((r) => setTimeout(r, FIRST_FRAME_WAIT_MS))]);
+  return mountTui(fleet, options.readOnly);
+}
