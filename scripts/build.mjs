@@ -46,27 +46,6 @@ const trimDockerode = {
   },
 };
 
-/**
- * Ink 6.8's incremental renderer moves the cursor up one line too few when
- * the previous frame ended with a newline (every frame shorter than the
- * terminal does), so each update landed one row lower and left the old top
- * row behind. Seen in tmux at 120×40; the fix counts the trailing newline.
- */
-const fixInkIncremental = {
-  name: 'fix-ink-incremental',
-  setup(b) {
-    b.onLoad({ filter: /ink[\\/]build[\\/]log-update\.js$/ }, async (args) => {
-      const src = await readFile(args.path, 'utf8');
-      const line = 'buffer.push(ansiEscapes.cursorUp(previousVisible - 1));';
-      if (!src.includes(line)) throw new Error('ink/build/log-update.js changed: check scripts/build.mjs (incremental cursor fix)');
-      return {
-        contents: src.replace(line, "buffer.push(ansiEscapes.cursorUp(previousVisible - (previousOutput.endsWith('\\n') ? 0 : 1)));"),
-        loader: 'js',
-      };
-    });
-  },
-};
-
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
 const started = performance.now();
@@ -97,7 +76,7 @@ await build({
       "const __filename = __outpostPath(import.meta.url), __dirname = __outpostPath(new URL('.', import.meta.url));",
     ].join(''),
   },
-  plugins: [trimDockerode, fixInkIncremental],
+  plugins: [trimDockerode],
   logLevel: 'warning',
 });
 await writeFile('dist/outpost.mjs', `#!/usr/bin/env node\n${await readFile('dist/outpost.mjs', 'utf8')}`);

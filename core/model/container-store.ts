@@ -37,7 +37,8 @@ export class ContainerStore {
   upsert(container: ContainerSummary, event?: string): void {
     const before = this.#byId.get(container.id);
     this.#byId.set(container.id, container);
-    if (before && event === undefined && sameRow(before, container)) return;
+    // Health probes raise an event every interval; only a visible change is worth a redraw.
+    if (before && sameRow(before, container)) return;
     this.#emit(event === undefined ? { kind: 'upsert', container } : { kind: 'upsert', container, event });
   }
 
@@ -76,6 +77,8 @@ function sameRow(a: ContainerSummary, b: ContainerSummary): boolean {
     a.restartCount === b.restartCount &&
     a.startedAt === b.startedAt &&
     a.exitCode === b.exitCode &&
-    a.name === b.name
+    a.name === b.name &&
+    a.oomKilled === b.oomKilled &&
+    a.finishedAt === b.finishedAt
   );
 }

@@ -4,12 +4,14 @@ import type { DiskUsage, HostMetrics } from '../model/types.js';
 import { parseNetDev } from './cgroup.js';
 
 /**
- * Host figures for the node's host panel. Measured on a 2-core box
- * (bench/README.md has the numbers): systeminformation's currentLoad and mem
- * read /proc and cost well under a millisecond; fsSize spawns `df` (~10 ms
- * CPU) and cpuTemperature probes sensors (~17 ms CPU), so those two are
- * refreshed on a slow cadence; network rates come from /proc/net/dev
- * directly (si.networkStats costs ~4 ms a call).
+ * Host figures for the node's host panel. Measured on a 2-core box:
+ * systeminformation's mem reads /proc/meminfo (under a millisecond), but its
+ * currentLoad runs `sh -c "cat /proc/stat | grep cpu"` synchronously on every
+ * call (~18 ms of blocked event loop plus the children's CPU), so CPU load
+ * comes from /proc/stat directly where it exists; fsSize spawns `df` (~10 ms)
+ * and cpuTemperature probes sensors (~17 ms), so those two refresh on a slow
+ * cadence off the sample path; network rates come from /proc/net/dev
+ * (si.networkStats costs ~4 ms a call).
  */
 export interface HostMonitorOptions {
   node: string;
@@ -30,6 +32,8 @@ export class HostMonitor {
   #temperature: number | null = null;
   #temperatureSupported = true;
   #net: { at: number; rx: number; tx: number } | null = null;
+  #cpu: { busy: number; total: number } | null = null;
+  #procStat = true;
   readonly #options: HostMonitorOptions;
 
   constructor(options: HostMonitorOptions) {
@@ -40,7 +44,7 @@ export class HostMonitor {
   async sample(complete = false): Promise<HostMetrics> {
     const si = (this.#si ??= (await import('systeminformation')).default as unknown as Si);
     const now = (this.#options.now ?? Date.now)();
-    const [load, mem, net] = await Promise.all([si.currentLoad(), si.mem(), this.#netRates(now)]);
+    const [cpuPercent, mem, net] = await Promise.all([this.#cpuPercent(si), si.mem(), this.#netRates(now)]);
     if (complete && this.#slowAt === -Infinity) {
       this.#slowAt = now;
       await this.#refreshSlow(si);
@@ -61,8 +65,8 @@ export class HostMonitor {
       node: this.#options.node,
       at: now,
       hostname: os.hostname(),
-      cpuPercent: round1(load.currentLoad),
-      cores: load.cpus.length || os.cpus().length,
+      cpuPercent: round1(cpuPercent),
+      cores: os.availableParallelism(),
       load: [round2(loadAvg[0] ?? 0), round2(loadAvg[1] ?? 0), round2(loadAvg[2] ?? 0)],
       memTotalBytes: mem.total,
       memAvailableBytes: mem.available,
@@ -91,6 +95,22 @@ export class HostMonitor {
     if (this.#temperature === null) this.#temperatureSupported = false;
   }
 
+  /** Busy share of all CPUs since the previous sample, from /proc/stat (si elsewhere). */
+  async #cpuPercent(si: Si): Promise<number> {
+    if (this.#procStat) {
+      try {
+        const cur = parseProcStat(await readFile('/proc/stat', 'utf8'));
+        const prev = this.#cpu;
+        this.#cpu = cur;
+        if (!prev || cur.total <= prev.total) return 0;
+        return ((cur.busy - prev.busy) / (cur.total - prev.total)) * 100;
+      } catch {
+        this.#procStat = false;
+      }
+    }
+    return (await si.currentLoad()).currentLoad;
+  }
+
   async #netRates(now: number): Promise<{ rx: number; tx: number }> {
     let text = '';
     try {
@@ -105,6 +125,17 @@ export class HostMonitor {
     const secs = (now - prev.at) / 1000;
     return { rx: Math.max(0, (cur.rx - prev.rx) / secs), tx: Math.max(0, (cur.tx - prev.tx) / secs) };
   }
+}
+
+/** The aggregate `cpu` line of /proc/stat: busy and total jiffies (iowait counts as idle). */
+export function parseProcStat(text: string): { busy: number; total: number } {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat has no aggregate cpu line');
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
+  const idleAll = idle + iowait;
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idleAll, total };
 }
 
 /** Skips container overlays, pseudo file systems and snap loops. */

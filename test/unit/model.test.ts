@@ -61,7 +61,8 @@ describe('ContainerStore', () => {
     const dispose = store.subscribe((c) => seen.push(c));
     expect(seen[0]).toMatchObject({ kind: 'reset' });
     expect(store.all().map((c) => c.id)).toEqual(['b', 'a']);
-    store.upsert(row('a', 1)); // unchanged, no event name: silent
+    store.upsert(row('a', 1)); // unchanged: silent
+    store.upsert(row('a', 1), 'health_status: healthy'); // an event that changed nothing: silent
     store.upsert(row('a', 1, 'exited'));
     store.remove('b');
     store.remove('nope');

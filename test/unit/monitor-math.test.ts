@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cgroupPathsFromProc, parseBlkioV1, parseFlatKeyed, parseIoStatV2, parseNetDev } from '../../core/monitor/cgroup.js';
 import { cpuPercentBetween, figuresFromStats, memoryUsed } from '../../core/monitor/stats-api.js';
+import { isRealDisk, parseProcStat } from '../../core/monitor/host-monitor.js';
 
 describe('cgroup parsing', () => {
   it('finds v1 controller directories, including joined controllers', () => {
@@ -51,5 +52,17 @@ describe('stats API math (docker CLI formula)', () => {
       pids_stats: { current: 3 },
     });
     expect(f).toMatchObject({ memoryPercent: 25, netRxBytes: 11, netTxBytes: 22, blockReadBytes: 5, blockWriteBytes: 7, pids: 3 });
+  });
+});
+
+describe('host figures', () => {
+  it('reads busy and total jiffies from /proc/stat, iowait counting as idle', () => {
+    expect(parseProcStat('cpu  100 10 50 800 40 0 0 0 0 0\ncpu0 50 5 25 400 20 0 0 0 0 0\n')).toEqual({ busy: 160, total: 1000 });
+    expect(() => parseProcStat('garbage')).toThrow(/no aggregate cpu line/);
+  });
+  it('keeps real disks and skips overlays and pseudo file systems', () => {
+    expect(isRealDisk('/dev/sda1', 'ext4', '/')).toBe(true);
+    expect(isRealDisk('overlay', 'overlay', '/var/lib/docker/overlay2/x/merged')).toBe(false);
+    expect(isRealDisk('tmpfs', 'tmpfs', '/run')).toBe(false);
   });
 });

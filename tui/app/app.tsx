@@ -156,8 +156,13 @@ export function App(props: AppProps) {
     if (!node || !selected || tab !== 'logs' || mode === 'logs') return;
     let session: LogSession | null = null;
     const t = setTimeout(() => {
-      session = new LogSession([{ node, id: selected.id, name: selected.name }], { capacity: 200, tail: 50 }, 100);
-      session.subscribe(() => bump((n) => n + 1));
+      // A preview: its first lines are drawn as they come; after that new lines ride along with
+      // the next stats frame (every 2 s), so a chatty container does not keep the screen busy.
+      session = new LogSession([{ node, id: selected.id, name: selected.name }], { capacity: 200, tail: 50 }, 200);
+      const opened = Date.now();
+      session.subscribe(() => {
+        if (Date.now() - opened < 1000) bump((n) => n + 1);
+      });
       setTail(session);
     }, 150);
     return () => {

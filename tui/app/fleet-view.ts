@@ -120,7 +120,7 @@ export class FleetView {
           // Forget histories of containers that are gone from every node.
           const known = new Set([...this.#containers.values()].flat().map((c) => c.id));
           for (const map of [this.#cpu, this.#mem]) for (const id of map.keys()) if (!known.has(id)) map.delete(id);
-          this.#changed();
+          this.#changed('sample');
         },
         { intervalMs: this.options.statsIntervalMs },
       ),
@@ -131,7 +131,7 @@ export class FleetView {
           entry.last = h;
           entry.cpu.push(h.cpuPercent);
           entry.mem.push(h.memUsedPercent);
-          this.#changed();
+          this.#changed('sample');
         },
         { intervalMs: this.options.hostIntervalMs },
       ),
@@ -146,6 +146,7 @@ export class FleetView {
   getSnapshot = (): FleetSnapshot => this.#snapshot;
 
   close(): void {
+    if (this.#flush) clearTimeout(this.#flush);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const d of this.#disposers.splice(0)) d();
@@ -153,7 +154,30 @@ export class FleetView {
     this.#listeners.clear();
   }
 
-  #changed(): void {
+  #flush: NodeJS.Timeout | null = null;
+
+  /**
+   * Model changes (a container started, died) are shown at once; samples
+   * are gathered for a moment so the stats and host samples of one round
+   * make one frame, not two.
+   */
+  #changed(kind: 'model' | 'sample' = 'model'): void {
+    if (kind === 'sample') {
+      if (this.#flush) return;
+      this.#flush = setTimeout(() => {
+        this.#flush = null;
+        this.#emit();
+      }, 200);
+      return;
+    }
+    if (this.#flush) {
+      clearTimeout(this.#flush);
+      this.#flush = null;
+    }
+    this.#emit();
+  }
+
+  #emit(): void {
     this.#snapshot = this.#build();
     for (const l of [...this.#listeners]) l();
   }

@@ -8,6 +8,7 @@ import { FleetView } from './fleet-view.js';
 import { DEFAULT_PREFS, loadPrefs } from './prefs.js';
 import { makeTheme } from './theme.js';
 import { runShell } from './shell.js';
+import { ScreenWriter } from './screen-writer.js';
 
 const ALT_ON = '\x1b[?1049h\x1b[H';
 const ALT_OFF = '\x1b[?1049l';
@@ -18,7 +19,9 @@ export async function mountTui(fleet: Fleet, readOnly: boolean): Promise<number>
   const prefs = { ...DEFAULT_PREFS };
   const view = new FleetView(fleet, { statsIntervalMs: prefs.statsIntervalMs, hostIntervalMs: prefs.hostIntervalMs });
 
-  stdout.write(ALT_ON);
+  stdout.write(`${ALT_ON}\x1b[?25l`);
+  // Ink renders whole frames into the writer; only changed cells reach the terminal.
+  const screen = new ScreenWriter(stdout as unknown as ConstructorParameters<typeof ScreenWriter>[0]);
   const restore = () => stdout.write(`${ALT_OFF}\x1b[?25h`);
   process.once('exit', restore);
 
@@ -33,13 +36,13 @@ export async function mountTui(fleet: Fleet, readOnly: boolean): Promise<number>
 
   let instance: ReturnType<typeof render> | null = null;
   const onExec = async (n: Node, c: ContainerSummary) => {
-    await runShell(n, c, { stdin, stdout, altOn: ALT_ON, altOff: ALT_OFF });
-    instance?.clear();
+    await runShell(n, c, { stdin, stdout, altOn: `${ALT_ON}\x1b[?25l`, altOff: ALT_OFF });
+    screen.invalidate();
   };
 
   instance = render(
     <App fleet={fleet} view={view} theme={makeTheme(process.env)} readOnly={readOnly} prefs={prefs} onExec={onExec} notices={notices} />,
-    { exitOnCtrlC: false, patchConsole: false, incrementalRendering: true, maxFps: 20 },
+    { stdout: screen as unknown as NodeJS.WriteStream, debug: true, exitOnCtrlC: false, patchConsole: false },
   );
   view.start();
   void loadPrefs().then(({ prefs: loaded, problems }) => {
@@ -51,6 +54,7 @@ export async function mountTui(fleet: Fleet, readOnly: boolean): Promise<number>
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => instance?.unmount());
   await instance.waitUntilExit();
   view.close();
+  screen.close();
   await fleet.close();
   restore();
   process.off('exit', restore);
