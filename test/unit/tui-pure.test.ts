@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RingBuffer } from '../../tui/logs/ring-buffer.js';
 import { compileSearch, filterWithContext, highlight, nextMatch } from '../../tui/logs/search.js';
-import { containerLine, headerLine, layoutColumns } from '../../tui/presentation/container-line.js';
+import { containerLine, headerLine, layoutColumns, listPercent } from '../../tui/presentation/container-line.js';
 import { filterContainers, listRows, sortContainers, windowTop } from '../../tui/presentation/container-list.js';
 import { History, sparkline } from '../../tui/presentation/sparkline.js';
 
@@ -117,6 +117,7 @@ describe('container list', () => {
       expect(containerLine(list[0] as ContainerSummary, undefined, 1000, width, { marked: true, indent: true }).length).toBeLessThanOrEqual(width);
     }
     expect(layoutColumns(60).image).toBe(0);
+    expect([0, 0.04, 0.9, 1.4, 99.6, 250].map(listPercent)).toEqual(['0%', '<1%', '<1%', '1%', '100%', '250%']);
     expect(layoutColumns(120).image).toBeGreaterThan(0);
     expect(containerLine(c('evil\x1b[2Jname'), undefined, 0, 120, { marked: false, indent: false })).toContain('evil\\x1b[2Jname');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Box, Text, type Key } from 'ink';
 import type { MutableRefObject } from 'react';
 import type { KeyHandler } from './use-keys.js';
-import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 import type { LogEntry, LogSession } from '../logs/log-session.js';
 import { compileSearch, filterWithContext, highlight, matches } from '../logs/search.js';
 import { inert } from '../presentation/inert.js';
@@ -59,18 +59,21 @@ export function LogsScreen(props: LogsScreenProps) {
     reError = (err as Error).message;
   }
 
-  const entries = session.buffer.slice();
-  const texts = useMemo(() => entries.map((e) => e.text), [entries]);
-  const indices = filterMode && re ? filterWithContext(texts, re, context) : entries.map((_, i) => i);
+  // Only filter mode walks the whole buffer; otherwise a frame reads just the rows it draws
+  // (a flood fills 10,000 lines; copying them 20 times a second would starve the keys).
+  const buffer = session.buffer;
+  const filtered = filterMode && re ? filterWithContext(buffer.slice().map((e) => e.text), re, context) : null;
+  const count = filtered ? filtered.length : buffer.size;
+  const indexAt = (k: number): number => (filtered ? (filtered[k] as number) : k);
   const bodyHeight = Math.max(1, height - 2);
   const multi = session.targets.length > 1;
 
   // The entries on screen: the last `bodyHeight` visual rows, `scroll` entries up from the bottom.
-  const end = Math.max(0, indices.length - (follow ? 0 : scroll));
+  const end = Math.max(0, count - (follow ? 0 : scroll));
   const view: View = { rows: [] };
   for (let k = end - 1; k >= 0 && view.rows.length < bodyHeight; k--) {
-    const i = indices[k] as number;
-    const e = entries[i] as LogEntry;
+    const i = indexAt(k);
+    const e = buffer.at(i) as LogEntry;
     const prefix = `${multi ? `${session.targets[e.source]?.name ?? '?'} │ ` : ''}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
     const text = inert(e.text);
     const avail = Math.max(10, width - prefix.length);
@@ -83,7 +86,8 @@ export function LogsScreen(props: LogsScreenProps) {
 
   const jump = (dir: 1 | -1) => {
     if (!re) return;
-    const visibleIdx = indices;
+    const texts = buffer.slice().map((e) => e.text);
+    const visibleIdx = filtered ?? texts.map((_, i) => i);
     const from = cursor ?? (visibleIdx[end - 1] ?? 0);
     const pos = visibleIdx.indexOf(from);
     for (let k = 1; k <= visibleIdx.length; k++) {
@@ -114,7 +118,7 @@ export function LogsScreen(props: LogsScreenProps) {
       }
       setMessage(null);
       const page = Math.max(1, bodyHeight - 1);
-      const maxScroll = Math.max(0, indices.length - 1);
+      const maxScroll = Math.max(0, count - 1);
       if (key.escape || input === 'q') return props.onBack();
       if (input === '?') return props.onHelp();
       if (input === 'j' || key.downArrow) return setScroll((s) => Math.max(0, s - 1));
@@ -129,7 +133,7 @@ export function LogsScreen(props: LogsScreenProps) {
       }
       if (input === 'g') {
         setFollow(false);
-        return setScroll(Math.max(0, indices.length - bodyHeight));
+        return setScroll(Math.max(0, count - bodyHeight));
       }
       if (input === 'G') {
         setScroll(0);
@@ -156,9 +160,9 @@ export function LogsScreen(props: LogsScreenProps) {
         const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
         const file = join(props.saveDir, `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
         try {
-          const body = entries.map((e) => `${multi ? `${session.targets[e.source]?.name} ` : ''}${e.timestamp} ${e.stream} ${e.text}\n`).join('');
+          const body = buffer.slice().map((e) => `${multi ? `${session.targets[e.source]?.name} ` : ''}${e.timestamp} ${e.stream} ${e.text}\n`).join('');
           writeFileSync(file, body, { mode: 0o600 });
-          setMessage({ text: `saved ${entries.length} lines to ${file}`, error: false });
+          setMessage({ text: `saved ${buffer.size} lines to ${file}`, error: false });
         } catch (err) {
           setMessage({ text: `could not save: ${(err as Error).message}`, error: true });
         }

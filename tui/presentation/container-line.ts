@@ -14,7 +14,7 @@ const fixed: Col[] = [
   { title: 'STATE', width: 16, cell: (c, _s, now) => formatState(c, now) },
   { title: 'HEALTH', width: 9, cell: (c) => (c.health === 'none' ? '-' : c.health) },
   { title: 'RST', width: 4, right: true, cell: (c) => String(c.restartCount) },
-  { title: 'CPU', width: 6, right: true, cell: (_c, s) => (s ? formatPercent(s.cpuPercent) : '-') },
+  { title: 'CPU', width: 6, right: true, cell: (_c, s) => (s ? listPercent(s.cpuPercent) : '-') },
   { title: 'MEM', width: 8, right: true, cell: (_c, s) => (s ? formatBytes(s.memoryBytes) : '-') },
 ];
 
@@ -29,6 +29,18 @@ export function layoutColumns(width: number): { name: number; image: number; col
   if (width < 70) return { name: rest, image: 0, cols: fixed };
   const name = Math.max(10, Math.min(40, Math.floor(rest * 0.5)));
   return { name, image: Math.max(0, rest - name - 1), cols: fixed };
+}
+
+/**
+ * The list's CPU column in whole percent ("<1%" below one): tenths flicker on
+ * every sample, and each flicker is bytes on a slow link. The Stats tab has
+ * the exact figure.
+ */
+export function listPercent(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  if (n <= 0) return '0%';
+  if (n < 1) return '<1%';
+  return `${Math.round(n)}%`;
 }
 
 function pad(text: string, width: number, right = false): string {
