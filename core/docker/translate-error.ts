@@ -2,6 +2,7 @@ import {
   ApiVersionError,
   EngineError,
   EnginePermissionError,
+  EngineTlsError,
   EngineUnreachableError,
   NameConflictError,
   NoSuchContainerError,
@@ -27,6 +28,8 @@ export function translateEngineError(err: unknown, endpoint: string, ref?: strin
   const e = (err ?? {}) as DockerodeLikeError;
   if (e.code === 'EACCES' || e.code === 'EPERM') return new EnginePermissionError(endpoint);
   if (e.code && unreachableCodes.has(e.code)) return new EngineUnreachableError(endpoint, e.code);
+  const tls = tlsSide(e.code, e.message);
+  if (tls) return new EngineTlsError(endpoint, e.message ?? e.code ?? 'TLS error', tls);
   const engineMessage = engineText(e);
   if (e.statusCode === 404 && /no such container/i.test(engineMessage)) {
     return new NoSuchContainerError(ref ?? extractRef(engineMessage));
@@ -42,6 +45,14 @@ export function translateEngineError(err: unknown, endpoint: string, ref?: strin
     return new EngineError(`The engine refused: ${engineMessage} (HTTP ${e.statusCode}).`, e.statusCode);
   }
   return new EngineError(`Docker engine call failed: ${engineMessage}`);
+}
+
+/** Which side of a TLS handshake failed, from Node's error code (or message), if it was TLS at all. */
+function tlsSide(code: string | undefined, message: string | undefined): 'client' | 'server' | null {
+  const c = code ?? '';
+  if (/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/.test(c)) return 'server';
+  if (/^ERR_SSL_/.test(c) || /alert (bad|unknown|certificate)|certificate required/i.test(message ?? '')) return 'client';
+  return null;
 }
 
 function engineText(e: DockerodeLikeError): string {

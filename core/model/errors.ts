@@ -7,6 +7,7 @@
 export type ErrorCode =
   | 'ENGINE_UNREACHABLE'
   | 'ENGINE_PERMISSION'
+  | 'ENGINE_TLS'
   | 'API_VERSION'
   | 'NO_SUCH_CONTAINER'
   | 'AMBIGUOUS_CONTAINER'
@@ -57,6 +58,21 @@ export class EnginePermissionError extends OutpostError {
       `Permission denied on ${endpoint}. Add your user to the docker group ` +
         '(`sudo usermod -aG docker $USER`, then log in again) or run Outpost as root.',
       { endpoint },
+    );
+  }
+}
+
+/** The TLS handshake with a tcp:// engine failed: certificates, not the network. */
+export class EngineTlsError extends OutpostError {
+  constructor(endpoint: string, cause: string, side: 'client' | 'server') {
+    super(
+      'ENGINE_TLS',
+      side === 'client'
+        ? `The engine at ${endpoint} refused Outpost's client certificate (${cause}). ` +
+            'Put cert.pem and key.pem signed by the engine\'s CA in DOCKER_CERT_PATH (default ~/.docker).'
+        : `Cannot verify the certificate of the engine at ${endpoint} (${cause}). ` +
+            'Put the CA that signed it as ca.pem in DOCKER_CERT_PATH, or check DOCKER_HOST names the right host.',
+      { endpoint, cause, side },
     );
   }
 }
@@ -141,6 +157,7 @@ export function errorFromJSON(value: unknown): OutpostError {
   const known: ErrorCode[] = [
     'ENGINE_UNREACHABLE',
     'ENGINE_PERMISSION',
+    'ENGINE_TLS',
     'API_VERSION',
     'NO_SUCH_CONTAINER',
     'AMBIGUOUS_CONTAINER',
@@ -160,6 +177,7 @@ export function errorFromJSON(value: unknown): OutpostError {
 const errorClasses: Record<ErrorCode, { prototype: OutpostError; name: string }> = {
   ENGINE_UNREACHABLE: EngineUnreachableError,
   ENGINE_PERMISSION: EnginePermissionError,
+  ENGINE_TLS: EngineTlsError,
   API_VERSION: ApiVersionError,
   NO_SUCH_CONTAINER: NoSuchContainerError,
   AMBIGUOUS_CONTAINER: AmbiguousContainerError,
@@ -180,6 +198,7 @@ export function exitCodeFor(err: unknown): number {
       return 3;
     case 'ENGINE_UNREACHABLE':
     case 'ENGINE_PERMISSION':
+    case 'ENGINE_TLS':
     case 'API_VERSION':
       return 4;
     case 'NOT_ALLOWED':

@@ -59,7 +59,7 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startPrivateEngine(label = 'test'): Promise<PrivateEngine> {
+export async function startPrivateEngine(label = 'test', extraArgs: string[] = []): Promise<PrivateEngine> {
   if (process.getuid?.() !== 0) {
     throw new Error('The private Docker engine needs root (dockerd mounts overlays). Run the tests as root, as CI does.');
   }
@@ -89,6 +89,7 @@ export async function startPrivateEngine(label = 'test'): Promise<PrivateEngine>
         '--ip-masq=false',
         '--userland-proxy=false',
         '--log-level=warn',
+        ...extraArgs,
       ],
       { stdio: ['ignore', log, log], detached: false },
     );
