@@ -7,4 +7,4 @@ if (!['all', 'core', 'tui'].includes(which)) {
   process.exit(2);
 }
 if (which === 'all' || which === 'core') await runCoreBench();
-if (which === 'all' || which === 'tui') await runTuiBench();
+if (which === 'all' || which === 'tui') await runTuiBench(process.argv.slice(3));

@@ -19,7 +19,9 @@ const CONTAINERS = 50;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 30_000);
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
-export async function runTuiBench(): Promise<void> {
+/** `parts`: which measurements to run (all by default): startup, idle, memory, throughput. */
+export async function runTuiBench(parts: string[] = []): Promise<void> {
+  const want = (p: string) => parts.length === 0 || parts.includes(p);
   const engine = await startPrivateEngine('tuibench');
   const env = { ...process.env, DOCKER_HOST: engine.dockerHost, TERM: 'xterm-256color', HOME: engine.dir, XDG_CONFIG_HOME: `${engine.dir}/config` };
   const tui = `${process.execPath} dist/outpost.mjs`;
@@ -35,6 +37,10 @@ export async function runTuiBench(): Promise<void> {
       await Promise.all(Array.from({ length: 10 }, (_, k) => create(`bench-${String(i + k).padStart(2, '0')}`, 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done')));
     }
 
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plain records, printed and saved
+    let startup: any = null, idle: any = null, output: any = null, memory: any = null, throughput: any = null;
+    let rss60: number | null = null;
+    if (want('startup')) {
     // 1. Startup: median of 7 launches; the floor is the same pty running an empty node.
     const starts: number[] = [];
     const floors: number[] = [];
@@ -50,9 +56,11 @@ export async function runTuiBench(): Promise<void> {
       if (i > 0) floors.push(fat - f0);
       await floor.stop();
     }
-    const startup = { medianMs: round(median(starts)), target: 200, ptyPlusEmptyNodeMedianMs: round(median(floors)), runs: starts.length, nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset' };
+    startup = { medianMs: round(median(starts)), target: 200, ptyPlusEmptyNodeMedianMs: round(median(floors)), runs: starts.length, nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset' };
     console.log(`tui startup to containers on screen: ${startup.medianMs} ms (target ≤ ${startup.target}); pty + empty node: ${startup.ptyPlusEmptyNodeMedianMs} ms`);
 
+    }
+    if (want('idle')) {
     // 2 + 4. Idle main view: CPU and bytes over the window, against the engine's own CPU without the TUI.
     const idleEngineBefore = cpuOfAll(pidsMatching(engine.dir));
     await sleep(WINDOW_MS);
@@ -70,7 +78,7 @@ export async function runTuiBench(): Promise<void> {
     const engineCpu = cpuOfAll(pidsMatching(engine.dir)) - eng0;
     const bytes = run.bytes - bytes0;
     const windowS = WINDOW_MS / 1000;
-    const idle = {
+    idle = {
       windowSeconds: windowS,
       tuiCpuSeconds: round(tuiCpu, 3),
       engineCpuSeconds: round(engineCpu, 3),
@@ -78,15 +86,16 @@ export async function runTuiBench(): Promise<void> {
       percentOfOneCore: round(((tuiCpu + Math.max(0, engineCpu - idleEngine)) / windowS) * 100, 2),
       target: 2.5,
     };
-    const output = { bytesPerSecond: round(bytes / windowS), target: 150 };
+    output = { bytesPerSecond: round(bytes / windowS), target: 150 };
     console.log(`idle main view: ${idle.percentOfOneCore}% of a core (TUI ${idle.tuiCpuSeconds} CPU-s, engine extra ${round(engineCpu - idleEngine, 3)} CPU-s over ${windowS} s; target ≤ ${idle.target}%)`);
     console.log(`terminal output on the idle main view: ${output.bytesPerSecond} B/s (target ≤ ${output.target})`);
 
     // 3. RSS at 60 s (same process as above).
     await sleep(Math.max(0, 60_000 - (performance.now() - started)));
-    const rss60 = rssBytes(pid);
+    rss60 = rssBytes(pid);
     await run.stop();
 
+    }
     // The rest reads the screen, so it runs in tmux (only changed cells are sent: the raw
     // output is no longer readable as text).
     const tmuxEnv = { DOCKER_HOST: engine.dockerHost, TERM: 'xterm-256color', HOME: engine.dir, XDG_CONFIG_HOME: `${engine.dir}/config`, PATH: process.env.PATH ?? '' };
@@ -100,6 +109,7 @@ export async function runTuiBench(): Promise<void> {
     };
     const received = (screen: string) => Number(/(\d+) received/.exec(screen)?.[1] ?? /(\d+)\/\d+ lines/.exec(screen)?.[1] ?? 0);
 
+    if (want('memory')) {
     // RSS while following a container that prints 1,000,000 lines.
     await create('million', 'sleep 5; seq 1 1000000; echo done-million; sleep 3600');
     const t1 = new Tmux();
@@ -110,9 +120,11 @@ export async function runTuiBench(): Promise<void> {
     const tuiPid = Number(execFileSync('pgrep', ['-f', `^${process.execPath} dist/outpost.mjs`], { encoding: 'utf8' }).trim().split('\n')[0]);
     const rssMillion = rssBytes(tuiPid);
     t1.kill();
-    const memory = { rssAfter60sMiB: round(rss60 / 1048576), rssAfterMillionLinesMiB: round(rssMillion / 1048576), target: 100 };
+    memory = { rssAfter60sMiB: round((rss60 ?? 0) / 1048576), rssAfterMillionLinesMiB: round(rssMillion / 1048576), target: 100 };
     console.log(`RSS: ${memory.rssAfter60sMiB} MiB after 60 s, ${memory.rssAfterMillionLinesMiB} MiB after following 1,000,000 lines (target ≤ ${memory.target})`);
 
+    }
+    if (want('throughput')) {
     // 5. Throughput: a container printing as fast as it can.
     const flood = await create('flood', 'seq 1 100000000');
     await sleep(1000);
@@ -153,7 +165,7 @@ export async function runTuiBench(): Promise<void> {
     const tuiRate = (received(t2.screen()) - r0) / ((performance.now() - c0) / 1000);
     t2.kill();
     await flood.remove({ force: true });
-    const throughput = {
+    throughput = {
       dockerLogsLinesPerSecond: Math.round(dockerRate),
       tuiLinesPerSecond: Math.round(tuiRate),
       ratio: round(tuiRate / dockerRate, 2),
@@ -166,6 +178,7 @@ export async function runTuiBench(): Promise<void> {
     console.log(
       `log throughput: TUI ${throughput.tuiLinesPerSecond} lines/s, docker logs -f ${throughput.dockerLogsLinesPerSecond} lines/s, ratio ${throughput.ratio} (target ≥ ${throughput.target}); key answered in ${throughput.keyLatencyMedianMs} ms median, ${throughput.keyLatencyMaxMs} ms max`,
     );
+    }
     console.log(`saved ${saveResult('tui', { containers: CONTAINERS, terminal: '120x40', startup, idle, output, memory, throughput })}`);
   } finally {
     await engine.dispose();
