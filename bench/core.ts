@@ -55,7 +55,7 @@ export async function runCoreBench(): Promise<void> {
     const dockerPs: number[] = [];
     const nodeFloor: number[] = [];
     for (let i = 0; i < RUNS + 2; i++) {
-      const a = timeRun(process.execPath, ['dist/outpost.mjs', 'ps', '--json'], env);
+      const a = timeRun('dist/outpost.mjs', ['ps', '--json'], env);
       const b = timeRun(docker, ['ps', '--format', 'json'], env);
       const c = timeRun(process.execPath, ['-e', '0'], env);
       if (i >= 2) {
@@ -80,7 +80,7 @@ export async function runCoreBench(): Promise<void> {
 
     // 2. monitoring cost over the window, each against the same idle baseline.
     const idleEngine = await engineCpuOver(engine.dir, WINDOW_MS);
-    const o = await monitorCost(process.execPath, ['dist/outpost.mjs', 'stats', '--json', '--interval', '1000'], env, engine.dir);
+    const o = await monitorCost('dist/outpost.mjs', ['stats', '--json', '--interval', '1000'], env, engine.dir);
     const dstats = await monitorCost(docker, ['stats', '--format', 'json'], env, engine.dir);
     const outpostCost = o.self + Math.max(0, o.engine - idleEngine);
     const dockerCost = dstats.self + Math.max(0, dstats.engine - idleEngine);

@@ -24,7 +24,8 @@ export async function runTuiBench(parts: string[] = []): Promise<void> {
   const want = (p: string) => parts.length === 0 || parts.includes(p);
   const engine = await startPrivateEngine('tuibench');
   const env = { ...process.env, DOCKER_HOST: engine.dockerHost, TERM: 'xterm-256color', HOME: engine.dir, XDG_CONFIG_HOME: `${engine.dir}/config` };
-  const tui = `${process.execPath} dist/outpost.mjs`;
+  // As a user runs it: the bin, through its interpreter line.
+  const tui = 'dist/outpost.mjs';
   try {
     await importTestImage(engine.dockerHost);
     const d = new Docker({ socketPath: engine.socket });
@@ -117,7 +118,7 @@ export async function runTuiBench(parts: string[] = []): Promise<void> {
     await openLogsOf(t1, 'million');
     await t1.waitFor((s) => received(s) >= 1_000_000, 'a million lines received', 180_000);
     await sleep(2000);
-    const tuiPid = Number(execFileSync('pgrep', ['-f', `^${process.execPath} dist/outpost.mjs`], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const tuiPid = Number(execFileSync('pgrep', ['-f', '^node .*dist/outpost.mjs'], { encoding: 'utf8' }).trim().split('\n')[0]);
     const rssMillion = rssBytes(tuiPid);
     t1.kill();
     memory = { rssAfter60sMiB: round((rss60 ?? 0) / 1048576), rssAfterMillionLinesMiB: round(rssMillion / 1048576), target: 100 };

@@ -79,6 +79,8 @@ await build({
   plugins: [trimDockerode],
   logLevel: 'warning',
 });
-await writeFile('dist/outpost.mjs', `#!/usr/bin/env node\n${await readFile('dist/outpost.mjs', 'utf8')}`);
+// A 1 MiB young generation: the TUI's resident memory drops by ~20 MiB (122 → 100 MiB on
+// 52 containers) for a few more, cheap, scavenges. `env -S` passes the flag on Linux and macOS.
+await writeFile('dist/outpost.mjs', `#!/usr/bin/env -S node --max-semi-space-size=1\n${await readFile('dist/outpost.mjs', 'utf8')}`);
 await chmod('dist/outpost.mjs', 0o755);
 console.log(`built dist/outpost.mjs in ${Math.round(performance.now() - started)} ms`);

@@ -20,5 +20,6 @@ const bin = 'dist/outpost.mjs';
 const sources = Math.max(newest('core'), newest('tui'), statSync('package-lock.json').mtimeMs, statSync('scripts/build.mjs').mtimeMs);
 if (!existsSync(bin) || statSync(bin).mtimeMs < sources) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 
-const r = spawnSync(process.execPath, [bin, ...process.argv.slice(2)], { stdio: 'inherit' });
+// Run the bin itself, so its interpreter line (and the flags in it) apply as for an installed `outpost`.
+const r = spawnSync(join(root, bin), process.argv.slice(2), { stdio: 'inherit' });
 process.exit(r.status ?? 1);

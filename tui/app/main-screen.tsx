@@ -54,7 +54,8 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
       </Box>
     );
   }
-  const spark = width >= 100 ? 16 : 8;
+  // Every sample shifts every cell of a sparkline: 8 cells is the bytes a slow link can spare.
+  const spark = width >= 160 ? 16 : 8;
   const root = h.disks.find((d) => d.mount === '/') ?? h.disks[0];
   const warn = (v: number, hi: number) => theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok');
   return (
