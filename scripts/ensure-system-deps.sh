@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need from Debian when it is missing:
-# a Docker engine (docker.io) to start privately and a static busybox to
-# build the test image from. Needs root and apt-get, as on CI machines.
+# a Docker engine (docker.io) to start privately, a static busybox to build
+# the test image from, tmux (TUI end-to-end tests), openssl (TLS engine
+# test), setpriv and script (permission test, benchmark pty). Needs root and
+# apt-get, as on CI machines.
 set -euo pipefail
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
@@ -10,6 +12,9 @@ bb=$(command -v busybox || true)
 if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then need+=(busybox-static); fi
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v script >/dev/null 2>&1 || need+=(bsdutils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing: ${need[*]}. Install them (Debian: sudo apt-get install -y ${need[*]}) and run again." >&2
