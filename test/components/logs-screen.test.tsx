@@ -96,14 +96,24 @@ describe('LogsScreen', () => {
     expect(strip(r.lastFrame())).toContain('line 49');
     r.stdin.write('kkk');
     await tick();
-    expect(strip(r.lastFrame())).toContain('paused (3 up)');
+    expect(strip(r.lastFrame())).toContain('paused (3 newer)');
     expect(strip(r.lastFrame())).not.toContain('line 49');
+    // New lines do not move a paused view; the count of newer ones grows.
+    const before = strip(r.lastFrame()).split('\n').slice(1, -1).join('\n');
+    s.buffer.push({ source: 0, stream: 'stdout', timestamp: '', text: 'line 50' });
+    r.stdin.write('t'); // any redraw
+    await tick();
+    expect(strip(r.lastFrame())).toContain('paused (4 newer)');
+    r.stdin.write('t');
+    await tick();
+    expect(strip(r.lastFrame()).split('\n').slice(1, -1).join('\n')).toBe(before);
     r.stdin.write('G');
     await tick();
-    expect(strip(r.lastFrame())).toContain('line 49');
+    expect(strip(r.lastFrame())).toContain('line 50');
     r.stdin.write('t');
     await tick();
     expect(strip(r.lastFrame())).toContain('2024-05-01T10:00:00.000 line 49');
+    expect(strip(r.lastFrame())).toContain('line 50');
     r.stdin.write('q');
     await tick();
     expect(r.backs()).toBe(1);

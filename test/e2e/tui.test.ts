@@ -57,6 +57,11 @@ describe('outpost TUI in a real terminal', () => {
     tmux.type('F');
     const only = await tmux.waitFor((s) => s.includes('filter') && !/request \d+ ok/.test(s.split('\n').slice(1, -2).join('\n')), 'filter mode');
     expect(only).toMatch(/needle \d+/);
+    // Help over the logs view, and back to it with its filter still on.
+    tmux.type('?');
+    await tmux.waitFor((s) => s.includes('Keys — logs view'), 'the logs help');
+    tmux.type('x');
+    await tmux.waitFor((s) => s.startsWith(`logs ${P}web`) && s.includes('filter'), 'the logs view as it was');
     tmux.keys('Escape');
     await tmux.waitFor((s) => s.includes('NAME') && s.includes('STATE'), 'back on the list');
     tmux.type('q');

@@ -399,47 +399,55 @@ export function App(props: AppProps) {
 
   if (mode === 'suspended') return null;
 
-  if (mode === 'help') {
-    const keys = keysFor(helpFor, readOnly);
-    return (
+  const help =
+    mode === 'help' ? (
       <Box flexDirection="column" width={width} height={height}>
         <Text bold>Keys — {helpFor === 'logs' ? 'logs view' : 'main view'}{readOnly ? ' (read-only)' : ''}</Text>
-        {keys.slice(0, height - 2).map((k) => (
-          <Text key={k.keys} wrap="truncate-end">
-            {'  '}
-            <Text color={theme.color('accent')}>{k.keys.padEnd(12)}</Text> {k.action}
-          </Text>
-        ))}
+        {keysFor(helpFor, readOnly)
+          .slice(0, height - 2)
+          .map((k) => (
+            <Text key={k.keys} wrap="truncate-end">
+              {'  '}
+              <Text color={theme.color('accent')}>{k.keys.padEnd(12)}</Text> {k.action}
+            </Text>
+          ))}
         <Text color={theme.color('muted')}>any key closes this help</Text>
+      </Box>
+    ) : null;
+
+  if (logSession && (mode === 'logs' || (mode === 'help' && helpFor === 'logs'))) {
+    // The logs screen stays mounted under its help, so its place, search and filter survive `?`.
+    return (
+      <Box key="logs-root" flexDirection="column" width={width} height={height}>
+        <Box display={mode === 'logs' ? 'flex' : 'none'}>
+          <LogsScreen
+            session={logSession}
+            width={width}
+            height={height}
+            theme={theme}
+            keys={logsKeys}
+            onKeysReady={() => {
+              // Keys typed between Enter and the screen's first render go to it now, in order.
+              for (const [input, key] of logsQueue.current.splice(0)) logsKeys.current?.(input, key);
+            }}
+            saveDir={props.prefs.saveDir}
+            onBack={() => {
+              logSession.close();
+              setLogSession(null);
+              setMode('main');
+            }}
+            onHelp={() => {
+              setHelpFor('logs');
+              setMode('help');
+            }}
+          />
+        </Box>
+        {help}
       </Box>
     );
   }
 
-  if (mode === 'logs' && logSession) {
-    return (
-      <LogsScreen
-        session={logSession}
-        width={width}
-        height={height}
-        theme={theme}
-        keys={logsKeys}
-        onKeysReady={() => {
-          // Keys typed between Enter and the screen's first render go to it now, in order.
-          for (const [input, key] of logsQueue.current.splice(0)) logsKeys.current?.(input, key);
-        }}
-        saveDir={props.prefs.saveDir}
-        onBack={() => {
-          logSession.close();
-          setLogSession(null);
-          setMode('main');
-        }}
-        onHelp={() => {
-          setHelpFor('logs');
-          setMode('help');
-        }}
-      />
-    );
-  }
+  if (help) return help;
 
   const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
   const tailEntries: LogEntry[] = tail ? tail.buffer.slice() : [];
@@ -474,7 +482,7 @@ export function App(props: AppProps) {
   }
 
   return (
-    <Box flexDirection="column" width={width} height={height}>
+    <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
       <Header snapshot={snapshot} nodeIndex={nodeIndex} theme={theme} width={width} readOnly={readOnly} />
       {offline ? (
         <Box height={1}>

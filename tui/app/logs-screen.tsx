@@ -34,8 +34,16 @@ interface View {
 export function LogsScreen(props: LogsScreenProps) {
   const { session, width, height, theme } = props;
   const [, tick] = useReducer((n: number) => n + 1, 0);
-  const [follow, setFollow] = useState(true);
-  const [scroll, setScroll] = useState(0); // entries above the bottom when paused
+  // Paused, the view is anchored to the sequence number of its bottom line: new lines and lines
+  // falling off the ring buffer do not move what the person is reading. null = following.
+  const [anchor, setAnchorState] = useState<number | null>(null);
+  // Mirrored in a ref: keys of one batch ("kkk") each move from where the previous one left it.
+  const anchorRef = useRef<number | null>(null);
+  const setAnchor = (a: number | null) => {
+    anchorRef.current = a;
+    setAnchorState(a);
+  };
+  const follow = anchor === null;
   const [query, setQuery] = useState<string>('');
   const [searching, setSearching] = useState(false);
   const [draft, setDraft] = useState('');
@@ -68,8 +76,22 @@ export function LogsScreen(props: LogsScreenProps) {
   const bodyHeight = Math.max(1, height - 2);
   const multi = session.targets.length > 1;
 
-  // The entries on screen: the last `bodyHeight` visual rows, `scroll` entries up from the bottom.
-  const end = Math.max(0, count - (follow ? 0 : scroll));
+  // The entries on screen: the last `bodyHeight` visual rows ending at the anchor (or the newest).
+  const endFor = (a: number | null): number => {
+    if (a === null) return count;
+    const bottom = Math.max(0, a - buffer.firstSeq);
+    if (!filtered) return Math.min(count, bottom + 1);
+    let n = 0;
+    while (n < filtered.length && (filtered[n] as number) <= bottom) n++;
+    return n;
+  };
+  const end = endFor(anchor);
+  /** Anchors the view so that visible position `pos` is its bottom line; past the end, follows. */
+  const anchorAt = (pos: number) => {
+    if (count === 0 || pos >= count - 1) return setAnchor(null);
+    setAnchor(buffer.firstSeq + indexAt(Math.max(0, pos)));
+  };
+  const newer = anchor === null ? 0 : Math.max(0, buffer.pushed - 1 - anchor);
   const view: View = { rows: [] };
   for (let k = end - 1; k >= 0 && view.rows.length < bodyHeight; k--) {
     const i = indexAt(k);
@@ -95,8 +117,7 @@ export function LogsScreen(props: LogsScreenProps) {
       const idx = visibleIdx[j] as number;
       if (matches(texts[idx] as string, re)) {
         setCursor(idx);
-        setFollow(false);
-        setScroll(Math.max(0, visibleIdx.length - 1 - j - Math.floor(bodyHeight / 2)));
+        anchorAt(Math.min(visibleIdx.length - 2, j + Math.floor(bodyHeight / 2)));
         return;
       }
     }
@@ -118,30 +139,19 @@ export function LogsScreen(props: LogsScreenProps) {
       }
       setMessage(null);
       const page = Math.max(1, bodyHeight - 1);
-      const maxScroll = Math.max(0, count - 1);
+      const bottom = endFor(anchorRef.current) - 1;
+      const following = anchorRef.current === null;
       if (key.escape || input === 'q') return props.onBack();
       if (input === '?') return props.onHelp();
-      if (input === 'j' || key.downArrow) return setScroll((s) => Math.max(0, s - 1));
-      if (input === 'k' || key.upArrow) {
-        setFollow(false);
-        return setScroll((s) => Math.min(maxScroll, s + 1));
-      }
-      if (key.pageDown) return setScroll((s) => Math.max(0, s - page));
-      if (key.pageUp) {
-        setFollow(false);
-        return setScroll((s) => Math.min(maxScroll, s + page));
-      }
-      if (input === 'g') {
-        setFollow(false);
-        return setScroll(Math.max(0, count - bodyHeight));
-      }
-      if (input === 'G') {
-        setScroll(0);
-        return setFollow(true);
-      }
+      if (input === 'j' || key.downArrow) return following ? undefined : anchorAt(bottom + 1);
+      if (input === 'k' || key.upArrow) return setAnchor(count === 0 ? null : buffer.firstSeq + indexAt(Math.max(0, bottom - 1)));
+      if (key.pageDown) return following ? undefined : anchorAt(bottom + page);
+      if (key.pageUp) return setAnchor(count === 0 ? null : buffer.firstSeq + indexAt(Math.max(0, bottom - page)));
+      if (input === 'g') return count === 0 ? undefined : setAnchor(buffer.firstSeq + indexAt(Math.min(count - 1, bodyHeight - 1)));
+      if (input === 'G') return setAnchor(null);
       if (input === 'f' || input === ' ') {
-        if (!follow) setScroll(0);
-        return setFollow((f) => !f);
+        if (!following) return setAnchor(null);
+        return count === 0 ? undefined : setAnchor(buffer.firstSeq + indexAt(count - 1));
       }
       if (input === '/') {
         searchingRef.current = true;
@@ -180,7 +190,7 @@ export function LogsScreen(props: LogsScreenProps) {
 
   const names = session.targets.map((t) => t.name).join(', ');
   const status = [
-    follow ? 'following' : `paused (${scroll} up)`,
+    follow ? 'following' : `paused${newer ? ` (${newer} newer)` : ''}`,
     filterMode ? `filter${context ? ` ±${context}` : ''}` : null,
     timestamps ? 'timestamps' : null,
     wrap ? 'wrap' : null,
