@@ -51,10 +51,19 @@ export function timeRun(cmd: string, args: string[], env: NodeJS.ProcessEnv): nu
   return t;
 }
 
-export function saveResult(name: string, data: unknown): string {
+/** Writes the figures; a partial run (`null` parts) keeps the previous run's figures for those parts. */
+export function saveResult(name: string, data: Record<string, unknown>): string {
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${name}.json`;
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...(data as object) }, null, 2)}\n`);
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // first run
+  }
+  const merged: Record<string, unknown> = { ...previous, at: new Date().toISOString() };
+  for (const [k, v] of Object.entries(data)) if (v !== null && v !== undefined) merged[k] = v;
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
   return file;
 }
 

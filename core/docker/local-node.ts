@@ -33,7 +33,7 @@ import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js'
 import { isStateChange, readEvents, sinceParam, toContainerEvent } from './event-pump.js';
 import { createExecSession } from './exec-session.js';
 import { DEFAULT_MAX_LINE_BYTES, LogDecoder } from './log-decoder.js';
-import { detailsFromInspect, summaryFromInspect, type RawInspect } from './mapping.js';
+import { detailsFromInspect, summaryFromInspect, summaryFromList, type RawInspect, type RawListRow } from './mapping.js';
 import { translateEngineError } from './translate-error.js';
 
 export interface LocalNodeOptions {
@@ -226,6 +226,17 @@ export class LocalNode implements Node {
   async #resync(): Promise<void> {
     this.#resyncing = true;
     try {
+      if (!this.#store.ready) {
+        // First view from one request; the inspects below complete it (a terminal shows
+        // 200 containers a round of inspects sooner).
+        const engine = await this.#getEngine();
+        try {
+          const rows = (await engine.docker.listContainers({ all: true })) as unknown as RawListRow[];
+          this.#store.reset(rows.map((r) => summaryFromList(r, this.name)).sort((a, b) => b.created - a.created));
+        } catch (err) {
+          this.#fail(err);
+        }
+      }
       const all = await this.list({ all: true });
       this.#store.reset(all);
     } finally {
@@ -466,8 +477,9 @@ export class LocalNode implements Node {
     // the startup work (one inspect per container). Sample nothing until it has arrived.
     if (this.#live && !this.#store.ready) return [];
     const rows = this.#live ? this.#store.all() : await this.list({ all: false });
+    // A container not inspected yet has no known pid: sampled from the next round on.
     return rows
-      .filter((c) => c.state === 'running')
+      .filter((c) => c.state === 'running' && this.#pids.has(c.id))
       .map((c) => ({ id: c.id, name: c.name, pid: this.#pids.get(c.id) ?? 0 }));
   }
 

@@ -198,3 +198,59 @@ export function detailsFromInspect(raw: RawInspect, node: string, now: number): 
     raw,
   };
 }
+
+/** The parts of one row of the engine's container list Outpost reads. */
+export interface RawListRow {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  ImageID?: string;
+  Command?: string;
+  Created?: number;
+  State?: string;
+  Status?: string;
+  Labels?: Record<string, string> | null;
+  Ports?: { PrivatePort?: number; PublicPort?: number; IP?: string; Type?: string }[] | null;
+}
+
+/**
+ * A first, approximate row from the list endpoint alone (one request for
+ * every container): health and exit code come from the status line; restart
+ * count, start time and restart policy are not in it and read as unknown
+ * until the inspect that follows.
+ */
+export function summaryFromList(row: RawListRow, node: string): ContainerSummary {
+  const status = row.Status ?? '';
+  const health: Health = /\(unhealthy\)/.test(status) ? 'unhealthy' : /\(healthy\)/.test(status) ? 'healthy' : /health: starting/.test(status) ? 'starting' : 'none';
+  const exit = /^(Exited|Restarting) \((-?\d+)\)/.exec(status);
+  const labels = row.Labels ?? {};
+  return {
+    id: row.Id,
+    name: (row.Names?.[0] ?? '').replace(/^\//, ''),
+    image: row.Image ?? '',
+    imageId: row.ImageID ?? '',
+    command: row.Command ?? '',
+    created: (row.Created ?? 0) * 1000,
+    state: toState(row.State),
+    status,
+    health,
+    exitCode: exit ? Number(exit[2]) : null,
+    restartCount: 0,
+    startedAt: null,
+    finishedAt: null,
+    oomKilled: false,
+    composeProject: labels['com.docker.compose.project'] ?? null,
+    composeService: labels['com.docker.compose.service'] ?? null,
+    labels,
+    ports: (row.Ports ?? [])
+      .map((p) => {
+        const port: PortBinding = { privatePort: p.PrivatePort ?? 0, protocol: p.Type === 'udp' || p.Type === 'sctp' ? p.Type : 'tcp' };
+        if (p.PublicPort) port.publicPort = p.PublicPort;
+        if (p.IP) port.ip = p.IP;
+        return port;
+      })
+      .sort((a, b) => a.privatePort - b.privatePort),
+    restartPolicy: 'no',
+    node,
+  };
+}

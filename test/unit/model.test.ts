@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isStateChange, readEvents, sinceParam, toContainerEvent } from '../../core/docker/event-pump.js';
-import { summaryFromInspect, statusLine } from '../../core/docker/mapping.js';
+import { summaryFromInspect, summaryFromList, statusLine } from '../../core/docker/mapping.js';
 import { ContainerStore } from '../../core/model/container-store.js';
 import type { ModelChange } from '../../core/model/types.js';
 import { PassThrough } from 'node:stream';
@@ -49,6 +49,18 @@ describe('summaryFromInspect', () => {
   });
   it('writes exited status lines with the code', () => {
     expect(statusLine('exited', 'none', 137, null, 0, 5000)).toBe('Exited (137) 5 seconds ago');
+  });
+});
+
+describe('summaryFromList', () => {
+  it('reads health and exit code from the status line, and leaves what it cannot know as unknown', () => {
+    const base = { Id: 'x', Names: ['/web'], Image: 'busybox', Created: 1700000000, Labels: { 'com.docker.compose.project': 'p' }, Ports: [{ PrivatePort: 80, PublicPort: 8080, IP: '0.0.0.0', Type: 'tcp' }] };
+    expect(summaryFromList({ ...base, State: 'running', Status: 'Up 3 minutes (unhealthy)' }, 'n')).toMatchObject({
+      name: 'web', state: 'running', health: 'unhealthy', exitCode: null, startedAt: null, restartCount: 0, composeProject: 'p', created: 1700000000000,
+      ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', protocol: 'tcp' }],
+    });
+    expect(summaryFromList({ ...base, State: 'exited', Status: 'Exited (137) 5 seconds ago' }, 'n')).toMatchObject({ state: 'exited', exitCode: 137, health: 'none' });
+    expect(summaryFromList({ Id: 'y' }, 'n')).toMatchObject({ name: '', state: 'dead', labels: {}, ports: [] });
   });
 });
 

@@ -26,7 +26,13 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const fleet = new Fleet([node]);
   // Connect in the background: when the engine is down the UI says so and keeps retrying.
   const connected = node.connect().catch(() => undefined);
+  // The first container list (from one request) is enough for the first frame.
+  let stopWaiting: () => void = () => {};
+  const firstList = new Promise<void>((resolve) => {
+    stopWaiting = node.watch(() => resolve());
+  });
   const { mountTui } = await import('./mount.js');
-  await Promise.race([connected, new Promise((r) => setTimeout(r, FIRST_FRAME_WAIT_MS))]);
+  await Promise.race([firstList, connected, new Promise((r) => setTimeout(r, FIRST_FRAME_WAIT_MS))]);
+  stopWaiting();
   return mountTui(fleet, options.readOnly);
 }
