@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeEndpoint, parseHostUrl, resolveEndpoint } from '../../core/docker/endpoint.js';
+import { DEFAULT_SOCKET, describeEndpoint, parseHostUrl, resolveEndpoint } from '../../core/docker/endpoint.js';
 import { BadInputError } from '../../core/model/errors.js';
 
 describe('resolveEndpoint', () => {
@@ -13,7 +13,8 @@ describe('resolveEndpoint', () => {
   });
 
   it('falls back to the default socket', () => {
-    expect(resolveEndpoint({ HOME: '/nonexistent' })).toMatchObject({ kind: 'unix', socketPath: '/var/run/docker.sock', source: 'default' });
+    // The default is the conventional path (never opened here: this test only resolves).
+    expect(resolveEndpoint({ HOME: '/nonexistent' })).toMatchObject({ kind: 'unix', socketPath: DEFAULT_SOCKET, source: 'default' });
   });
 
   it('reads tcp with TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH', () => {
