@@ -51,6 +51,13 @@ describe('outpost TUI in a real terminal', () => {
     await tmux.waitFor((s) => row(s, `${P}db`) === '' && row(s, `${P}web`) !== '', 'web alone');
     tmux.keys('Enter');
     await tmux.waitFor((s) => s.includes(`logs ${P}web`) && /request \d+ ok/.test(s), 'the logs view');
+    // Followed for a while (the screen scrolls a region as lines come): the stdout lines on screen
+    // must be consecutive, with nothing doubled, lost or left over.
+    const start = Number(/request (\d+) ok/.exec(tmux.screen())?.[1] ?? 0);
+    await tmux.waitFor((s) => [...s.matchAll(/request (\d+) ok/g)].some((m) => Number(m[1]) > start + 25), 'more lines followed');
+    const seen = [...tmux.screen().matchAll(/request (\d+) ok/g)].map((m) => Number(m[1]));
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.every((n, i) => i === 0 || n === (seen[i - 1] as number) + 1)).toBe(true);
     tmux.type('/needle');
     tmux.keys('Enter');
     await tmux.waitFor((s) => s.includes('search: needle'), 'the search');

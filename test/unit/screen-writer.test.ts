@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { diffFrames, parseLine, ScreenWriter } from '../../tui/app/screen-writer.js';
+import { diffFrames, findScrolls, parseLine, ScreenWriter } from '../../tui/app/screen-writer.js';
 
 class FakeTerminal extends EventEmitter {
   columns = 20;
@@ -49,5 +49,25 @@ describe('screen diff', () => {
     expect(t.out[4]).not.toContain('l5');
     expect(w.bytesWritten).toBeGreaterThan(0);
     w.close();
+  });
+
+  it('scrolls a block that moved up and writes only the lines that came in', () => {
+    const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => parseLine(`log line ${from + i}`));
+    const prev = [parseLine('header'), ...lines(1, 10), parseLine('footer')];
+    const next = [parseLine('header'), ...lines(3, 10), parseLine('footer')];
+    expect(findScrolls(prev, next, 12)).toEqual([{ top: 1, bottom: 10, by: 2 }]);
+    const out = diffFrames(prev, next, 12);
+    expect(out.startsWith('\x1b[2;11r\x1b[11;1H\n\n\x1b[r')).toBe(true);
+    expect(out).toContain('log line 11');
+    expect(out).toContain('log line 12');
+    expect(out).not.toContain('log line 5');
+    // Rewriting the ten lines instead would have cost far more.
+    expect(out.length).toBeLessThan(80);
+  });
+
+  it('does not scroll lines that merely changed in place', () => {
+    const prev = [0, 1, 2, 3, 4].map((i) => parseLine(`cpu ${i}%`));
+    const next = [0, 1, 2, 3, 4].map((i) => parseLine(`cpu ${i + 10}%`));
+    expect(findScrolls(prev, next, 5)).toEqual([]);
   });
 });

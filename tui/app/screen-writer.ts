@@ -113,6 +113,14 @@ function isWide(cp: number): boolean {
  */
 export function diffFrames(prev: Cell[][], next: Cell[][], rows: number): string {
   let out = '';
+  // A block of lines that moved up (a log tail, a followed log view) is scrolled by the
+  // terminal, then only the lines that came in are written.
+  const shifted = [...prev];
+  for (const move of findScrolls(prev, next, rows)) {
+    out += `\x1b[${move.top + 1};${move.bottom + 1}r\x1b[${move.bottom + 1};1H${'\n'.repeat(move.by)}\x1b[r`;
+    for (let r = move.top; r <= move.bottom; r++) shifted[r] = r + move.by <= move.bottom ? (prev[r + move.by] ?? []) : [];
+  }
+  prev = shifted;
   let pen = '';
   const setStyle = (style: string) => {
     if (style === pen) return;
@@ -163,6 +171,45 @@ export function diffFrames(prev: Cell[][], next: Cell[][], rows: number): string
   }
   if (pen !== '') out += '\x1b[0m';
   return out;
+}
+
+function sameLine(a: Cell[] | undefined, b: Cell[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * Runs of at least 4 changed lines whose new content is the old content
+ * moved up by 1–8 lines (all but at most one line agreeing). Scrolling them
+ * costs ~20 bytes instead of rewriting each line.
+ */
+export function findScrolls(prev: Cell[][], next: Cell[][], rows: number): { top: number; bottom: number; by: number }[] {
+  const moves: { top: number; bottom: number; by: number }[] = [];
+  const height = Math.min(rows, Math.max(prev.length, next.length));
+  let r = 0;
+  while (r < height) {
+    if (sameLine(prev[r], next[r])) {
+      r++;
+      continue;
+    }
+    let end = r;
+    while (end + 1 < height && !sameLine(prev[end + 1], next[end + 1])) end++;
+    const len = end - r + 1;
+    if (len >= 4) {
+      for (let by = 1; by <= Math.min(8, len - 3); by++) {
+        let misses = 0;
+        for (let k = r; k + by <= end && misses <= 1; k++) if (!sameLine(next[k], prev[k + by])) misses++;
+        if (misses <= 1) {
+          moves.push({ top: r, bottom: end, by });
+          break;
+        }
+      }
+    }
+    r = end + 1;
+  }
+  return moves;
 }
 
 function same(x: Cell | undefined, y: Cell | undefined): boolean {
