@@ -42,7 +42,10 @@ export interface EngineVersion {
 
 /**
  * A connected Docker engine: dockerode (imported lazily: it is the heaviest
- * module on the startup path) plus the negotiated API version.
+ * module on the startup path) plus the negotiated API version. Each request
+ * opens its own connection (cheap on a unix socket): a keep-alive agent was
+ * dropped because docker-modem formats its request options, agent included,
+ * with util.inspect on every call (~8 ms a request). Nothing to close.
  */
 export class Engine {
   readonly label: string;
@@ -82,14 +85,6 @@ export class Engine {
       api,
     );
   }
-
-  /**
-   * Nothing pooled to free: each request opens its own connection (cheap on
-   * a unix socket). A keep-alive agent was tried and dropped: docker-modem
-   * formats its request options, agent included, with util.inspect on every
-   * call, which cost ~8 ms per request.
-   */
-  close(): void {}
 }
 
 function modemOptions(e: Endpoint): Record<string, unknown> {

@@ -71,7 +71,7 @@ export class LocalNode implements Node {
   #pending = new Map<string, string | undefined>();
   #flushScheduled = false;
   #resyncing = false;
-  #timers = new Set<NodeJS.Timeout>();
+  #pollers = new Set<Disposer>();
   readonly #options: LocalNodeOptions;
 
   constructor(options: LocalNodeOptions = {}) {
@@ -122,11 +122,9 @@ export class LocalNode implements Node {
     this.#live = false;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    for (const t of this.#timers) clearInterval(t);
-    this.#timers.clear();
+    for (const dispose of [...this.#pollers]) dispose();
     this.#events?.destroy();
     this.#events = null;
-    this.#engine?.close();
     this.#engine = null;
   }
 
@@ -207,7 +205,6 @@ export class LocalNode implements Node {
     if (this.#closed) return;
     try {
       // The engine may have come back as another version: negotiate again.
-      this.#engine?.close();
       this.#engine = null;
       await this.#getEngine();
       await this.#startEvents();
@@ -515,32 +512,16 @@ export class LocalNode implements Node {
   }
 
   watchStats(listener: (stats: ContainerStats[]) => void, options: StatsOptions = {}): Disposer {
-    const interval = options.intervalMs ?? 2000;
     let monitor: ContainerMonitor | null = null;
-    let busy = false;
-    let stopped = false;
-    const tick = async () => {
-      if (busy || stopped) return;
-      busy = true;
-      try {
+    return this.#poll(
+      options.intervalMs ?? 2000,
+      async () => {
         monitor ??= await this.#newMonitor();
-        const stats = await monitor.sample(await this.#running());
-        if (!stopped) listener(stats);
-      } catch {
-        // Engine away: the status listeners say so; sampling resumes when it is back.
-      } finally {
-        busy = false;
-      }
-    };
-    void tick();
-    const timer = setInterval(() => void tick(), interval);
-    this.#timers.add(timer);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-      this.#timers.delete(timer);
-      monitor?.close();
-    };
+        return monitor.sample(await this.#running());
+      },
+      listener,
+      () => monitor?.close(),
+    );
   }
 
   #host: HostMonitor | null = null;
@@ -551,28 +532,44 @@ export class LocalNode implements Node {
   }
 
   watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
-    const interval = options.intervalMs ?? 2000;
-    let stopped = false;
+    return this.#poll(
+      options.intervalMs ?? 2000,
+      () => (this.#host ??= new HostMonitor({ node: this.name })).sample(),
+      listener,
+    );
+  }
+
+  /**
+   * Samples now and then every `intervalMs`, never two at once. A failed sample is skipped:
+   * the engine being away is what the status listeners report, and sampling resumes with it.
+   * The disposer (also run by `close()`) stops the timer and releases what the sampler holds.
+   */
+  #poll<T>(intervalMs: number, sample: () => Promise<T>, listener: (value: T) => void, release?: () => void): Disposer {
     let busy = false;
+    let stopped = false;
     const tick = async () => {
       if (busy || stopped) return;
       busy = true;
       try {
-        this.#host ??= new HostMonitor({ node: this.name });
-        const m = await this.#host.sample();
-        if (m && !stopped) listener(m);
+        const value = await sample();
+        if (!stopped) listener(value);
+      } catch {
+        // see above
       } finally {
         busy = false;
       }
     };
     void tick();
-    const timer = setInterval(() => void tick(), interval);
-    this.#timers.add(timer);
-    return () => {
+    const timer = setInterval(() => void tick(), intervalMs);
+    const dispose = () => {
+      if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      this.#timers.delete(timer);
+      this.#pollers.delete(dispose);
+      release?.();
     };
+    this.#pollers.add(dispose);
+    return dispose;
   }
 }
 

@@ -5,7 +5,7 @@ import type { MutableRefObject } from 'react';
 import type { KeyHandler } from './use-keys.js';
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 import type { LogEntry, LogSession } from '../logs/log-session.js';
-import { compileSearch, filterWithContext, highlight, matches } from '../logs/search.js';
+import { compileSearch, filterWithContext, highlight, nextMatch } from '../logs/search.js';
 import { inert } from '../presentation/inert.js';
 import type { Theme } from './theme.js';
 import { editLine, PromptLine } from './line-input.js';
@@ -108,20 +108,12 @@ export function LogsScreen(props: LogsScreenProps) {
 
   const jump = (dir: 1 | -1) => {
     if (!re) return;
-    const texts = buffer.slice().map((e) => e.text);
-    const visibleIdx = filtered ?? texts.map((_, i) => i);
-    const from = cursor ?? (visibleIdx[end - 1] ?? 0);
-    const pos = visibleIdx.indexOf(from);
-    for (let k = 1; k <= visibleIdx.length; k++) {
-      const j = (((pos + dir * k) % visibleIdx.length) + visibleIdx.length) % visibleIdx.length;
-      const idx = visibleIdx[j] as number;
-      if (matches(texts[idx] as string, re)) {
-        setCursor(idx);
-        anchorAt(Math.min(visibleIdx.length - 2, j + Math.floor(bodyHeight / 2)));
-        return;
-      }
-    }
-    setMessage({ text: 'no match', error: true });
+    // Every matching line is also kept by the filter, so searching all lines finds the same ones.
+    const idx = nextMatch(buffer.slice().map((e) => e.text), re, cursor ?? indexAt(Math.max(0, end - 1)), dir);
+    if (idx < 0) return setMessage({ text: 'no match', error: true });
+    setCursor(idx);
+    const pos = filtered ? filtered.indexOf(idx) : idx;
+    anchorAt(Math.min(count - 2, pos + Math.floor(bodyHeight / 2)));
   };
 
   const onKey = (input: string, key: Key) => {

@@ -150,21 +150,16 @@ export function diffFrames(prev: Cell[][], next: Cell[][], rows: number): string
         }
       }
       out += `\x1b[${r + 1};${c + 1}H`;
-      if (end >= b.length) {
-        // The new line is shorter here: write what is left, then clear to its end.
-        for (let k = c; k < b.length; k++) {
-          const cell = b[k] as Cell;
-          setStyle(cell.style);
-          out += cell.ch;
-        }
-        setStyle('');
-        out += '\x1b[K';
-        break;
-      }
-      for (let k = c; k <= end; k++) {
+      for (let k = c; k <= Math.min(end, b.length - 1); k++) {
         const cell = b[k] as Cell;
         setStyle(cell.style);
         out += cell.ch;
+      }
+      if (end >= b.length) {
+        // The new line is shorter here: clear what the old one left beyond it.
+        setStyle('');
+        out += '\x1b[K';
+        break;
       }
       c = end + 1;
     }

@@ -1,6 +1,6 @@
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
 import { formatState } from './container-row.js';
-import { formatBytes, formatPercent, truncate } from './format.js';
+import { formatBytes, truncate } from './format.js';
 import { inert } from './inert.js';
 
 interface Col {
