@@ -428,7 +428,7 @@ export class LocalNode implements Node {
       timestamps: options.timestamps === true,
       tail: options.tail === undefined || options.tail === 'all' ? 'all' : checkTail(options.tail),
     };
-    if (options.since !== undefined) query.since = Math.floor(options.since / 1000);
+    if (options.since !== undefined) query.since = (options.since / 1000).toFixed(3);
     let stream: Readable;
     try {
       stream = await new Promise<Readable>((resolve, reject) => {

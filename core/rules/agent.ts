@@ -1,0 +1,421 @@
+import { openSync, readSync, closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { LogStream, Node } from '../node.js';
+import type { Disposer } from '../model/types.js';
+import { NotAllowedError } from '../model/errors.js';
+import { RuleEngine, describeAction, type Decision } from './engine.js';
+import { Journal, readJournal, type JournalEntry, type JournalOptions } from './journal.js';
+import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from './parse.js';
+import { agentStatus, readMaintenance, removeAgentRecord, writeAgentRecord, MAINTENANCE_FILE } from './store.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue, type RuleSet } from './types.js';
+
+export interface LoadedRules {
+  ruleSet: RuleSet;
+  issues: RuleIssue[];
+  /** True when there is no rules file (only label rules then). */
+  missing: boolean;
+}
+
+/** Reads and validates a rules file. Never throws: a missing, huge or broken file comes back as issues. */
+export function loadRulesFile(path: string): LoadedRules {
+  const empty: RuleSet = { rules: [], sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS, webhook: null };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ruleSet: empty, issues: [], missing: true };
+    return { ruleSet: empty, issues: [{ file: path, field: '(file)', message: `cannot be read: ${(err as Error).message}` }], missing: false };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { ruleSet: empty, issues: [{ file: path, field: '(file)', message: 'is not a regular file' }], missing: false };
+    if (st.size > MAX_RULES_FILE_BYTES) {
+      return {
+        ruleSet: empty,
+        issues: [{ file: path, field: '(file)', message: `the file is ${(st.size / 1048576).toFixed(1)} MiB; a rules file may be at most 1 MiB` }],
+        missing: false,
+      };
+    }
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    const text = buf.subarray(0, off).toString('utf8');
+    const { ruleSet, issues } = parseRules(text, path);
+    return { ruleSet, issues, missing: false };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AgentOptions {
+  node: Node;
+  rulesFile: string;
+  stateDir: string;
+  endpoint?: string;
+  now?: () => number;
+  /** For webhooks; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Lines for the agent's own log (stderr in `outpost agent`). */
+  log?: (line: string) => void;
+  journal?: JournalOptions;
+  version?: string;
+}
+
+const EXEC_TIMEOUT_MS = 60_000;
+const WEBHOOK_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs the rule engine against a node: feeds it the node's events, samples
+ * and log lines, journals every decision before carrying it out, and
+ * carries out `act` decisions through the Node interface. One agent per
+ * state directory.
+ */
+export class RuleAgent {
+  readonly engine = new RuleEngine();
+  #o: AgentOptions;
+  #now: () => number;
+  #journal: Journal | null = null;
+  #disposers: Disposer[] = [];
+  #statsOff: Disposer | null = null;
+  #statsInterval = 0;
+  #hostOff: Disposer | null = null;
+  #logs = new Map<string, LogStream>();
+  #timer: NodeJS.Timeout | null = null;
+  #watchers: FSWatcher[] = [];
+  #reloadTimer: NodeJS.Timeout | null = null;
+  #rules: LoadedRules | null = null;
+  #webhook: string | null = null;
+  #stopped = false;
+  #inflight = new Set<Promise<void>>();
+  #log: (line: string) => void;
+  #startedAt = 0;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  get rules(): LoadedRules | null {
+    return this.#rules;
+  }
+
+  /** Takes the state directory, restores state from the journal, loads the rules and starts following the node. */
+  async start(): Promise<void> {
+    const { stateDir } = this.#o;
+    this.#startedAt = this.#now();
+    const st = agentStatus(stateDir);
+    if (st.running && st.record && st.record.pid !== process.pid) {
+      throw new NotAllowedError(`another agent (pid ${st.record.pid}) already enforces rules with ${stateDir}; stop it first.`);
+    }
+    const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
+    this.#journal = journal;
+    const past = readJournal(stateDir);
+    this.engine.restore(past.entries);
+    const pid = process.pid;
+    this.#write({
+      kind: 'agent',
+      reason: `agent started (pid ${pid}); restored state from ${past.entries.length} journal entries${
+        past.unreadable > 0 ? `, skipped ${past.unreadable} unreadable lines` : ''
+      }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}`,
+    });
+    this.#loadMaintenance();
+    this.reload();
+    this.#disposers.push(
+      this.#o.node.watch((change) => {
+        this.engine.onModel(change, this.#now());
+        this.#reportLabelIssues();
+        if (change.kind !== 'upsert' || change.event === 'start' || change.event === 'die' || change.event === 'destroy') this.#syncInputs();
+      }),
+    );
+    this.#disposers.push(this.#o.node.watchEvents((ev) => this.#handle(this.engine.onEvent(ev, this.#now()))));
+    this.#syncInputs();
+    this.#watchFiles();
+    this.#schedule();
+  }
+
+  /** Re-reads the rules file. A broken file keeps the rules in force and journals why. */
+  reload(): RuleIssue[] {
+    const loaded = loadRulesFile(this.#o.rulesFile);
+    const first = this.#rules === null;
+    if (loaded.issues.length > 0) {
+      const keep = first ? 'running with container label rules only' : 'keeping the rules in force';
+      this.#write({
+        kind: 'error',
+        reason: `rules file ${this.#o.rulesFile} has ${loaded.issues.length} problem(s); ${keep}: ${loaded.issues.slice(0, 5).map(formatIssue).join(' | ')}`,
+      });
+      for (const i of loaded.issues) this.#log(formatIssue(i));
+      if (first) {
+        this.#rules = { ...loaded, ruleSet: { ...loaded.ruleSet, rules: [] } };
+        this.engine.setRules(this.#rules.ruleSet);
+      }
+    } else {
+      this.#rules = loaded;
+      this.engine.setRules(loaded.ruleSet);
+      this.#webhook = loaded.ruleSet.webhook;
+      this.#write({
+        kind: 'agent',
+        reason: loaded.missing
+          ? `no rules file at ${this.#o.rulesFile}; enforcing container label rules only`
+          : `loaded ${loaded.ruleSet.rules.length} rule(s) from ${this.#o.rulesFile}`,
+      });
+    }
+    this.#writeRecord(loaded.issues.length);
+    if (!first) this.#syncInputs();
+    return loaded.issues;
+  }
+
+  #writeRecord(problems: number): void {
+    writeAgentRecord(this.#o.stateDir, {
+      pid: process.pid,
+      startedAt: this.#startedAt,
+      node: this.#o.node.name,
+      endpoint: this.#o.endpoint ?? '',
+      rulesFile: this.#o.rulesFile,
+      rules: this.#rules?.ruleSet.rules.length ?? 0,
+      problems,
+      version: this.#o.version ?? '0.1.0',
+    });
+  }
+
+  #loadMaintenance(): void {
+    const { maintenance, problem } = readMaintenance(this.#o.stateDir);
+    this.engine.setMaintenance(maintenance);
+    if (problem) this.#write({ kind: 'error', reason: problem });
+  }
+
+  #watchFiles(): void {
+    const rulesDir = dirname(this.#o.rulesFile);
+    const rulesName = basename(this.#o.rulesFile);
+    const debounce = (fn: () => void) => {
+      if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
+      this.#reloadTimer = setTimeout(fn, 300);
+    };
+    try {
+      const w = watch(rulesDir, (_e, name) => {
+        if (name === rulesName) debounce(() => this.reload());
+      });
+      w.on('error', () => undefined);
+      this.#watchers.push(w);
+    } catch {
+      this.#log(`cannot watch ${rulesDir}; send SIGHUP to reload the rules`);
+    }
+    try {
+      const w = watch(this.#o.stateDir, (_e, name) => {
+        if (name === MAINTENANCE_FILE) this.#loadMaintenance();
+      });
+      w.on('error', () => undefined);
+      this.#watchers.push(w);
+    } catch {
+      // maintenance changes are then picked up on the next reload
+    }
+  }
+
+  #reportLabelIssues(): void {
+    for (const i of this.engine.drainIssues()) this.#write({ kind: 'error', reason: `${formatIssue(i)} (the container's label rule is ignored)` });
+  }
+
+  /** Starts or stops the samplers and log followers the rules need right now. */
+  #syncInputs(): void {
+    if (this.#stopped) return;
+    const need = this.engine.needs();
+    const interval = this.engine.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+    if (need.stats && (!this.#statsOff || this.#statsInterval !== interval)) {
+      this.#statsOff?.();
+      this.#statsInterval = interval;
+      this.#statsOff = this.#o.node.watchStats((stats) => this.#handle(this.engine.onStats(stats, this.#now())), { intervalMs: interval });
+    } else if (!need.stats && this.#statsOff) {
+      this.#statsOff();
+      this.#statsOff = null;
+    }
+    if (need.host && !this.#hostOff) {
+      this.#hostOff = this.#o.node.watchHost((h) => this.#handle(this.engine.onHost(h, this.#now())), { intervalMs: interval });
+    } else if (!need.host && this.#hostOff) {
+      this.#hostOff();
+      this.#hostOff = null;
+    }
+    for (const [id, stream] of this.#logs) {
+      if (!need.logs.has(id)) {
+        stream.close();
+        this.#logs.delete(id);
+      }
+    }
+    for (const id of need.logs) if (!this.#logs.has(id)) void this.#follow(id);
+  }
+
+  async #follow(id: string): Promise<void> {
+    const container = this.#o.node.containers().find((c) => c.id === id);
+    // Lines of this run only: from its start when it just started, else from now.
+    const since = container?.startedAt && this.#now() - container.startedAt < 10_000 ? container.startedAt : this.#now();
+    let stream: LogStream;
+    try {
+      stream = await this.#o.node.logs(id, { follow: true, since, tail: 'all', maxLineBytes: 64 * 1024 });
+    } catch (err) {
+      this.#log(`cannot follow the logs of ${container?.name ?? id}: ${(err as Error).message}`);
+      return;
+    }
+    if (this.#stopped || this.#logs.has(id)) {
+      stream.close();
+      return;
+    }
+    this.#logs.set(id, stream);
+    try {
+      for await (const line of stream) this.#handle(this.engine.onLog(id, line, this.#now()));
+    } catch {
+      // the stream ends with the container
+    } finally {
+      if (this.#logs.get(id) === stream) this.#logs.delete(id);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#stopped) return;
+    const next = this.engine.nextWake();
+    if (next === null) return;
+    const delay = Math.max(0, Math.min(next - this.#now(), 2 ** 31 - 1));
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#handle(this.engine.tick(this.#now()));
+    }, delay);
+    this.#timer.unref?.();
+  }
+
+  #write(entry: Omit<JournalEntry, 'seq' | 'ts' | 'node'> & { ts?: number }): JournalEntry | null {
+    if (!this.#journal) return null;
+    try {
+      return this.#journal.append({ ts: this.#now(), node: this.#o.node.name, ...entry });
+    } catch (err) {
+      this.#log(`cannot write the journal: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Journals each decision (durably) before carrying it out. */
+  #handle(decisions: Decision[]): void {
+    for (const d of decisions) {
+      const { kind, ...rest } = d;
+      this.#write({ ...rest, kind });
+      if (d.kind === 'act') {
+        const p = this.#execute(d).finally(() => this.#inflight.delete(p));
+        this.#inflight.add(p);
+        if (d.notify) this.#notify(d.reason, d);
+      } else if (d.kind === 'give-up') {
+        this.#notify(d.reason, d);
+      }
+    }
+    this.#reportLabelIssues();
+    this.#schedule();
+  }
+
+  async #execute(d: Extract<Decision, { kind: 'act' }>): Promise<void> {
+    const node = this.#o.node;
+    const started = this.#now();
+    const latencyMs = d.trigger.eventTime !== undefined ? Math.max(0, started - d.trigger.eventTime) : undefined;
+    let error: string | undefined;
+    let detail = '';
+    try {
+      const a = d.action;
+      switch (a.kind) {
+        case 'restart':
+          await node.restart(d.containerId, { timeoutSeconds: 10 });
+          break;
+        case 'stop':
+          await node.stop(d.containerId, { timeoutSeconds: 10 });
+          break;
+        case 'start':
+          await node.start(d.containerId);
+          break;
+        case 'kill':
+          await node.kill(d.containerId, a.signal);
+          break;
+        case 'exec': {
+          const session = await node.exec(d.containerId, { cmd: a.command });
+          let out = '';
+          session.onOutput((data) => {
+            if (out.length < 500) out += Buffer.from(data).toString('utf8');
+          });
+          const timeout = new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`still running after ${EXEC_TIMEOUT_MS / 1000}s`)), EXEC_TIMEOUT_MS).unref());
+          try {
+            const code = await Promise.race([session.wait(), timeout]);
+            detail = ` (exit code ${code}${out.trim() ? `, output: ${JSON.stringify(out.trim().slice(0, 200))}` : ''})`;
+            if (code !== 0) error = `the command exited with code ${code}`;
+          } finally {
+            session.close();
+          }
+          break;
+        }
+        case 'notify':
+          break;
+      }
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    const durationMs = this.#now() - started;
+    this.#write({
+      kind: 'outcome',
+      rule: d.rule,
+      container: d.container,
+      containerId: d.containerId,
+      action: d.action,
+      ok: error === undefined,
+      ...(error !== undefined ? { error } : {}),
+      durationMs,
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
+      reason:
+        error === undefined
+          ? `${describeAction(d.action)} of ${d.container} done in ${durationMs} ms${detail}`
+          : `${describeAction(d.action)} of ${d.container} failed: ${error}${detail}`,
+    });
+  }
+
+  #notify(message: string, d: Decision): void {
+    this.#write({ kind: 'notify', rule: d.rule, container: d.container, containerId: d.containerId, trigger: d.trigger, reason: message });
+    const url = this.#webhook;
+    if (!url) return;
+    const doFetch = this.#o.fetch ?? fetch;
+    const body = JSON.stringify({ node: this.#o.node.name, container: d.container, rule: d.rule, kind: d.kind, message, ts: d.ts });
+    const p = doFetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'outpost-agent' },
+      body,
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    })
+      .then((res) => {
+        if (!res.ok) this.#write({ kind: 'error', container: d.container, reason: `webhook ${url} answered ${res.status} ${res.statusText}` });
+      })
+      .catch((err: Error) => {
+        this.#write({ kind: 'error', container: d.container, reason: `webhook ${url} failed: ${err.message}` });
+      })
+      .finally(() => this.#inflight.delete(p));
+    this.#inflight.add(p);
+  }
+
+  /** Waits for actions and webhooks in flight (tests and a clean shutdown). */
+  async settle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
+    for (const w of this.#watchers) w.close();
+    for (const d of this.#disposers) d();
+    this.#statsOff?.();
+    this.#hostOff?.();
+    for (const s of this.#logs.values()) s.close();
+    this.#logs.clear();
+    await Promise.race([this.settle(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+    this.#write({ kind: 'agent', reason: `agent stopped (pid ${process.pid})` });
+    this.#journal?.close();
+    removeAgentRecord(this.#o.stateDir, process.pid);
+  }
+}

@@ -1,0 +1,160 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BadInputError } from '../model/errors.js';
+import type { Maintenance } from './engine.js';
+
+/** `$XDG_CONFIG_HOME/outpost` (default ~/.config/outpost): where rules.yaml lives. */
+export function configDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'outpost');
+}
+
+/** `$XDG_STATE_HOME/outpost` (default ~/.local/state/outpost): journal, agent status, maintenance. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'outpost');
+}
+
+/** The rules file: rules.yaml, else rules.yml or rules.json if one of those exists. */
+export function defaultRulesFile(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = configDir(env);
+  for (const name of ['rules.yaml', 'rules.yml', 'rules.json']) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return join(dir, 'rules.yaml');
+}
+
+/** Writes a small file so that readers see the old or the new content, never a mix (tmp, fsync, rename). */
+export function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // some filesystems refuse to fsync a directory; the rename is still atomic
+  }
+}
+
+export const MAINTENANCE_FILE = 'maintenance.json';
+
+/** Reads the maintenance file; a missing or damaged file means no maintenance (and says so in `problem`). */
+export function readMaintenance(dir: string): { maintenance: Maintenance; problem: string | null } {
+  const path = join(dir, MAINTENANCE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { maintenance: {}, problem: null };
+  }
+  try {
+    const raw = JSON.parse(text) as unknown;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an object');
+    const r = raw as Record<string, unknown>;
+    const until = (v: unknown): { until: number | null } | null => {
+      if (typeof v !== 'object' || v === null) return null;
+      const u = (v as { until?: unknown }).until;
+      return u === null || u === undefined ? { until: null } : typeof u === 'number' && Number.isFinite(u) ? { until: u } : null;
+    };
+    const m: Maintenance = { node: until(r.node), containers: {} };
+    if (typeof r.containers === 'object' && r.containers !== null) {
+      for (const [name, v] of Object.entries(r.containers as Record<string, unknown>)) {
+        const u = until(v);
+        if (u) (m.containers as Record<string, { until: number | null }>)[name] = u;
+      }
+    }
+    return { maintenance: m, problem: null };
+  } catch (err) {
+    return { maintenance: {}, problem: `${path} is not valid maintenance JSON (${(err as Error).message}); ignoring it` };
+  }
+}
+
+/** Pauses (or with `until === undefined` and `resume`, resumes) rules for the node or one container. */
+export function setMaintenance(dir: string, target: { container?: string }, change: { pauseUntil: number | null } | 'resume'): Maintenance {
+  const { maintenance } = readMaintenance(dir);
+  const next: Maintenance = { node: maintenance.node ?? null, containers: { ...(maintenance.containers ?? {}) } };
+  if (target.container !== undefined) {
+    if (!/^[\w][\w.-]{0,253}$/.test(target.container)) throw new BadInputError(`\`${target.container}\` is not a container name.`);
+    if (change === 'resume') delete next.containers?.[target.container];
+    else (next.containers as Record<string, { until: number | null }>)[target.container] = { until: change.pauseUntil };
+  } else {
+    next.node = change === 'resume' ? null : { until: change.pauseUntil };
+  }
+  writeAtomic(join(dir, MAINTENANCE_FILE), `${JSON.stringify(next, null, 2)}\n`);
+  return next;
+}
+
+export const AGENT_FILE = 'agent.json';
+
+/** What a running agent says about itself (written at start and on reload, removed at exit). */
+export interface AgentRecord {
+  pid: number;
+  startedAt: number;
+  node: string;
+  endpoint: string;
+  rulesFile: string;
+  rules: number;
+  problems: number;
+  version: string;
+}
+
+export interface AgentStatus {
+  running: boolean;
+  record: AgentRecord | null;
+  /** Why it is not running, in words, when it is not. */
+  reason: string | null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // A recycled pid belongs to another program.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('agent');
+  } catch {
+    return true;
+  }
+}
+
+/** Whether an agent is enforcing rules with this state directory. */
+export function agentStatus(dir: string): AgentStatus {
+  let record: AgentRecord;
+  try {
+    record = JSON.parse(readFileSync(join(dir, AGENT_FILE), 'utf8')) as AgentRecord;
+    if (typeof record?.pid !== 'number') throw new Error('no pid');
+  } catch {
+    return { running: false, record: null, reason: 'no agent has been started (or it stopped cleanly)' };
+  }
+  if (!alive(record.pid)) return { running: false, record, reason: `the agent (pid ${record.pid}) is gone; it did not stop cleanly` };
+  return { running: true, record, reason: null };
+}
+
+export function writeAgentRecord(dir: string, record: AgentRecord): void {
+  writeAtomic(join(dir, AGENT_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export function removeAgentRecord(dir: string, pid: number): void {
+  const path = join(dir, AGENT_FILE);
+  try {
+    const r = JSON.parse(readFileSync(path, 'utf8')) as AgentRecord;
+    if (r.pid !== pid) return;
+  } catch {
+    return;
+  }
+  rmSync(path, { force: true });
+}
