@@ -192,7 +192,6 @@ describe('RuleEngine: conditions', () => {
   const stat = (cpu: number, mem = 10 * 1048576, pct = 5): ContainerStats => ({
     id: 'id-web',
     name: 'web',
-    node: 'local',
     at: 0,
     cpuPercent: cpu,
     memoryBytes: mem,
