@@ -212,6 +212,79 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       }),
     );
 
+  // ---- rules, agent, journal ----------------------------------------------
+  const rulesOpts = (c: Command) =>
+    c
+      .option('--rules <file>', 'rules file (default: $XDG_CONFIG_HOME/outpost/rules.yaml)')
+      .option('--state-dir <dir>', 'journal and agent state (default: $XDG_STATE_HOME/outpost)');
+  const rulesModule = () => import('./rules-commands.js');
+  const paths = async (opts: { rules?: string; stateDir?: string }) => (await rulesModule()).pathsFrom(io, opts);
+
+  const agent = rulesOpts(program.command('agent').description('run the rule engine for this node in the foreground (a service)'));
+  agent.action(async (opts: { rules?: string; stateDir?: string }) => {
+    const { runAgent } = await rulesModule();
+    const { parseHostUrl, resolveEndpoint, describeEndpoint } = await import('../../core/docker/endpoint.js');
+    const g = program.opts<GlobalOptions>();
+    const endpoint = g.host ? parseHostUrl(g.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
+    const { LocalNode } = await import('../../core/docker/local-node.js');
+    result.code = await runAgent(new LocalNode({ endpoint }), describeEndpoint(endpoint), await paths(opts), io);
+  });
+  rulesOpts(agent.command('status').description('whether an agent enforces the rules (exit 0) or not (exit 3)'))
+    .option('--json', 'print JSON')
+    .action(async (opts: { rules?: string; stateDir?: string; json?: boolean }) => {
+      result.code = (await rulesModule()).agentStatusCommand(await paths(opts), opts, io);
+    });
+  agent
+    .command('install')
+    .description('install the systemd unit that runs the agent as a service')
+    .option('--user', 'a user service (~/.config/systemd/user) instead of a system one')
+    .option('--print', 'print the unit instead of installing it')
+    .option('--now', 'also run systemctl daemon-reload and enable --now')
+    .option('--unit-dir <dir>', 'write the unit into this directory')
+    .option('--rules <file>', 'rules file the service uses')
+    .action(async (opts: { user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string }) => {
+      result.code = await (await rulesModule()).installService(opts, io);
+    });
+
+  const rules = program.command('rules').description('check, explain and pause the restart and remediation rules');
+  rules
+    .command('check')
+    .description('validate a rules file (exit 2 when it has problems)')
+    .argument('[file]', 'rules file (default: $XDG_CONFIG_HOME/outpost/rules.yaml)')
+    .option('--json', 'print JSON')
+    .action(async (file: string | undefined, opts: { json?: boolean }) => {
+      const m = await rulesModule();
+      result.code = m.rulesCheck(file ?? m.pathsFrom(io, {}).rulesFile, opts, io);
+    });
+  rulesOpts(rules.command('explain').description('what each rule would do now, and why'))
+    .argument('[name]', 'a rule or a container')
+    .option('--json', 'print JSON')
+    .action(
+      withNode(async (node, name: string | undefined, opts: { rules?: string; stateDir?: string; json?: boolean }) => {
+        result.code = await (await rulesModule()).rulesExplain(node, await paths(opts), name, opts, io);
+      }),
+    );
+  rulesOpts(rules.command('pause').description('silence the rules on this node, or for one container'))
+    .argument('[container]', 'container name (default: the whole node)')
+    .option('--for <duration>', 'for how long (default: until resumed)')
+    .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string; for?: string }) => {
+      result.code = (await rulesModule()).rulesPause(await paths(opts), container, opts, io);
+    });
+  rulesOpts(rules.command('resume').description('end a pause'))
+    .argument('[container]', 'container name (default: the whole node)')
+    .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string }) => {
+      result.code = (await rulesModule()).rulesResume(await paths(opts), container, io);
+    });
+
+  rulesOpts(program.command('journal').description("what the rule engine decided and did, and why"))
+    .option('-f, --follow', 'keep printing new entries')
+    .option('--json', 'one JSON object per line')
+    .option('-c, --container <name>', 'only entries about this container')
+    .addOption(new Option('-n, --lines <n>', 'entries from the end (0 for all)').default(50).argParser(intArg('--lines', 0, 10_000_000)))
+    .action(async (opts: { rules?: string; stateDir?: string; follow?: boolean; json?: boolean; container?: string; lines: number }) => {
+      result.code = await (await rulesModule()).journalCommand(await paths(opts), opts, io);
+    });
+
   return program;
 }
 

@@ -1,0 +1,295 @@
+/**
+ * `outpost agent`, `outpost rules …` and `outpost journal`: the rule
+ * engine's command line. Loaded only when one of them runs.
+ */
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { LocalNode } from '../../core/docker/local-node.js';
+import { BadInputError, NotAllowedError, OutpostError } from '../../core/model/errors.js';
+import { parseDuration } from '../../core/model/duration.js';
+import { RuleAgent, loadRulesFile } from '../../core/rules/agent.js';
+import { RuleEngine, describeAction, type RuleStatus } from '../../core/rules/engine.js';
+import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { formatIssue } from '../../core/rules/parse.js';
+import { agentStatus, defaultRulesFile, readMaintenance, setMaintenance, stateDir } from '../../core/rules/store.js';
+import { inert } from '../presentation/inert.js';
+import type { CliIO } from './program.js';
+
+export interface RulesPaths {
+  rulesFile: string;
+  stateDir: string;
+}
+
+export function pathsFrom(io: CliIO, opts: { rules?: string; stateDir?: string }): RulesPaths {
+  return {
+    rulesFile: opts.rules ? resolve(opts.rules) : defaultRulesFile(io.env),
+    stateDir: opts.stateDir ? resolve(opts.stateDir) : stateDir(io.env),
+  };
+}
+
+/** `outpost agent`: runs until SIGTERM/SIGINT; SIGHUP re-reads the rules. */
+export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPaths, io: CliIO): Promise<number> {
+  const log = (line: string) => io.err(`${new Date().toISOString()} ${line}\n`);
+  const agent = new RuleAgent({ node, endpoint, rulesFile: paths.rulesFile, stateDir: paths.stateDir, log });
+  let stopJournal: (() => void) | null = null;
+  try {
+    await node.connect();
+  } catch (err) {
+    log(`engine unreachable (${(err as Error).message}); retrying in the background`);
+  }
+  await agent.start();
+  const loaded = agent.rules;
+  log(
+    `outpost agent (pid ${process.pid}) on ${endpoint}: ${loaded?.ruleSet.rules.length ?? 0} rule(s) from ${paths.rulesFile}${
+      loaded?.missing ? ' (no such file: label rules only)' : ''
+    }; state in ${paths.stateDir}`,
+  );
+  // What the agent does goes to its log too (systemd's journal when it runs as a service).
+  stopJournal = followJournal(paths.stateDir, (e) => {
+    if (e.kind === 'act' || e.kind === 'give-up' || e.kind === 'error' || e.kind === 'defer' || (e.kind === 'outcome' && e.ok === false)) {
+      log(`${e.kind}: ${e.reason}`);
+    }
+  });
+  const code = await new Promise<number>((done) => {
+    const stop = (signal: string) => {
+      log(`${signal}: stopping`);
+      done(0);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      const issues = agent.reload();
+      log(issues.length === 0 ? 'SIGHUP: rules reloaded' : `SIGHUP: the rules file has ${issues.length} problem(s); kept the rules in force`);
+    });
+  });
+  stopJournal?.();
+  await agent.stop();
+  await node.close();
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
+}
+
+export function agentStatusCommand(paths: RulesPaths, opts: { json?: boolean }, io: CliIO): number {
+  const st = agentStatus(paths.stateDir);
+  const { entries } = readJournal(paths.stateDir, { limit: 1 });
+  const last = entries.at(-1) ?? null;
+  if (opts.json) {
+    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
+  } else if (st.running && st.record) {
+    const r = st.record;
+    io.out(
+      [
+        `running: pid ${r.pid}, since ${new Date(r.startedAt).toISOString()}`,
+        `engine: ${r.endpoint || '(default)'}`,
+        `rules: ${r.rules} from ${r.rulesFile}${r.problems > 0 ? ` (${r.problems} problem(s): run \`outpost rules check\`)` : ''}`,
+        `state: ${paths.stateDir}`,
+        last ? `last: ${new Date(last.ts).toISOString()} ${last.kind}: ${inert(last.reason)}` : 'last: (journal empty)',
+      ].join('\n') + '\n',
+    );
+  } else {
+    io.out(`not running: ${st.reason}\nstate: ${paths.stateDir}\n`);
+  }
+  // Scripts: 0 when an agent enforces the rules, 3 when none does.
+  return st.running ? 0 : 3;
+}
+
+export function rulesCheck(file: string, opts: { json?: boolean }, io: CliIO): number {
+  const loaded = loadRulesFile(file);
+  if (loaded.missing) throw new BadInputError(`${file}: no such file.`);
+  if (opts.json) {
+    io.out(`${JSON.stringify({ file, valid: loaded.issues.length === 0, rules: loaded.ruleSet.rules.map((r) => r.name), issues: loaded.issues }, null, 2)}\n`);
+  } else if (loaded.issues.length === 0) {
+    io.out(`${file}: ${loaded.ruleSet.rules.length} rule(s), no problems\n`);
+    for (const r of loaded.ruleSet.rules) io.out(`  ${r.name}: ${describeAction(r.action)}\n`);
+  } else {
+    for (const i of loaded.issues) io.err(`${inert(formatIssue(i))}\n`);
+    io.err(`${file}: ${loaded.issues.length} problem(s)\n`);
+  }
+  return loaded.issues.length === 0 ? 0 : 2;
+}
+
+/** Rebuilds the engine's view the way the agent has it: rules, journal, maintenance, containers. */
+export async function engineSnapshot(node: LocalNode, paths: RulesPaths, now: number): Promise<{ engine: RuleEngine; problems: string[] }> {
+  const engine = new RuleEngine();
+  const loaded = loadRulesFile(paths.rulesFile);
+  engine.setRules(loaded.ruleSet);
+  engine.restore(readJournal(paths.stateDir).entries);
+  engine.setMaintenance(readMaintenance(paths.stateDir).maintenance);
+  const containers = await node.list({ all: true });
+  engine.onModel({ kind: 'reset', containers }, now);
+  if (engine.needs().stats && containers.some((c) => c.state === 'running')) engine.onStats(await node.statsOnce(), now);
+  const problems = [...loaded.issues, ...engine.drainIssues()].map(formatIssue);
+  return { engine, problems };
+}
+
+export async function rulesExplain(node: LocalNode, paths: RulesPaths, name: string | undefined, opts: { json?: boolean }, io: CliIO): Promise<number> {
+  const now = Date.now();
+  const { engine, problems } = await engineSnapshot(node, paths, now);
+  const rules = engine.rules();
+  let statuses: RuleStatus[] = engine.explain(now);
+  let unmatched = rules.filter((r) => !statuses.some((s) => s.rule === r.name));
+  if (name !== undefined) {
+    if (rules.some((r) => r.name === name)) {
+      statuses = statuses.filter((s) => s.rule === name);
+      unmatched = unmatched.filter((r) => r.name === name);
+    } else {
+      statuses = engine.explain(now, name);
+      unmatched = [];
+      if (statuses.length === 0 && !node.containers().some((c) => c.name === name)) {
+        const known = (await node.list({ all: true })).some((c) => c.name === name || c.id.startsWith(name));
+        if (!known) throw new BadInputError(`\`${name}\` is neither a rule nor a container.`);
+      }
+    }
+  }
+  const agent = agentStatus(paths.stateDir);
+  if (opts.json) {
+    io.out(
+      `${JSON.stringify(
+        { agent: { running: agent.running, reason: agent.reason }, problems, statuses, unmatched: unmatched.map((r) => r.name) },
+        null,
+        2,
+      )}\n`,
+    );
+    return 0;
+  }
+  io.out(agent.running ? `agent: running (pid ${agent.record?.pid})\n` : `agent: NOT RUNNING — nothing enforces these rules on this node (${agent.reason})\n`);
+  for (const p of problems) io.out(`problem: ${inert(p)}\n`);
+  if (statuses.length === 0 && unmatched.length === 0) io.out(rules.length === 0 ? 'no rules (rules file missing or empty, and no container labels)\n' : 'no rule applies\n');
+  for (const s of statuses) io.out(`${s.rule} → ${inert(s.container)}: ${inert(s.detail)}\n`);
+  for (const r of unmatched) io.out(`${r.name}: matches no container now\n`);
+  return 0;
+}
+
+export function rulesPause(paths: RulesPaths, container: string | undefined, opts: { for?: string }, io: CliIO): number {
+  const until = opts.for ? Date.now() + parseDuration(opts.for, '--for') : null;
+  setMaintenance(paths.stateDir, container === undefined ? {} : { container }, { pauseUntil: until });
+  io.out(`rules paused for ${container ?? 'this node'}${until === null ? ' until resumed' : ` until ${new Date(until).toISOString()}`}\n`);
+  return 0;
+}
+
+export function rulesResume(paths: RulesPaths, container: string | undefined, io: CliIO): number {
+  setMaintenance(paths.stateDir, container === undefined ? {} : { container }, 'resume');
+  io.out(`rules resumed for ${container ?? 'this node'}\n`);
+  return 0;
+}
+
+export function formatEntry(e: JournalEntry): string {
+  const t = new Date(e.ts).toISOString().replace('T', ' ').slice(0, 19);
+  const kind = e.kind === 'outcome' ? (e.ok ? 'done' : 'FAILED') : e.kind;
+  return `${t}  ${kind.padEnd(7)} ${inert(e.reason)}`;
+}
+
+export async function journalCommand(
+  paths: RulesPaths,
+  opts: { follow?: boolean; json?: boolean; lines: number; container?: string },
+  io: CliIO,
+): Promise<number> {
+  const keep = (e: JournalEntry) => opts.container === undefined || e.container === opts.container;
+  const print = (e: JournalEntry) => io.out(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
+  const { entries, unreadable } = readJournal(paths.stateDir);
+  const shown = entries.filter(keep);
+  for (const e of opts.lines > 0 ? shown.slice(-opts.lines) : shown) print(e);
+  if (unreadable > 0) io.err(`(${unreadable} unreadable line(s) skipped)\n`);
+  if (!opts.follow) return 0;
+  await new Promise<void>((done) => {
+    const stop = followJournal(paths.stateDir, (e) => {
+      if (keep(e)) print(e);
+    });
+    const end = () => {
+      stop();
+      done();
+    };
+    process.once('SIGINT', end);
+    process.once('SIGTERM', end);
+  });
+  return 0;
+}
+
+/** The systemd unit that runs the agent as a service. */
+export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string }): string {
+  const exec = [opts.nodePath, opts.script, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
+  const env: string[] = [];
+  if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteSystemd(`DOCKER_HOST=${opts.env.DOCKER_HOST}`)}`);
+  if (!opts.user) {
+    // A system service keeps its rules in /etc/outpost and its state in /var/lib/outpost.
+    env.push('Environment=XDG_CONFIG_HOME=/etc', 'Environment=XDG_STATE_HOME=/var/lib');
+  }
+  return [
+    '[Unit]',
+    'Description=Outpost agent: enforces container restart and remediation rules on this node',
+    'Documentation=man:outpost(1)',
+    ...(opts.user ? [] : ['After=docker.service network-online.target', 'Wants=docker.service']),
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=${exec}`,
+    'ExecReload=/bin/kill -HUP $MAINPID',
+    ...env,
+    ...(opts.user ? [] : ['StateDirectory=outpost', 'ConfigurationDirectory=outpost', 'StateDirectoryMode=0700']),
+    'Restart=always',
+    'RestartSec=2',
+    'TimeoutStopSec=20',
+    'NoNewPrivileges=yes',
+    'PrivateTmp=yes',
+    '',
+    '[Install]',
+    `WantedBy=${opts.user ? 'default.target' : 'multi-user.target'}`,
+    '',
+  ].join('\n');
+}
+
+function quoteSystemd(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
+}
+
+export async function installService(
+  opts: { user?: boolean; print?: boolean; unitDir?: string; now?: boolean; rules?: string },
+  io: CliIO,
+): Promise<number> {
+  const script = realpathSync(process.argv[1] ?? '');
+  const unit = systemdUnit({
+    user: opts.user === true,
+    env: io.env,
+    nodePath: process.execPath,
+    script,
+    ...(opts.rules ? { rulesFile: resolve(opts.rules) } : {}),
+  });
+  if (opts.print) {
+    io.out(unit);
+    return 0;
+  }
+  const dir = opts.unitDir
+    ? resolve(opts.unitDir)
+    : opts.user
+      ? join(io.env.XDG_CONFIG_HOME || join(io.env.HOME || homedir(), '.config'), 'systemd', 'user')
+      : '/etc/systemd/system';
+  if (!opts.user && !opts.unitDir && process.getuid?.() !== 0) {
+    throw new NotAllowedError('Installing a system service needs root: run it with sudo, or use --user for a user service.');
+  }
+  const path = join(dir, 'outpost-agent.service');
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, unit, { mode: 0o644 });
+  } catch (err) {
+    throw new OutpostError('NOT_ALLOWED', `Cannot write ${path}: ${(err as Error).message}`);
+  }
+  const ctl = opts.user ? 'systemctl --user' : 'systemctl';
+  io.out(`wrote ${path}\n`);
+  if (opts.now) {
+    const { spawnSync } = await import('node:child_process');
+    for (const args of [['daemon-reload'], ['enable', '--now', 'outpost-agent.service']]) {
+      const r = spawnSync('systemctl', [...(opts.user ? ['--user'] : []), ...args], { stdio: 'inherit' });
+      if (r.status !== 0) {
+        io.err(`\`${ctl} ${args.join(' ')}\` failed${r.error ? `: ${r.error.message}` : ''}\n`);
+        return 4;
+      }
+    }
+    io.out('outpost-agent is enabled and running\n');
+  } else {
+    io.out(`next: ${ctl} daemon-reload && ${ctl} enable --now outpost-agent\n`);
+  }
+  if (!existsSync('/run/systemd/system')) io.err('note: systemd does not seem to be running on this machine\n');
+  return 0;
+}
