@@ -167,17 +167,17 @@ export function describeTrigger(t: Trigger): string {
   const sustain = (s: Sustain) => (s === null ? '' : 'forMs' in s ? ` for ${words(s.forMs)}` : ` for ${s.samples} samples`);
   switch (t.kind) {
     case 'exit':
-      return t.code === 'any' ? 'exits' : 'exits with a non-zero code';
+      return t.code === 'any' ? 'any exit' : 'an exit with a non-zero code';
     case 'oom':
-      return 'is OOM-killed';
+      return 'an OOM kill';
     case 'unhealthy':
-      return t.forMs > 0 ? `is unhealthy for ${words(t.forMs)}` : 'turns unhealthy';
+      return t.forMs > 0 ? `unhealthy for ${words(t.forMs)}` : 'turning unhealthy';
     case 'cpu':
       return `CPU above ${t.abovePercent}%${sustain(t.sustain)}`;
     case 'memory':
       return `memory above ${'percent' in t.above ? `${t.above.percent}% of its limit` : `${t.above.bytes} bytes`}${sustain(t.sustain)}`;
     case 'log':
-      return `a ${t.stream === 'any' ? '' : `${t.stream} `}line matches /${t.pattern}/${t.flags}`;
+      return `a ${t.stream === 'any' ? '' : `${t.stream} `}line matching /${t.pattern}/${t.flags}`;
     case 'restarts':
       return `more than ${t.moreThan} starts within ${words(t.withinMs)}`;
     case 'host': {
@@ -854,7 +854,7 @@ export class RuleEngine {
     return {
       ...base,
       state: 'armed',
-      detail: `armed: would ${act} now if it ${base.triggers.join(' or ')}${budget}${current.length ? `; ${current.join(', ')}` : ''}`,
+      detail: `armed: would ${act} on ${base.triggers.join(' or ')}${budget}${current.length ? `; ${current.join(', ')}` : ''}`,
     };
   }
 }

@@ -138,7 +138,7 @@ export function agentStatus(dir: string): AgentStatus {
     record = JSON.parse(readFileSync(join(dir, AGENT_FILE), 'utf8')) as AgentRecord;
     if (typeof record?.pid !== 'number') throw new Error('no pid');
   } catch {
-    return { running: false, record: null, reason: 'no agent has been started (or it stopped cleanly)' };
+    return { running: false, record: null, reason: 'no agent is running (none was started, or it stopped)' };
   }
   if (!alive(record.pid)) return { running: false, record, reason: `the agent (pid ${record.pid}) is gone; it did not stop cleanly` };
   return { running: true, record, reason: null };

@@ -130,3 +130,61 @@ describe('App on the private engine', () => {
     }
   });
 });
+
+describe('Rules tab and Journal view', () => {
+  it('shows which rules apply to the selected container, their state, the agent status, and the journal', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Journal } = await import('../../core/rules/journal.js');
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-tui-rules-'));
+    const saved = { c: process.env.XDG_CONFIG_HOME, s: process.env.XDG_STATE_HOME };
+    process.env.XDG_CONFIG_HOME = join(dir, 'config');
+    process.env.XDG_STATE_HOME = join(dir, 'state');
+    mkdirSync(join(dir, 'config', 'outpost'), { recursive: true });
+    writeFileSync(
+      join(dir, 'config', 'outpost', 'rules.yaml'),
+      `rules:\n  - {name: crash, match: {name: "${P}ru*"}, when: {exit: nonzero}, then: restart, budget: 2/10m}\n  - {name: shout, match: {name: "${P}ru*"}, when: {log: "<script>"}, then: notify}\n`,
+    );
+    const { journal } = Journal.open(join(dir, 'state', 'outpost'));
+    const now = Date.now();
+    for (const [i, kind] of (['act', 'act', 'give-up'] as const).entries()) {
+      journal.append({ ts: now - 5000 + i, node: 'local', kind, rule: 'crash', container: `${P}rules`, level: i + 1, reason: `${kind} number ${i} <img src=x onerror=alert(1)>\x1b[2J` });
+    }
+    await makeContainer(docker(), { name: `${P}rules`, cmd: 'sleep 3600' });
+    const { r, frame, close } = await mount();
+    try {
+      await eventually(() => frame().includes(`${P}rules`), 10_000, 'listed');
+      r.stdin.write('/');
+      await tick();
+      r.stdin.write(`${P}rules\r`);
+      await tick(100);
+      r.stdin.write('\t\t\t'); // logs → stats → inspect → rules
+      await eventually(() => frame().includes('GAVE UP') && frame().includes('shout'), 10_000, 'rules tab');
+      expect(frame()).toContain('no agent enforces rules on this node');
+      expect(frame()).toContain('no rules agent');
+      expect(frame()).toMatch(/GAVE UP\s+crash gave up \d+s ago after 2 restarts/);
+      expect(frame()).toMatch(/armed\s+shout armed: would notify on a line matching \/<script>\//);
+      // Hostile text in the journal stays text: the escape sequence is shown, not obeyed.
+      expect(frame()).toContain('give-up number 2 <img src=x onerror=alert(1)>\\x1b[2J');
+      // A new decision appears while the tab is open.
+      journal.append({ ts: Date.now(), node: 'local', kind: 'notify', rule: 'shout', container: `${P}rules`, reason: 'fresh entry' });
+      await eventually(() => frame().includes('fresh entry'), 5000, 'followed entry');
+      r.stdin.write('J');
+      await eventually(() => frame().includes('Journal of this node'), 5000, 'journal view');
+      expect(frame()).toContain('act     act number 0');
+      r.stdin.write('c');
+      await eventually(() => frame().includes(`Journal of ${P}rules`), 5000, 'only this container');
+      r.stdin.write('\x1b');
+      await eventually(() => frame().includes('NAME'), 5000, 'back to the list');
+    } finally {
+      journal.close();
+      await close();
+      process.env.XDG_CONFIG_HOME = saved.c;
+      process.env.XDG_STATE_HOME = saved.s;
+      if (saved.c === undefined) delete process.env.XDG_CONFIG_HOME;
+      if (saved.s === undefined) delete process.env.XDG_STATE_HOME;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

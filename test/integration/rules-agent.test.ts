@@ -305,7 +305,7 @@ describe('outpost agent, rules and journal commands', () => {
     agent.kill('SIGTERM');
     const code = await new Promise((r) => agent.once('exit', r));
     expect(code).toBe(0);
-    expect((await run(['agent', 'status'], env)).stdout).toContain('not running: no agent has been started (or it stopped cleanly)');
+    expect((await run(['agent', 'status'], env)).stdout).toContain('not running: no agent is running (none was started, or it stopped)');
   });
 
   it('rejects bad input with clear errors', async () => {

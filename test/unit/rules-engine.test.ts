@@ -307,7 +307,7 @@ rules:
 
   it('explains what each rule would do now', () => {
     const e = engineWith('rules:\n  - {name: crash, when: {exit: nonzero}, then: restart, budget: 3/10m}\n');
-    expect(e.explain(T0, 'web')[0]?.detail).toBe('armed: would restart now if it exits with a non-zero code; budget 0/3 used in 10m');
+    expect(e.explain(T0, 'web')[0]?.detail).toBe('armed: would restart on an exit with a non-zero code; budget 0/3 used in 10m');
     e.onEvent(ev('die', T0, { exitCode: 1 }), T0);
     e.onEvent(ev('start', T0 + 10), T0 + 10);
     const st = e.explain(T0 + 2000, 'web')[0];

@@ -137,8 +137,22 @@ describe('keys and palette', () => {
     expect(parsePalette('rm')).toEqual({ kind: 'action', action: 'remove', target: null });
     expect(parsePalette('logs  db ')).toEqual({ kind: 'logs', target: 'db' });
     expect(parsePalette('q')).toEqual({ kind: 'quit' });
+    expect(parsePalette('journal')).toEqual({ kind: 'journal' });
+    expect(parsePalette('rules')).toEqual({ kind: 'journal' });
     expect(parsePalette('node')).toMatchObject({ kind: 'error' });
     expect(parsePalette('frob')).toMatchObject({ kind: 'error', message: expect.stringContaining('unknown command `frob`') });
+  });
+});
+
+describe('journal lines', () => {
+  it('formats each kind with its time, and keeps hostile reasons inert', async () => {
+    const { entryLine, entryColor, agentLine } = await import('../../tui/app/rules-panel.js');
+    const base = { seq: 1, ts: new Date(2026, 0, 2, 3, 4, 5).getTime(), node: 'local', reason: 'restarted web\x1b]0;pwned\x07' };
+    expect(entryLine({ ...base, kind: 'act' })).toBe('01-02 03:04:05 act     restarted web\\x1b]0;pwned\\x07');
+    expect(entryLine({ ...base, kind: 'outcome', ok: false })).toMatch(/^01-02 03:04:05 FAILED  /);
+    expect(entryColor({ ...base, kind: 'give-up' })).toBe('bad');
+    expect(entryColor({ ...base, kind: 'outcome', ok: true })).toBe('muted');
+    expect(agentLine({ running: false, record: null, reason: 'gone' }).text).toContain('no agent enforces rules on this node: gone');
   });
 });
 

@@ -14,6 +14,9 @@ import { LogsScreen } from './logs-screen.js';
 import { ContainerTable, DETAIL_TABS, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel, type DetailTab } from './main-screen.js';
 import type { Theme } from './theme.js';
 import type { Prefs } from './prefs.js';
+import type { RulesSource } from './rules-source.js';
+import type { AgentStatus } from '../../core/rules/store.js';
+import { JournalScreen, RulesPanel } from './rules-panel.js';
 
 export interface AppProps {
   fleet: Fleet;
@@ -29,7 +32,7 @@ export interface AppProps {
   now?: () => number;
 }
 
-type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'help' | 'logs' | 'suspended';
+type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'help' | 'logs' | 'journal' | 'suspended';
 type Action = 'restart' | 'stop' | 'start' | 'kill' | 'pause' | 'unpause' | 'remove';
 
 const progressWords: Record<Action, [string, string]> = {
@@ -187,6 +190,58 @@ export function App(props: AppProps) {
 
   useEffect(() => () => logSession?.close(), [logSession]);
 
+  // The rule engine's files are read by a module loaded a moment after the first frame (it is not on
+  // the startup path); whether an agent runs is re-checked every 10 s, and only a change re-renders.
+  const [rulesSrc, setRulesSrc] = useState<RulesSource | null>(null);
+  const [agent, setAgent] = useState<AgentStatus | null>(null);
+  const [rulesTick, setRulesTick] = useState(0);
+  const [journalBack, setJournalBack] = useState(0);
+  const [journalOnly, setJournalOnly] = useState<string | null>(null);
+  const updateAgent = (src: RulesSource) =>
+    setAgent((prev) => {
+      const next = src.agent();
+      return prev && prev.running === next.running && prev.record?.pid === next.record?.pid ? prev : next;
+    });
+  useEffect(() => {
+    let cancelled = false;
+    let timer: NodeJS.Timeout | null = null;
+    const t = setTimeout(() => {
+      void import('./rules-source.js').then(({ RulesSource }) => {
+        if (cancelled) return;
+        const src = new RulesSource(process.env);
+        setRulesSrc(src);
+        updateAgent(src);
+        timer = setInterval(() => updateAgent(src), 10_000);
+        timer.unref?.();
+      });
+    }, 800);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+      if (timer) clearInterval(timer);
+    };
+  }, []);
+  const followRules = rulesSrc !== null && (tab === 'rules' || mode === 'journal' || (mode === 'help' && helpFor === 'journal'));
+  useEffect(() => {
+    if (!followRules || !rulesSrc) return;
+    return rulesSrc.subscribe(() => {
+      setRulesTick((n) => n + 1);
+      updateAgent(rulesSrc);
+    });
+  }, [followRules, rulesSrc]);
+  const local = node?.kind === 'local';
+  const secondTick = Math.floor(now / 1000);
+  const rulesView = useMemo(() => {
+    if (!rulesSrc || tab !== 'rules' || !selected || !local) return null;
+    try {
+      return rulesSrc.explain(nodeView?.containers ?? [], snapshot.stats, selected.name, now);
+    } catch (err) {
+      return { statuses: [], problems: [`cannot read the rules: ${err instanceof Error ? err.message : String(err)}`] };
+    }
+  }, [rulesSrc, tab, selected?.name, nodeView?.containers, rulesTick, secondTick, local]);
+  const journalRef = useRef<readonly import('../../core/rules/journal.js').JournalEntry[]>([]);
+  journalRef.current = rulesSrc && followRules ? rulesSrc.journal() : [];
+
   const say = (text: string, kind: 'info' | 'error' = 'info') => setMessage({ text, kind });
   useEffect(() => props.notices?.subscribe((text) => setMessage({ text, kind: 'error' })), [props.notices]);
 
@@ -261,6 +316,9 @@ export function App(props: AppProps) {
       case 'help':
         setHelpFor('main');
         return setMode('help');
+      case 'journal':
+        setJournalBack(0);
+        return setMode('journal');
       case 'containers':
         return setFilter('');
       case 'filter':
@@ -310,8 +368,29 @@ export function App(props: AppProps) {
         case 'palette':
           return onPromptKey(input, key);
         case 'help':
-          setMode(helpFor === 'logs' && logSession ? 'logs' : 'main');
+          setMode(helpFor === 'logs' && logSession ? 'logs' : helpFor === 'journal' ? 'journal' : 'main');
           return;
+        case 'journal': {
+          const count = journalRef.current.length;
+          const page = Math.max(1, height - 4);
+          const scroll = (d: number) => setJournalBack((b) => Math.max(0, Math.min(Math.max(0, count - 1), b + d)));
+          if (input === 'q' || key.escape) return setMode('main');
+          if (input === '?') {
+            setHelpFor('journal');
+            return setMode('help');
+          }
+          if (input === 'k' || key.upArrow) return scroll(1);
+          if (input === 'j' || key.downArrow) return scroll(-1);
+          if (key.pageUp) return scroll(page);
+          if (key.pageDown) return scroll(-page);
+          if (input === 'g' || key.home) return scroll(count);
+          if (input === 'G' || key.end) return setJournalBack(0);
+          if (input === 'c') {
+            setJournalBack(0);
+            return setJournalOnly((o) => (o ? null : (live().selected?.name ?? null)));
+          }
+          return;
+        }
         case 'confirm': {
           const c = confirmRef.current;
           if ((input === 'y' || input === 'Y') && c) void run(c.action, c.targets);
@@ -359,6 +438,11 @@ export function App(props: AppProps) {
         if (marked.size) setMarked(new Set());
         return;
       }
+      if (input === 'J') {
+        if (!local) return say('the journal of a peer is shown through its agent (not connected)', 'error');
+        setJournalBack(0);
+        return setMode('journal');
+      }
       if (input === 'o') return setSort(SORT_KEYS[(SORT_KEYS.indexOf(sortRef.current) + 1) % SORT_KEYS.length] as SortKey);
       if (input === 'n') return nodes.length > 1 ? setNodeIndex((i) => (i + 1) % nodes.length) : say('only one node: add peers with `outpost peers add`');
       if (input === ' ' && selected) {
@@ -402,7 +486,10 @@ export function App(props: AppProps) {
   const help =
     mode === 'help' ? (
       <Box flexDirection="column" width={width} height={height}>
-        <Text bold>Keys — {helpFor === 'logs' ? 'logs view' : 'main view'}{readOnly ? ' (read-only)' : ''}</Text>
+        <Text bold>
+          Keys — {helpFor === 'logs' ? 'logs view' : helpFor === 'journal' ? 'journal' : 'main view'}
+          {readOnly ? ' (read-only)' : ''}
+        </Text>
         {keysFor(helpFor, readOnly)
           .slice(0, height - 2)
           .map((k) => (
@@ -449,6 +536,14 @@ export function App(props: AppProps) {
 
   if (help) return help;
 
+  if (mode === 'journal') {
+    return (
+      <Box key="journal-root" flexDirection="column" width={width} height={height}>
+        <JournalScreen entries={journalRef.current} agent={agent} back={journalBack} only={journalOnly} height={height} width={width} theme={theme} />
+      </Box>
+    );
+  }
+
   const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
   const tailEntries: LogEntry[] = tail ? tail.buffer.slice() : [];
 
@@ -483,7 +578,7 @@ export function App(props: AppProps) {
 
   return (
     <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
-      <Header snapshot={snapshot} nodeIndex={nodeIndex} theme={theme} width={width} readOnly={readOnly} />
+      <Header snapshot={snapshot} nodeIndex={nodeIndex} theme={theme} width={width} readOnly={readOnly} rulesAgent={local && agent ? agent.running : null} />
       {offline ? (
         <Box height={1}>
           <Text color={theme.color('bad')} wrap="truncate-end">
@@ -514,6 +609,17 @@ export function App(props: AppProps) {
           <LogTail entries={tailEntries} height={detailHeight - 1} width={width} theme={theme} />
         ) : tab === 'stats' ? (
           <StatsPanel c={selected} snapshot={snapshot} height={detailHeight - 1} width={width} theme={theme} />
+        ) : tab === 'rules' ? (
+          <RulesPanel
+            agent={agent}
+            statuses={rulesView?.statuses ?? null}
+            problems={rulesView?.problems ?? []}
+            recent={rulesSrc && followRules ? rulesSrc.journal().filter((e) => e.container === selected.name).slice(-8) : []}
+            height={detailHeight - 1}
+            width={width}
+            theme={theme}
+            local={local}
+          />
         ) : (
           <InspectPanel d={details} height={detailHeight - 1} width={width} theme={theme} />
         )}

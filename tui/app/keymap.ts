@@ -1,5 +1,5 @@
 /** Every key of every view, for the `?` help and the status line. One list, so help cannot drift. */
-export type View = 'main' | 'logs';
+export type View = 'main' | 'logs' | 'journal';
 
 export interface KeyHelp {
   keys: string;
@@ -15,7 +15,8 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'PgUp/PgDn', action: 'page' },
     { keys: 'enter / l', action: 'logs of the selection (or of the marked containers)' },
     { keys: 'space', action: 'mark for merged logs' },
-    { keys: 'tab', action: 'next detail tab (logs, stats, inspect)' },
+    { keys: 'tab', action: 'next detail tab (logs, stats, inspect, rules)' },
+    { keys: 'J', action: "journal: what the rule engine did and why" },
     { keys: '/', action: 'filter (text, or /regex/); esc clears' },
     { keys: 'o', action: 'cycle sort: name, state, cpu, memory, uptime' },
     { keys: 'n', action: 'next node' },
@@ -44,6 +45,14 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'esc / q', action: 'back' },
     { keys: '?', action: 'this help' },
   ],
+  journal: [
+    { keys: 'j/k ↑/↓', action: 'scroll a line' },
+    { keys: 'PgUp/PgDn', action: 'scroll a page' },
+    { keys: 'g/G', action: 'oldest / newest (G follows again)' },
+    { keys: 'c', action: 'only the selected container / all' },
+    { keys: 'esc / q', action: 'back' },
+    { keys: '?', action: 'this help' },
+  ],
 };
 
 export function keysFor(view: View, readOnly: boolean): KeyHelp[] {
@@ -59,9 +68,10 @@ export type PaletteCommand =
   | { kind: 'filter'; text: string }
   | { kind: 'containers' }
   | { kind: 'quit' }
+  | { kind: 'journal' }
   | { kind: 'help' };
 
-export const PALETTE_WORDS = ['containers', 'logs', 'restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm', 'node', 'sort', 'filter', 'help', 'quit'];
+export const PALETTE_WORDS = ['containers', 'logs', 'restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm', 'node', 'sort', 'filter', 'journal', 'help', 'quit'];
 
 export function parsePalette(input: string): PaletteCommand | { kind: 'error'; message: string } {
   const [word = '', ...rest] = input.trim().split(/\s+/);
@@ -72,6 +82,9 @@ export function parsePalette(input: string): PaletteCommand | { kind: 'error'; m
       return { kind: 'quit' };
     case 'help':
       return { kind: 'help' };
+    case 'journal':
+    case 'rules':
+      return { kind: 'journal' };
     case 'containers':
     case 'c':
       return { kind: 'containers' };

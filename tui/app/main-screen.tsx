@@ -10,8 +10,8 @@ import type { FleetSnapshot, NodeView } from './fleet-view.js';
 import { stateColor, type Theme } from './theme.js';
 import type { LogEntry } from '../logs/log-session.js';
 
-export type DetailTab = 'logs' | 'stats' | 'inspect';
-export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect'];
+export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
+export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
 
 function nodeDot(n: NodeView): { text: string; color: 'ok' | 'warn' | 'bad' } {
   switch (n.status.state) {
@@ -24,7 +24,22 @@ function nodeDot(n: NodeView): { text: string; color: 'ok' | 'warn' | 'bad' } {
   }
 }
 
-export function Header({ snapshot, nodeIndex, theme, width, readOnly }: { snapshot: FleetSnapshot; nodeIndex: number; theme: Theme; width: number; readOnly: boolean }) {
+export function Header({
+  snapshot,
+  nodeIndex,
+  theme,
+  width,
+  readOnly,
+  rulesAgent,
+}: {
+  snapshot: FleetSnapshot;
+  nodeIndex: number;
+  theme: Theme;
+  width: number;
+  readOnly: boolean;
+  /** Whether an agent enforces the rules on the selected node; null while unknown. */
+  rulesAgent: boolean | null;
+}) {
   return (
     <Box width={width} height={1}>
       <Text bold>Outpost </Text>
@@ -39,6 +54,11 @@ export function Header({ snapshot, nodeIndex, theme, width, readOnly }: { snapsh
         );
       })}
       {readOnly ? <Text color={theme.color('warn')}> read-only</Text> : null}
+      {rulesAgent === null ? null : rulesAgent ? (
+        <Text color={theme.color('muted')}> rules ✓</Text>
+      ) : (
+        <Text color={theme.color('warn')}> no rules agent</Text>
+      )}
       <Text color={theme.color('muted')}>  ? help  q quit</Text>
     </Box>
   );
