@@ -62,6 +62,8 @@ export interface AgentOptions {
   fetch?: typeof fetch;
   /** Lines for the agent's own log (stderr in `outpost agent`). */
   log?: (line: string) => void;
+  /** Called with each entry the agent journals (its own log prints the ones that matter). */
+  onEntry?: (entry: JournalEntry) => void;
   journal?: JournalOptions;
   version?: string;
 }
@@ -130,7 +132,7 @@ export class RuleAgent {
       this.#o.node.watch((change) => {
         this.engine.onModel(change, this.#now());
         this.#reportLabelIssues();
-        if (change.kind !== 'upsert' || change.event === 'start' || change.event === 'die' || change.event === 'destroy') this.#syncInputs();
+        this.#syncSoon();
       }),
     );
     this.#disposers.push(this.#o.node.watchEvents((ev) => this.#handle(this.engine.onEvent(ev, this.#now()))));
@@ -220,6 +222,17 @@ export class RuleAgent {
     for (const i of this.engine.drainIssues()) this.#write({ kind: 'error', reason: `${formatIssue(i)} (the container's label rule is ignored)` });
   }
 
+  #syncTimer: NodeJS.Timeout | null = null;
+
+  /** Model changes come in bursts (one per container at a resync): sync the inputs once after them. */
+  #syncSoon(): void {
+    if (this.#syncTimer || this.#stopped) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = null;
+      this.#syncInputs();
+    }, 20);
+  }
+
   /** Starts or stops the samplers and log followers the rules need right now. */
   #syncInputs(): void {
     if (this.#stopped) return;
@@ -250,8 +263,8 @@ export class RuleAgent {
 
   async #follow(id: string): Promise<void> {
     const container = this.#o.node.containers().find((c) => c.id === id);
-    // Lines of this run only: from its start when it just started, else from now.
-    const since = container?.startedAt && this.#now() - container.startedAt < 10_000 ? container.startedAt : this.#now();
+    // Lines of this run written since the agent started: a line seen by an earlier agent is not acted on twice.
+    const since = Math.max(container?.startedAt ?? 0, this.#startedAt);
     let stream: LogStream;
     try {
       stream = await this.#o.node.logs(id, { follow: true, since, tail: 'all', maxLineBytes: 64 * 1024 });
@@ -290,7 +303,9 @@ export class RuleAgent {
   #write(entry: Omit<JournalEntry, 'seq' | 'ts' | 'node'> & { ts?: number }): JournalEntry | null {
     if (!this.#journal) return null;
     try {
-      return this.#journal.append({ ts: this.#now(), node: this.#o.node.name, ...entry });
+      const written = this.#journal.append({ ts: this.#now(), node: this.#o.node.name, ...entry });
+      this.#o.onEntry?.(written);
+      return written;
     } catch (err) {
       this.#log(`cannot write the journal: ${(err as Error).message}`);
       return null;
@@ -407,6 +422,7 @@ export class RuleAgent {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
     for (const w of this.#watchers) w.close();
     for (const d of this.#disposers) d();
     this.#statsOff?.();

@@ -1,6 +1,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   fsyncSync,
@@ -55,8 +56,13 @@ export interface JournalOptions {
   maxBytes?: number;
   /** Rotated files kept besides the current one (default 3). */
   keep?: number;
-  /** fdatasync after every append (default true). */
-  sync?: boolean;
+  /**
+   * Durability of each append (default 'background'): 'background' writes the line before
+   * `append` returns (a killed process loses nothing: the kernel has it) and starts an
+   * fdatasync that does not block the caller (a power cut loses at most the last few
+   * milliseconds); 'always' waits for the fdatasync; 'never' leaves it to the kernel.
+   */
+  sync?: 'background' | 'always' | 'never';
 }
 
 function rotatedName(n: number): string {
@@ -144,7 +150,11 @@ export class Journal {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #keep: number;
-  readonly #sync: boolean;
+  readonly #sync: 'background' | 'always' | 'never';
+  #syncing = false;
+  #dirty = false;
+  #syncWaiters: (() => void)[] = [];
+  #closed = false;
 
   private constructor(dir: string, fd: number, size: number, seq: number, options: JournalOptions) {
     this.#dir = dir;
@@ -153,7 +163,7 @@ export class Journal {
     this.#seq = seq;
     this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
     this.#keep = options.keep ?? 3;
-    this.#sync = options.sync ?? true;
+    this.#sync = options.sync ?? 'background';
   }
 
   /** Opens (creating) the journal in `dir`, cutting off a torn last line left by a crash. */
@@ -215,14 +225,34 @@ export class Journal {
     if (this.#size > 0 && this.#size + line.length > this.#maxBytes) this.#rotate();
     let off = 0;
     while (off < line.length) off += writeSync(this.#fd, line, off, line.length - off);
-    if (this.#sync) fdatasyncSync(this.#fd);
+    if (this.#sync === 'always') fdatasyncSync(this.#fd);
+    else if (this.#sync === 'background') this.#syncSoon();
     this.#size += line.length;
     this.#seq = full.seq;
     return full;
   }
 
+  /** One fdatasync at a time off the event loop; appends made meanwhile ride on the next one. */
+  #syncSoon(): void {
+    this.#dirty = true;
+    if (this.#syncing) return;
+    this.#syncing = true;
+    this.#dirty = false;
+    fdatasync(this.#fd, () => {
+      this.#syncing = false;
+      if (this.#dirty && !this.#closed) this.#syncSoon();
+      else if (!this.#dirty) for (const w of this.#syncWaiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves once every append so far is on disk. */
+  flush(): Promise<void> {
+    if (!this.#syncing && !this.#dirty) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
   #rotate(): void {
-    if (this.#sync) fsyncSync(this.#fd);
+    if (this.#sync !== 'never') fsyncSync(this.#fd);
     closeSync(this.#fd);
     for (let n = this.#keep; n >= 1; n--) {
       const from = n === 1 ? join(this.#dir, JOURNAL_FILE) : join(this.#dir, rotatedName(n - 1));
@@ -230,7 +260,7 @@ export class Journal {
     }
     this.#fd = openSync(join(this.#dir, JOURNAL_FILE), 'a+', 0o600);
     this.#size = 0;
-    if (this.#sync) {
+    if (this.#sync !== 'never') {
       const dfd = openSync(this.#dir, 'r');
       try {
         fsyncSync(dfd);
@@ -241,7 +271,12 @@ export class Journal {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#dirty = false;
     try {
+      if (this.#sync !== 'never') fdatasyncSync(this.#fd);
+      for (const w of this.#syncWaiters.splice(0)) w();
       closeSync(this.#fd);
     } catch {
       // already closed
