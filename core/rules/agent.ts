@@ -6,7 +6,7 @@ import { NotAllowedError } from '../model/errors.js';
 import { RuleEngine, describeAction, type Decision } from './engine.js';
 import { Journal, readJournal, type JournalEntry, type JournalOptions } from './journal.js';
 import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from './parse.js';
-import { agentStatus, readMaintenance, removeAgentRecord, writeAgentRecord, MAINTENANCE_FILE } from './store.js';
+import { agentStatus, isResetRequest, readMaintenance, removeAgentRecord, takeResetRequests, writeAgentRecord, MAINTENANCE_FILE } from './store.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue, type RuleSet } from './types.js';
 
 export interface LoadedRules {
@@ -127,6 +127,7 @@ export class RuleAgent {
       }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}`,
     });
     this.#loadMaintenance();
+    this.#takeResets();
     this.reload();
     this.#disposers.push(
       this.#o.node.watch((change) => {
@@ -191,6 +192,22 @@ export class RuleAgent {
     if (problem) this.#write({ kind: 'error', reason: problem });
   }
 
+  /** Applies the operator's reset requests (`outpost rules reset`) and journals each one. */
+  #takeResets(): void {
+    const { requests, problems } = takeResetRequests(this.#o.stateDir);
+    for (const p of problems) this.#write({ kind: 'error', reason: p });
+    for (const r of requests) {
+      const rules = this.engine.reset(r.container, r.rule);
+      if (rules.length === 0) {
+        this.#write({ kind: 'reset', container: r.container, reason: `reset of ${r.container}${r.rule ? ` (rule ${r.rule})` : ''} on request: nothing to reset` });
+      }
+      for (const rule of rules) {
+        this.#write({ kind: 'reset', rule, container: r.container, reason: `reset the back-off, budget and give-up of ${r.container} for rule ${rule} on request` });
+      }
+    }
+    if (requests.length > 0) this.#schedule();
+  }
+
   #watchFiles(): void {
     const rulesDir = dirname(this.#o.rulesFile);
     const rulesName = basename(this.#o.rulesFile);
@@ -210,6 +227,7 @@ export class RuleAgent {
     try {
       const w = watch(this.#o.stateDir, (_e, name) => {
         if (name === MAINTENANCE_FILE) this.#loadMaintenance();
+        if (isResetRequest(name)) this.#takeResets();
       });
       w.on('error', () => undefined);
       this.#watchers.push(w);

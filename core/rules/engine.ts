@@ -313,9 +313,9 @@ export class RuleEngine {
     }
   }
 
-  /** Operator's reset: forget back-off, budget and give-up of a container (all rules, or one). */
-  reset(container: string, rule?: string): boolean {
-    let any = false;
+  /** Operator's reset: forgets back-off, budget, give-up and deferred actions of a container (all rules, or one); returns the rules reset. */
+  reset(container: string, rule?: string): string[] {
+    const done: string[] = [];
     for (const [key, s] of this.#keys) {
       const [r, c] = key.split('\0') as [string, string];
       if (c !== container || (rule !== undefined && r !== rule)) continue;
@@ -323,9 +323,10 @@ export class RuleEngine {
       s.gaveUpAt = null;
       s.actions = [];
       s.pending = null;
-      any = true;
+      s.skipped.clear();
+      done.push(r);
     }
-    return any;
+    return done;
   }
 
   onModel(change: ModelChange, now: number): void {
@@ -663,7 +664,7 @@ export class RuleEngine {
           trigger,
           now,
           'given-up',
-          `not acting on ${name}: gave up at ${new Date(s.gaveUpAt).toISOString()}; it must run ${words(resetAfter(rule))} without trouble (or be reset) first`,
+          `not acting on ${name}: gave up at ${new Date(s.gaveUpAt).toISOString()}; it must run ${words(resetAfter(rule))} without trouble first (or be re-armed: outpost rules reset ${name})`,
         )[0] ?? null
       );
     }
@@ -824,7 +825,7 @@ export class RuleEngine {
     const silenced = this.#maintained(l, now);
     if (silenced) return { ...base, state: 'maintenance', detail: `silenced: ${silenced}` };
     if (s?.gaveUpAt != null) {
-      return { ...base, state: 'given-up', detail: `gave up ${words(now - s.gaveUpAt)} ago after ${used} ${noun(rule.action)}s; clears after ${words(resetAfter(rule))} without trouble` };
+      return { ...base, state: 'given-up', detail: `gave up ${words(now - s.gaveUpAt)} ago after ${used} ${noun(rule.action)}s; clears after ${words(resetAfter(rule))} without trouble, or with \`outpost rules reset ${l.c.name}\`` };
     }
     if (s?.pending) {
       return { ...base, state: 'pending', nextAllowedAt: s.pending.at, detail: `will ${act} in ${words(s.pending.at - now)} (${s.pending.trigger.detail})` };

@@ -401,7 +401,7 @@ export function parseRules(text: string, file: string): ParseResult {
     return { ruleSet, issues: ctx.issues };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   ctx.doc = doc;
   ctx.lines = lines;
   if (doc.errors.length > 0) {

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BadInputError } from '../model/errors.js';
@@ -157,4 +158,54 @@ export function removeAgentRecord(dir: string, pid: number): void {
     return;
   }
   rmSync(path, { force: true });
+}
+
+const RESET_PREFIX = 'reset-request.';
+
+/** Whether a file name in the state directory is a reset request. */
+export function isResetRequest(name: string | null | undefined): boolean {
+  return typeof name === 'string' && name.startsWith(RESET_PREFIX) && name.endsWith('.json');
+}
+
+export interface ResetRequest {
+  container: string;
+  rule?: string;
+  at: number;
+}
+
+/**
+ * Asks the agent to forget the back-off, budget and give-up of a container
+ * (all its rules, or one). Each request is its own file, created atomically,
+ * so several writers never clash; the agent applies and deletes them.
+ */
+export function requestReset(dir: string, request: ResetRequest): string {
+  if (!/^[\w][\w.-]{0,253}$/.test(request.container)) throw new BadInputError(`\`${request.container}\` is not a container name.`);
+  if (request.rule !== undefined && !/^[\w.:-]{1,80}$/.test(request.rule)) throw new BadInputError(`\`${request.rule}\` is not a rule name.`);
+  const name = `${RESET_PREFIX}${request.at}.${randomBytes(4).toString('hex')}.json`;
+  writeAtomic(join(dir, name), JSON.stringify(request));
+  return name;
+}
+
+/** Reads and removes the pending reset requests, oldest first; damaged ones are removed and reported. */
+export function takeResetRequests(dir: string): { requests: ResetRequest[]; problems: string[] } {
+  const requests: ResetRequest[] = [];
+  const problems: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter(isResetRequest).sort();
+  } catch {
+    return { requests, problems };
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const r = JSON.parse(readFileSync(path, 'utf8')) as ResetRequest;
+      if (typeof r?.container !== 'string' || (r.rule !== undefined && typeof r.rule !== 'string')) throw new Error('expected {container, rule?}');
+      requests.push({ container: r.container, ...(r.rule !== undefined ? { rule: r.rule } : {}), at: Number(r.at) || 0 });
+    } catch (err) {
+      problems.push(`ignored the damaged reset request ${name}: ${(err as Error).message}`);
+    }
+    rmSync(path, { force: true });
+  }
+  return { requests, problems };
 }

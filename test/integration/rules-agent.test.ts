@@ -13,6 +13,7 @@ import { LocalNode } from '../../core/docker/local-node.js';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { RuleAgent } from '../../core/rules/agent.js';
 import { readJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { requestReset } from '../../core/rules/store.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 import { execFileSync } from 'node:child_process';
 
@@ -127,7 +128,19 @@ rules:
     await new Promise((r) => setTimeout(r, 500));
     expect(kinds(b.entries(name).slice(before))).toEqual(['skip']);
     expect((await docker().getContainer(name).inspect()).State.Running).toBe(false);
+
+    // The operator re-arms it: the next crash is restarted again, as a 1st restart.
+    requestReset(b.stateDir, { container: name, at: Date.now() });
+    const reset = await eventually(() => b.entries(name).slice(before).find((e) => e.kind === 'reset'), 5000, 'reset applied');
+    expect(reset.reason).toBe(`reset the back-off, budget and give-up of ${name} for rule crash on request`);
+    await docker().getContainer(name).start();
+    const again = await eventually(() => b.entries(name).slice(before).find((e) => e.kind === 'act'), 10_000, 'act after reset');
+    expect(again.reason).toMatch(new RegExp(`^restarted ${name}: exited with code 1; 1st restart in 1m`));
     await b.stop();
+    // A restarted agent replays the reset too: the 1st restart's back-off, not a give-up.
+    const c2 = await startAgent(rules, a.dir);
+    expect(c2.agent.engine.explain(Date.now(), name)[0]?.state).not.toBe('given-up');
+    await c2.stop();
   });
 
   it('restarts an unhealthy container after it stayed unhealthy for the configured time', async () => {

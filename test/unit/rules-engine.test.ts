@@ -86,6 +86,18 @@ describe('RuleEngine: crash loops, back-off and budget', () => {
     expect(st?.state).toBe('given-up');
   });
 
+  it('an operator reset re-arms a given-up container, and replays from the journal', () => {
+    const e = engineWith(rules);
+    const ds = crashLoop(e, T0 + 200_000);
+    expect(e.reset('web')).toEqual(['crash']);
+    expect(e.reset('nobody')).toEqual([]);
+    const after = e.onEvent(ev('die', T0 + 201_000, { exitCode: 1 }), T0 + 201_000);
+    expect(after[0]?.kind === 'act' && after[0].level).toBe(1);
+    const replayed = engineWith(rules);
+    replayed.restore([...ds, { kind: 'reset', ts: T0 + 200_500, rule: 'crash', container: 'web' }]);
+    expect(replayed.explain(T0 + 200_600, 'web')[0]?.state).toBe('armed');
+  });
+
   it('caps the back-off at its maximum', () => {
     const e = engineWith('rules:\n  - {name: crash, when: {exit: nonzero}, then: restart, backoff: 1s-4s}\n');
     const acts = crashLoop(e, T0 + 40_000, 100).filter((d) => d.kind === 'act');

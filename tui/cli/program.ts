@@ -276,6 +276,13 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       result.code = (await rulesModule()).rulesResume(await paths(opts), container, io);
     });
 
+  rulesOpts(rules.command('reset').description("re-arm a container: forget its back-off, budget and give-up"))
+    .argument('<container>', 'container name')
+    .option('--rule <name>', 'only this rule')
+    .action(async (container: string, opts: { rules?: string; stateDir?: string; rule?: string }) => {
+      result.code = await (await rulesModule()).rulesReset(await paths(opts), container, opts, io);
+    });
+
   rulesOpts(program.command('journal').description("what the rule engine decided and did, and why"))
     .option('-f, --follow', 'keep printing new entries')
     .option('--json', 'one JSON object per line')

@@ -12,7 +12,7 @@ import { RuleAgent, loadRulesFile } from '../../core/rules/agent.js';
 import { RuleEngine, describeAction, type RuleStatus } from '../../core/rules/engine.js';
 import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { agentStatus, defaultRulesFile, readMaintenance, setMaintenance, stateDir } from '../../core/rules/store.js';
+import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/rules/store.js';
 import { inert } from '../presentation/inert.js';
 import type { CliIO } from './program.js';
 
@@ -170,6 +170,28 @@ export function rulesResume(paths: RulesPaths, container: string | undefined, io
   setMaintenance(paths.stateDir, container === undefined ? {} : { container }, 'resume');
   io.out(`rules resumed for ${container ?? 'this node'}\n`);
   return 0;
+}
+
+/** `outpost rules reset CONTAINER [--rule R]`: asks the agent to re-arm a container, and waits to see it done. */
+export async function rulesReset(paths: RulesPaths, container: string, opts: { rule?: string }, io: CliIO): Promise<number> {
+  const before = readJournal(paths.stateDir, { limit: 1 }).entries.at(-1)?.seq ?? 0;
+  requestReset(paths.stateDir, { container, ...(opts.rule ? { rule: opts.rule } : {}), at: Date.now() });
+  const agent = agentStatus(paths.stateDir);
+  if (!agent.running) {
+    io.out(`reset of ${container} requested; no agent runs now, the next one to start applies it\n`);
+    return 0;
+  }
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const done = readJournal(paths.stateDir).entries.filter((e) => e.seq > before && e.kind === 'reset' && e.container === container);
+    if (done.length > 0) {
+      for (const e of done) io.out(`${inert(e.reason)}\n`);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  io.err(`the agent (pid ${agent.record?.pid}) has not applied the reset yet; it will when it reads ${paths.stateDir}\n`);
+  return 1;
 }
 
 export function formatEntry(e: JournalEntry): string {
