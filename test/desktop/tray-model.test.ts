@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import type { ContainerSummary, NodeStatus } from '../../core/model/types.js';
+import { actionsOf, buildMenu, iconFile, menuText, PAGE, trayLook, type MenuItem } from '../../desktop/src/main/tray-model.js';
+import { NotificationPolicy } from '../../desktop/src/main/notify-policy.js';
+import { BadRequest, validate } from '../../desktop/src/shared/ipc.js';
+import type { FleetState, NodeState } from '../../desktop/src/shared/ipc.js';
+
+let n = 0;
+function c(over: Partial<ContainerSummary> = {}): ContainerSummary {
+  n++;
+  return {
+    id: n.toString(16).padStart(64, 'a'),
+    name: `c${n}`,
+    image: 'busybox',
+    imageId: 'sha256:x',
+    command: 'sh',
+    created: 0,
+    state: 'running',
+    status: 'Up',
+    health: 'none',
+    exitCode: null,
+    restartCount: 0,
+    startedAt: 0,
+    finishedAt: null,
+    oomKilled: false,
+    composeProject: null,
+    composeService: null,
+    labels: {},
+    ports: [],
+    restartPolicy: 'no',
+    node: 'local',
+    ...over,
+  };
+}
+const online: NodeStatus = { state: 'online', since: 0 };
+const node = (name: string, containers: ContainerSummary[], over: Partial<NodeState> = {}): NodeState => ({
+  name,
+  status: online,
+  containers,
+  agentRunning: true,
+  rulesPaused: false,
+  ...over,
+});
+const fleet = (...nodes: NodeState[]): FleetState => ({ nodes });
+const find = (items: MenuItem[], label: RegExp): MenuItem | undefined => items.find((i) => label.test(i.label));
+
+describe('tray look: the worst state across the fleet', () => {
+  it('all running', () => {
+    const look = trayLook(fleet(node('local', [c(), c({ state: 'exited', exitCode: 0 })])));
+    expect(look.severity).toBe('ok');
+    expect(look.tooltip).toBe('Outpost: all well (1/2 running)');
+  });
+  it('something unhealthy or restarting', () => {
+    expect(trayLook(fleet(node('local', [c(), c({ health: 'unhealthy', name: 'web' })]))).severity).toBe('degraded');
+    expect(trayLook(fleet(node('local', [c({ state: 'restarting' })]))).severity).toBe('degraded');
+  });
+  it('something down, or a peer unreachable', () => {
+    const look = trayLook(fleet(node('local', [c({ name: 'db', state: 'exited', exitCode: 1 }), c({ health: 'unhealthy', name: 'web' })])));
+    expect(look.severity).toBe('down');
+    expect(look.tooltip.split('\n')).toEqual(['Outpost: 2 problems (1/2 running)', 'local/db: exited (1)', 'local/web: unhealthy']);
+    const peer = trayLook(fleet(node('local', [c()]), node('gw-2', [], { status: { state: 'offline', since: 0, reason: 'connection refused', retryInMs: 1000 } })));
+    expect(peer.severity).toBe('down');
+    expect(peer.tooltip).toContain('gw-2: unreachable (connection refused)');
+  });
+  it('the local engine unreachable is the worst', () => {
+    const look = trayLook(fleet(node('local', [c({ state: 'dead' })], { status: { state: 'offline', since: 0, reason: 'no socket', retryInMs: 500 } })));
+    expect(look.severity).toBe('unreachable');
+  });
+  it('keeps the tooltip within what Windows shows', () => {
+    const many = Array.from({ length: 40 }, (_, i) => c({ name: `service-with-a-long-name-${i}`, state: 'exited', exitCode: 2 }));
+    const look = trayLook(fleet(node('local', many)));
+    expect(look.tooltip.length).toBeLessThanOrEqual(127);
+    expect(look.tooltip.startsWith('Outpost: 40 problems')).toBe(true);
+  });
+  it('names the icon per platform and theme', () => {
+    expect(iconFile('down', 'linux', false)).toBe('tray-down.png');
+    expect(iconFile('down', 'linux', true)).toBe('tray-down-dark.png');
+    expect(iconFile('ok', 'darwin', false)).toBe('tray-okTemplate.png');
+    expect(iconFile('degraded', 'win32', false)).toBe('tray-degraded.ico');
+  });
+});
+
+describe('tray menu model', () => {
+  it('lists nodes, their containers with enabled actions, and the fixed items', () => {
+    const web = c({ name: 'web' });
+    const db = c({ name: 'db', state: 'exited', exitCode: 1 });
+    const menu = buildMenu(fleet(node('local', [web, db])));
+    expect(menu.map((i) => i.label)).toEqual([
+      'Outpost: 1 problem (1/2 running)',
+      '',
+      'local — 1/2 running',
+      '',
+      'Open dashboard',
+      'Settings',
+      'Pause rules on this node',
+      '',
+      'Quit Outpost',
+    ]);
+    const local = find(menu, /^local/)?.submenu ?? [];
+    // Problems first.
+    expect(local.map((i) => i.label)).toEqual(['✕ db — exited (1)', '● web — running']);
+    const dbItems = local[0]?.submenu ?? [];
+    expect(dbItems.map((i) => `${i.label}:${i.enabled}`)).toEqual(['Start:true', 'Stop:false', 'Restart:true', 'Show logs:true']);
+    const webItems = local[1]?.submenu ?? [];
+    expect(webItems.map((i) => `${i.label}:${i.enabled}`)).toEqual(['Start:false', 'Stop:true', 'Restart:true', 'Show logs:true']);
+    expect(webItems[2]?.action).toEqual({ kind: 'container', node: 'local', id: web.id, name: 'web', action: 'restart' });
+  });
+
+  it('an unreachable node shows why, and its last known containers without actions', () => {
+    const menu = buildMenu(fleet(node('local', [c({ name: 'web' })], { status: { state: 'offline', since: 0, reason: 'permission denied', retryInMs: 1000 } })));
+    const items = find(menu, /^local/)?.submenu ?? [];
+    expect(items[0]).toEqual({ label: 'Unreachable: permission denied', enabled: false });
+    expect(items[1]).toEqual({ label: 'web (last known: running)', enabled: false });
+    expect(find(menu, /^local/)?.label).toBe('local — unreachable');
+    expect(actionsOf(items)).toEqual([]);
+  });
+
+  it('200 containers become pages of a usable length, every container reachable', () => {
+    const many = Array.from({ length: 200 }, (_, i) => c({ name: `svc-${String(i).padStart(3, '0')}` }));
+    const menu = buildMenu(fleet(node('local', many)));
+    const pages = find(menu, /^local/)?.submenu ?? [];
+    expect(pages).toHaveLength(200 / PAGE);
+    expect(pages[0]?.label).toBe('1–25: svc-000 … svc-024');
+    for (const p of pages) expect(p.submenu?.length).toBeLessThanOrEqual(PAGE);
+    const restarts = actionsOf(pages).filter((a) => a.kind === 'container' && a.action === 'restart');
+    expect(restarts).toHaveLength(200);
+  });
+
+  it('says when no agent enforces rules, and when rules are paused', () => {
+    expect(find(buildMenu(fleet(node('local', [], { agentRunning: false }))), /^local/)?.label).toBe('local — 0/0 running, no rules agent');
+    const paused = buildMenu(fleet(node('local', [], { rulesPaused: true })));
+    expect(find(paused, /^local/)?.label).toBe('local — 0/0 running, rules paused');
+    expect(find(paused, /Pause rules/)).toMatchObject({ type: 'checkbox', checked: true, action: { kind: 'pause-rules', paused: false } });
+  });
+
+  it('labels are plain text: mnemonics and control characters are neutralised', () => {
+    expect(menuText('a&b')).toBe('a&&b');
+    expect(menuText('x\u001b]0;pwned\u0007')).toBe('x?]0;pwned?');
+    expect(menuText('y'.repeat(100))).toHaveLength(60);
+    const menu = buildMenu(fleet(node('<script>alert(1)</script>&', [])));
+    expect(menu[2]?.label).toBe('<script>alert(1)</script>&& — 0/0 running');
+  });
+});
+
+describe('notification policy', () => {
+  const entry = (kind: string, container: string, reason = 'x') => ({ seq: 1, ts: 0, node: 'local', kind: kind as 'act', container, reason });
+
+  it('notifies when a rule acts or gives up, not for its bookkeeping', () => {
+    const p = new NotificationPolicy({ now: () => 0 });
+    expect(p.fromJournal('local', entry('act', 'web', 'restarted web: exited with code 1'))).toEqual({
+      title: 'Outpost acted on web',
+      body: 'restarted web: exited with code 1',
+      target: { node: 'local', container: 'web' },
+    });
+    expect(p.fromJournal('local', entry('give-up', 'web'))?.title).toBe('Outpost gave up on web');
+    expect(p.fromJournal('local', entry('defer', 'web'))).toBeNull();
+    expect(p.fromJournal('local', entry('skip', 'web'))).toBeNull();
+    expect(p.fromJournal('local', { ...entry('outcome', 'web'), ok: true })).toBeNull();
+  });
+
+  it('a crash loop does not flood the desktop; what was held back is counted in the next one', () => {
+    let now = 0;
+    const p = new NotificationPolicy({ now: () => now, quietMs: 300_000, burst: 5, burstWindowMs: 60_000 });
+    const shown = [];
+    for (let i = 0; i < 100; i++) {
+      now = i * 1000;
+      const n = p.fromJournal('local', entry('act', 'web'));
+      if (n) shown.push(n);
+    }
+    expect(shown).toHaveLength(1); // one per container and kind per 5 minutes
+    now = 400_000;
+    const next = p.fromJournal('local', entry('act', 'web'));
+    expect(next?.body).toBe('x\n(99 more held back to keep quiet; see the journal)');
+    // Many containers at once: at most 5 a minute overall.
+    now = 1_000_000;
+    const burst = Array.from({ length: 20 }, (_, i) => p.fromJournal('local', entry('act', `c${i}`))).filter(Boolean);
+    expect(burst).toHaveLength(5);
+  });
+
+  it('tells when a node becomes unreachable and when it is back, once each', () => {
+    const p = new NotificationPolicy({ now: () => 0 });
+    const off: NodeStatus = { state: 'offline', since: 0, reason: 'refused', retryInMs: 1 };
+    expect(p.fromStatus('gw', { state: 'online', since: 0 })).toBeNull();
+    expect(p.fromStatus('gw', off)?.title).toBe('gw is unreachable');
+    expect(p.fromStatus('gw', off)).toBeNull();
+    expect(p.fromStatus('gw', { state: 'online', since: 1 })?.title).toBe('gw is back');
+  });
+});
+
+describe('IPC requests from a window are validated', () => {
+  const id = 'ab'.repeat(32);
+  it('accepts well-formed requests', () => {
+    expect(validate('container:action', { node: 'local', id, action: 'restart' }).args).toEqual({ node: 'local', id, action: 'restart' });
+    expect(validate('fleet:get', undefined).args).toEqual({});
+    expect(validate('journal:get', { limit: 100 }).args).toEqual({ limit: 100 });
+  });
+  it('refuses hostile or malformed ones with a precise message', () => {
+    const bad: [string, unknown, RegExp][] = [
+      ['shell:exec', {}, /unknown channel `shell:exec`/],
+      ['container:action', { node: 'local', id, action: 'rm' }, /action must be start, stop or restart/],
+      ['container:action', { node: 'local', id: '../../etc', action: 'stop' }, /id must be a container ID/],
+      ['container:action', { node: 'local', id, action: 'stop', force: true }, /unknown field `force`/],
+      ['container:action', [1, 2], /arguments must be an object/],
+      ['logs:open', { node: 'local', id, tail: 1e9 }, /tail must be a whole number from 0 to 10000/],
+      ['journal:get', { limit: -1 }, /limit must be a whole number/],
+      ['settings:set', { notifications: 'yes' }, /notifications must be true or false/],
+      ['settings:set', { __proto__: { polluted: true }, constructor: 1 }, /unknown field `constructor`/],
+      ['rules:pause', { node: 'x'.repeat(1000), paused: true }, /node must be a non-empty string of at most 64/],
+    ];
+    for (const [channel, args, message] of bad) {
+      expect(() => validate(channel, args)).toThrow(BadRequest);
+      expect(() => validate(channel, args)).toThrow(message);
+    }
+  });
+});
