@@ -3,48 +3,7 @@
 // modules; dynamic imports in the source stay lazy inside the bundle.
 import { build } from 'esbuild';
 import { readFile, writeFile, chmod, mkdir, rm } from 'node:fs/promises';
-
-/**
- * docker-modem formats every request with util.inspect({showHidden, depth:
- * null}) for a debug line even when debugging is off: with a keep-alive
- * agent in the options that was ~8 ms per request (400 ms for `ps` of 50
- * containers). The build makes that line conditional on DEBUG=modem.
- *
- * dockerode also pulls in gRPC (for BuildKit sessions, which Outpost never opens)
- * and ssh2 (only for ssh:// engines) at load time; together they were ~85 ms
- * of a ~200 ms start. gRPC is replaced by a module that throws if ever used;
- * ssh2 is required only when an ssh:// connection is made.
- */
-const trimDockerode = {
-  name: 'trim-dockerode',
-  setup(b) {
-    b.onResolve({ filter: /^(@grpc\/grpc-js|@grpc\/proto-loader|protobufjs)$/ }, (args) => ({
-      path: args.path,
-      namespace: 'outpost-unused',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'outpost-unused' }, (args) => ({
-      contents: `module.exports = new Proxy({}, { get() { throw new Error('${args.path} is not bundled with Outpost (BuildKit sessions are not supported)'); } });`,
-      loader: 'js',
-    }));
-    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]modem\.js$/ }, async (args) => {
-      const src = await readFile(args.path, 'utf8');
-      const line = "debug('Sending: %s', util.inspect(options, {";
-      if (!src.includes(line)) throw new Error('docker-modem/lib/modem.js changed: update scripts/build.mjs (debug inspect)');
-      return { contents: src.replace(line, `if (debug.enabled) ${line}`), loader: 'js' };
-    });
-    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]ssh\.js$/ }, async (args) => {
-      const src = await readFile(args.path, 'utf8');
-      const head = "var Client = require('ssh2').Client,";
-      if (!src.includes(head) || !src.includes('new Client()')) {
-        throw new Error('docker-modem/lib/ssh.js changed: update scripts/build.mjs (lazy ssh2)');
-      }
-      return {
-        contents: src.replace(head, 'var').replace('new Client()', "new (require('ssh2').Client)()"),
-        loader: 'js',
-      };
-    });
-  },
-};
+import { trimDockerode } from './esbuild-plugins.mjs';
 
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });

@@ -2,7 +2,8 @@
 # Installs what the tests and benchmarks need from Debian when it is missing:
 # a Docker engine (docker.io) to start privately, a static busybox to build
 # the test image from, tmux (TUI end-to-end tests), openssl (TLS engine
-# test), setpriv and script (permission test, benchmark pty). Needs root and
+# test), setpriv and script (permission test, benchmark pty), chromium (the
+# tray's pages, rendered headless with playwright-core). Needs root and
 # apt-get, as on CI machines.
 set -euo pipefail
 need=()
@@ -15,6 +16,7 @@ command -v pgrep >/dev/null 2>&1 || need+=(procps)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing: ${need[*]}. Install them (Debian: sudo apt-get install -y ${need[*]}) and run again." >&2

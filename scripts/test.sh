@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The one test command: sets up what is missing, type-checks, builds the
-# bundle the CLI tests run, then runs every test against a private engine.
+# bundles the tests run (the CLI, the tray app), then runs every test against
+# a private engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh
 bash scripts/ensure-node-deps.sh
 npx tsc -p .
 node scripts/build.mjs
+node desktop/scripts/build.mjs
 npx vitest run "$@"

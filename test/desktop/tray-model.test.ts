@@ -213,3 +213,26 @@ describe('IPC requests from a window are validated', () => {
     }
   });
 });
+
+describe('tray icons in assets/', () => {
+  it('exist for every state, platform and theme, at the sizes each platform wants', async () => {
+    const { readFileSync } = await import('node:fs');
+    const pngSize = (file: string) => {
+      const b = readFileSync(`assets/${file}`);
+      expect(b.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      return [b.readUInt32BE(16), b.readUInt32BE(20)];
+    };
+    for (const s of ['ok', 'degraded', 'down', 'unreachable'] as const) {
+      expect(pngSize(iconFile(s, 'linux', false))).toEqual([24, 24]);
+      expect(pngSize(iconFile(s, 'linux', true))).toEqual([24, 24]);
+      expect(pngSize(iconFile(s, 'linux', true).replace('.png', '@2x.png'))).toEqual([48, 48]);
+      expect(pngSize(iconFile(s, 'darwin', false))).toEqual([16, 16]);
+      expect(pngSize(iconFile(s, 'darwin', false).replace('.png', '@2x.png'))).toEqual([32, 32]);
+      const ico = readFileSync(`assets/${iconFile(s, 'win32', false)}`);
+      expect([ico.readUInt16LE(0), ico.readUInt16LE(2)]).toEqual([0, 1]);
+      const sizes = Array.from({ length: ico.readUInt16LE(4) }, (_, i) => ico.readUInt8(6 + 16 * i));
+      expect(sizes).toEqual([16, 24, 32, 48, 64]);
+    }
+    expect(pngSize('icon.png')).toEqual([512, 512]);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The Electron shell: the only file that imports Electron. It turns the
+ * controller's tray model into a Tray and a Menu, its notifications into
+ * Notifications, its windows into locked-down BrowserWindows, and forwards
+ * IPC. Everything it forwards to is tested without Electron
+ * (test/desktop/); this file stays thin on purpose.
+ */
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, nativeTheme, Notification, session, Tray, type MenuItemConstructorOptions } from 'electron';
+import { join } from 'node:path';
+import { resolveEndpoint } from '../../../core/docker/endpoint.js';
+import { LocalNode } from '../../../core/docker/local-node.js';
+import { Fleet } from '../../../core/fleet.js';
+import { CHANNELS, type EventName, type Events } from '../shared/ipc.js';
+import { DesktopController, type Shell } from './controller.js';
+import { confSettings } from './settings.js';
+import { iconFile, type MenuItem, type TrayLook } from './tray-model.js';
+
+const ASSETS = app.isPackaged ? join(process.resourcesPath, 'assets') : join(__dirname, '..', '..', 'assets');
+const PAGES = join(__dirname, 'renderer');
+const windows = new Map<'dashboard' | 'settings', BrowserWindow>();
+let tray: Tray | null = null;
+let controller: DesktopController | null = null;
+let lastLook: TrayLook | null = null;
+
+function template(items: MenuItem[]): MenuItemConstructorOptions[] {
+  return items.map((i) => ({
+    label: i.label,
+    type: i.type ?? 'normal',
+    enabled: i.enabled ?? true,
+    ...(i.checked !== undefined ? { checked: i.checked } : {}),
+    ...(i.submenu ? { submenu: template(i.submenu) } : {}),
+    ...(i.action ? { click: () => void controller?.onMenu(i.action!) } : {}),
+  }));
+}
+
+function icon(look: TrayLook) {
+  const img = nativeImage.createFromPath(join(ASSETS, iconFile(look.severity, process.platform, nativeTheme.shouldUseDarkColors)));
+  if (process.platform === 'darwin') img.setTemplateImage(true);
+  return img;
+}
+
+function openWindow(kind: 'dashboard' | 'settings'): void {
+  const open = windows.get(kind);
+  if (open && !open.isDestroyed()) {
+    open.show();
+    open.focus();
+    return;
+  }
+  const win = new BrowserWindow({
+    width: kind === 'dashboard' ? 1200 : 640,
+    height: kind === 'dashboard' ? 800 : 560,
+    title: kind === 'dashboard' ? 'Outpost' : 'Outpost settings',
+    show: false,
+    webPreferences: {
+      preload: join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  // No remote content: no navigation away from our pages, no new windows.
+  win.webContents.on('will-navigate', (e) => e.preventDefault());
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => windows.delete(kind));
+  void win.loadFile(join(PAGES, `${kind}.html`));
+  windows.set(kind, win);
+}
+
+const shell: Shell = {
+  setTray(look, menu) {
+    if (!tray) return;
+    if (!lastLook || lastLook.severity !== look.severity) tray.setImage(icon(look));
+    lastLook = look;
+    tray.setToolTip(look.tooltip);
+    // Linux (AppIndicator) ignores clicks: the menu is always attached.
+    tray.setContextMenu(Menu.buildFromTemplate(template(menu)));
+  },
+  notify(n) {
+    if (!Notification.isSupported()) return;
+    const note = new Notification({ title: n.title, body: n.body, silent: false });
+    note.on('click', () => controller?.onNotificationClick(n));
+    note.show();
+  },
+  showWindow: openWindow,
+  send<E extends EventName>(event: E, payload: Events[E]) {
+    for (const w of windows.values()) if (!w.isDestroyed()) w.webContents.send(event, payload);
+  },
+  setLoginItem(enabled) {
+    app.setLoginItemSettings({ openAtLogin: enabled });
+  },
+  quit() {
+    app.quit();
+  },
+};
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => openWindow('dashboard'));
+  app.on('window-all-closed', () => undefined); // a tray app lives on without windows
+  void app.whenReady().then(async () => {
+    session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+    const node = new LocalNode({ endpoint: resolveEndpoint(process.env) });
+    const fleet = new Fleet([node]);
+    node.connect().catch(() => undefined); // unreachable: the tray says so and the node keeps retrying
+    controller = new DesktopController({ fleet, shell, settings: await confSettings() });
+    for (const channel of CHANNELS) {
+      ipcMain.handle(channel, (event, args) => {
+        // Only our own pages may call.
+        if (!event.senderFrame?.url.startsWith('file://')) return { error: { code: 'NOT_ALLOWED', message: 'not an Outpost window' } };
+        return controller!.handle(channel, args);
+      });
+    }
+    tray = new Tray(icon({ severity: 'ok', tooltip: 'Outpost' }));
+    nativeTheme.on('updated', () => lastLook && tray?.setImage(icon(lastLook)));
+    controller.start();
+    app.on('before-quit', () => {
+      controller?.close();
+      void fleet.close();
+    });
+  });
+}

@@ -1,0 +1,183 @@
+/**
+ * The tray's main-process logic with a fake Electron shell (it records what
+ * the shell was asked to do), the real core and the private engine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseHostUrl } from '../../core/docker/endpoint.js';
+import { LocalNode } from '../../core/docker/local-node.js';
+import { Fleet } from '../../core/fleet.js';
+import { Journal } from '../../core/rules/journal.js';
+import { readMaintenance } from '../../core/rules/store.js';
+import { DesktopController, type Shell } from '../../desktop/src/main/controller.js';
+import { actionsOf, type MenuItem } from '../../desktop/src/main/tray-model.js';
+import type { Events, Settings } from '../../desktop/src/shared/ipc.js';
+import type { DesktopNotification } from '../../desktop/src/main/notify-policy.js';
+import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+
+const P = 'tray-';
+
+class FakeShell implements Shell {
+  trays: { severity: string; tooltip: string; menu: MenuItem[] }[] = [];
+  notes: DesktopNotification[] = [];
+  windows: string[] = [];
+  sent: { event: string; payload: unknown }[] = [];
+  login: boolean[] = [];
+  quitted = false;
+  setTray(look: { severity: string; tooltip: string }, menu: MenuItem[]): void {
+    this.trays.push({ ...look, menu });
+  }
+  notify(n: DesktopNotification): void {
+    this.notes.push(n);
+  }
+  showWindow(kind: 'dashboard' | 'settings'): void {
+    this.windows.push(kind);
+  }
+  send<E extends keyof Events>(event: E, payload: Events[E]): void {
+    this.sent.push({ event, payload });
+  }
+  setLoginItem(enabled: boolean): void {
+    this.login.push(enabled);
+  }
+  quit(): void {
+    this.quitted = true;
+  }
+  get tray() {
+    return this.trays.at(-1);
+  }
+}
+
+function memorySettings(): { get(): Settings; set(p: Partial<Settings>): Settings } {
+  let s: Settings = { notifications: true, startAtLogin: false };
+  return { get: () => s, set: (p) => (s = { ...s, ...p }) };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'outpost-tray-'));
+  await makeContainer(docker(), { name: `${P}web`, cmd: "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo \"line $i <b>bold</b>\"; sleep 0.1; done" });
+  const done = await makeContainer(docker(), { name: `${P}broken`, cmd: 'exit 3' });
+  await done.wait();
+});
+afterAll(async () => {
+  await removeByPrefix(docker(), P);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup() {
+  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST') });
+  const fleet = new Fleet([node]);
+  await node.connect();
+  const shell = new FakeShell();
+  const env = { XDG_CONFIG_HOME: join(dir, 'config'), XDG_STATE_HOME: join(dir, 'state'), HOME: dir };
+  const controller = new DesktopController({ fleet, shell, settings: memorySettings(), env, hostIntervalMs: 300 });
+  controller.start();
+  return {
+    node,
+    shell,
+    controller,
+    close: async () => {
+      controller.close();
+      await fleet.close();
+    },
+  };
+}
+
+describe('tray main process against the private engine', () => {
+  it('shows the worst state, and clicking Restart in the menu restarts the real container', async () => {
+    const { node, shell, controller, close } = await setup();
+    try {
+      await eventually(() => shell.tray?.menu.some((i) => i.label.startsWith('local')), 5000, 'menu');
+      expect(shell.tray?.severity).toBe('down'); // tray-broken exited with 3
+      expect(shell.tray?.tooltip).toContain(`local/${P}broken: exited (3)`);
+      const restart = actionsOf(shell.tray?.menu ?? []).find((a) => a.kind === 'container' && a.name === `${P}web` && a.action === 'restart');
+      expect(restart).toBeDefined();
+      const before = (await node.inspect(`${P}web`)).startedAt ?? 0;
+      await controller.onMenu(restart!);
+      expect(((await node.inspect(`${P}web`)).startedAt ?? 0) > before).toBe(true);
+
+      // Stop from the menu; the rebuilt menu then offers Start for it.
+      const stop = actionsOf(shell.tray?.menu ?? []).find((a) => a.kind === 'container' && a.name === `${P}web` && a.action === 'stop');
+      await controller.onMenu(stop!);
+      await eventually(() => {
+        const item = shell.tray?.menu.find((i) => i.label.startsWith('local'))?.submenu?.find((i) => i.label.includes(`${P}web`));
+        return item?.submenu?.find((s) => s.label === 'Start')?.enabled === true;
+      }, 5000, 'Start enabled after stop');
+      await controller.onMenu({ kind: 'container', node: 'local', id: (await node.inspect(`${P}web`)).id, name: `${P}web`, action: 'start' });
+      expect((await node.inspect(`${P}web`)).state).toBe('running');
+
+      // A failing action is told, not thrown.
+      await controller.onMenu({ kind: 'container', node: 'local', id: 'f'.repeat(64), name: 'ghost', action: 'restart' });
+      expect(shell.notes.at(-1)?.title).toBe('Could not restart ghost');
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers the windows: fleet, actions, live logs in batches, host history, settings; bad requests get errors', async () => {
+    const { node, shell, controller, close } = await setup();
+    try {
+      const fleet = (await controller.handle('fleet:get', {})) as { result: { nodes: { containers: { name: string }[] }[] } };
+      expect(fleet.result.nodes[0]?.containers.map((c) => c.name)).toEqual(expect.arrayContaining([`${P}web`, `${P}broken`]));
+      const web = await node.inspect(`${P}web`);
+      const opened = (await controller.handle('logs:open', { node: 'local', id: web.id, tail: 5 })) as { result: { stream: string } };
+      await eventually(() => shell.sent.filter((s) => s.event === 'logs:lines').length >= 3, 5000, 'log batches');
+      const batches = shell.sent.filter((s) => s.event === 'logs:lines').map((s) => s.payload as Events['logs:lines']);
+      expect(batches.every((b) => b.stream === opened.result.stream)).toBe(true);
+      // Container output is data: the window shows it as text (its own test checks that).
+      expect(batches.flatMap((b) => b.lines).some((l) => /^line \d+ <b>bold<\/b>$/.test(l.text))).toBe(true);
+      expect(await controller.handle('logs:close', { stream: opened.result.stream })).toEqual({ result: { closed: true } });
+
+      const restarted = await controller.handle('container:action', { node: 'local', id: web.id, action: 'restart' });
+      expect(restarted).toEqual({ result: { done: 'restart' } });
+      await eventually(async () => ((await controller.handle('host:history', { node: 'local' })) as { result: unknown[] }).result.length > 0, 5000, 'host samples');
+
+      expect(await controller.handle('settings:set', { startAtLogin: true })).toEqual({ result: { notifications: true, startAtLogin: true } });
+      expect(shell.login).toEqual([true]);
+
+      expect(await controller.handle('container:action', { node: 'local', id: web.id, action: 'remove' })).toEqual({
+        error: { code: 'BAD_REQUEST', message: 'action must be start, stop or restart' },
+      });
+      expect(await controller.handle('container:action', { node: 'nowhere', id: web.id, action: 'stop' })).toMatchObject({ error: { code: 'BAD_INPUT' } });
+      expect(await controller.handle('container:action', { node: 'local', id: 'e'.repeat(64), action: 'stop' })).toMatchObject({ error: { code: 'NO_SUCH_CONTAINER' } });
+      expect(await controller.handle('eval', 'process.exit()')).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    } finally {
+      await close();
+    }
+  });
+
+  it('pauses rules on this node from the menu, and turns journal entries into rate-limited notifications that open the dashboard', async () => {
+    const { shell, controller, close } = await setup();
+    try {
+      await eventually(() => shell.tray !== undefined, 5000, 'tray');
+      const pause = actionsOf(shell.tray?.menu ?? []).find((a) => a.kind === 'pause-rules');
+      expect(pause).toEqual({ kind: 'pause-rules', node: 'local', paused: true });
+      await controller.onMenu(pause!);
+      expect(readMaintenance(join(dir, 'state', 'outpost')).maintenance.node).toEqual({ until: null });
+      expect(shell.tray?.menu.find((i) => i.label === 'Pause rules on this node')?.checked).toBe(true);
+      await controller.onMenu({ kind: 'pause-rules', node: 'local', paused: false });
+      expect(readMaintenance(join(dir, 'state', 'outpost')).maintenance.node).toBeNull();
+
+      const { journal } = Journal.open(join(dir, 'state', 'outpost'));
+      try {
+        for (let i = 0; i < 10; i++) journal.append({ ts: Date.now(), node: 'local', kind: 'act', container: `${P}web`, rule: 'crash', reason: `restarted ${P}web (${i})` });
+        journal.append({ ts: Date.now(), node: 'local', kind: 'give-up', container: `${P}web`, rule: 'crash', reason: `gave up on ${P}web` });
+        await eventually(() => shell.notes.some((n) => n.title === `Outpost gave up on ${P}web`), 5000, 'give-up notification');
+        expect(shell.notes.filter((n) => n.title === `Outpost acted on ${P}web`)).toHaveLength(1);
+        expect(shell.sent.filter((s) => s.event === 'journal:entry')).toHaveLength(11);
+      } finally {
+        journal.close();
+      }
+      const note = shell.notes.find((n) => n.title === `Outpost gave up on ${P}web`)!;
+      controller.onNotificationClick(note);
+      expect(shell.windows.at(-1)).toBe('dashboard');
+      expect(shell.sent.at(-1)).toEqual({ event: 'navigate', payload: { node: 'local', container: `${P}web` } });
+      await controller.onMenu({ kind: 'quit' });
+      expect(shell.quitted).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+});
