@@ -96,6 +96,10 @@ async function open(page: 'dashboard' | 'settings'): Promise<Page> {
   const p = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   const errors: string[] = [];
   p.on('pageerror', (e) => errors.push(e.message));
+  // A Content-Security-Policy violation or a React error shows up as a console error.
+  p.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   (p as Page & { errors: string[] }).errors = errors;
   await p.exposeFunction('__outpostCall', (channel: string, args: unknown) => controller.handle(channel, args));
   // What Electron's preload does, over playwright's bridge instead of IPC.

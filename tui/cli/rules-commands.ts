@@ -247,8 +247,8 @@ export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodeP
     'ExecReload=/bin/kill -HUP $MAINPID',
     ...env,
     ...(opts.user ? [] : ['StateDirectory=outpost', 'ConfigurationDirectory=outpost', 'StateDirectoryMode=0700']),
-    // A supervisor must not be starved by what it supervises: in a restart storm on a 2-core box the
-    // agent's reaction p99 went from 135 ms to 45 ms at this priority (bench/results/agent.json).
+    // A supervisor must not be starved by what it supervises: in a restart storm on a 2-core box this
+    // priority lowers the agent's reaction p99 (bench/results/agent.json: "storm" against "stormNice").
     'Nice=-5',
     'Restart=always',
     'RestartSec=2',
