@@ -45,6 +45,8 @@ export interface LocalNodeOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   now?: () => number;
+  /** Problems that are not the caller's (a subscriber that threw); default: a process warning. */
+  onError?: (message: string) => void;
 }
 
 const INSPECT_CONCURRENCY = 16;
@@ -57,7 +59,7 @@ export class LocalNode implements Node {
 
   #engine: Engine | null = null;
   #connecting: Promise<Engine> | null = null;
-  #store = new ContainerStore();
+  #store: ContainerStore;
   #pids = new Map<string, number>();
   #status: NodeStatus = { state: 'connecting' };
   #statusListeners = new Set<(s: NodeStatus) => void>();
@@ -75,6 +77,7 @@ export class LocalNode implements Node {
   readonly #options: LocalNodeOptions;
 
   constructor(options: LocalNodeOptions = {}) {
+    this.#store = new ContainerStore(options.onError);
     this.#options = options;
     this.name = options.name ?? 'local';
     this.endpoint = options.endpoint ?? resolveEndpoint();

@@ -9,6 +9,12 @@ export class ContainerStore {
   #byId = new Map<string, ContainerSummary>();
   #listeners = new Set<(change: ModelChange) => void>();
   #ready = false;
+  readonly #onError: (message: string) => void;
+
+  /** `onError` hears about subscribers that throw (a UI shows it where it does not break the screen). */
+  constructor(onError: (message: string) => void = (m) => process.emitWarning(m)) {
+    this.#onError = onError;
+  }
 
   get ready(): boolean {
     return this.#ready;
@@ -64,7 +70,7 @@ export class ContainerStore {
         l(change);
       } catch (err) {
         // A faulty subscriber must not stop the others or the event pump.
-        process.emitWarning(`Outpost: a container-model subscriber threw: ${String(err)}`);
+        this.#onError(`a container-model subscriber threw: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   }

@@ -13,7 +13,7 @@ import { ScreenWriter } from './screen-writer.js';
 const ALT_ON = '\x1b[?1049h\x1b[H';
 const ALT_OFF = '\x1b[?1049l';
 
-export async function mountTui(fleet: Fleet, readOnly: boolean): Promise<number> {
+export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (sink: (text: string) => void) => void): Promise<number> {
   const { stdin, stdout } = process;
   // Preferences load off the startup path (conf pulls in a JSON-schema compiler); defaults until then.
   const prefs = { ...DEFAULT_PREFS };
@@ -33,6 +33,10 @@ export async function mountTui(fleet: Fleet, readOnly: boolean): Promise<number>
       return () => noticeListeners.delete(listener);
     },
   };
+
+  attachErrors?.((text) => {
+    for (const l of noticeListeners) l(text);
+  });
 
   let instance: ReturnType<typeof render> | null = null;
   const onExec = async (n: Node, c: ContainerSummary) => {

@@ -22,7 +22,11 @@ export async function runTui(options: TuiOptions): Promise<number> {
     process.stderr.write('Error: the terminal UI needs a terminal; for scripts use `outpost ps`, `outpost logs`, … (see --help).\n');
     return 2;
   }
-  const node = new LocalNode({ endpoint: options.endpoint });
+  // Problems reported before the UI is up wait for its status line; stderr would land mid-screen.
+  const pending: string[] = [];
+  let sink: ((text: string) => void) | null = null;
+  const onError = (text: string) => (sink ? sink(text) : pending.push(text));
+  const node = new LocalNode({ endpoint: options.endpoint, onError });
   const fleet = new Fleet([node]);
   // Connect in the background: when the engine is down the UI says so and keeps retrying.
   const connected = node.connect().catch(() => undefined);
@@ -34,5 +38,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const { mountTui } = await import('./mount.js');
   await Promise.race([firstList, connected, new Promise((r) => setTimeout(r, FIRST_FRAME_WAIT_MS))]);
   stopWaiting();
-  return mountTui(fleet, options.readOnly);
+  return mountTui(fleet, options.readOnly, (s) => {
+    sink = s;
+    for (const text of pending.splice(0)) s(text);
+  });
 }

@@ -227,7 +227,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     const g = program.opts<GlobalOptions>();
     const endpoint = g.host ? parseHostUrl(g.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
     const { LocalNode } = await import('../../core/docker/local-node.js');
-    result.code = await runAgent(new LocalNode({ endpoint }), describeEndpoint(endpoint), await paths(opts), io);
+    const node = new LocalNode({ endpoint, onError: (m) => io.err(`${new Date().toISOString()} ${m}\n`) });
+    result.code = await runAgent(node, describeEndpoint(endpoint), await paths(opts), io);
   });
   rulesOpts(agent.command('status').description('whether an agent enforces the rules (exit 0) or not (exit 3)'))
     .option('--json', 'print JSON')
