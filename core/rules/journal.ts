@@ -382,7 +382,10 @@ export function followJournal(dir: string, onEntry: (e: JournalEntry) => void, o
   } catch {
     watcher = null;
   }
+  // inotify does the work; a 1 s poll (one stat) is the safety net: inside the TUI's component
+  // tests the watch's events did not arrive at all, and the poll caught every entry.
   const timer = setInterval(check, options.pollMs ?? 1000);
+  if (watcher) timer.unref?.();
   return () => {
     if (closed) return;
     closed = true;

@@ -170,6 +170,16 @@ describe('Rules tab and Journal view', () => {
       // A new decision appears while the tab is open.
       journal.append({ ts: Date.now(), node: 'local', kind: 'notify', rule: 'shout', container: `${P}rules`, reason: 'fresh entry' });
       await eventually(() => frame().includes('fresh entry'), 5000, 'followed entry');
+      // A notification from the agent reaches the status line too.
+      await eventually(() => frame().includes('⚑ fresh entry'), 3000, 'notice');
+      r.stdin.write('P');
+      await eventually(() => frame().includes(`rules paused for ${P}rules (P resumes)`) && /paused\s+crash silenced: rules are paused for app-rules/.test(frame()), 5000, 'paused');
+      r.stdin.write('P');
+      await eventually(() => frame().includes(`rules resumed for ${P}rules`), 5000, 'resumed');
+      r.stdin.write('R');
+      await eventually(() => frame().includes(`re-arm of ${P}rules requested (no agent runs: the next one applies it)`), 5000, 're-arm');
+      const { readdirSync } = await import('node:fs');
+      expect(readdirSync(join(dir, 'state', 'outpost')).filter((f) => f.startsWith('reset-request.'))).toHaveLength(1);
       r.stdin.write('J');
       await eventually(() => frame().includes('Journal of this node'), 5000, 'journal view');
       expect(frame()).toContain('act     act number 0');

@@ -221,14 +221,22 @@ export function App(props: AppProps) {
       if (timer) clearInterval(timer);
     };
   }, []);
-  const followRules = rulesSrc !== null && (tab === 'rules' || mode === 'journal' || (mode === 'help' && helpFor === 'journal'));
+  // The journal is followed for as long as the UI runs (inotify: no cost while nothing happens), so
+  // what the agent says (a notification, a give-up, a failed action) reaches the status line.
+  const followRules = rulesSrc !== null;
   useEffect(() => {
-    if (!followRules || !rulesSrc) return;
+    if (!rulesSrc) return;
     return rulesSrc.subscribe(() => {
       setRulesTick((n) => n + 1);
       updateAgent(rulesSrc);
+      const notices = rulesSrc.takeNotices();
+      const last = notices.at(-1);
+      if (last) {
+        const more = notices.length > 1 ? ` (+${notices.length - 1} more: J)` : '';
+        setMessage({ text: `⚑ ${inert(last.reason)}${more}`, kind: last.kind === 'notify' ? 'info' : 'error' });
+      }
     });
-  }, [followRules, rulesSrc]);
+  }, [rulesSrc]);
   const local = node?.kind === 'local';
   const secondTick = Math.floor(now / 1000);
   const rulesView = useMemo(() => {
@@ -442,6 +450,21 @@ export function App(props: AppProps) {
         if (!local) return say('the journal of a peer is shown through its agent (not connected)', 'error');
         setJournalBack(0);
         return setMode('journal');
+      }
+      if ((input === 'R' || input === 'P') && tab === 'rules') {
+        if (readOnly) return say('read-only mode: rules cannot be changed', 'error');
+        if (!rulesSrc || !selected || !local) return;
+        try {
+          if (input === 'R') {
+            rulesSrc.reset(selected.name);
+            return say(`re-arm of ${selected.name} requested${agent?.running ? '' : ' (no agent runs: the next one applies it)'}`);
+          }
+          const paused = rulesSrc.togglePause(selected.name);
+          setRulesTick((n) => n + 1);
+          return say(paused ? `rules paused for ${selected.name} (P resumes)` : `rules resumed for ${selected.name}`);
+        } catch (err) {
+          return say(err instanceof Error ? err.message : String(err), 'error');
+        }
       }
       if (input === 'o') return setSort(SORT_KEYS[(SORT_KEYS.indexOf(sortRef.current) + 1) % SORT_KEYS.length] as SortKey);
       if (input === 'n') return nodes.length > 1 ? setNodeIndex((i) => (i + 1) % nodes.length) : say('only one node: add peers with `outpost peers add`');

@@ -17,6 +17,8 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'space', action: 'mark for merged logs' },
     { keys: 'tab', action: 'next detail tab (logs, stats, inspect, rules)' },
     { keys: 'J', action: "journal: what the rule engine did and why" },
+    { keys: 'R', action: "rules tab: re-arm the container (forget back-off, budget, give-up)", mutating: true },
+    { keys: 'P', action: 'rules tab: pause / resume the rules for the container', mutating: true },
     { keys: '/', action: 'filter (text, or /regex/); esc clears' },
     { keys: 'o', action: 'cycle sort: name, state, cpu, memory, uptime' },
     { keys: 'n', action: 'next node' },

@@ -4,7 +4,7 @@ import { loadRulesFile } from '../../core/rules/agent.js';
 import { RuleEngine, type RuleStatus } from '../../core/rules/engine.js';
 import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { agentStatus, defaultRulesFile, readMaintenance, stateDir, type AgentStatus } from '../../core/rules/store.js';
+import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir, type AgentStatus } from '../../core/rules/store.js';
 
 /** Entries of the journal kept for the Journal view. */
 export const JOURNAL_VIEW_ENTRIES = 2000;
@@ -29,6 +29,7 @@ export class RulesSource {
   #stopFollow: Disposer | null = null;
   #notifyTimer: NodeJS.Timeout | null = null;
   #agent: { at: number; status: AgentStatus } | null = null;
+  #notices: JournalEntry[] = [];
 
   constructor(env: NodeJS.ProcessEnv) {
     this.rulesFile = defaultRulesFile(env);
@@ -70,6 +71,24 @@ export class RulesSource {
     }
   }
 
+  /** Entries worth a word on the status line (notifications, give-ups, failed actions) since the last call. */
+  takeNotices(): JournalEntry[] {
+    return this.#notices.splice(0);
+  }
+
+  /** Asks the agent to re-arm a container (`outpost rules reset`). */
+  reset(container: string): void {
+    requestReset(this.stateDir, { container, at: Date.now() });
+  }
+
+  /** Pauses or resumes the rules for one container; returns whether it is paused now. */
+  togglePause(container: string, now = Date.now()): boolean {
+    const c = readMaintenance(this.stateDir).maintenance.containers?.[container];
+    const paused = !!c && (c.until === null || c.until > now);
+    setMaintenance(this.stateDir, { container }, paused ? 'resume' : { pauseUntil: null });
+    return !paused;
+  }
+
   /** Each rule that applies to `container`, with its state now. */
   explain(containers: ContainerSummary[], stats: ReadonlyMap<string, ContainerStats>, container: string, now = Date.now()): { statuses: RuleStatus[]; problems: string[] } {
     this.#load();
@@ -100,6 +119,7 @@ export class RulesSource {
         this.#entries.push(e);
         if (this.#entries.length > JOURNAL_VIEW_ENTRIES * 1.25) this.#entries.splice(0, this.#entries.length - JOURNAL_VIEW_ENTRIES);
         if (e.kind === 'agent') this.#agent = null;
+        if (e.kind === 'notify' || e.kind === 'give-up' || (e.kind === 'outcome' && e.ok === false)) this.#notices.push(e);
         if (!this.#notifyTimer) {
           this.#notifyTimer = setTimeout(() => {
             this.#notifyTimer = null;
