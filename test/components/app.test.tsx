@@ -171,7 +171,7 @@ describe('Rules tab and Journal view', () => {
       journal.append({ ts: Date.now(), node: 'local', kind: 'notify', rule: 'shout', container: `${P}rules`, reason: 'fresh entry' });
       await eventually(() => frame().includes('fresh entry'), 5000, 'followed entry');
       // A notification from the agent reaches the status line too.
-      await eventually(() => frame().includes('⚑ fresh entry'), 3000, 'notice');
+      await eventually(() => frame().includes('⚑ fresh entry'), 10_000, 'notice');
       r.stdin.write('P');
       await eventually(() => frame().includes(`rules paused for ${P}rules (P resumes)`) && /paused\s+crash silenced: rules are paused for app-rules/.test(frame()), 5000, 'paused');
       r.stdin.write('P');

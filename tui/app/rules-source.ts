@@ -30,10 +30,36 @@ export class RulesSource {
   #notifyTimer: NodeJS.Timeout | null = null;
   #agent: { at: number; status: AgentStatus } | null = null;
   #notices: JournalEntry[] = [];
+  /** Entries up to this sequence number were there before the UI looked: history, not news. */
+  #noticeSeq: number | null = null;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.rulesFile = defaultRulesFile(env);
     this.stateDir = stateDir(env);
+  }
+
+  #news(entries: readonly JournalEntry[]): boolean {
+    const last = entries.at(-1)?.seq ?? 0;
+    if (this.#noticeSeq === null) {
+      this.#noticeSeq = last;
+      return false;
+    }
+    let fresh = false;
+    for (const e of entries) {
+      if (e.seq <= this.#noticeSeq) continue;
+      fresh = true;
+      if (e.kind === 'notify' || e.kind === 'give-up' || (e.kind === 'outcome' && e.ok === false)) this.#notices.push(e);
+    }
+    this.#noticeSeq = Math.max(this.#noticeSeq, last);
+    return fresh;
+  }
+
+  #fireSoon(): void {
+    if (this.#notifyTimer) return;
+    this.#notifyTimer = setTimeout(() => {
+      this.#notifyTimer = null;
+      for (const l of this.#listeners) l();
+    }, 250);
   }
 
   #reset(): void {
@@ -68,6 +94,9 @@ export class RulesSource {
       this.#engine.restore(entries);
       this.#entries = entries.slice(-JOURNAL_VIEW_ENTRIES);
       this.#lastSeq = entries.at(-1)?.seq ?? 0;
+      // Whichever path brings an entry first (this read or the follower), it is news exactly once.
+      const fresh = this.#news(entries);
+      if (fresh && this.#listeners.size > 0) this.#fireSoon();
     }
   }
 
@@ -119,13 +148,8 @@ export class RulesSource {
         this.#entries.push(e);
         if (this.#entries.length > JOURNAL_VIEW_ENTRIES * 1.25) this.#entries.splice(0, this.#entries.length - JOURNAL_VIEW_ENTRIES);
         if (e.kind === 'agent') this.#agent = null;
-        if (e.kind === 'notify' || e.kind === 'give-up' || (e.kind === 'outcome' && e.ok === false)) this.#notices.push(e);
-        if (!this.#notifyTimer) {
-          this.#notifyTimer = setTimeout(() => {
-            this.#notifyTimer = null;
-            for (const l of this.#listeners) l();
-          }, 250);
-        }
+        this.#news([e]);
+        this.#fireSoon();
       });
       this.#reset();
     }
