@@ -4,33 +4,12 @@ import { actionsOf, buildMenu, iconFile, menuText, PAGE, trayLook, type MenuItem
 import { NotificationPolicy } from '../../desktop/src/main/notify-policy.js';
 import { BadRequest, validate } from '../../desktop/src/shared/ipc.js';
 import type { FleetState, NodeState } from '../../desktop/src/shared/ipc.js';
+import { summary } from '../harness/summary.js';
 
 let n = 0;
 function c(over: Partial<ContainerSummary> = {}): ContainerSummary {
   n++;
-  return {
-    id: n.toString(16).padStart(64, 'a'),
-    name: `c${n}`,
-    image: 'busybox',
-    imageId: 'sha256:x',
-    command: 'sh',
-    created: 0,
-    state: 'running',
-    status: 'Up',
-    health: 'none',
-    exitCode: null,
-    restartCount: 0,
-    startedAt: 0,
-    finishedAt: null,
-    oomKilled: false,
-    composeProject: null,
-    composeService: null,
-    labels: {},
-    ports: [],
-    restartPolicy: 'no',
-    node: 'local',
-    ...over,
-  };
+  return summary({ id: n.toString(16).padStart(64, 'a'), name: `c${n}`, image: 'busybox', command: 'sh', ...over });
 }
 const online: NodeStatus = { state: 'online', since: 0 };
 const node = (name: string, containers: ContainerSummary[], over: Partial<NodeState> = {}): NodeState => ({

@@ -1,35 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../../tui/cli/program.js';
 import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { BIN, outpost, type Run } from '../harness/cli.js';
 
 const P = 'cli-';
-const BIN = 'dist/outpost.mjs';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built `outpost` as a user would, against the private engine. */
-function outpost(args: string[], env: Record<string, string> = {}, wrap: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const cmd = [...wrap, process.execPath, BIN, ...args];
-    const child = spawn(cmd[0] as string, cmd.slice(1), {
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', DOCKER_HOST: dockerHost(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 /** Runs the CLI in this process with captured output (for the terminal-only paths). */
 async function inProcess(args: string[], isTTY: boolean): Promise<Run> {
   let stdout = '';

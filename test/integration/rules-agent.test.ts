@@ -15,6 +15,7 @@ import { RuleAgent } from '../../core/rules/agent.js';
 import { readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { requestReset } from '../../core/rules/store.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { outpost } from '../harness/cli.js';
 import { execFileSync } from 'node:child_process';
 
 const P = 'ra-';
@@ -241,17 +242,7 @@ rules:
 });
 
 describe('outpost agent, rules and journal commands', () => {
-  function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', DOCKER_HOST: dockerHost(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
+  const run = outpost;
 
   it('survives SIGKILL during heavy journaling; status, explain, pause and journal work on the result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'outpost-agent-cli-'));

@@ -1,34 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { RuleEngine, type Decision } from '../../core/rules/engine.js';
 import { parseRules } from '../../core/rules/parse.js';
+import { summary } from '../harness/summary.js';
 import type { ContainerEvent, ContainerStats, ContainerSummary, HostMetrics } from '../../core/model/types.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function container(over: Partial<ContainerSummary> = {}): ContainerSummary {
-  return {
-    id: 'id-web',
-    name: 'web',
-    image: 'nginx:1.25',
-    imageId: 'sha256:x',
-    command: 'nginx',
-    created: T0 - 60_000,
-    state: 'running',
-    status: 'Up',
-    health: 'none',
-    exitCode: null,
-    restartCount: 0,
-    startedAt: T0 - 60_000,
-    finishedAt: null,
-    oomKilled: false,
-    composeProject: null,
-    composeService: null,
-    labels: {},
-    ports: [],
-    restartPolicy: 'no',
-    node: 'local',
-    ...over,
-  };
+  return summary({ created: T0 - 60_000, startedAt: T0 - 60_000, ...over });
 }
 
 function ev(action: string, at: number, over: Partial<ContainerEvent> = {}): ContainerEvent {
