@@ -193,6 +193,11 @@ export function describeTrigger(t: Trigger): string {
   }
 }
 
+/** What every decision about one container says: when, which rule, which container, what fired it. */
+function about(rule: string, c: { name: string; id: string }, trigger: TriggerInfo, now: number): Omit<DecisionBase, 'reason'> {
+  return { ts: now, rule, container: c.name, containerId: c.id, trigger };
+}
+
 function backoffDelay(rule: Rule, level: number): number {
   const b = rule.guards.backoff;
   if (!b || level <= 0) return 0;
@@ -637,7 +642,7 @@ export class RuleEngine {
     const last = s.skipped.get(kind);
     if (last !== undefined && now - last < SKIP_JOURNAL_WINDOW_MS) return [];
     s.skipped.set(kind, now);
-    return [{ kind: 'skip', ts: now, rule: rule.name, container: l.c.name, containerId: l.c.id, trigger, reason }];
+    return [{ kind: 'skip', ...about(rule.name, l.c, trigger, now), reason }];
   }
 
   /** Back-off, budget, cooldown, maintenance: whether to act now, later, or not at all. */
@@ -676,11 +681,7 @@ export class RuleEngine {
       s.gaveUpAt = now;
       return {
         kind: 'give-up',
-        ts: now,
-        rule: rule.name,
-        container: name,
-        containerId: l.c.id,
-        trigger,
+        ...about(rule.name, l.c, trigger, now),
         action: rule.action,
         reason: `gave up on ${name}: ${trigger.detail}; ${recent.length} ${noun(rule.action)}s within ${words(budget.withinMs)} already (budget ${budget.max}/${words(budget.withinMs)})`,
       };
@@ -692,11 +693,7 @@ export class RuleEngine {
       const why = delay >= rule.guards.cooldownMs ? `back-off ${words(delay)} after the ${ordinal(s.level)} ${noun(rule.action)}` : `cooldown ${words(rule.guards.cooldownMs)}`;
       return {
         kind: 'defer',
-        ts: now,
-        rule: rule.name,
-        container: name,
-        containerId: l.c.id,
-        trigger,
+        ...about(rule.name, l.c, trigger, now),
         action: rule.action,
         at: allowedAt,
         reason: `will ${describeAction(rule.action)} ${name} in ${words(allowedAt - now)}: ${trigger.detail}; ${why}`,
@@ -718,11 +715,7 @@ export class RuleEngine {
     if (gap > 0) parts.push(`next allowed after ${words(gap)}`);
     return {
       kind: 'act',
-      ts: now,
-      rule: rule.name,
-      container: l.c.name,
-      containerId: l.c.id,
-      trigger,
+      ...about(rule.name, l.c, trigger, now),
       action: rule.action,
       level: s.level,
       attempt,
