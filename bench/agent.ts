@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
-import { importTestImage, TEST_IMAGE } from '../test/harness/image.js';
+import { importTestImage } from '../test/harness/image.js';
 import { readJournal } from '../core/rules/journal.js';
-import { cpuOfAll, cpuSeconds, pidsMatching, saveResult, sleep } from './lib.js';
+import { cpuOfAll, cpuSeconds, pidsMatching, runContainer, saveResult, sleep } from './lib.js';
 
 const CONTAINERS = 50;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 30_000);
@@ -59,10 +59,7 @@ export async function runAgentBench(): Promise<void> {
     await importTestImage(engine.dockerHost);
     const d = new Docker({ socketPath: engine.socket });
     await Promise.all(
-      Array.from({ length: CONTAINERS }, async (_, i) => {
-        const c = await d.createContainer({ name: `bench-${i}`, Image: TEST_IMAGE, Cmd: ['sleep', '86400'], HostConfig: { NetworkMode: 'none' } });
-        await c.start();
-      }),
+      Array.from({ length: CONTAINERS }, (_, i) => runContainer(d, `bench-${i}`, ['sleep', '86400'])),
     );
     mkdirSync(join(dir, 'config', 'outpost'), { recursive: true });
     const rulesFile = join(dir, 'config', 'outpost', 'rules.yaml');
@@ -114,10 +111,7 @@ export async function runAgentBench(): Promise<void> {
       await sleep(3000);
       const since = readJournal(stateDir).entries.at(-1)?.seq ?? 0;
       await Promise.all(
-        Array.from({ length: crashers }, async (_, i) => {
-          const c = await d.createContainer({ name: `lat-${label}-${i}`, Image: TEST_IMAGE, Cmd: ['sh', '-c', `sleep ${sleepS(i)}; exit 1`], HostConfig: { NetworkMode: 'none' } });
-          await c.start();
-        }),
+        Array.from({ length: crashers }, (_, i) => runContainer(d, `lat-${label}-${i}`, ['sh', '-c', `sleep ${sleepS(i)}; exit 1`])),
       );
       const outcomes = () =>
         readJournal(stateDir).entries.filter((e) => e.seq > since && e.kind === 'outcome' && e.container?.startsWith(`lat-${label}-`) && typeof e.latencyMs === 'number');

@@ -7,8 +7,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
-import { importTestImage, TEST_IMAGE } from '../test/harness/image.js';
-import { cpuOfAll, cpuSeconds, median, pidsMatching, saveResult, sleep, timeRun } from './lib.js';
+import { importTestImage } from '../test/harness/image.js';
+import { cpuOfAll, cpuSeconds, median, pidsMatching, runContainer, saveResult, sleep, timeRun } from './lib.js';
 
 const CONTAINERS = 50;
 const RUNS = 21;
@@ -41,10 +41,7 @@ export async function runCoreBench(): Promise<void> {
     await importTestImage(engine.dockerHost);
     const d = new Docker({ socketPath: engine.socket });
     await Promise.all(
-      Array.from({ length: CONTAINERS }, async (_, i) => {
-        const c = await d.createContainer({ name: `bench-${i}`, Image: TEST_IMAGE, Cmd: ['sleep', '86400'], HostConfig: { NetworkMode: 'none' } });
-        await c.start();
-      }),
+      Array.from({ length: CONTAINERS }, (_, i) => runContainer(d, `bench-${i}`, ['sleep', '86400'])),
     );
     const env = { ...process.env, DOCKER_HOST: engine.dockerHost };
     const docker = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();

@@ -1,6 +1,8 @@
 /** Measuring helpers: CPU time from /proc, medians, a private engine with N containers. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { TEST_IMAGE } from '../test/harness/image.js';
 
 const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -68,3 +70,10 @@ export function saveResult(name: string, data: Record<string, unknown>): string 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates and starts a test-image container without a network, running `cmd`. */
+export async function runContainer(d: Docker, name: string, cmd: string[]): Promise<Docker.Container> {
+  const c = await d.createContainer({ name, Image: TEST_IMAGE, Cmd: cmd, HostConfig: { NetworkMode: 'none' } });
+  await c.start();
+  return c;
+}

@@ -10,8 +10,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
-import { importTestImage, TEST_IMAGE } from '../test/harness/image.js';
-import { cpuOfAll, cpuSeconds, median, pidsMatching, saveResult, sleep } from './lib.js';
+import { importTestImage } from '../test/harness/image.js';
+import { cpuOfAll, cpuSeconds, median, pidsMatching, runContainer, saveResult, sleep } from './lib.js';
 import { PtyRun, rssBytes } from './pty.js';
 import { Tmux } from '../test/harness/tmux.js';
 
@@ -29,11 +29,7 @@ export async function runTuiBench(parts: string[] = []): Promise<void> {
   try {
     await importTestImage(engine.dockerHost);
     const d = new Docker({ socketPath: engine.socket });
-    const create = async (name: string, cmd: string) => {
-      const c = await d.createContainer({ name, Image: TEST_IMAGE, Cmd: ['sh', '-c', cmd], HostConfig: { NetworkMode: 'none' } });
-      await c.start();
-      return c;
-    };
+    const create = (name: string, cmd: string) => runContainer(d, name, ['sh', '-c', cmd]);
     for (let i = 0; i < CONTAINERS; i += 10) {
       await Promise.all(Array.from({ length: 10 }, (_, k) => create(`bench-${String(i + k).padStart(2, '0')}`, 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done')));
     }
