@@ -3,7 +3,7 @@
 // modules; dynamic imports in the source stay lazy inside the bundle.
 import { build } from 'esbuild';
 import { readFile, writeFile, chmod, mkdir, rm } from 'node:fs/promises';
-import { trimDockerode } from './esbuild-plugins.mjs';
+import { inkFastPaths, trimDockerode } from './esbuild-plugins.mjs';
 
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
@@ -35,7 +35,7 @@ await build({
       "const __filename = __outpostPath(import.meta.url), __dirname = __outpostPath(new URL('.', import.meta.url));",
     ].join(''),
   },
-  plugins: [trimDockerode],
+  plugins: [trimDockerode, inkFastPaths],
   logLevel: 'warning',
 });
 // A 1 MiB young generation: the TUI's resident memory drops by ~20 MiB (122 → 100 MiB on

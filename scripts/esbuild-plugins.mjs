@@ -1,5 +1,6 @@
 // esbuild plugins shared by the CLI/TUI build and the tray app's build.
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 /**
  * docker-modem formats every request with util.inspect({showHidden, depth:
@@ -43,3 +44,29 @@ export const trimDockerode = {
   },
 };
 
+
+/**
+ * Two changes to the terminal UI's rendering stack, both measured on startup:
+ * - Ink's frame builder (ink/build/output.js) is replaced by tui/app/ink-output.ts,
+ *   which keeps cells shared and parses each distinct line once (300 ms of a cold
+ *   start and most of a steady frame's CPU were in Ink's);
+ * - yoga-layout's Emscripten loader fetch()es its embedded wasm from a data: URL
+ *   when fetch exists, which loads Node's HTTP client (undici) for ~75 ms; without
+ *   fetch it decodes the same base64 synchronously.
+ * vitest.config.ts puts the same Output in place for the component tests.
+ */
+export const inkFastPaths = {
+  name: 'ink-fast-paths',
+  setup(b) {
+    const output = fileURLToPath(new URL('../tui/app/ink-output.ts', import.meta.url));
+    b.onResolve({ filter: /^\.\/output\.js$/ }, (args) =>
+      /[\\/]ink[\\/]build[\\/]/.test(args.importer) ? { path: output } : undefined,
+    );
+    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const probe = 'w||"function"!=typeof fetch?';
+      if (!src.includes(probe)) throw new Error('yoga-layout changed: update scripts/esbuild-plugins.mjs (wasm without fetch)');
+      return { contents: src.replace(probe, 'w||!0?'), loader: 'js' };
+    });
+  },
+};

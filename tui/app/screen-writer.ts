@@ -7,103 +7,9 @@
  * SSH link carries.
  */
 
-interface Cell {
-  ch: string;
-  /** The SGR parameters in force, e.g. "32;7" ('' = default). */
-  style: string;
-}
+import { parseLine, type Cell } from './cells.js';
 
-const SGR = /\x1b\[([0-9;]*)m/y;
-
-/** Folds SGR codes into the current style; returns the new style string. */
-function applySgr(current: string[], params: string): string[] {
-  if (params === '' || params === '0') return [];
-  let next = [...current];
-  const parts = params.split(';');
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as string;
-    const n = Number(p);
-    if (n === 0) {
-      next = [];
-      continue;
-    }
-    // Extended colours carry their arguments: 38;5;N and 38;2;R;G;B (and 48 for backgrounds).
-    if ((n === 38 || n === 48) && parts[i + 1] === '5') {
-      next = next.filter((x) => !x.startsWith(`${n};`));
-      next.push(`${n};5;${parts[i + 2]}`);
-      i += 2;
-      continue;
-    }
-    if ((n === 38 || n === 48) && parts[i + 1] === '2') {
-      next = next.filter((x) => !x.startsWith(`${n};`));
-      next.push(`${n};2;${parts[i + 2]};${parts[i + 3]};${parts[i + 4]}`);
-      i += 4;
-      continue;
-    }
-    const family = sgrFamily(n);
-    next = next.filter((x) => sgrFamily(Number(x.split(';')[0])) !== family);
-    if (!isReset(n)) next.push(p);
-  }
-  return next;
-}
-
-/** Which attribute a code sets, so a later code of the same family replaces it. */
-function sgrFamily(n: number): string {
-  if ((n >= 30 && n <= 39) || (n >= 90 && n <= 97)) return 'fg';
-  if ((n >= 40 && n <= 49) || (n >= 100 && n <= 107)) return 'bg';
-  if (n === 1 || n === 2 || n === 22) return 'weight';
-  if (n === 3 || n === 23) return 'italic';
-  if (n === 4 || n === 24) return 'underline';
-  if (n === 7 || n === 27) return 'inverse';
-  if (n === 9 || n === 29) return 'strike';
-  return String(n);
-}
-
-function isReset(n: number): boolean {
-  return n === 39 || n === 49 || n === 22 || n === 23 || n === 24 || n === 27 || n === 29;
-}
-
-/** Parses one rendered line into cells. Wide characters take one cell here plus a spacer. */
-export function parseLine(line: string): Cell[] {
-  const cells: Cell[] = [];
-  let style: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    if (line.charCodeAt(i) === 0x1b) {
-      SGR.lastIndex = i;
-      const m = SGR.exec(line);
-      if (m) {
-        style = applySgr(style, m[1] ?? '');
-        i = SGR.lastIndex;
-        continue;
-      }
-      // Any other escape (none are expected from Ink's output): skip the ESC itself.
-      i++;
-      continue;
-    }
-    const cp = line.codePointAt(i) as number;
-    const ch = String.fromCodePoint(cp);
-    i += ch.length;
-    cells.push({ ch, style: style.join(';') });
-    if (isWide(cp)) cells.push({ ch: '', style: style.join(';') });
-  }
-  return cells;
-}
-
-/** East Asian wide and emoji ranges (the common ones). */
-function isWide(cp: number): boolean {
-  return (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1faff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  );
-}
+export { parseLine };
 
 /**
  * The bytes that turn `prev` into `next` on a terminal whose top-left is
@@ -111,7 +17,7 @@ function isWide(cp: number): boolean {
  * a short unchanged gap inside a run is rewritten rather than jumped over
  * (a jump costs ~8 bytes).
  */
-export function diffFrames(prev: Cell[][], next: Cell[][], rows: number): string {
+export function diffFrames(prev: readonly (readonly Cell[])[], next: readonly (readonly Cell[])[], rows: number): string {
   let out = '';
   // A block of lines that moved up (a log tail, a followed log view) is scrolled by the
   // terminal, then only the lines that came in are written.
@@ -130,6 +36,8 @@ export function diffFrames(prev: Cell[][], next: Cell[][], rows: number): string
   for (let r = 0; r < Math.min(rows, Math.max(prev.length, next.length)); r++) {
     const a = prev[r] ?? [];
     const b = next[r] ?? [];
+    // Rows read from the same text are the same array: nothing to compare.
+    if (a === b) continue;
     const width = Math.max(a.length, b.length);
     let c = 0;
     while (c < width) {
@@ -168,8 +76,9 @@ export function diffFrames(prev: Cell[][], next: Cell[][], rows: number): string
   return out;
 }
 
-function sameLine(a: Cell[] | undefined, b: Cell[] | undefined): boolean {
-  if (!a || !b) return a === b;
+function sameLine(a: readonly Cell[] | undefined, b: readonly Cell[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
   return true;
@@ -180,7 +89,7 @@ function sameLine(a: Cell[] | undefined, b: Cell[] | undefined): boolean {
  * moved up by 1–8 lines (all but at most one line agreeing). Scrolling them
  * costs ~20 bytes instead of rewriting each line.
  */
-export function findScrolls(prev: Cell[][], next: Cell[][], rows: number): { top: number; bottom: number; by: number }[] {
+export function findScrolls(prev: readonly (readonly Cell[])[], next: readonly (readonly Cell[])[], rows: number): { top: number; bottom: number; by: number }[] {
   const moves: { top: number; bottom: number; by: number }[] = [];
   const height = Math.min(rows, Math.max(prev.length, next.length));
   let r = 0;
@@ -209,7 +118,7 @@ export function findScrolls(prev: Cell[][], next: Cell[][], rows: number): { top
 
 function same(x: Cell | undefined, y: Cell | undefined): boolean {
   if (!x || !y) return x === y;
-  return x.ch === y.ch && x.style === y.style;
+  return x === y || (x.ch === y.ch && x.style === y.style);
 }
 
 export interface TerminalLike {
@@ -226,7 +135,7 @@ export interface TerminalLike {
  * `invalidate()` after a shell took over the screen, repaints everything.
  */
 export class ScreenWriter {
-  #grid: Cell[][] = [];
+  #grid: (readonly Cell[])[] = [];
   #full = true;
   readonly isTTY = true;
   readonly #listeners = new Set<() => void>();
