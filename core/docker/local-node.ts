@@ -13,6 +13,7 @@ import type {
   HostMetrics,
   ModelChange,
   NodeStatus,
+  LogLine,
 } from '../model/types.js';
 import { ContainerMonitor, type StatsSource } from '../monitor/container-monitor.js';
 import { HostMonitor } from '../monitor/host-monitor.js';
@@ -609,19 +610,42 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 /** Wraps an engine byte stream as an async iterable of lines with an owner-held close. */
 function logStreamOf(stream: Readable, decoder: LogDecoder): LogStream {
   let closed = false;
-  async function* lines() {
-    try {
-      for await (const chunk of stream) {
-        for (const line of decoder.push(chunk as Buffer)) yield line;
+  let ended = false;
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const done = (): IteratorResult<LogLine> => ({ value: undefined, done: true });
+  // Lines are decoded one at a time as the reader asks: a chunk never becomes thousands of line objects at once.
+  const iterator: AsyncIterator<LogLine> = {
+    async next() {
+      try {
+        for (;;) {
+          const line = decoder.next();
+          if (line) return { value: line, done: false };
+          if (ended) {
+            stream.destroy();
+            return done();
+          }
+          const r = await chunks.next();
+          if (r.done) {
+            ended = true;
+            const rest = decoder.end();
+            if (rest.length > 0) decoder.feedLines(rest);
+          } else {
+            decoder.feed(r.value);
+          }
+        }
+      } catch (err) {
+        stream.destroy();
+        ended = true;
+        if (!closed) throw err;
+        return done();
       }
-      for (const line of decoder.end()) yield line;
-    } catch (err) {
-      if (!closed) throw err;
-    } finally {
+    },
+    async return() {
+      ended = true;
       stream.destroy();
-    }
-  }
-  const iterator = lines();
+      return done();
+    },
+  };
   return {
     [Symbol.asyncIterator]: () => iterator,
     close: () => {

@@ -12,34 +12,51 @@ export interface LogDecoderOptions {
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 const HEADER = 8;
-const TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) /;
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /;
 
-/** Collects the bytes of one stream until a newline, with a cap. */
+/**
+ * Collects the bytes of one stream until a newline, with a cap. A line that
+ * lies whole inside one chunk is decoded straight from the chunk (no Buffer
+ * per line: at tens of thousands of lines a second those views were most of
+ * the garbage); only a line split across chunks keeps pieces.
+ */
 class LineAssembler {
   private parts: Buffer[] = [];
   private size = 0;
   /** The current line already emitted a piece (so later pieces carry no timestamp). */
   private continued = false;
+  /** Bytes the last `take` consumed. */
+  used = 0;
 
   constructor(
     private readonly kind: LogStreamKind,
     private readonly options: LogDecoderOptions,
   ) {}
 
-  push(data: Buffer, out: LogLine[]): void {
-    let start = 0;
-    while (start < data.length) {
-      const nl = data.indexOf(0x0a, start);
-      const end = nl === -1 ? data.length : nl;
-      if (end > start) this.append(data.subarray(start, end), out);
-      if (nl === -1) break;
-      this.emit(out, false);
-      start = nl + 1;
+  /**
+   * Takes bytes from data[start, end) up to and including the next newline.
+   * Returns the finished line, or null when the range ran out first. Pieces of
+   * an over-long line go to `overflow`, in order, before anything returned.
+   */
+  take(data: Buffer, start: number, end: number, overflow: LogLine[]): LogLine | null {
+    let nl = data.indexOf(0x0a, start);
+    if (nl >= end) nl = -1;
+    if (nl === -1) {
+      if (end > start) this.append(data.subarray(start, end), overflow);
+      this.used = end - start;
+      return null;
     }
+    this.used = nl + 1 - start;
+    if (this.size === 0 && nl - start <= this.options.maxLineBytes) return this.line(data.toString('utf8', start, nl), false);
+    if (nl > start) this.append(data.subarray(start, nl), overflow);
+    const last = this.emit(false);
+    if (overflow.length === 0) return last;
+    overflow.push(last);
+    return null;
   }
 
   flush(out: LogLine[]): void {
-    if (this.size > 0) this.emit(out, false);
+    if (this.size > 0) out.push(this.emit(false));
   }
 
   private append(piece: Buffer, out: LogLine[]): void {
@@ -50,29 +67,31 @@ class LineAssembler {
       const cut = utf8Boundary(all, this.options.maxLineBytes);
       this.parts = [all.subarray(0, cut)];
       this.size = cut;
-      this.emit(out, true);
+      out.push(this.emit(true));
       this.parts = [all.subarray(cut)];
       this.size = all.length - cut;
     }
   }
 
-  private emit(out: LogLine[], partial: boolean): void {
+  private emit(partial: boolean): LogLine {
     const bytes = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
-    let text = bytes.toString('utf8');
+    return this.line(bytes.toString('utf8'), partial);
+  }
+
+  private line(decoded: string, partial: boolean): LogLine {
+    let text = decoded;
     if (this.kind === 'tty' && text.endsWith('\r')) text = text.slice(0, -1);
     const line: LogLine = { stream: this.kind, text };
-    if (this.options.timestamps && !this.continued) {
-      const m = TIMESTAMP.exec(text);
-      if (m) {
-        line.timestamp = m[1] as string;
-        line.text = text.slice(m[0].length);
-      }
+    if (this.options.timestamps && !this.continued && TIMESTAMP.test(text)) {
+      const space = text.indexOf(' ');
+      line.timestamp = text.slice(0, space);
+      line.text = text.slice(space + 1);
     }
     if (partial) line.partial = true;
     this.continued = partial;
-    out.push(line);
+    return line;
   }
 }
 
@@ -118,11 +137,21 @@ export class FrameDemuxer {
 
 /**
  * Turns the engine's log byte stream into lines. Streaming and bounded: it
- * keeps at most one partial frame header and one line per stream.
+ * keeps at most one partial frame header and one line per stream. Lines are
+ * decoded one at a time as `next()` asks for them, so a 64 KiB chunk of short
+ * lines never exists as thousands of line objects at once.
  */
 export class LogDecoder {
-  private readonly demux = new FrameDemuxer();
   private readonly out: Record<LogStreamKind, LineAssembler>;
+  private chunk: Buffer | null = null;
+  private pos = 0;
+  private readonly header = Buffer.alloc(HEADER);
+  private headerLength = 0;
+  private frameKind: 'stdout' | 'stderr' = 'stdout';
+  private frameLeft = 0;
+  /** Lines ready before the chunk's next one (pieces of an over-long line, the final flush). */
+  private ready: LogLine[] = [];
+  private readyAt = 0;
 
   constructor(private readonly options: LogDecoderOptions) {
     this.out = {
@@ -132,13 +161,79 @@ export class LogDecoder {
     };
   }
 
+  /** Hands over the next chunk; call once `next()` has returned null for the previous one. */
+  feed(chunk: Buffer): void {
+    this.chunk = chunk;
+    this.pos = 0;
+  }
+
+  /** The next whole line of what was fed, or null when more bytes are needed. */
+  next(): LogLine | null {
+    for (;;) {
+      if (this.readyAt < this.ready.length) {
+        const line = this.ready[this.readyAt++] as LogLine;
+        if (this.readyAt === this.ready.length) {
+          this.ready = [];
+          this.readyAt = 0;
+        }
+        return line;
+      }
+      const chunk = this.chunk;
+      if (chunk === null || this.pos >= chunk.length) {
+        this.chunk = null;
+        return null;
+      }
+      if (!this.options.multiplexed) {
+        const line = this.out.tty.take(chunk, this.pos, chunk.length, this.ready);
+        this.pos += this.out.tty.used;
+        if (line) return line;
+        continue;
+      }
+      if (this.frameLeft === 0) {
+        this.readHeader(chunk);
+        continue;
+      }
+      const assembler = this.out[this.frameKind];
+      const line = assembler.take(chunk, this.pos, Math.min(chunk.length, this.pos + this.frameLeft), this.ready);
+      this.pos += assembler.used;
+      this.frameLeft -= assembler.used;
+      if (line) return line;
+    }
+  }
+
+  private readHeader(chunk: Buffer): void {
+    if (this.headerLength === 0 && chunk.length - this.pos >= HEADER) {
+      this.startFrame(chunk, this.pos);
+      this.pos += HEADER;
+      return;
+    }
+    // A header split across chunks: collect its bytes.
+    const take = Math.min(HEADER - this.headerLength, chunk.length - this.pos);
+    chunk.copy(this.header, this.headerLength, this.pos, this.pos + take);
+    this.headerLength += take;
+    this.pos += take;
+    if (this.headerLength === HEADER) {
+      this.startFrame(this.header, 0);
+      this.headerLength = 0;
+    }
+  }
+
+  private startFrame(bytes: Buffer, at: number): void {
+    const kind = bytes[at];
+    this.frameKind = kind === 2 || kind === 3 ? 'stderr' : 'stdout';
+    this.frameLeft = bytes.readUInt32BE(at + 4);
+  }
+
+  /** Queues finished lines (the final flush) for `next()`. */
+  feedLines(lines: LogLine[]): void {
+    this.ready.push(...lines);
+  }
+
+  /** All the lines of a chunk at once (callers that do not stream). */
   push(chunk: Buffer): LogLine[] {
     const lines: LogLine[] = [];
-    if (!this.options.multiplexed) {
-      this.out.tty.push(chunk, lines);
-      return lines;
-    }
-    this.demux.push(chunk, (kind, data) => this.out[kind].push(data, lines));
+    this.feed(chunk);
+    for (let line = this.next(); line !== null; line = this.next()) lines.push(line);
     return lines;
   }
 

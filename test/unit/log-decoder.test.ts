@@ -77,6 +77,61 @@ describe('LogDecoder', () => {
   });
 });
 
+
+describe('LogDecoder, split anywhere', () => {
+  // A small deterministic generator: the same cases on every run.
+  function rng(seed: number) {
+    let x = seed;
+    return () => {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      return x / 0x7fffffff;
+    };
+  }
+
+  it('decodes the same lines whatever the chunk boundaries (200 random splits of mixed frames)', () => {
+    const rand = rng(7);
+    const pieces: string[] = ['', 'a', 'short line', 'ünïcödé ✓ 日本', 'x'.repeat(70), '2026-11-24T01:02:03.123456789Z stamped', '\r'];
+    for (let round = 0; round < 200; round++) {
+      const frames: Buffer[] = [];
+      for (let f = 0; f < 1 + Math.floor(rand() * 12); f++) {
+        let text = '';
+        for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) text += pieces[Math.floor(rand() * pieces.length)] + (rand() < 0.7 ? '\n' : '');
+        frames.push(frame(rand() < 0.5 ? 1 : 2, text));
+      }
+      const all = Buffer.concat(frames);
+      const options = { multiplexed: true, timestamps: rand() < 0.5, maxLineBytes: 64 };
+      const whole = new LogDecoder(options);
+      const expected = [...whole.push(all), ...whole.end()];
+      const split = new LogDecoder(options);
+      const got = [];
+      let at = 0;
+      while (at < all.length) {
+        const n = 1 + Math.floor(rand() * 20);
+        // Streaming use: feed, then read lines one at a time until more bytes are needed.
+        split.feed(all.subarray(at, at + n));
+        for (let line = split.next(); line !== null; line = split.next()) got.push(line);
+        at += n;
+      }
+      got.push(...split.end());
+      expect(got).toEqual(expected);
+      // Nothing is longer than the cap, and pieces of a long line are marked.
+      for (const l of got) expect(Buffer.byteLength(l.text)).toBeLessThanOrEqual(64);
+    }
+  });
+
+  it('hands out a chunk of many short lines one at a time', () => {
+    const d = new LogDecoder({ multiplexed: false, timestamps: false, maxLineBytes: 1024 });
+    const chunk = Buffer.from(Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n');
+    d.feed(chunk);
+    expect(d.next()).toEqual({ stream: 'tty', text: 'line 0' });
+    expect(d.next()).toEqual({ stream: 'tty', text: 'line 1' });
+    let n = 2;
+    while (d.next() !== null) n++;
+    expect(n).toBe(1000);
+    expect(d.next()).toBeNull();
+  });
+});
+
 describe('FrameDemuxer', () => {
   it('delivers raw payloads with their stream', () => {
     const got: string[] = [];
