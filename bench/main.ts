@@ -1,11 +1,20 @@
 import { runCoreBench } from './core.js';
 import { runTuiBench } from './tui.js';
 import { runAgentBench } from './agent.js';
+import { runDevEngine } from './dev-engine.js';
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'core', 'tui', 'agent'].includes(which)) {
-  console.error(`unknown benchmark \`${which}\`: use core, tui, agent or all`);
+if (!['all', 'core', 'tui', 'agent', 'engine'].includes(which)) {
+  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, all, or engine [N] (a private engine left running)`);
   process.exit(2);
+}
+if (which === 'engine') {
+  const n = Number(process.argv[3] ?? 50);
+  if (!Number.isInteger(n) || n < 0 || n > 500) {
+    console.error(`engine: the container count must be a whole number from 0 to 500, not \`${process.argv[3]}\``);
+    process.exit(2);
+  }
+  await runDevEngine(n);
 }
 if (which === 'all' || which === 'core') await runCoreBench();
 if (which === 'all' || which === 'tui') await runTuiBench(process.argv.slice(3));

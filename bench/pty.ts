@@ -1,5 +1,11 @@
-/** Runs a program in a pseudo-terminal of a given size (util-linux `script`), collecting what it draws. */
+/**
+ * Runs a program in a pseudo-terminal of a given size (util-linux `script`),
+ * collecting what it draws. The screen is kept by a headless xterm.js, so a
+ * benchmark can read it like a person would without tmux in between (tmux's
+ * own send-keys/capture-pane round trip is ~60 ms, more than what is measured).
+ */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import xterm from '@xterm/headless';
 
 export class PtyRun {
   readonly child: ChildProcess;
@@ -8,11 +14,24 @@ export class PtyRun {
   /** Output since the last `mark()`. */
   fresh = '';
   #waiters: { test: (out: string) => boolean; resolve: (at: number) => void }[] = [];
+  readonly #term: InstanceType<typeof xterm.Terminal>;
+  #screenWaiters: { test: (screen: string[]) => boolean; resolve: (at: number) => void }[] = [];
 
   constructor(command: string, cols: number, rows: number, env: NodeJS.ProcessEnv) {
+    this.#term = new xterm.Terminal({ cols, rows, allowProposedApi: true, scrollback: 0 });
     this.child = spawn('script', ['-qfec', `stty cols ${cols} rows ${rows}; exec ${command}`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout?.on('data', (d: Buffer) => {
       const at = performance.now();
+      this.#term.write(d, () => {
+        if (this.#screenWaiters.length === 0) return;
+        const screen = this.screen();
+        for (const w of [...this.#screenWaiters]) {
+          if (w.test(screen)) {
+            this.#screenWaiters.splice(this.#screenWaiters.indexOf(w), 1);
+            w.resolve(at);
+          }
+        }
+      });
       this.bytes += d.length;
       // Keep the tail only: what the benchmarks look for is recent.
       const text = d.toString('utf8');
@@ -36,6 +55,23 @@ export class PtyRun {
     });
   }
 
+  /** The visible rows as text (what a person sees). */
+  screen(): string[] {
+    const b = this.#term.buffer.active;
+    const rows: string[] = [];
+    for (let i = 0; i < this.#term.rows; i++) rows.push(b.getLine(b.viewportY + i)?.translateToString(true) ?? '');
+    return rows;
+  }
+
+  /** Resolves with the arrival time (performance.now) of the output that made the screen pass `test`. */
+  waitForScreen(test: (screen: string[]) => boolean, timeoutMs = 30_000): Promise<number> {
+    if (test(this.screen())) return Promise.resolve(performance.now());
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for the screen; it shows:\n${this.screen().join('\n')}`)), timeoutMs);
+      this.#screenWaiters.push({ test, resolve: (at) => { clearTimeout(t); resolve(at); } });
+    });
+  }
+
   mark(): void {
     this.fresh = '';
   }
@@ -51,6 +87,7 @@ export class PtyRun {
   }
 
   async stop(): Promise<void> {
+    this.#term.dispose();
     if (this.child.exitCode !== null) return;
     this.child.kill('SIGTERM');
     await new Promise((r) => {
