@@ -50,17 +50,27 @@ export const trimDockerode = {
  * - Ink's frame builder (ink/build/output.js) is replaced by tui/app/ink-output.ts,
  *   which keeps cells shared and parses each distinct line once (300 ms of a cold
  *   start and most of a steady frame's CPU were in Ink's);
+ * - string-width is given a fast path for the symbols a TUI is drawn with (its
+ *   first non-ASCII call cost ~50 ms, later ones ~70 µs, on every frame);
  * - yoga-layout's Emscripten loader fetch()es its embedded wasm from a data: URL
  *   when fetch exists, which loads Node's HTTP client (undici) for ~75 ms; without
  *   fetch it decodes the same base64 synchronously.
  * vitest.config.ts puts the same Output in place for the component tests.
  */
+/** Ink and the ESM libraries it measures text with. */
+const INK_FAMILY = /[\\/]node_modules[\\/](ink|widest-line|cli-truncate|wrap-ansi|slice-ansi)[\\/]/;
+
 export const inkFastPaths = {
   name: 'ink-fast-paths',
   setup(b) {
     const output = fileURLToPath(new URL('../tui/app/ink-output.ts', import.meta.url));
     b.onResolve({ filter: /^\.\/output\.js$/ }, (args) =>
       /[\\/]ink[\\/]build[\\/]/.test(args.importer) ? { path: output } : undefined,
+    );
+    // string-width with a fast path for plain symbols (tui/app/fast-string-width.ts explains why).
+    const width = fileURLToPath(new URL('../tui/app/fast-string-width.ts', import.meta.url));
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      args.kind === 'import-statement' && INK_FAMILY.test(args.importer) ? { path: width } : undefined,
     );
     b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
       const src = await readFile(args.path, 'utf8');

@@ -2,7 +2,7 @@
  * The `outpost` program: with a subcommand, the CLI; without one, the
  * terminal UI.
  */
-import { runCli, type CliIO } from './cli/program.js';
+import type { CliIO } from './cli/program.js';
 
 function write(stream: NodeJS.WriteStream) {
   return (text: string) => {
@@ -21,6 +21,22 @@ for (const s of [process.stdout, process.stderr]) {
 
 const io: CliIO = { out: write(process.stdout), err: write(process.stderr), isTTY: process.stdout.isTTY === true, env: process.env };
 const args = process.argv.slice(2);
+
+// `outpost` (the terminal UI): the container list goes on the screen before the UI's code loads.
+if (args.every((a) => a === '--read-only') && process.stdout.isTTY && process.stdin.isTTY) {
+  try {
+    const [{ resolveEndpoint }, { requestList }] = await Promise.all([import('../core/docker/endpoint.js'), import('./app/engine-list.js')]);
+    // The request leaves now; the painting code loads while the engine answers.
+    const list = requestList(resolveEndpoint(process.env));
+    list.catch(() => undefined);
+    const { paintFirstFrame } = await import('./app/first-frame.js');
+    await paintFirstFrame({ list, readOnly: args.length > 0, env: process.env });
+  } catch {
+    // Whatever went wrong here, the UI finds and explains it.
+  }
+}
+// The CLI (commander and the rest) loads after the first frame is on the screen.
+const { runCli } = await import('./cli/program.js');
 void runCli(args, io).then((code) => {
   process.exitCode = code;
 });

@@ -7,6 +7,7 @@ import type { Node } from '../../core/node.js';
 import { LogSession, type LogEntry } from '../logs/log-session.js';
 import { filterContainers, listRows, SORT_KEYS, sortContainers, windowTop, type SortKey } from '../presentation/container-list.js';
 import { inert } from '../presentation/inert.js';
+import { frameSize, mainHeights, mainHints } from '../presentation/main-layout.js';
 import type { FleetView } from './fleet-view.js';
 import { keysFor, parsePalette, type View } from './keymap.js';
 import { editLine, PromptLine } from './line-input.js';
@@ -64,9 +65,7 @@ export function App(props: AppProps) {
   const { exit } = useApp();
   const snapshot = useSyncExternalStore(view.subscribe, view.getSnapshot);
   const { cols, rows: termRows } = useTerminalSize();
-  // One row short of the terminal: a frame as tall as the terminal makes Ink clear the screen each time.
-  const height = Math.max(8, termRows - 1);
-  const width = Math.max(40, cols);
+  const { width, height } = frameSize(cols, termRows);
   const now = (props.now ?? Date.now)();
 
   const [mode, setModeState] = useState<Mode>('main');
@@ -146,8 +145,7 @@ export function App(props: AppProps) {
   };
 
   // Layout: header, host strip, table, detail tabs + body, status line.
-  const tableHeight = Math.max(4, Math.floor((height - 3) * 0.55));
-  const detailHeight = Math.max(2, height - 3 - tableHeight);
+  const { tableHeight, detailHeight } = mainHeights(height);
   const rowOfSelected = containerRows[selIndex]?.i ?? 0;
   const top = windowTop(rowOfSelected, tableHeight - 1, rows.length, topRef.current);
   topRef.current = top;
@@ -591,7 +589,7 @@ export function App(props: AppProps) {
       </Text>
     );
   } else {
-    const hints = readOnly ? 'enter logs  / filter  : palette  tab detail  ? help  q quit' : 'enter logs  r restart  s stop/start  d remove  e shell  / filter  : palette  ? help';
+    const hints = mainHints(readOnly);
     bottom = (
       <Text color={theme.color('muted')} wrap="truncate-end">
         {filter ? `filter: ${inert(filter)}  ` : ''}sort: {sort}  {hints}

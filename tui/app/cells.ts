@@ -6,7 +6,7 @@
  * and share one bounded cache of parsed lines: a row that did not change
  * between two frames is never parsed twice.
  */
-import stringWidth from 'string-width';
+import stringWidth from './fast-string-width.js';
 
 export interface Cell {
   readonly ch: string;

@@ -4,6 +4,7 @@ import { formatBytes, formatPercent, truncate } from '../presentation/format.js'
 import { containerLine, headerLine } from '../presentation/container-line.js';
 import type { ListRow } from '../presentation/container-list.js';
 import { inert } from '../presentation/inert.js';
+import { HOST_WAITING } from '../presentation/main-layout.js';
 import { sparkline } from '../presentation/sparkline.js';
 import { formatPorts } from '../presentation/container-row.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
@@ -70,7 +71,7 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
   if (!h) {
     return (
       <Box height={1} width={width}>
-        <Text color={theme.color('muted')}>host: waiting for the first sample…</Text>
+        <Text color={theme.color('muted')}>{HOST_WAITING}</Text>
       </Box>
     );
   }

@@ -9,9 +9,7 @@ import { DEFAULT_PREFS, loadPrefs } from './prefs.js';
 import { makeTheme } from './theme.js';
 import { runShell } from './shell.js';
 import { ScreenWriter } from './screen-writer.js';
-
-const ALT_ON = '\x1b[?1049h\x1b[H';
-const ALT_OFF = '\x1b[?1049l';
+import { ALT_SCREEN_OFF as ALT_OFF, ALT_SCREEN_ON as ALT_ON, takePaintedFrame } from './first-frame.js';
 
 export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (sink: (text: string) => void) => void): Promise<number> {
   const { stdin, stdout } = process;
@@ -19,9 +17,15 @@ export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (
   const prefs = { ...DEFAULT_PREFS };
   const view = new FleetView(fleet, { statsIntervalMs: prefs.statsIntervalMs, hostIntervalMs: prefs.hostIntervalMs });
 
-  stdout.write(`${ALT_ON}\x1b[?25l`);
   // Ink renders whole frames into the writer; only changed cells reach the terminal.
   const screen = new ScreenWriter(stdout as unknown as ConstructorParameters<typeof ScreenWriter>[0]);
+  const painted = takePaintedFrame();
+  if (painted) {
+    // The first frame is on the screen already (first-frame.ts): carry on from it.
+    screen.seed(painted.grid, painted.columns, painted.rows);
+  } else {
+    stdout.write(`${ALT_ON}\x1b[?25l`);
+  }
   const restore = () => stdout.write(`${ALT_OFF}\x1b[?25h`);
   process.once('exit', restore);
 
@@ -49,6 +53,8 @@ export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (
     { stdout: screen as unknown as NodeJS.WriteStream, debug: true, exitOnCtrlC: false, patchConsole: false },
   );
   view.start();
+  // Exact widths for unusual text (emoji sequences, combining marks) once the first frames are out.
+  setTimeout(() => void import('./fast-string-width.js').then((m) => m.loadFullWidth()), 500).unref();
   void loadPrefs().then(({ prefs: loaded, problems }) => {
     Object.assign(prefs, loaded);
     view.setIntervals({ statsIntervalMs: loaded.statsIntervalMs, hostIntervalMs: loaded.hostIntervalMs });

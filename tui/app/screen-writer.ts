@@ -173,6 +173,16 @@ export class ScreenWriter {
     return this.off(event, listener);
   }
 
+  /**
+   * The terminal already shows `grid` (a frame painted before the app started):
+   * the next frame is sent as its differences. Ignored if the size changed since.
+   */
+  seed(grid: (readonly Cell[])[], columns: number, rows: number): void {
+    if (columns !== this.columns || rows !== this.rows) return;
+    this.#grid = grid;
+    this.#full = false;
+  }
+
   /** Repaint everything on the next frame. */
   invalidate(): void {
     this.#full = true;

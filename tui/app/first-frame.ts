@@ -1,0 +1,177 @@
+/**
+ * The main view's first frame, painted before the UI's code has loaded.
+ *
+ * Loading React, Ink, yoga and dockerode and rendering the first frame cold
+ * takes ~350 ms on a 2-core box, on top of Node's own start. What a
+ * technician opening Outpost wants first is the list of containers, so
+ * `outpost` asks the engine for it with one request on its socket and draws
+ * the main view's frame from the same layout functions the Ink app uses
+ * (header, list rows, tab line, key hints). The Ink app then starts from
+ * that frame: its screen writer is seeded with these cells, so it sends only
+ * what differs (the host strip, stats as they come) and nothing flashes.
+ * Keys typed meanwhile stay in the terminal's buffer (raw mode is on, so
+ * they do not echo) and reach the app when it starts reading.
+ *
+ * Only a unix socket is tried, with a short deadline; anything
+ * unexpected (no socket, an error status, a slow engine, a tiny terminal)
+ * paints nothing and leaves the start to the full app, which says what is
+ * wrong.
+ */
+import { summaryFromList, type RawListRow } from '../../core/docker/mapping.js';
+import type { ContainerSummary } from '../../core/model/types.js';
+import { containerLine, headerLine } from '../presentation/container-line.js';
+import { listRows, sortContainers } from '../presentation/container-list.js';
+import { truncate } from '../presentation/format.js';
+import { inert } from '../presentation/inert.js';
+import { frameSize, HOST_WAITING, mainHeights, mainHints } from '../presentation/main-layout.js';
+import { parseLine, type Cell } from './cells.js';
+import { diffFrames } from './screen-writer.js';
+import { stateColor } from './theme.js';
+
+export interface PaintedFrame {
+  grid: (readonly Cell[])[];
+  columns: number;
+  rows: number;
+  /** When it reached the terminal (performance.now). */
+  at: number;
+}
+
+let painted: PaintedFrame | null = null;
+
+/** The frame painted at start, once: the app's screen writer starts from it. */
+export function takePaintedFrame(): PaintedFrame | null {
+  const p = painted;
+  painted = null;
+  return p;
+}
+
+export const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H';
+export const ALT_SCREEN_OFF = '\x1b[?1049l';
+
+const SGR = { bold: ['1', '22'], inverse: ['7', '27'] } as const;
+const COLORS = { ok: '32', warn: '33', bad: '31', accent: '36', muted: '90' } as const;
+type ColorName = keyof typeof COLORS;
+
+interface Style {
+  color?: ColorName | undefined;
+  bold?: boolean;
+  inverse?: boolean;
+}
+
+/** Styled text the way Ink's Text writes it (chalk's open and close codes). */
+function styled(text: string, style: Style, noColor: boolean): string {
+  let out = text;
+  if (style.color && !noColor) out = `\x1b[${COLORS[style.color]}m${out}\x1b[39m`;
+  if (style.bold) out = `\x1b[${SGR.bold[0]}m${out}\x1b[${SGR.bold[1]}m`;
+  if (style.inverse) out = `\x1b[${SGR.inverse[0]}m${out}\x1b[${SGR.inverse[1]}m`;
+  return out;
+}
+
+/** The main view's lines for a list of containers, `columns` × `rows`. */
+export function firstFrameLines(list: readonly ContainerSummary[], o: { columns: number; rows: number; readOnly: boolean; noColor: boolean; now: number }): string[] {
+  const { width, height } = frameSize(o.columns, o.rows);
+  const { noColor } = o;
+  const s = (text: string, style: Style) => styled(text, style, noColor);
+  const running = list.filter((c) => c.state === 'running').length;
+  const { tableHeight, detailHeight } = mainHeights(height);
+  const rows = listRows(sortContainers([...list], 'name', new Map()));
+  const firstContainer = rows.find((r) => r.kind === 'container');
+  const selected = firstContainer?.kind === 'container' ? firstContainer.container : null;
+
+  const lines: string[] = [];
+  lines.push(
+    s('Outpost ', { bold: true }) +
+      s(` ${s('●', { color: 'ok' })} local ${running}/${list.length} `, { inverse: true }) +
+      (o.readOnly ? s(' read-only', { color: 'warn' }) : '') +
+      s('  ? help  q quit', { color: 'muted' }),
+  );
+  lines.push(s(HOST_WAITING, { color: 'muted' }));
+  lines.push(s(headerLine(width), { color: 'muted' }));
+  const visible = rows.slice(0, tableHeight - 1);
+  if (visible.length === 0) lines.push(s('  no containers on this node', { color: 'muted' }));
+  for (const row of visible) {
+    if (row.kind === 'group') {
+      lines.push(s(truncate(`▾ ${inert(row.project)}  ${row.running}/${row.count} running`, width), { bold: true }));
+      continue;
+    }
+    const c = row.container;
+    const line = containerLine(c, undefined, o.now, width, { marked: false, indent: row.grouped });
+    lines.push(s(line, { color: stateColor(c), inverse: c === selected }));
+  }
+  while (lines.length < 2 + tableHeight) lines.push('');
+  lines.push(
+    s(' logs ', { inverse: true }) +
+      s(' stats ', { color: 'muted' }) +
+      s(' inspect ', { color: 'muted' }) +
+      s(' rules ', { color: 'muted' }) +
+      s(` ─ ${selected ? inert(selected.name) : '-'}`, { color: 'muted' }),
+  );
+  lines.push(selected ? '' : s('select a container', { color: 'muted' }));
+  while (lines.length < 2 + tableHeight + detailHeight) lines.push('');
+  lines.push(s(`sort: name  ${mainHints(o.readOnly)}`, { color: 'muted' }));
+  return lines.slice(0, height).map((l) => truncateStyled(l, width));
+}
+
+/** Cuts a styled line to `width` columns (cells), keeping its styles. */
+function truncateStyled(line: string, width: number): string {
+  return parseLine(line).length <= width ? line : cellsText(parseLine(line).slice(0, width));
+}
+
+function cellsText(cells: readonly Cell[]): string {
+  let out = '';
+  let pen = '';
+  for (const c of cells) {
+    if (c.style !== pen) {
+      out += c.style === '' ? '\x1b[0m' : `\x1b[0;${c.style}m`;
+      pen = c.style;
+    }
+    out += c.ch;
+  }
+  return pen === '' ? out : `${out}\x1b[0m`;
+}
+
+export interface PaintOptions {
+  /** The engine's answer to GET /containers/json?all=1 (see engine-list.ts). */
+  list: Promise<unknown>;
+  readOnly: boolean;
+  env: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+/** Paints the first frame if the engine answers in time; true when it did. */
+export async function paintFirstFrame(o: PaintOptions): Promise<boolean> {
+  const stdout = o.stdout ?? process.stdout;
+  const stdin = o.stdin ?? process.stdin;
+  if (!stdout.isTTY || !stdin.isTTY) return false;
+  const columns = stdout.columns;
+  const rows = stdout.rows;
+  if (!columns || !rows || columns < 40 || rows < 10) return false;
+  // Keys typed from now on wait, unechoed, for the app.
+  stdin.setRawMode(true);
+  let raw: unknown;
+  try {
+    raw = await o.list;
+  } catch {
+    stdin.setRawMode(false);
+    return false;
+  }
+  if (!Array.isArray(raw) || !raw.every((r) => typeof r === 'object' && r !== null && typeof (r as RawListRow).Id === 'string')) {
+    stdin.setRawMode(false);
+    return false;
+  }
+  const list = (raw as RawListRow[]).map((r) => summaryFromList(r, 'local'));
+  const noColor = o.env.NO_COLOR !== undefined && o.env.NO_COLOR !== '';
+  const grid = firstFrameLines(list, { columns, rows, readOnly: o.readOnly, noColor, now: Date.now() }).map(parseLine);
+  // If the app never takes over (it failed to load), the terminal still gets its screen back.
+  process.once('exit', restoreIfStillPainted);
+  stdout.write(`${ALT_SCREEN_ON}\x1b[?25l\x1b[0m\x1b[2J${diffFrames([], grid, rows)}`);
+  painted = { grid, columns, rows, at: performance.now() };
+  return true;
+}
+
+function restoreIfStillPainted(): void {
+  if (painted === null) return;
+  process.stdout.write(`${ALT_SCREEN_OFF}\x1b[?25h`);
+  if (process.stdin.isTTY) process.stdin.setRawMode(false);
+}
