@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +15,11 @@ import { RuleAgent } from '../../core/rules/agent.js';
 import { readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { requestReset } from '../../core/rules/store.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
-import { outpost } from '../harness/cli.js';
+import { BIN, outpost } from '../harness/cli.js';
+import { NODE_MEMORY_FLAGS } from '../../tui/cli/node-flags.js';
 import { execFileSync } from 'node:child_process';
 
 const P = 'ra-';
-const BIN = 'dist/outpost.mjs';
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(() => {
@@ -331,7 +331,10 @@ describe('outpost agent, rules and journal commands', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('neither a rule nor a container');
     const unit = await run(['agent', 'install', '--print'], env);
-    expect(unit.stdout).toMatch(/^ExecStart=\S+node \S+outpost\.mjs agent$/m);
+    expect(unit.stdout).toMatch(/^ExecStart=\S+node --max-semi-space-size=1 --heap-growing-percent=50 \S+outpost\.mjs agent$/m);
+    // The bin's interpreter line carries the same flags (written by the build).
+    const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_MEMORY_FLAGS.join(' ')}`);
     expect(unit.stdout).toContain('Environment=XDG_STATE_HOME=/var/lib');
     const into = await run(['agent', 'install', '--user', '--unit-dir', dir], env);
     expect(into.code).toBe(0);

@@ -3,6 +3,7 @@
  * engine's command line. Loaded only when one of them runs.
  */
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { NODE_MEMORY_FLAGS } from './node-flags.js';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LocalNode } from '../../core/docker/local-node.js';
@@ -228,7 +229,7 @@ export async function journalCommand(
 
 /** The systemd unit that runs the agent as a service. */
 export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string }): string {
-  const exec = [opts.nodePath, opts.script, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
+  const exec = [opts.nodePath, ...NODE_MEMORY_FLAGS, opts.script, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
   const env: string[] = [];
   if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteSystemd(`DOCKER_HOST=${opts.env.DOCKER_HOST}`)}`);
   if (!opts.user) {
