@@ -127,6 +127,7 @@ export class LocalNode implements Node {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     for (const dispose of [...this.#pollers]) dispose();
+    this.#host?.close();
     this.#events?.destroy();
     this.#events = null;
     this.#engine = null;

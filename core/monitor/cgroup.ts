@@ -74,16 +74,21 @@ export function cgroupPathsFromProc(procCgroup: string, pid: number, mode: Cgrou
   };
 }
 
-/** "key value" lines (memory.stat, cpu.stat) into a map. */
-export function parseFlatKeyed(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const n = Number(line.slice(sp + 1));
-    if (Number.isFinite(n)) out.set(line.slice(0, sp), n);
-  }
-  return out;
+
+/**
+ * One value of a flat-keyed file ("key value" lines) without splitting the
+ * rest: memory.stat has ~40 lines and is read for every container on every
+ * sample, for one of them.
+ */
+export function flatKeyedValue(text: string, key: string): number | undefined {
+  let at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `);
+  if (at < 0) return undefined;
+  if (at > 0) at++;
+  const start = at + key.length + 1;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  const n = Number(text.slice(start, end));
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** v1 blkio.throttle.io_service_bytes: "8:0 Read 4096" lines. */
@@ -215,8 +220,7 @@ export function readCgroupCounters(p: CgroupPaths, files: PseudoFileReader): Cgr
     const blkio = files.readOptional(p.blkio && `${p.blkio}/blkio.throttle.io_service_bytes`);
     const pids = files.readOptional(p.pids && `${p.pids}/pids.current`);
     const net = files.readOptional(p.netDev);
-    const stat = parseFlatKeyed(memStat);
-    const inactive = stat.get('total_inactive_file') ?? stat.get('inactive_file') ?? 0;
+    const inactive = flatKeyedValue(memStat, 'total_inactive_file') ?? flatKeyedValue(memStat, 'inactive_file') ?? 0;
     const used = Number(memUsage.trim());
     const io = parseBlkioV1(blkio);
     const n = parseNetDev(net);
@@ -238,13 +242,12 @@ export function readCgroupCounters(p: CgroupPaths, files: PseudoFileReader): Cgr
   const ioStat = files.readOptional(`${p.blkio}/io.stat`);
   const pids = files.readOptional(`${p.pids}/pids.current`);
   const net = files.readOptional(p.netDev);
-  const stat = parseFlatKeyed(memStat);
   const used = Number(memCurrent.trim());
-  const inactive = stat.get('inactive_file') ?? 0;
+  const inactive = flatKeyedValue(memStat, 'inactive_file') ?? 0;
   const io = parseIoStatV2(ioStat);
   const n = parseNetDev(net);
   return {
-    cpuNanos: (parseFlatKeyed(cpuStat).get('usage_usec') ?? 0) * 1000,
+    cpuNanos: (flatKeyedValue(cpuStat, 'usage_usec') ?? 0) * 1000,
     memoryBytes: Math.max(0, used - (inactive < used ? inactive : 0)),
     memoryLimitBytes: memMax ? parseLimit(memMax) : null,
     blockReadBytes: io.read,

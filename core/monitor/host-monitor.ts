@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { DiskUsage, HostMetrics } from '../model/types.js';
-import { parseNetDev } from './cgroup.js';
+import { flatKeyedValue, parseNetDev, PseudoFileReader } from './cgroup.js';
 
 /**
  * Host figures for the node's host panel. Measured on a 2-core box:
@@ -11,7 +10,10 @@ import { parseNetDev } from './cgroup.js';
  * comes from /proc/stat directly where it exists; fsSize spawns `df` (~10 ms)
  * and cpuTemperature probes sensors (~17 ms), so those two refresh on a slow
  * cadence off the sample path; network rates come from /proc/net/dev
- * (si.networkStats costs ~4 ms a call).
+ * (si.networkStats costs ~4 ms a call). /proc/stat, /proc/meminfo and
+ * /proc/net/dev are read through kept-open descriptors (one pread each, no
+ * open/fstat/close through the thread pool on every sample); systeminformation
+ * stands in where /proc is not there.
  */
 export interface HostMonitorOptions {
   node: string;
@@ -34,6 +36,8 @@ export class HostMonitor {
   #net: { at: number; rx: number; tx: number } | null = null;
   #cpu: { busy: number; total: number } | null = null;
   #procStat = true;
+  #procMeminfo = true;
+  readonly #files = new PseudoFileReader();
   readonly #options: HostMonitorOptions;
 
   constructor(options: HostMonitorOptions) {
@@ -44,7 +48,8 @@ export class HostMonitor {
   async sample(complete = false): Promise<HostMetrics> {
     const si = (this.#si ??= (await import('systeminformation')).default as unknown as Si);
     const now = (this.#options.now ?? Date.now)();
-    const [cpuPercent, mem, net] = await Promise.all([this.#cpuPercent(si), si.mem(), this.#netRates(now)]);
+    const [cpuPercent, mem] = await Promise.all([this.#cpuPercent(si), this.#memory(si)]);
+    const net = this.#netRates(now);
     if (complete && this.#slowAt === -Infinity) {
       this.#slowAt = now;
       await this.#refreshSlow(si);
@@ -95,11 +100,27 @@ export class HostMonitor {
     if (this.#temperature === null) this.#temperatureSupported = false;
   }
 
+  /** Releases the kept-open descriptors (they reopen if sampled again). */
+  close(): void {
+    this.#files.close();
+  }
+
+  async #memory(si: Si): Promise<{ total: number; available: number; swaptotal: number; swapused: number }> {
+    if (this.#procMeminfo) {
+      try {
+        return parseMeminfo(this.#files.read('/proc/meminfo'));
+      } catch {
+        this.#procMeminfo = false;
+      }
+    }
+    return si.mem();
+  }
+
   /** Busy share of all CPUs since the previous sample, from /proc/stat (si elsewhere). */
   async #cpuPercent(si: Si): Promise<number> {
     if (this.#procStat) {
       try {
-        const cur = parseProcStat(await readFile('/proc/stat', 'utf8'));
+        const cur = parseProcStat(this.#files.read('/proc/stat'));
         const prev = this.#cpu;
         this.#cpu = cur;
         if (!prev || cur.total <= prev.total) return 0;
@@ -111,13 +132,9 @@ export class HostMonitor {
     return (await si.currentLoad()).currentLoad;
   }
 
-  async #netRates(now: number): Promise<{ rx: number; tx: number }> {
-    let text = '';
-    try {
-      text = await readFile('/proc/net/dev', 'utf8');
-    } catch {
-      return { rx: 0, tx: 0 };
-    }
+  #netRates(now: number): { rx: number; tx: number } {
+    const text = this.#files.readOptional('/proc/net/dev');
+    if (text === '') return { rx: 0, tx: 0 };
     const cur = parseNetDev(text);
     const prev = this.#net;
     this.#net = { at: now, rx: cur.rx, tx: cur.tx };
@@ -136,6 +153,19 @@ export function parseProcStat(text: string): { busy: number; total: number } {
   const idleAll = idle + iowait;
   const total = user + nice + system + idle + iowait + irq + softirq + steal;
   return { busy: total - idleAll, total };
+}
+
+/** Memory figures from /proc/meminfo (kB values), as systeminformation's mem() reports them. */
+export function parseMeminfo(text: string): { total: number; available: number; swaptotal: number; swapused: number } {
+  // "MemTotal:       24570212 kB" → "MemTotal 24570212", once for all the lookups below.
+  const flat = text.replace(/:[ \t]+/g, ' ').replace(/ kB$/gm, '');
+  const kb = (key: string) => flatKeyedValue(flat, key);
+  const total = kb('MemTotal');
+  if (total === undefined) throw new Error('/proc/meminfo has no MemTotal');
+  const available = kb('MemAvailable') ?? (kb('MemFree') ?? 0) + (kb('Buffers') ?? 0) + (kb('Cached') ?? 0);
+  const swapTotal = kb('SwapTotal') ?? 0;
+  const swapFree = kb('SwapFree') ?? 0;
+  return { total: total * 1024, available: available * 1024, swaptotal: swapTotal * 1024, swapused: Math.max(0, swapTotal - swapFree) * 1024 };
 }
 
 /** Skips container overlays, pseudo file systems and snap loops. */

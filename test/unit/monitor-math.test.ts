@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { cgroupPathsFromProc, parseBlkioV1, parseFlatKeyed, parseIoStatV2, parseNetDev } from '../../core/monitor/cgroup.js';
+import { cgroupPathsFromProc, flatKeyedValue, parseBlkioV1, parseIoStatV2, parseNetDev } from '../../core/monitor/cgroup.js';
 import { cpuPercentBetween, figuresFromStats, memoryUsed } from '../../core/monitor/stats-api.js';
-import { isRealDisk, parseProcStat } from '../../core/monitor/host-monitor.js';
+import { isRealDisk, parseMeminfo, parseProcStat } from '../../core/monitor/host-monitor.js';
 
 describe('cgroup parsing', () => {
   it('finds v1 controller directories, including joined controllers', () => {
@@ -21,7 +23,15 @@ describe('cgroup parsing', () => {
     expect(cgroupPathsFromProc('3:blkio:/x', 7, 'v1', '/cg')).toBeNull();
   });
   it('parses stat files, block I/O and /proc/net/dev', () => {
-    expect(parseFlatKeyed('cache 10\ntotal_inactive_file 4\nbad\n')).toEqual(new Map([['cache', 10], ['total_inactive_file', 4]]));
+    const stat = 'cache 10\ninactive_file 7\ntotal_inactive_file 4\nbad\nnot_a_number x\nlast 9';
+    expect(flatKeyedValue(stat, 'cache')).toBe(10);
+    expect(flatKeyedValue(stat, 'total_inactive_file')).toBe(4);
+    expect(flatKeyedValue(stat, 'inactive_file')).toBe(7); // not fooled by total_inactive_file
+    expect(flatKeyedValue(stat, 'last')).toBe(9); // no trailing newline
+    expect(flatKeyedValue(stat, 'not_a_number')).toBeUndefined();
+    expect(flatKeyedValue(stat, 'missing')).toBeUndefined();
+    expect(flatKeyedValue('', 'cache')).toBeUndefined();
+    expect(flatKeyedValue('usage_usec 123\nuser_usec 100\n', 'usage_usec')).toBe(123);
     expect(parseBlkioV1('8:0 Read 100\n8:0 Write 50\n8:16 Read 1\nTotal 151\n')).toEqual({ read: 101, write: 50 });
     expect(parseIoStatV2('8:0 rbytes=10 wbytes=20 rios=1\n259:0 rbytes=1 wbytes=2\n')).toEqual({ read: 11, write: 22 });
     const dev = 'Inter-|   Receive\n face |bytes    packets\n    lo: 999 1 0 0 0 0 0 0 999 1 0 0 0 0 0 0\n  eth0: 1000 5 0 0 0 0 0 0 2000 6 0 0 0 0 0 0\n';
@@ -59,6 +69,16 @@ describe('host figures', () => {
   it('reads busy and total jiffies from /proc/stat, iowait counting as idle', () => {
     expect(parseProcStat('cpu  100 10 50 800 40 0 0 0 0 0\ncpu0 50 5 25 400 20 0 0 0 0 0\n')).toEqual({ busy: 160, total: 1000 });
     expect(() => parseProcStat('garbage')).toThrow(/no aggregate cpu line/);
+    const meminfo = 'MemTotal:       24570212 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\nBuffers:          100 kB\nSwapTotal:       2048 kB\nSwapFree:        1024 kB\n';
+    expect(parseMeminfo(meminfo)).toEqual({ total: 24570212 * 1024, available: 20000000 * 1024, swaptotal: 2048 * 1024, swapused: 1024 * 1024 });
+    // Old kernels have no MemAvailable: free + buffers + cached.
+    expect(parseMeminfo('MemTotal: 100 kB\nMemFree: 10 kB\nBuffers: 5 kB\nCached: 20 kB\n').available).toBe(35 * 1024);
+    expect(() => parseMeminfo('garbage\n')).toThrow(/MemTotal/);
+    // The machine's own, read as the sampler reads it.
+    const real = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
+    expect(real.total).toBe(totalmem());
+    expect(real.available).toBeGreaterThan(0);
+    expect(real.available).toBeLessThanOrEqual(real.total);
   });
   it('keeps real disks and skips overlays and pseudo file systems', () => {
     expect(isRealDisk('/dev/sda1', 'ext4', '/')).toBe(true);

@@ -115,9 +115,11 @@ export function App(props: AppProps) {
   const node = nodes[Math.min(nodeIndex, nodes.length - 1)] as Node | undefined;
   const nodeView = snapshot.nodes.find((n) => n.name === node?.name);
 
+  // Stats change every sample; only the CPU and memory orders depend on them.
+  const statsForSort = sort === 'cpu' || sort === 'memory' ? snapshot.stats : null;
   const containers = useMemo(
-    () => sortContainers(filterContainers(nodeView?.containers ?? [], filter), sort, snapshot.stats),
-    [nodeView?.containers, filter, sort, snapshot.stats],
+    () => sortContainers(filterContainers(nodeView?.containers ?? [], filter), sort, statsForSort ?? new Map()),
+    [nodeView?.containers, filter, sort, statsForSort],
   );
   const rows = useMemo(() => listRows(containers), [containers]);
   const containerRows = rows.flatMap((r, i) => (r.kind === 'container' ? [{ i, c: r.container }] : []));
@@ -566,7 +568,6 @@ export function App(props: AppProps) {
   }
 
   const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
-  const tailEntries: LogEntry[] = tail ? tail.buffer.slice() : [];
 
   let bottom: ReactElement;
   if (mode === 'filter') {
@@ -627,7 +628,7 @@ export function App(props: AppProps) {
         {!selected ? (
           <Text color={theme.color('muted')}>select a container</Text>
         ) : tab === 'logs' ? (
-          <LogTail entries={tailEntries} height={detailHeight - 1} width={width} theme={theme} />
+          <LogTail buffer={tail?.buffer ?? null} seq={tail?.buffer.pushed ?? 0} height={detailHeight - 1} width={width} theme={theme} />
         ) : tab === 'stats' ? (
           <StatsPanel c={selected} snapshot={snapshot} height={detailHeight - 1} width={width} theme={theme} />
         ) : tab === 'rules' ? (

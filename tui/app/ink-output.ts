@@ -30,6 +30,15 @@ interface Clip {
   y2: number | undefined;
 }
 
+/** The rows of the last frame built and their text, by row. */
+const previous: ({ row: readonly Cell[]; text: string } | undefined)[] = [];
+
+function sameCells(a: readonly Cell[], b: readonly Cell[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export default class Output {
   readonly width: number;
   readonly height: number;
@@ -83,14 +92,24 @@ export default class Output {
   get(): { output: string; height: number } {
     built++;
     const lines: string[] = [];
-    for (const row of this.#rows) {
+    for (let y = 0; y < this.#rows.length; y++) {
+      const row = this.#rows[y] as Cell[];
+      // Most rows are what they were in the previous frame: same cells, same text.
+      const prev = previous[y];
+      if (prev && sameCells(prev.row, row)) {
+        lines.push(prev.text);
+        previous[y] = { row, text: prev.text };
+        continue;
+      }
       const text = rowText(row);
       // The screen writer reads this text back as these cells: tell the cache (trailing blanks trimmed).
       let end = row.length;
       while (end > 0 && row[end - 1] === BLANK) end--;
       remember(text, end === row.length ? row : row.slice(0, end));
+      previous[y] = { row, text };
       lines.push(text);
     }
+    previous.length = this.#rows.length;
     return { output: lines.join('\n'), height: this.#rows.length };
   }
 }

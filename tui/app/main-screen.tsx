@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { memo } from 'react';
 import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
 import { formatBytes, formatPercent, truncate } from '../presentation/format.js';
 import { containerLine, headerLine } from '../presentation/container-line.js';
@@ -10,6 +11,7 @@ import { formatPorts } from '../presentation/container-row.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
 import { stateColor, type Theme } from './theme.js';
 import type { LogEntry } from '../logs/log-session.js';
+import type { RingBuffer } from '../logs/ring-buffer.js';
 
 export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
 export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
@@ -25,7 +27,7 @@ function nodeDot(n: NodeView): { text: string; color: 'ok' | 'warn' | 'bad' } {
   }
 }
 
-export function Header({
+function HeaderView({
   snapshot,
   nodeIndex,
   theme,
@@ -64,6 +66,22 @@ export function Header({
     </Box>
   );
 }
+
+/** What the header shows of the nodes: it re-renders only when this changes, not on every sample. */
+function nodesKey(snapshot: FleetSnapshot): string {
+  return snapshot.nodes.map((n) => `${n.name}|${n.status.state}|${n.containers.filter((c) => c.state === 'running').length}/${n.containers.length}`).join(',');
+}
+
+export const Header = memo(
+  HeaderView,
+  (a, b) =>
+    a.nodeIndex === b.nodeIndex &&
+    a.theme === b.theme &&
+    a.width === b.width &&
+    a.readOnly === b.readOnly &&
+    a.rulesAgent === b.rulesAgent &&
+    (a.snapshot === b.snapshot || nodesKey(a.snapshot) === nodesKey(b.snapshot)),
+);
 
 /** CPU, memory, disk, temperature, load and network of the selected node, with sparklines. */
 export function HostStrip({ node, theme, width }: { node: NodeView | undefined; theme: Theme; width: number }) {
@@ -140,7 +158,7 @@ export function ContainerTable(props: {
   );
 }
 
-export function DetailTabs({ tab, theme, width, title }: { tab: DetailTab; theme: Theme; width: number; title: string }) {
+export const DetailTabs = memo(function DetailTabs({ tab, theme, width, title }: { tab: DetailTab; theme: Theme; width: number; title: string }) {
   return (
     <Box height={1} width={width}>
       <Text wrap="truncate-end">
@@ -153,21 +171,29 @@ export function DetailTabs({ tab, theme, width, title }: { tab: DetailTab; theme
       </Text>
     </Box>
   );
-}
+});
 
-export function LogTail({ entries, height, width, theme }: { entries: readonly LogEntry[]; height: number; width: number; theme: Theme }) {
-  const shown = entries.slice(-height);
-  return (
-    <Box flexDirection="column" height={height} width={width}>
-      {shown.length === 0 ? <Text color={theme.color('muted')}>(no output yet)</Text> : null}
-      {shown.map((e, i) => (
-        <Text key={i} wrap="truncate-end" color={e.stream === 'stderr' ? theme.color('bad') : undefined}>
-          {inert(e.text) || ' '}
-        </Text>
-      ))}
-    </Box>
-  );
-}
+/**
+ * The last lines of the selected container. It re-renders when lines arrive
+ * (`seq`, the buffer's count of lines ever pushed) or the pane changes, not
+ * on every stats sample.
+ */
+export const LogTail = memo(
+  function LogTail({ buffer, height, width, theme }: { buffer: RingBuffer<LogEntry> | null; seq: number; height: number; width: number; theme: Theme }) {
+    const shown = buffer ? buffer.slice(Math.max(0, buffer.size - height)) : [];
+    return (
+      <Box flexDirection="column" height={height} width={width}>
+        {shown.length === 0 ? <Text color={theme.color('muted')}>(no output yet)</Text> : null}
+        {shown.map((e, i) => (
+          <Text key={i} wrap="truncate-end" color={e.stream === 'stderr' ? theme.color('bad') : undefined}>
+            {inert(e.text) || ' '}
+          </Text>
+        ))}
+      </Box>
+    );
+  },
+  (a, b) => a.buffer === b.buffer && a.seq === b.seq && a.height === b.height && a.width === b.width && a.theme === b.theme,
+);
 
 export function StatsPanel({ c, snapshot, height, width, theme }: { c: ContainerSummary; snapshot: FleetSnapshot; height: number; width: number; theme: Theme }) {
   const s = snapshot.stats.get(c.id);
