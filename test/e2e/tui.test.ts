@@ -75,6 +75,24 @@ describe('outpost TUI in a real terminal', () => {
     await tmux.waitFor(() => tmux.dead(), 'the program to exit');
   });
 
+  it('paints the list first, keeps keys typed before the UI has loaded, and leaves no trace of them', async () => {
+    launch();
+    // The first frame (painted before the UI's code loads) already names the containers…
+    const first = await tmux.waitFor((s) => s.includes(`${P}web`) && /^Outpost/.test(s), 'the first frame');
+    const title = (s: string) => s.split('\n').find((l) => l.startsWith(' logs '))?.split('─')[1]?.trim();
+    const selectedFirst = title(first);
+    expect(selectedFirst).toBeTruthy();
+    // …and keys typed at once are neither echoed nor lost: the UI answers them when it is up.
+    tmux.type('j?');
+    const help = await tmux.waitFor((s) => s.includes('Keys — main view'), 'the help screen');
+    expect(help).not.toMatch(/j\?/);
+    tmux.keys('Escape');
+    const back = await tmux.waitFor((s) => /sort: name/.test(s) && s.includes(`${P}web`), 'the main view again');
+    // `j` moved the selection off the first row before `?` opened the help.
+    expect(title(back)).not.toBe(selectedFirst);
+    expect(back.split('\n').filter((l) => l.startsWith('Outpost'))).toHaveLength(1);
+  });
+
   it('restarts with r, stops and starts with s, removes after confirming', async () => {
     await makeContainer(docker(), { name: `${P}victim`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait' });
     launch();

@@ -36,12 +36,19 @@ export interface PaintedFrame {
   at: number;
 }
 
-let painted: PaintedFrame | null = null;
+/**
+ * Where the painted frame waits for the app. The start file and the app are
+ * separate bundles, each with its own copy of this module: the frame is
+ * handed over through a global slot, not a module variable.
+ */
+const SLOT = Symbol.for('outpost.paintedFrame');
+type Slot = { [SLOT]?: PaintedFrame | null };
 
 /** The frame painted at start, once: the app's screen writer starts from it. */
 export function takePaintedFrame(): PaintedFrame | null {
-  const p = painted;
-  painted = null;
+  const g = globalThis as Slot;
+  const p = g[SLOT] ?? null;
+  g[SLOT] = null;
   return p;
 }
 
@@ -166,12 +173,12 @@ export async function paintFirstFrame(o: PaintOptions): Promise<boolean> {
   // If the app never takes over (it failed to load), the terminal still gets its screen back.
   process.once('exit', restoreIfStillPainted);
   stdout.write(`${ALT_SCREEN_ON}\x1b[?25l\x1b[0m\x1b[2J${diffFrames([], grid, rows)}`);
-  painted = { grid, columns, rows, at: performance.now() };
+  (globalThis as Slot)[SLOT] = { grid, columns, rows, at: performance.now() };
   return true;
 }
 
 function restoreIfStillPainted(): void {
-  if (painted === null) return;
+  if (!(globalThis as Slot)[SLOT]) return;
   process.stdout.write(`${ALT_SCREEN_OFF}\x1b[?25h`);
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
 }
