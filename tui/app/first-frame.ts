@@ -24,11 +24,12 @@ import { listRows, sortContainers } from '../presentation/container-list.js';
 import { truncate } from '../presentation/format.js';
 import { inert } from '../presentation/inert.js';
 import { frameSize, HOST_WAITING, mainHeights, mainHints } from '../presentation/main-layout.js';
-import { parseLine, type Cell } from './cells.js';
-import { diffFrames } from './screen-writer.js';
+import { parseLine, rowText, type Cell } from './cells.js';
+import fastStringWidth from './fast-string-width.js';
 import { stateColor } from './theme.js';
 
 export interface PaintedFrame {
+  /** What the terminal shows, as cells (the app's screen writer starts from it). */
   grid: (readonly Cell[])[];
   columns: number;
   rows: number;
@@ -42,14 +43,21 @@ export interface PaintedFrame {
  * handed over through a global slot, not a module variable.
  */
 const SLOT = Symbol.for('outpost.paintedFrame');
-type Slot = { [SLOT]?: PaintedFrame | null };
+interface Painted {
+  lines: string[];
+  columns: number;
+  rows: number;
+  at: number;
+}
+type Slot = { [SLOT]?: Painted | null };
 
 /** The frame painted at start, once: the app's screen writer starts from it. */
 export function takePaintedFrame(): PaintedFrame | null {
   const g = globalThis as Slot;
   const p = g[SLOT] ?? null;
   g[SLOT] = null;
-  return p;
+  // Read as cells here, in the app, rather than on the way to the first frame.
+  return p ? { grid: p.lines.map(parseLine), columns: p.columns, rows: p.rows, at: p.at } : null;
 }
 
 export const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H';
@@ -121,20 +129,7 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
 
 /** Cuts a styled line to `width` columns (cells), keeping its styles. */
 function truncateStyled(line: string, width: number): string {
-  return parseLine(line).length <= width ? line : cellsText(parseLine(line).slice(0, width));
-}
-
-function cellsText(cells: readonly Cell[]): string {
-  let out = '';
-  let pen = '';
-  for (const c of cells) {
-    if (c.style !== pen) {
-      out += c.style === '' ? '\x1b[0m' : `\x1b[0;${c.style}m`;
-      pen = c.style;
-    }
-    out += c.ch;
-  }
-  return pen === '' ? out : `${out}\x1b[0m`;
+  return fastStringWidth(line) <= width ? line : rowText(parseLine(line).slice(0, width));
 }
 
 export interface PaintOptions {
@@ -169,11 +164,11 @@ export async function paintFirstFrame(o: PaintOptions): Promise<boolean> {
   }
   const list = (raw as RawListRow[]).map((r) => summaryFromList(r, 'local'));
   const noColor = o.env.NO_COLOR !== undefined && o.env.NO_COLOR !== '';
-  const grid = firstFrameLines(list, { columns, rows, readOnly: o.readOnly, noColor, now: Date.now() }).map(parseLine);
+  const lines = firstFrameLines(list, { columns, rows, readOnly: o.readOnly, noColor, now: Date.now() });
   // If the app never takes over (it failed to load), the terminal still gets its screen back.
   process.once('exit', restoreIfStillPainted);
-  stdout.write(`${ALT_SCREEN_ON}\x1b[?25l\x1b[0m\x1b[2J${diffFrames([], grid, rows)}`);
-  (globalThis as Slot)[SLOT] = { grid, columns, rows, at: performance.now() };
+  stdout.write(`${ALT_SCREEN_ON}\x1b[?25l\x1b[0m\x1b[2J${lines.map((l, i) => `\x1b[${i + 1};1H${l}\x1b[0m`).join('')}`);
+  (globalThis as Slot)[SLOT] = { lines, columns, rows, at: performance.now() };
   return true;
 }
 
