@@ -1,32 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
 
-/**
- * The component tests render through the same Ink frame builder and text measure as the built
- * TUI (see scripts/esbuild-plugins.mjs).
- */
-const INK_FAMILY = /[\\/]node_modules[\\/](ink|ink-testing-library|widest-line|cli-truncate|wrap-ansi|slice-ansi)[\\/]/;
+// A plain .mjs build helper: inkReplacement(specifier, importer) → the path that stands in, or undefined.
+import { INK_PACKAGES, inkReplacement } from './scripts/esbuild-plugins.mjs';
+
+/** The component tests render through the same Ink frame builder and text measure as the built TUI. */
+const INLINE = [...INK_PACKAGES, 'ink-testing-library'];
+const INLINED = new RegExp(`[\\\\/]node_modules[\\\\/](${INLINE.join('|')})[\\\\/]`);
 const inkOutput: Plugin = {
   name: 'outpost-ink-output',
   enforce: 'pre',
   resolveId(source, importer) {
-    if (source === './output.js' && importer && /[\\/]ink[\\/]build[\\/]/.test(importer)) {
-      return fileURLToPath(new URL('./tui/app/ink-output.ts', import.meta.url));
-    }
-    if (source === 'string-width' && importer && INK_FAMILY.test(importer)) {
-      return fileURLToPath(new URL('./tui/app/fast-string-width.ts', import.meta.url));
-    }
-    return null;
+    return importer ? ((inkReplacement(source, importer) as string | undefined) ?? null) : null;
   },
   // The inlined packages ship source maps that point at sources they do not ship; Vite would warn
   // about each file on every run. Their code is read without the map.
   load(id) {
-    if (!INK_FAMILY.test(id) || !/\.js$/.test(id)) return null;
+    if (!INLINED.test(id) || !/\.js$/.test(id)) return null;
     return readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/m, '\n');
   },
 };
-const INLINE = ['ink', 'ink-testing-library', 'widest-line', 'cli-truncate', 'wrap-ansi', 'slice-ansi'];
 
 export default defineConfig({
   plugins: [inkOutput],

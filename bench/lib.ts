@@ -77,3 +77,13 @@ export async function runContainer(d: Docker, name: string, cmd: string[]): Prom
   await c.start();
   return c;
 }
+
+/** `count` containers named bench-00, bench-01, … each printing "tick N" once a second (created 10 at a time). */
+export async function runTickers(d: Docker, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 10) {
+    const batch = Array.from({ length: Math.min(10, count - i) }, (_, k) =>
+      runContainer(d, `bench-${String(i + k).padStart(2, '0')}`, ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done']),
+    );
+    await Promise.all(batch);
+  }
+}

@@ -11,7 +11,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage } from '../test/harness/image.js';
-import { cpuOfAll, cpuSeconds, median, pidsMatching, runContainer, saveResult, sleep } from './lib.js';
+import { cpuOfAll, cpuSeconds, median, pidsMatching, runContainer, runTickers, saveResult, sleep } from './lib.js';
 import { PtyRun, rssBytes } from './pty.js';
 
 const CONTAINERS = 50;
@@ -29,9 +29,7 @@ export async function runTuiBench(parts: string[] = []): Promise<void> {
     await importTestImage(engine.dockerHost);
     const d = new Docker({ socketPath: engine.socket });
     const create = (name: string, cmd: string) => runContainer(d, name, ['sh', '-c', cmd]);
-    for (let i = 0; i < CONTAINERS; i += 10) {
-      await Promise.all(Array.from({ length: 10 }, (_, k) => create(`bench-${String(i + k).padStart(2, '0')}`, 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 1; done')));
-    }
+    await runTickers(d, CONTAINERS);
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plain records, printed and saved
     let startup: any = null, idle: any = null, output: any = null, memory: any = null, throughput: any = null;

@@ -57,21 +57,31 @@ export const trimDockerode = {
  *   fetch it decodes the same base64 synchronously.
  * vitest.config.ts puts the same Output in place for the component tests.
  */
-/** Ink and the ESM libraries it measures text with. */
-const INK_FAMILY = /[\\/]node_modules[\\/](ink|widest-line|cli-truncate|wrap-ansi|slice-ansi)[\\/]/;
+/** The packages Ink measures and draws text with (ESM). */
+export const INK_PACKAGES = ['ink', 'widest-line', 'cli-truncate', 'wrap-ansi', 'slice-ansi'];
+const INK_FAMILY = new RegExp(`[\\\\/]node_modules[\\\\/](${INK_PACKAGES.join('|')})[\\\\/]`);
+const INK_OUTPUT = fileURLToPath(new URL('../tui/app/ink-output.ts', import.meta.url));
+const FAST_WIDTH = fileURLToPath(new URL('../tui/app/fast-string-width.ts', import.meta.url));
+
+/**
+ * The Outpost file that stands in for an import made inside Ink's packages, or
+ * undefined. Shared by the build below and by vitest.config.ts, so the tests
+ * render through what the built TUI runs.
+ */
+export function inkReplacement(specifier, importer) {
+  if (specifier === './output.js' && /[\\/]ink[\\/]build[\\/]/.test(importer)) return INK_OUTPUT;
+  if (specifier === 'string-width' && INK_FAMILY.test(importer)) return FAST_WIDTH;
+  return undefined;
+}
 
 export const inkFastPaths = {
   name: 'ink-fast-paths',
   setup(b) {
-    const output = fileURLToPath(new URL('../tui/app/ink-output.ts', import.meta.url));
-    b.onResolve({ filter: /^\.\/output\.js$/ }, (args) =>
-      /[\\/]ink[\\/]build[\\/]/.test(args.importer) ? { path: output } : undefined,
-    );
-    // string-width with a fast path for plain symbols (tui/app/fast-string-width.ts explains why).
-    const width = fileURLToPath(new URL('../tui/app/fast-string-width.ts', import.meta.url));
-    b.onResolve({ filter: /^string-width$/ }, (args) =>
-      args.kind === 'import-statement' && INK_FAMILY.test(args.importer) ? { path: width } : undefined,
-    );
+    // Both are ESM imports inside Ink's packages; a CommonJS require of string-width elsewhere is left alone.
+    b.onResolve({ filter: /^(\.\/output\.js|string-width)$/ }, (args) => {
+      const path = args.kind === 'import-statement' ? inkReplacement(args.path, args.importer) : undefined;
+      return path ? { path } : undefined;
+    });
     b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
       const src = await readFile(args.path, 'utf8');
       const probe = 'w||"function"!=typeof fetch?';

@@ -26,7 +26,7 @@ import { inert } from '../presentation/inert.js';
 import { frameSize, HOST_WAITING, mainHeights, mainHints } from '../presentation/main-layout.js';
 import { parseLine, rowText, type Cell } from './cells.js';
 import fastStringWidth from './fast-string-width.js';
-import { stateColor } from './theme.js';
+import { palette, stateColor } from './theme.js';
 
 export interface PaintedFrame {
   /** What the terminal shows, as cells (the app's screen writer starts from it). */
@@ -64,8 +64,9 @@ export const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H';
 export const ALT_SCREEN_OFF = '\x1b[?1049l';
 
 const SGR = { bold: ['1', '22'], inverse: ['7', '27'] } as const;
-const COLORS = { ok: '32', warn: '33', bad: '31', accent: '36', muted: '90' } as const;
-type ColorName = keyof typeof COLORS;
+/** The SGR foreground code of each colour name the theme's palette uses (as chalk writes it for Ink). */
+const FOREGROUND: Record<(typeof palette)[keyof typeof palette], string> = { green: '32', yellow: '33', red: '31', cyan: '36', gray: '90' };
+type ColorName = keyof typeof palette;
 
 interface Style {
   color?: ColorName | undefined;
@@ -76,7 +77,7 @@ interface Style {
 /** Styled text the way Ink's Text writes it (chalk's open and close codes). */
 function styled(text: string, style: Style, noColor: boolean): string {
   let out = text;
-  if (style.color && !noColor) out = `\x1b[${COLORS[style.color]}m${out}\x1b[39m`;
+  if (style.color && !noColor) out = `\x1b[${FOREGROUND[palette[style.color]]}m${out}\x1b[39m`;
   if (style.bold) out = `\x1b[${SGR.bold[0]}m${out}\x1b[${SGR.bold[1]}m`;
   if (style.inverse) out = `\x1b[${SGR.inverse[0]}m${out}\x1b[${SGR.inverse[1]}m`;
   return out;

@@ -10,7 +10,7 @@ export interface Theme {
   readonly noColor: boolean;
 }
 
-const palette = { ok: 'green', warn: 'yellow', bad: 'red', accent: 'cyan', muted: 'gray' } as const;
+export const palette = { ok: 'green', warn: 'yellow', bad: 'red', accent: 'cyan', muted: 'gray' } as const;
 
 export function makeTheme(env: NodeJS.ProcessEnv): Theme {
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
