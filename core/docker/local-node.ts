@@ -35,6 +35,7 @@ import { isStateChange, readEvents, sinceParam, toContainerEvent } from './event
 import { createExecSession } from './exec-session.js';
 import { DEFAULT_MAX_LINE_BYTES, LogDecoder } from './log-decoder.js';
 import { detailsFromInspect, summaryFromInspect, summaryFromList, type RawInspect, type RawListRow } from './mapping.js';
+import { RefreshQueue } from './refresh-queue.js';
 import { translateEngineError } from './translate-error.js';
 
 export interface LocalNodeOptions {
@@ -71,9 +72,7 @@ export class LocalNode implements Node {
   #closed = false;
   #retryTimer: NodeJS.Timeout | null = null;
   #retryDelay: number;
-  #pending = new Map<string, string | undefined>();
-  #flushScheduled = false;
-  #resyncing = false;
+  #refresh: RefreshQueue<RawInspect>;
   #pollers = new Set<Disposer>();
   readonly #options: LocalNodeOptions;
 
@@ -83,6 +82,26 @@ export class LocalNode implements Node {
     this.name = options.name ?? 'local';
     this.endpoint = options.endpoint ?? resolveEndpoint();
     this.#retryDelay = options.reconnectMinMs ?? 250;
+    this.#refresh = new RefreshQueue<RawInspect>({
+      concurrency: INSPECT_CONCURRENCY,
+      inspect: async (id) => {
+        const engine = this.#engine;
+        if (!engine || this.#closed) throw new Error('not connected');
+        return (await engine.docker.getContainer(id).inspect()) as unknown as RawInspect;
+      },
+      apply: (id, raw, action) => {
+        this.#pids.set(id, raw.State?.Pid ?? 0);
+        this.#store.upsert(summaryFromInspect(raw, this.name, this.#now()), action);
+      },
+      failed: (id, err) => {
+        if (this.#closed || !this.#engine) return;
+        if (translateEngineError(err, this.#engine.label, id).code === 'NO_SUCH_CONTAINER') {
+          this.#pids.delete(id);
+          this.#store.remove(id);
+        }
+        // Other failures mean the engine is going away; the resync after reconnect repairs the model.
+      },
+    });
   }
 
   #now(): number {
@@ -131,6 +150,7 @@ export class LocalNode implements Node {
     this.#events?.destroy();
     this.#events = null;
     this.#engine = null;
+    this.#refresh.close();
   }
 
   status(): NodeStatus {
@@ -177,11 +197,11 @@ export class LocalNode implements Node {
       if (ev.timeNano > this.#lastEventNano) this.#lastEventNano = ev.timeNano;
       for (const l of [...this.#eventListeners]) l(ev);
       if (ev.action === 'destroy') {
-        this.#pending.delete(ev.id);
+        this.#refresh.drop(ev.id);
         this.#pids.delete(ev.id);
         this.#store.remove(ev.id);
       } else if (isStateChange(ev.action)) {
-        this.#queueRefresh(ev.id, ev.action);
+        this.#refresh.queue(ev.id, ev.action);
       }
     });
     const lost = (reason: string) => {
@@ -226,7 +246,7 @@ export class LocalNode implements Node {
 
   /** Lists everything again and replaces the model (after connect and every reconnect). */
   async #resync(): Promise<void> {
-    this.#resyncing = true;
+    this.#refresh.hold(true);
     try {
       if (!this.#store.ready) {
         // First view from one request; the inspects below complete it (a terminal shows
@@ -242,45 +262,8 @@ export class LocalNode implements Node {
       const all = await this.list({ all: true });
       this.#store.reset(all);
     } finally {
-      this.#resyncing = false;
+      this.#refresh.hold(false);
     }
-    this.#scheduleFlush();
-  }
-
-  #queueRefresh(id: string, action: string): void {
-    this.#pending.set(id, action);
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#resyncing || this.#pending.size === 0) return;
-    this.#flushScheduled = true;
-    // Coalesce a burst of events (create, start, health…) into one inspect per container.
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const batch = [...this.#pending];
-    this.#pending.clear();
-    const engine = this.#engine;
-    if (!engine || this.#closed) return;
-    await mapLimit(batch, INSPECT_CONCURRENCY, async ([id, action]) => {
-      try {
-        const raw = (await engine.docker.getContainer(id).inspect()) as unknown as RawInspect;
-        this.#pids.set(id, raw.State?.Pid ?? 0);
-        this.#store.upsert(summaryFromInspect(raw, this.name, this.#now()), action);
-      } catch (err) {
-        const e = translateEngineError(err, engine.label, id);
-        if (e.code === 'NO_SUCH_CONTAINER') {
-          this.#pids.delete(id);
-          this.#store.remove(id);
-        }
-        // Other failures mean the engine is going away; the resync after reconnect repairs the model.
-      }
-    });
   }
 
   // ---- queries ------------------------------------------------------------

@@ -23,12 +23,14 @@ async function mount(options: { readOnly?: boolean; endpoint?: string } = {}) {
     <App fleet={fleet} view={view} theme={makeTheme({ NO_COLOR: '1' })} readOnly={options.readOnly === true} prefs={{ ...DEFAULT_PREFS, saveDir: "/tmp" }} onExec={async () => {}} />,
   );
   const frame = () => strip(r.lastFrame());
+  // The list row of one container, so a state check cannot be satisfied by another row or the header.
+  const row = (name: string) => frame().split('\n').find((l) => l.includes(name)) ?? '';
   const close = async () => {
     r.unmount();
     view.close();
     await fleet.close();
   };
-  return { r, node, frame, close };
+  return { r, node, frame, row, close };
 }
 
 beforeAll(async () => {
@@ -64,7 +66,7 @@ describe('App on the private engine', () => {
   });
 
   it('restarts with r, stops and starts with s, removes with d after y', async () => {
-    const { r, node, frame, close } = await mount();
+    const { r, node, frame, row, close } = await mount();
     try {
       await makeContainer(docker(), { name: `${P}target`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait' });
       await eventually(() => frame().includes(`${P}target`), 10_000, 'target listed');
@@ -76,13 +78,16 @@ describe('App on the private engine', () => {
       r.stdin.write('r');
       await eventually(async () => ((await node.inspect(`${P}target`)).startedAt ?? 0) > before, 15_000, 'restarted');
       await eventually(() => frame().includes(`restarted ${P}target`), 5000, 'outcome shown');
+      // `s` stops what the screen shows running and starts what it shows stopped; the restart's
+      // events may still be on their way, so wait for the row to say running as a person would.
+      await eventually(() => / up \d/.test(row(`${P}target`)), 10_000, 'running on screen after the restart');
 
       r.stdin.write('s');
       await eventually(async () => (await node.inspect(`${P}target`)).state === 'exited', 15_000, 'stopped');
-      await eventually(() => /exited \(\d+\)/.test(frame()), 5000, 'exited on screen');
+      await eventually(() => /exited \(\d+\)/.test(row(`${P}target`)), 10_000, 'exited on screen');
       r.stdin.write('s');
       await eventually(async () => (await node.inspect(`${P}target`)).state === 'running', 15_000, 'started');
-      await eventually(() => frame().includes('up '), 5000, 'running on screen');
+      await eventually(() => / up \d/.test(row(`${P}target`)), 10_000, 'running on screen');
 
       r.stdin.write('d');
       await eventually(() => frame().includes(`Remove ${P}target (running: it will be killed)? y/N`), 5000, 'confirmation');

@@ -49,6 +49,25 @@ describe('live model from the events stream', () => {
     await eventually(() => node.containers().find((x) => x.name === `${P}h` && x.health === 'healthy'), 10_000, 'healthy again');
   });
 
+  it('ends where the engine ends after back-to-back restarts and stop/start (answers never land out of order)', async () => {
+    await makeContainer(docker(), { name: `${P}r`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait' });
+    for (let i = 0; i < 4; i++) {
+      await Promise.all([node.restart(`${P}r`), node.restart(`${P}r`)]);
+      await node.stop(`${P}r`);
+      await node.start(`${P}r`);
+    }
+    const truth = await node.inspect(`${P}r`);
+    expect(truth.state).toBe('running');
+    await eventually(
+      () => node.containers().find((x) => x.name === `${P}r` && x.state === 'running' && x.startedAt === truth.startedAt),
+      10_000,
+      'model shows the last start',
+    );
+    // And stays there: no late answer from an earlier inspect overwrites it.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(node.containers().find((x) => x.name === `${P}r`)?.startedAt).toBe(truth.startedAt);
+  });
+
   it('stops listeners from receiving after dispose', async () => {
     let calls = 0;
     const dispose = node.watch(() => calls++);
