@@ -40,11 +40,9 @@ const common = {
 };
 await build({ ...common, entryPoints: { app: 'tui/app-entry.ts' }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
 await build({ ...common, entryPoints: { outpost: 'tui/main.ts' }, splitting: false, external: [...common.external, './app.mjs'] });
-// A 1 MiB young generation: the TUI's resident memory drops by ~20 MiB (122 → 100 MiB on
-// 52 containers) for a few more, cheap, scavenges. A heap that grows by half (not up to 4×)
-// after each full collection: following a container that floods a million lines, V8 let the
-// old generation reach ~68 MiB around ~17 MiB of live data (RSS 124–141 MiB); with this, RSS
-// stays under 90 MiB at the same ingest rate. `env -S` passes the flags on Linux and macOS.
-await writeFile('dist/outpost.mjs', `#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50\n${await readFile('dist/outpost.mjs', 'utf8')}`);
+// A plain interpreter line: V8 flags given at launch would cost 15–25 ms of every start (V8 then
+// refuses the code cache Node ships for its own modules). The start file sets the TUI's memory
+// limits from inside once the first frame is up (tui/cli/node-flags.ts).
+await writeFile('dist/outpost.mjs', `#!/usr/bin/env node\n${await readFile('dist/outpost.mjs', 'utf8')}`);
 await chmod('dist/outpost.mjs', 0o755);
 console.log(`built dist/outpost.mjs in ${Math.round(performance.now() - started)} ms`);

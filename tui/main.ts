@@ -7,10 +7,29 @@
  * before anything else loads. Loading the same code as a dozen shared chunks
  * cost ~50 ms more. The rest of the program is dist/app.mjs (tui/app-entry.ts).
  */
+import { isatty } from 'node:tty';
 import type { CliIO } from './cli/program.js';
 import { resolveEndpoint } from '../core/docker/endpoint.js';
 import { requestList } from './app/engine-list.js';
 import { paintFirstFrame } from './app/first-frame.js';
+import { applyMemoryFlags } from './cli/node-flags.js';
+
+const args = process.argv.slice(2);
+const tui = args.every((a) => a === '--read-only');
+
+// `outpost` (the terminal UI): the container list goes on the screen before the UI's code loads.
+// The request leaves first, so the engine answers while the rest is set up.
+let list: Promise<unknown> | null = null;
+if (tui && isatty(0) && isatty(1)) {
+  try {
+    list = requestList(resolveEndpoint(process.env));
+    // Handled here: if the frame is not painted (a small terminal), a refused request must not
+    // end the process as an unhandled rejection; the UI finds and explains what is wrong.
+    list.catch(() => undefined);
+  } catch {
+    list = null;
+  }
+}
 
 function write(stream: NodeJS.WriteStream) {
   return (text: string) => {
@@ -28,17 +47,16 @@ for (const s of [process.stdout, process.stderr]) {
 }
 
 const io: CliIO = { out: write(process.stdout), err: write(process.stderr), isTTY: process.stdout.isTTY === true, env: process.env };
-const args = process.argv.slice(2);
 
-// `outpost` (the terminal UI): the container list goes on the screen before the UI's code loads.
-if (args.every((a) => a === '--read-only') && process.stdout.isTTY && process.stdin.isTTY) {
+if (list) {
   try {
-    const list = requestList(resolveEndpoint(process.env));
     await paintFirstFrame({ list, readOnly: args.length > 0, env: process.env });
   } catch {
     // Whatever went wrong here, the UI finds and explains it.
   }
 }
+// After the first frame, before the UI grows its heap (see node-flags.ts).
+if (tui) await applyMemoryFlags();
 // The CLI (commander and the rest) loads after the first frame is on the screen. The specifier
 // names the built file next to this one (see scripts/build.mjs).
 const app = './app.mjs';

@@ -11,12 +11,12 @@ const BIN = join(process.cwd(), 'dist/outpost.mjs');
 let tmux: Tmux;
 let home: string;
 
-function launch(cols = 120, rows = 40, args = ''): void {
+function launch(cols = 120, rows = 40, args = '', host = dockerHost()): void {
   tmux = new Tmux();
   tmux.start(`${process.execPath} ${BIN} ${args}`, {
     cols,
     rows,
-    env: { DOCKER_HOST: dockerHost(), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), TERM: 'xterm-256color', PATH: process.env.PATH ?? '' },
+    env: { DOCKER_HOST: host, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), TERM: 'xterm-256color', PATH: process.env.PATH ?? '' },
   });
 }
 
@@ -151,6 +151,17 @@ describe('outpost TUI in a real terminal', () => {
       const h = header80(s);
       return h.length === 1 && (h[0] as string).indexOf('STATE') > 40 && s.split('\n').filter((l) => l.startsWith('Outpost')).length === 1;
     }, 'the wide layout again');
+  });
+
+  it('on a terminal too small for the first frame, with no engine, still opens and says why', async () => {
+    // The start file's list request fails while no frame is painted: that must reach the UI's
+    // offline screen, not end the process as an unhandled rejection.
+    launch(36, 9, '', 'unix:///tmp/op-e2e-nowhere.sock');
+    const screen = await tmux.waitFor((s) => s.startsWith('Outpost') && /offline, retrying/.test(s), 'the offline line');
+    expect(screen).not.toContain('Node.js');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(tmux.screen()).toMatch(/offline, retrying/);
+    tmux.type('q');
   });
 
   it('shows escape sequences from a container as text and lets none act', async () => {

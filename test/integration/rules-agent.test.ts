@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -332,9 +332,7 @@ describe('outpost agent, rules and journal commands', () => {
     expect(unknown.stderr).toContain('neither a rule nor a container');
     const unit = await run(['agent', 'install', '--print'], env);
     expect(unit.stdout).toMatch(/^ExecStart=\S+node --max-semi-space-size=1 --heap-growing-percent=50 \S+outpost\.mjs agent$/m);
-    // The bin's interpreter line carries the same flags (written by the build).
-    const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_MEMORY_FLAGS.join(' ')}`);
+    expect(unit.stdout).toContain(` ${NODE_MEMORY_FLAGS.join(' ')} `);
     expect(unit.stdout).toContain('Environment=XDG_STATE_HOME=/var/lib');
     const into = await run(['agent', 'install', '--user', '--unit-dir', dir], env);
     expect(into.code).toBe(0);

@@ -227,6 +227,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     const g = program.opts<GlobalOptions>();
     const endpoint = g.host ? parseHostUrl(g.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
     const { LocalNode } = await import('../../core/docker/local-node.js');
+    // Started by hand through the bin (no V8 flags on its interpreter line): the unit's limits.
+    await (await import('./node-flags.js')).applyMemoryFlags();
     const node = new LocalNode({ endpoint, onError: (m) => io.err(`${new Date().toISOString()} ${m}\n`) });
     result.code = await runAgent(node, describeEndpoint(endpoint), await paths(opts), io);
   });
