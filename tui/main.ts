@@ -63,4 +63,6 @@ const app = './app.mjs';
 const { runCli } = (await import(app)) as typeof import('./app-entry.js');
 void runCli(args, io).then((code) => {
   process.exitCode = code;
+  // The UI has quit and put the terminal back: nothing left may hold the exit (`q` always exits).
+  if (tui) process.exit(code);
 });

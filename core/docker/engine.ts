@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { ApiVersionError } from '../model/errors.js';
+import { applyDeadlines, DEFAULT_ENGINE_TIMEOUT_MS } from './deadline.js';
 import { describeEndpoint, type Endpoint } from './endpoint.js';
 import { translateEngineError } from './translate-error.js';
 
@@ -59,10 +60,15 @@ export class Engine {
     this.label = describeEndpoint(endpoint);
   }
 
-  static async connect(endpoint: Endpoint, options: { timeoutMs?: number } = {}): Promise<Engine> {
+  /**
+   * `timeoutMs`: the deadline of every request (see deadline.ts); default 10 s.
+   * `closed`: aborting it ends every request still waiting (the owner is closing).
+   */
+  static async connect(endpoint: Endpoint, options: { timeoutMs?: number; closed?: AbortSignal } = {}): Promise<Engine> {
     const { default: DockerCtor } = await import('dockerode');
-    const docker = new DockerCtor({ ...modemOptions(endpoint), timeout: options.timeoutMs ?? 0 } as Dockerode.DockerOptions);
+    const docker = new DockerCtor(modemOptions(endpoint) as Dockerode.DockerOptions);
     const label = describeEndpoint(endpoint);
+    applyDeadlines(docker.modem as unknown as Parameters<typeof applyDeadlines>[0], label, options.timeoutMs ?? DEFAULT_ENGINE_TIMEOUT_MS, options.closed);
     let raw: { Version?: string; ApiVersion?: string; MinAPIVersion?: string; Os?: string; Arch?: string };
     try {
       // /version is answered at any API version, so it is safe to ask before negotiating.

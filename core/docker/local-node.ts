@@ -29,6 +29,7 @@ import type {
   StatsOptions,
   StopOptions,
 } from '../node.js';
+import { engineTimeoutFromEnv } from './deadline.js';
 import { compareApi, Engine } from './engine.js';
 import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
 import { isStateChange, readEvents, sinceParam, toContainerEvent } from './event-pump.js';
@@ -49,6 +50,8 @@ export interface LocalNodeOptions {
   now?: () => number;
   /** Problems that are not the caller's (a subscriber that threw); default: a process warning. */
   onError?: (message: string) => void;
+  /** Deadline of every engine request in ms (default: OUTPOST_ENGINE_TIMEOUT, else 10 s; see deadline.ts). */
+  requestTimeoutMs?: number;
 }
 
 const INSPECT_CONCURRENCY = 16;
@@ -75,8 +78,12 @@ export class LocalNode implements Node {
   #refresh: RefreshQueue<RawInspect>;
   #pollers = new Set<Disposer>();
   readonly #options: LocalNodeOptions;
+  readonly #timeoutMs: number;
+  /** Aborted by close(): every request still waiting on the engine ends (a hung engine cannot hold a quit). */
+  #closing = new AbortController();
 
   constructor(options: LocalNodeOptions = {}) {
+    this.#timeoutMs = options.requestTimeoutMs ?? engineTimeoutFromEnv();
     this.#store = new ContainerStore(options.onError);
     this.#options = options;
     this.name = options.name ?? 'local';
@@ -111,7 +118,9 @@ export class LocalNode implements Node {
   /** The connected engine; connects on first use (one attempt). */
   async #getEngine(): Promise<Engine> {
     if (this.#engine) return this.#engine;
-    this.#connecting ??= Engine.connect(this.endpoint).finally(() => {
+    // Used again after close(): a new connection that the last close does not end.
+    if (this.#closing.signal.aborted) this.#closing = new AbortController();
+    this.#connecting ??= Engine.connect(this.endpoint, { timeoutMs: this.#timeoutMs, closed: this.#closing.signal }).finally(() => {
       this.#connecting = null;
     });
     this.#engine = await this.#connecting;
@@ -142,6 +151,7 @@ export class LocalNode implements Node {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     this.#live = false;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;

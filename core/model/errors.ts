@@ -6,6 +6,7 @@
 
 export type ErrorCode =
   | 'ENGINE_UNREACHABLE'
+  | 'ENGINE_TIMEOUT'
   | 'ENGINE_PERMISSION'
   | 'ENGINE_TLS'
   | 'API_VERSION'
@@ -48,6 +49,22 @@ export class EngineUnreachableError extends OutpostError {
       { endpoint, cause },
     );
   }
+}
+
+/** The engine took the connection but did not answer within the deadline (hung or overloaded). */
+export class EngineTimeoutError extends OutpostError {
+  constructor(endpoint: string, request: string, timeoutMs: number) {
+    super(
+      'ENGINE_TIMEOUT',
+      `The Docker engine at ${endpoint} did not answer ${request} within ${formatSeconds(timeoutMs)}. ` +
+        'It may be hung or overloaded: check it (e.g. `sudo systemctl status docker`), or allow longer with OUTPOST_ENGINE_TIMEOUT=SECONDS.',
+      { endpoint, request, timeoutMs },
+    );
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** The socket exists but this user may not open it. */
@@ -156,6 +173,7 @@ export function errorFromJSON(value: unknown): OutpostError {
   const details = typeof v.details === 'object' && v.details !== null ? v.details : {};
   const known: ErrorCode[] = [
     'ENGINE_UNREACHABLE',
+    'ENGINE_TIMEOUT',
     'ENGINE_PERMISSION',
     'ENGINE_TLS',
     'API_VERSION',
@@ -176,6 +194,7 @@ export function errorFromJSON(value: unknown): OutpostError {
 
 const errorClasses: Record<ErrorCode, { prototype: OutpostError; name: string }> = {
   ENGINE_UNREACHABLE: EngineUnreachableError,
+  ENGINE_TIMEOUT: EngineTimeoutError,
   ENGINE_PERMISSION: EnginePermissionError,
   ENGINE_TLS: EngineTlsError,
   API_VERSION: ApiVersionError,
@@ -197,6 +216,7 @@ export function exitCodeFor(err: unknown): number {
     case 'AMBIGUOUS_CONTAINER':
       return 3;
     case 'ENGINE_UNREACHABLE':
+    case 'ENGINE_TIMEOUT':
     case 'ENGINE_PERMISSION':
     case 'ENGINE_TLS':
     case 'API_VERSION':
