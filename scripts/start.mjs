@@ -5,6 +5,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// Where the person started: npm runs scripts in the package's folder (INIT_CWD is theirs), and so
+// does the chdir below. The TUI saves logs there (tui/app/logs-screen.tsx saveFolder).
+process.env.OUTPOST_START_DIR ||= process.env.INIT_CWD || process.cwd();
 process.chdir(root);
 execFileSync('bash', ['scripts/ensure-node-deps.sh'], { stdio: 'inherit' });
 

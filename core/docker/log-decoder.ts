@@ -55,6 +55,11 @@ class LineAssembler {
     return null;
   }
 
+  /** A line is under way: bytes of it are held, or a piece of it went out already. */
+  get midLine(): boolean {
+    return this.size > 0 || this.continued;
+  }
+
   flush(out: LogLine[]): void {
     if (this.size > 0) out.push(this.emit(false));
   }
@@ -93,6 +98,12 @@ class LineAssembler {
     this.continued = partial;
     return line;
   }
+}
+
+/** Length of the engine's timestamp and its space at data[start, end), or 0. */
+function stampLength(data: Buffer, start: number, end: number): number {
+  const m = TIMESTAMP.exec(data.toString('latin1', start, Math.min(end, start + 40)));
+  return m ? m[0].length : 0;
 }
 
 /** Backs `at` up so a cut never splits a UTF-8 sequence. */
@@ -149,6 +160,8 @@ export class LogDecoder {
   private headerLength = 0;
   private frameKind: 'stdout' | 'stderr' = 'stdout';
   private frameLeft = 0;
+  /** The next payload bytes are the first of a frame (one engine message each). */
+  private frameStart = false;
   /** Lines ready before the chunk's next one (pieces of an over-long line, the final flush). */
   private ready: LogLine[] = [];
   private readyAt = 0;
@@ -194,6 +207,17 @@ export class LogDecoder {
         continue;
       }
       const assembler = this.out[this.frameKind];
+      if (this.frameStart) {
+        this.frameStart = false;
+        // The engine keeps a line longer than 16 KiB as several messages and stamps each one:
+        // the stamp of a piece that goes on a line is not part of the line's text.
+        if (this.options.timestamps && assembler.midLine) {
+          const skip = stampLength(chunk, this.pos, Math.min(chunk.length, this.pos + this.frameLeft));
+          this.pos += skip;
+          this.frameLeft -= skip;
+          if (this.frameLeft === 0) continue;
+        }
+      }
       const line = assembler.take(chunk, this.pos, Math.min(chunk.length, this.pos + this.frameLeft), this.ready);
       this.pos += assembler.used;
       this.frameLeft -= assembler.used;
@@ -222,6 +246,7 @@ export class LogDecoder {
     const kind = bytes[at];
     this.frameKind = kind === 2 || kind === 3 ? 'stderr' : 'stdout';
     this.frameLeft = bytes.readUInt32BE(at + 4);
+    this.frameStart = this.frameLeft > 0;
   }
 
   /** Queues finished lines (the final flush) for `next()`. */

@@ -72,9 +72,10 @@ describe('LogsScreen', () => {
     body = strip(r.lastFrame()).split('\n').slice(1, -1).filter((l) => l.trim() !== '');
     expect(body).toEqual(['b', 'ERROR one', 'c', 'f', 'error two', 'g']);
     expect(strip(r.lastFrame())).toContain('filter ±1');
+    // Every match is on screen: n moves the mark (2 of 2), not the view.
     r.stdin.write('n');
     await tick();
-    expect(strip(r.lastFrame())).toContain('paused');
+    expect(strip(r.lastFrame())).toContain('2/2');
   });
 
   it('reports a broken regex instead of failing', async () => {
@@ -141,5 +142,81 @@ describe('LogsScreen', () => {
     expect(files).toHaveLength(1);
     expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('2024-05-01T10:00:00.000000000Z stdout one\n2024-05-01T10:00:00.000000000Z stderr two\n');
     expect(strip(r.lastFrame())).toContain('saved 2 lines');
+  });
+});
+
+describe('LogsScreen search, top and save', () => {
+  it('counts the matches, and the first Enter goes to the first one', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) => ({ text: i % 20 === 3 ? `needle ${i}` : `hay ${i}` }));
+    const r = screen(sessionWith(lines));
+    await tick();
+    r.stdin.write('/');
+    await tick();
+    r.stdin.write('needle');
+    await tick();
+    r.stdin.write('\r');
+    await tick();
+    let frame = strip(r.lastFrame());
+    expect(frame).toContain('1/3');
+    expect(frame).toContain('needle 3');
+    expect(frame).toContain('paused');
+    r.stdin.write('n');
+    await tick();
+    frame = strip(r.lastFrame());
+    expect(frame).toContain('2/3');
+    expect(frame).toContain('needle 23');
+    r.stdin.write('N');
+    await tick();
+    r.stdin.write('N');
+    await tick();
+    expect(strip(r.lastFrame())).toContain('3/3');
+    // A hostile query is shown inert, and a query without matches says so.
+    r.stdin.write('/');
+    await tick();
+    r.stdin.write('\x15'); // ctrl-u clears
+    await tick();
+    r.stdin.write('zz\x07\x08');
+    await tick();
+    r.stdin.write('\r');
+    await tick();
+    expect(strip(r.lastFrame())).toMatch(/no match for zz|0 matches/);
+  });
+
+  it('g in wrap mode reaches the first line, from its beginning', async () => {
+    const r = screen(sessionWith([{ text: `FIRST${'y'.repeat(400)}` }, ...Array.from({ length: 30 }, (_, i) => ({ text: `${'z'.repeat(100)} ${i}` }))]));
+    await tick();
+    r.stdin.write('w');
+    await tick();
+    r.stdin.write('g');
+    await tick();
+    const body = strip(r.lastFrame()).split('\n').slice(1, -1);
+    expect(body[0]).toMatch(/^FIRSTy+/);
+    r.stdin.write('j');
+    await tick();
+    expect(strip(r.lastFrame()).split('\n')[1]).toMatch(/^z+/);
+    r.stdin.write('k');
+    await tick();
+    expect(strip(r.lastFrame()).split('\n')[1]).toMatch(/^FIRST/);
+  });
+
+  it('S saves the text as shown (escapes inert) where the person started, and prints the absolute path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-start-'));
+    const saved = process.env.OUTPOST_START_DIR;
+    process.env.OUTPOST_START_DIR = dir;
+    try {
+      const r = screen(sessionWith([{ text: 'red \x1b[31mtext\x1b[0m \x1b]0;title\x07' }]), '.');
+      await tick();
+      r.stdin.write('S');
+      await tick();
+      const files = readdirSync(dir);
+      expect(files).toHaveLength(1);
+      const body = readFileSync(join(dir, files[0] as string), 'utf8');
+      expect(body).not.toMatch(/\x1b/);
+      expect(body).toContain('red \\x1b[31mtext\\x1b[0m \\x1b]0;title\\x07');
+      expect(strip(r.lastFrame()).replace(/\n/g, '')).toContain(`saved 1 lines to ${dir}/`);
+    } finally {
+      if (saved === undefined) delete process.env.OUTPOST_START_DIR;
+      else process.env.OUTPOST_START_DIR = saved;
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Box, Text, type Key } from 'ink';
 import type { MutableRefObject } from 'react';
 import type { KeyHandler } from './use-keys.js';
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
 import type { LogEntry, LogSession } from '../logs/log-session.js';
-import { compileSearch, filterWithContext, highlight, nextMatch } from '../logs/search.js';
+import { compileSearch, filterWithContext, highlight, matches } from '../logs/search.js';
 import { inert } from '../presentation/inert.js';
 import type { Theme } from './theme.js';
 import { editLine, PromptLine } from './line-input.js';
@@ -25,26 +25,48 @@ export interface LogsScreenProps {
   saveDir: string;
 }
 
-interface View {
-  /** Visual lines drawn for one buffer entry. */
-  rows: { entry: number; text: string; parts: ReturnType<typeof highlight>; prefix: string; stream: LogEntry['stream']; source: number }[];
+interface Row {
+  /** Position of the entry in the buffer. */
+  entry: number;
+  text: string;
+  parts: ReturnType<typeof highlight>;
+  prefix: string;
+  stream: LogEntry['stream'];
+  source: number;
+}
+
+/**
+ * Where a paused view stands: the sequence number of its bottom entry, or
+ * (after `g`) of its top entry, drawn from its first row (a wrapped long line
+ * shows its beginning). null = following.
+ */
+type Anchor = { seq: number; top: boolean } | null;
+
+/** The folder a relative `saveDir` is read from: where the person started outpost (`npm start` moves). */
+export function saveFolder(saveDir: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return resolve(env.OUTPOST_START_DIR || cwd, saveDir);
 }
 
 /** Full-screen logs: follow or pause, scroll, search, filter with context, timestamps, wrap, save. */
 export function LogsScreen(props: LogsScreenProps) {
   const { session, width, height, theme } = props;
   const [, tick] = useReducer((n: number) => n + 1, 0);
-  // Paused, the view is anchored to the sequence number of its bottom line: new lines and lines
+  // Paused, the view is anchored to the sequence number of an entry: new lines and lines
   // falling off the ring buffer do not move what the person is reading. null = following.
-  const [anchor, setAnchorState] = useState<number | null>(null);
+  const [anchor, setAnchorState] = useState<Anchor>(null);
   // Mirrored in a ref: keys of one batch ("kkk") each move from where the previous one left it.
-  const anchorRef = useRef<number | null>(null);
-  const setAnchor = (a: number | null) => {
+  const anchorRef = useRef<Anchor>(null);
+  const setAnchor = (a: Anchor) => {
     anchorRef.current = a;
     setAnchorState(a);
   };
   const follow = anchor === null;
-  const [query, setQuery] = useState<string>('');
+  const [query, setQueryState] = useState<string>('');
+  const queryRef = useRef('');
+  const setQuery = (q: string) => {
+    queryRef.current = q;
+    setQueryState(q);
+  };
   const [searching, setSearching] = useState(false);
   const [draft, setDraft] = useState('');
   // Refs mirror the state the key handler reads, so keys in one batch see each other's effects.
@@ -55,65 +77,110 @@ export function LogsScreen(props: LogsScreenProps) {
   const [timestamps, setTimestamps] = useState(false);
   const [wrap, setWrap] = useState(false);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const [cursor, setCursor] = useState<number | null>(null);
+  /** Sequence number of the match the last search or n/N went to. */
+  const [cursor, setCursorState] = useState<number | null>(null);
+  const cursorRef = useRef<number | null>(null);
+  const setCursor = (c: number | null) => {
+    cursorRef.current = c;
+    setCursorState(c);
+  };
 
   useEffect(() => session.subscribe(tick), [session]);
 
-  let re: RegExp | null = null;
-  let reError: string | null = null;
-  try {
-    re = compileSearch(query);
-  } catch (err) {
-    reError = (err as Error).message;
-  }
+  const compile = (q: string): { re: RegExp | null; error: string | null } => {
+    try {
+      return { re: compileSearch(q), error: null };
+    } catch (err) {
+      return { re: null, error: (err as Error).message };
+    }
+  };
+  const { re, error: reError } = compile(query);
 
-  // Only filter mode walks the whole buffer; otherwise a frame reads just the rows it draws
-  // (a flood fills 10,000 lines; copying them 20 times a second would starve the keys).
+  // Only filter mode and the match count walk the whole buffer, once per change of the buffer or
+  // the query; otherwise a frame reads just the rows it draws (a flood fills 10,000 lines).
   const buffer = session.buffer;
+  const matchCache = useRef<{ key: string; matches: number[] } | null>(null);
+  const matchesOf = (r: RegExp, q: string): number[] => {
+    const key = `${q}|${buffer.pushed}|${buffer.size}`;
+    if (matchCache.current?.key === key) return matchCache.current.matches;
+    const found: number[] = [];
+    for (let i = 0; i < buffer.size; i++) {
+      const e = buffer.at(i) as LogEntry;
+      if (e.stream !== 'meta' && matches(e.text, r)) found.push(i);
+    }
+    matchCache.current = { key, matches: found };
+    return found;
+  };
+  const found = re ? matchesOf(re, query) : [];
   const filtered = filterMode && re ? filterWithContext(buffer.slice().map((e) => e.text), re, context) : null;
   const count = filtered ? filtered.length : buffer.size;
   const indexAt = (k: number): number => (filtered ? (filtered[k] as number) : k);
+  /** The visible position of buffer position `i` (or of the first one after it). */
+  const posOf = (i: number): number => {
+    if (!filtered) return Math.max(0, i);
+    let n = 0;
+    while (n < filtered.length && (filtered[n] as number) < i) n++;
+    return n;
+  };
   const bodyHeight = Math.max(1, height - 2);
   const multi = session.targets.length > 1;
 
-  // The entries on screen: the last `bodyHeight` visual rows ending at the anchor (or the newest).
-  const endFor = (a: number | null): number => {
-    if (a === null) return count;
-    const bottom = Math.max(0, a - buffer.firstSeq);
-    if (!filtered) return Math.min(count, bottom + 1);
-    let n = 0;
-    while (n < filtered.length && (filtered[n] as number) <= bottom) n++;
-    return n;
-  };
-  const end = endFor(anchor);
-  /** Anchors the view so that visible position `pos` is its bottom line; past the end, follows. */
-  const anchorAt = (pos: number) => {
-    if (count === 0 || pos >= count - 1) return setAnchor(null);
-    setAnchor(buffer.firstSeq + indexAt(Math.max(0, pos)));
-  };
-  const newer = anchor === null ? 0 : Math.max(0, buffer.pushed - 1 - anchor);
-  const view: View = { rows: [] };
-  for (let k = end - 1; k >= 0 && view.rows.length < bodyHeight; k--) {
-    const i = indexAt(k);
+  const rowsOf = (i: number): Row[] => {
     const e = buffer.at(i) as LogEntry;
-    const prefix = `${multi ? `${session.targets[e.source]?.name ?? '?'} │ ` : ''}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
+    const prefix = `${multi ? `${inert(session.targets[e.source]?.name ?? '?')} │ ` : ''}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
     const text = inert(e.text);
     const avail = Math.max(10, width - prefix.length);
     const pieces = wrap ? chunk(text, avail) : [text.length > avail ? `${text.slice(0, avail - 1)}…` : text];
-    for (let p = pieces.length - 1; p >= 0 && view.rows.length < bodyHeight; p--) {
-      const piece = pieces[p] as string;
-      view.rows.unshift({ entry: i, text: piece, parts: highlight(piece, re), prefix: p === 0 ? prefix : ' '.repeat(prefix.length), stream: e.stream, source: e.source });
-    }
-  }
+    return pieces.map((piece, p) => ({ entry: i, text: piece, parts: highlight(piece, e.stream === 'meta' ? null : re), prefix: p === 0 ? prefix : ' '.repeat(prefix.length), stream: e.stream, source: e.source }));
+  };
 
-  const jump = (dir: 1 | -1) => {
-    if (!re) return;
-    // Every matching line is also kept by the filter, so searching all lines finds the same ones.
-    const idx = nextMatch(buffer.slice().map((e) => e.text), re, cursor ?? indexAt(Math.max(0, end - 1)), dir);
-    if (idx < 0) return setMessage({ text: 'no match', error: true });
-    setCursor(idx);
-    const pos = filtered ? filtered.indexOf(idx) : idx;
-    anchorAt(Math.min(count - 2, pos + Math.floor(bodyHeight / 2)));
+  /** The rows on screen for an anchor, and the visible positions of the first and last entry drawn. */
+  const layout = (a: Anchor): { rows: Row[]; first: number; last: number } => {
+    const rows: Row[] = [];
+    if (count === 0) return { rows, first: 0, last: -1 };
+    if (a?.top) {
+      const from = Math.min(count - 1, posOf(a.seq - buffer.firstSeq));
+      let k = from;
+      for (; k < count && rows.length < bodyHeight; k++) rows.push(...rowsOf(indexAt(k)).slice(0, bodyHeight - rows.length));
+      return { rows, first: from, last: k - 1 };
+    }
+    let end = count;
+    if (a) {
+      const bottom = Math.max(0, a.seq - buffer.firstSeq);
+      end = filtered ? posOf(bottom + 1) : Math.min(count, bottom + 1);
+    }
+    let k = end - 1;
+    for (; k >= 0 && rows.length < bodyHeight; k--) {
+      const pieces = rowsOf(indexAt(k));
+      rows.unshift(...pieces.slice(Math.max(0, pieces.length - (bodyHeight - rows.length))));
+    }
+    return { rows, first: k + 1, last: end - 1 };
+  };
+  const view = layout(anchor);
+
+  /** Anchors the view so that visible position `pos` is its bottom line; past the end, follows. */
+  const anchorAt = (pos: number) => {
+    if (count === 0 || pos >= count - 1) return setAnchor(null);
+    setAnchor({ seq: buffer.firstSeq + indexAt(Math.max(0, pos)), top: false });
+  };
+  const newestShown = anchor === null ? buffer.pushed - 1 : buffer.firstSeq + indexAt(Math.max(0, view.last));
+  const newer = anchor === null ? 0 : Math.max(0, buffer.pushed - 1 - newestShown);
+
+  /** Goes to the next (1) or previous (-1) match from the last one, or from the view's bottom line. */
+  const jump = (dir: 1 | -1, r: RegExp | null = re, q = query, from: number | null = cursorRef.current) => {
+    if (!r) return;
+    const list = matchesOf(r, q);
+    if (list.length === 0) return setMessage({ text: `no match for ${q}`, error: true });
+    const here = from !== null && from >= buffer.firstSeq ? from - buffer.firstSeq : indexAt(Math.max(0, layout(anchorRef.current).last));
+    let idx: number;
+    if (dir === 1) idx = list.find((i) => i > here) ?? (list[0] as number);
+    else idx = [...list].reverse().find((i) => i < here) ?? (list[list.length - 1] as number);
+    setCursor(buffer.firstSeq + idx);
+    // A match already on screen is shown where it is (a following view goes on following).
+    const now = layout(anchorRef.current);
+    const at = posOf(idx);
+    if (at >= now.first && at <= now.last) return;
+    anchorAt(Math.min(count - 2, at + Math.floor(bodyHeight / 2)));
   };
 
   const onKey = (input: string, key: Key) => {
@@ -121,38 +188,60 @@ export function LogsScreen(props: LogsScreenProps) {
         const e = editLine(draftRef.current, input, key);
         draftRef.current = e.value;
         setDraft(e.value);
-        setQuery(e.done === 'cancel' ? query : e.value);
         if (e.done) {
           searchingRef.current = false;
           setSearching(false);
+        }
+        if (e.done === 'submit') {
+          setQuery(e.value);
           setCursor(null);
+          // Enter goes to the first match after what is on screen (from the end: the first one).
+          const c = compile(e.value);
+          if (c.re) jump(1, c.re, e.value, null);
         }
         return;
       }
       setMessage(null);
       const page = Math.max(1, bodyHeight - 1);
-      const bottom = endFor(anchorRef.current) - 1;
-      const following = anchorRef.current === null;
+      const a = anchorRef.current;
+      const shown = layout(a);
+      const bottom = shown.last;
+      const following = a === null;
+      const toTop = (pos: number) => setAnchor(count === 0 ? null : { seq: buffer.firstSeq + indexAt(Math.max(0, Math.min(count - 1, pos))), top: true });
+      // Ctrl+key is not the key: Ctrl-L redraws (the app's), the others do nothing here.
+      if (key.ctrl) return;
       if (key.escape || input === 'q') return props.onBack();
       if (input === '?') return props.onHelp();
-      if (input === 'j' || key.downArrow) return following ? undefined : anchorAt(bottom + 1);
-      if (input === 'k' || key.upArrow) return setAnchor(count === 0 ? null : buffer.firstSeq + indexAt(Math.max(0, bottom - 1)));
-      if (key.pageDown) return following ? undefined : anchorAt(bottom + page);
-      if (key.pageUp) return setAnchor(count === 0 ? null : buffer.firstSeq + indexAt(Math.max(0, bottom - page)));
-      if (input === 'g') return count === 0 ? undefined : setAnchor(buffer.firstSeq + indexAt(Math.min(count - 1, bodyHeight - 1)));
-      if (input === 'G') return setAnchor(null);
+      if (input === 'j' || key.downArrow) {
+        if (a?.top) return shown.last >= count - 1 ? setAnchor(null) : toTop(shown.first + 1);
+        return following ? undefined : anchorAt(bottom + 1);
+      }
+      if (input === 'k' || key.upArrow) {
+        if (a?.top) return toTop(shown.first - 1);
+        return setAnchor(count === 0 ? null : { seq: buffer.firstSeq + indexAt(Math.max(0, bottom - 1)), top: false });
+      }
+      if (key.pageDown) {
+        if (a?.top) return shown.last >= count - 1 ? setAnchor(null) : toTop(shown.last + 1);
+        return following ? undefined : anchorAt(bottom + page);
+      }
+      if (key.pageUp) {
+        if (a?.top || shown.first - 1 < 0) return toTop(Math.max(0, shown.first - page));
+        return setAnchor({ seq: buffer.firstSeq + indexAt(Math.max(0, shown.first - 1)), top: false });
+      }
+      if (input === 'g' || key.home) return toTop(0);
+      if (input === 'G' || key.end) return setAnchor(null);
       if (input === 'f' || input === ' ') {
         if (!following) return setAnchor(null);
-        return count === 0 ? undefined : setAnchor(buffer.firstSeq + indexAt(count - 1));
+        return count === 0 ? undefined : setAnchor({ seq: buffer.firstSeq + indexAt(count - 1), top: false });
       }
       if (input === '/') {
         searchingRef.current = true;
-        draftRef.current = query;
-        setDraft(query);
+        draftRef.current = queryRef.current;
+        setDraft(queryRef.current);
         return setSearching(true);
       }
-      if (input === 'n') return jump(1);
-      if (input === 'N') return jump(-1);
+      if (input === 'n') return jump(1, compile(queryRef.current).re, queryRef.current);
+      if (input === 'N') return jump(-1, compile(queryRef.current).re, queryRef.current);
       if (input === 'F') return setFilterMode((f) => !f);
       if (input === '+') return setContext((c) => Math.min(20, c + 1));
       if (input === '-') return setContext((c) => Math.max(0, c - 1));
@@ -160,13 +249,17 @@ export function LogsScreen(props: LogsScreenProps) {
       if (input === 'w') return setWrap((w) => !w);
       if (input === 'S') {
         const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
-        const file = join(props.saveDir, `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+        const file = join(saveFolder(props.saveDir), `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
         try {
-          const body = buffer.slice().map((e) => `${multi ? `${session.targets[e.source]?.name} ` : ''}${e.timestamp} ${e.stream} ${e.text}\n`).join('');
+          // The text as the view shows it: escape sequences from containers stay inert in the file too.
+          const body = buffer
+            .slice()
+            .map((e) => `${multi ? `${inert(session.targets[e.source]?.name ?? '?')} ` : ''}${e.timestamp} ${e.stream} ${inert(e.text)}\n`)
+            .join('');
           writeFileSync(file, body, { mode: 0o600 });
-          setMessage({ text: `saved ${buffer.size} lines to ${file}`, error: false });
+          setMessage({ text: `saved ${buffer.size} lines to ${inert(file)}`, error: false });
         } catch (err) {
-          setMessage({ text: `could not save: ${(err as Error).message}`, error: true });
+          setMessage({ text: `could not save to ${inert(file)}: ${(err as Error).message}`, error: true });
         }
       }
   };
@@ -181,8 +274,14 @@ export function LogsScreen(props: LogsScreenProps) {
   }, [props.keys]);
 
   const names = session.targets.map((t) => t.name).join(', ');
+  // Following a container that is stopped (or an engine that is away) is said, not implied.
+  const states = session.states();
+  const waiting = session.targets.filter((_, i) => states[i] === 'waiting').map((t) => t.name);
+  const unreachable = states.some((st) => st === 'unreachable');
+  const pos = cursor !== null ? found.indexOf(cursor - buffer.firstSeq) : -1;
   const status = [
     follow ? 'following' : `paused${newer ? ` (${newer} newer)` : ''}`,
+    unreachable ? 'engine unreachable, retrying' : waiting.length ? `${waiting.map(inert).join(', ')} not running, waiting` : null,
     filterMode ? `filter${context ? ` ±${context}` : ''}` : null,
     timestamps ? 'timestamps' : null,
     wrap ? 'wrap' : null,
@@ -191,6 +290,7 @@ export function LogsScreen(props: LogsScreenProps) {
   ]
     .filter(Boolean)
     .join(' · ');
+  const matchCount = re ? (pos >= 0 ? `${pos + 1}/${found.length}` : `${found.length} match${found.length === 1 ? '' : 'es'}`) : '';
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -203,7 +303,7 @@ export function LogsScreen(props: LogsScreenProps) {
       </Box>
       <Box flexDirection="column" height={bodyHeight}>
         {view.rows.map((r, i) => (
-          <Text key={i} wrap="truncate-end" bold={cursor === r.entry}>
+          <Text key={i} wrap="truncate-end" bold={cursor === buffer.firstSeq + r.entry}>
             <Text color={multi ? theme.color('accent') : theme.color('muted')}>{r.prefix}</Text>
             {r.parts.map((p, j) =>
               p.match ? (
@@ -211,7 +311,7 @@ export function LogsScreen(props: LogsScreenProps) {
                   {p.text}
                 </Text>
               ) : (
-                <Text key={j} color={r.stream === 'stderr' ? theme.color('bad') : undefined}>
+                <Text key={j} color={r.stream === 'stderr' ? theme.color('bad') : r.stream === 'meta' ? theme.color('warn') : undefined}>
                   {p.text}
                 </Text>
               ),
@@ -224,7 +324,10 @@ export function LogsScreen(props: LogsScreenProps) {
           <PromptLine prompt="/" value={draft} />
         ) : (
           <Text wrap="truncate-end" color={message?.error || reError || session.errors.length ? theme.color('bad') : theme.color('muted')}>
-            {message?.text ?? reError ?? session.errors.at(-1) ?? (query ? `search: ${query}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}
+            {message?.text ??
+              reError ??
+              session.errors.at(-1) ??
+              (query ? `search: ${inert(query)}  ${matchCount}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}
           </Text>
         )}
       </Box>

@@ -38,6 +38,30 @@ export class RingBuffer<T> {
     this.#pushed++;
   }
 
+  /**
+   * Puts an item at position `i` (0 = oldest held), moving the newer ones up.
+   * Once full, the oldest item falls off (the item itself when `i` is 0).
+   * Costs the number of items after `i`: meant for late items near the end.
+   */
+  insert(i: number, item: T): void {
+    const at = Math.max(0, Math.min(i, this.#size));
+    if (at === this.#size) return this.push(item);
+    if (this.#size === this.capacity) {
+      if (at === 0) {
+        this.#pushed++;
+        return;
+      }
+      // Drop the oldest, then insert one place lower.
+      this.#start = (this.#start + 1) % this.capacity;
+      this.#size--;
+      return this.insert(at - 1, item);
+    }
+    for (let k = this.#size; k > at; k--) this.#items[(this.#start + k) % this.capacity] = this.#items[(this.#start + k - 1) % this.capacity];
+    this.#items[(this.#start + at) % this.capacity] = item;
+    this.#size++;
+    this.#pushed++;
+  }
+
   /** The item at position `i` (0 = oldest held). */
   at(i: number): T | undefined {
     if (i < 0 || i >= this.#size) return undefined;
