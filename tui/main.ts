@@ -13,6 +13,7 @@ import { resolveEndpoint } from '../core/docker/endpoint.js';
 import { requestList } from './app/engine-list.js';
 import { paintFirstFrame } from './app/first-frame.js';
 import { applyMemoryFlags } from './cli/node-flags.js';
+import { inertLines } from './presentation/inert.js';
 
 const args = process.argv.slice(2);
 const tui = args.every((a) => a === '--read-only');
@@ -46,7 +47,21 @@ for (const s of [process.stdout, process.stderr]) {
   });
 }
 
-const io: CliIO = { out: write(process.stdout), err: write(process.stderr), isTTY: process.stdout.isTTY === true, env: process.env };
+// Nothing foreign reaches a terminal raw: the CLI's text sinks make every control character
+// inert (on stdout when it is a terminal, on stderr always); only the raw sinks pass bytes.
+const outRaw = write(process.stdout);
+const errRaw = write(process.stderr);
+const outTTY = process.stdout.isTTY === true;
+const inertSink = (raw: (text: string) => void) => (text: string) => raw(inertLines(text));
+const io: CliIO = {
+  out: outTTY ? inertSink(outRaw) : outRaw,
+  err: inertSink(errRaw),
+  outRaw,
+  errRaw,
+  isTTY: outTTY,
+  errIsTTY: process.stderr.isTTY === true,
+  env: process.env,
+};
 
 if (list) {
   try {

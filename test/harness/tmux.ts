@@ -14,9 +14,24 @@ export class Tmux {
 
   start(command: string, opts: { cols: number; rows: number; env: Record<string, string> }): void {
     const env = Object.entries(opts.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
-    // remain-on-exit keeps the pane so a crash can still be read.
-    this.#tmux(['new-session', '-d', '-s', this.session, '-x', String(opts.cols), '-y', String(opts.rows), `env ${env} ${command}`]);
-    this.#tmux(['set-option', '-t', this.session, 'remain-on-exit', 'on']);
+    // Set before the program starts (one tmux call): remain-on-exit keeps the pane so a crash (or
+    // a command that ends at once) can still be read; set-clipboard on lets an OSC 52 from the
+    // program reach tmux's paste buffers, where clipboard() finds it.
+    this.#tmux([
+      'start-server', ';',
+      'set-option', '-s', 'set-clipboard', 'on', ';',
+      'set-option', '-g', 'remain-on-exit', 'on', ';',
+      'new-session', '-d', '-s', this.session, '-x', String(opts.cols), '-y', String(opts.rows), `env ${env} ${command}`,
+    ]);
+  }
+
+  /** What programs in the pane wrote to the clipboard (OSC 52), '' when nothing. */
+  clipboard(): string {
+    try {
+      return this.#tmux(['show-buffer']);
+    } catch {
+      return '';
+    }
   }
 
   /** Keys as tmux names them (`Enter`, `Escape`, `C-c`) or literal text with `literal`. */

@@ -31,16 +31,22 @@ export async function runLogs(node: Node, ref: string, opts: LogsOptions, io: Cl
     timestamps: opts.timestamps === true,
     ...(since === undefined ? {} : { since }),
   });
-  const safe = io.isTTY && opts.raw !== true;
+  // Decided per stream: `logs x | grep y` still has stderr on the terminal.
+  const raw = opts.raw === true;
+  const outSafe = io.isTTY && !raw;
+  const errSafe = (io.errIsTTY ?? io.isTTY) && !raw;
+  const toOut = outSafe ? io.out : (io.outRaw ?? io.out);
+  const toErr = errSafe ? io.err : (io.errRaw ?? io.err);
   const stop = () => stream.close();
   process.once('SIGINT', stop);
   try {
     for await (const line of stream) {
-      const text = safe ? inert(line.text) : line.text;
+      const err = line.stream === 'stderr';
+      const text = (err ? errSafe : outSafe) ? inert(line.text) : line.text;
       const prefix = line.timestamp ? `${line.timestamp} ` : '';
       const out = `${prefix}${text}${line.partial ? '' : '\n'}`;
-      if (line.stream === 'stderr') io.err(out);
-      else io.out(out);
+      if (err) toErr(out);
+      else toOut(out);
     }
   } finally {
     process.off('SIGINT', stop);

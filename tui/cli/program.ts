@@ -2,11 +2,23 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/errors.js';
 import type { LocalNode } from '../../core/docker/local-node.js';
 
-/** Output sinks, injected so tests can capture them. */
+/**
+ * Output sinks, injected so tests can capture them. `out` and `err` are safe
+ * for a terminal: the program's sinks (tui/main.ts) make every control
+ * character inert on stdout when it is a terminal and on stderr always
+ * (diagnostics: a log file read later with `cat` is a terminal too).
+ * `outRaw`/`errRaw` pass bytes through: Outpost's own screen control and
+ * `logs --raw`, or logs written to a pipe or a file.
+ */
 export interface CliIO {
   out: (text: string) => void;
   err: (text: string) => void;
+  outRaw?: (text: string) => void;
+  errRaw?: (text: string) => void;
+  /** stdout is a terminal. */
   isTTY: boolean;
+  /** stderr is a terminal (default: as stdout). */
+  errIsTTY?: boolean;
   env: NodeJS.ProcessEnv;
 }
 

@@ -30,7 +30,11 @@ export async function runStats(node: Node, opts: StatsCommandOptions, io: CliIO)
         }
         stats.sort(byName);
         if (opts.json) io.out(`${JSON.stringify(stats)}\n`);
-        else io.out(`${io.isTTY ? '\x1b[H\x1b[2J' : ''}${renderTable(stats, statsColumns)}\n${io.isTTY ? '' : '\n'}`);
+        else {
+          // Outpost's own screen control goes raw; the table (names from the engine) through the safe sink.
+          if (io.isTTY) (io.outRaw ?? io.out)('\x1b[H\x1b[2J');
+          io.out(`${renderTable(stats, statsColumns)}\n${io.isTTY ? '' : '\n'}`);
+        }
       },
       { intervalMs: opts.interval },
     );

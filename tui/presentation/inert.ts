@@ -22,3 +22,22 @@ export function inert(text: string, tabWidth = 4): string {
   });
   return out;
 }
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `inert` for whole lines of output: newlines and tabs stay what they are,
+ * every other control character and escape sequence becomes visible text.
+ * Idempotent, so text made inert earlier passes unchanged. The CLI's
+ * terminal sinks (tui/main.ts) put everything through it.
+ */
+export function inertLines(text: string): string {
+  UNSAFE_IN_LINES.lastIndex = 0;
+  if (!UNSAFE_IN_LINES.test(text)) return text;
+  // C1 controls and bidi marks as \uNNNN: inside JSON (which escapes only C0) that is still valid JSON.
+  return text.replace(UNSAFE_IN_LINES, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code < 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
