@@ -40,7 +40,8 @@ export function validatePrefs(raw: unknown): { prefs: Prefs; problems: string[] 
       else problems.push(`\`saveDir\` must be a directory path, got ${JSON.stringify(value)}`);
       continue;
     }
-    if (!(key in limits)) {
+    // Own keys only: `constructor`, `toString` or `__proto__` in the file are unknown keys, not Object's.
+    if (!Object.hasOwn(limits, key)) {
       problems.push(`unknown preference \`${key}\` (known: ${[...Object.keys(limits), 'saveDir'].join(', ')})`);
       continue;
     }
@@ -54,15 +55,27 @@ export function validatePrefs(raw: unknown): { prefs: Prefs; problems: string[] 
   return { prefs, problems };
 }
 
-/** Reads the store (XDG_CONFIG_HOME moves it). Never throws: problems come back as sentences. */
+/** A preferences file is a few hundred bytes; anything over this is not one. */
+export const MAX_PREFS_BYTES = 64 * 1024;
+
+/**
+ * Reads the store (XDG_CONFIG_HOME moves it). Never throws nor blocks:
+ * problems come back as sentences. The file is checked first (a regular
+ * file of at most 64 KiB): conf would read a FIFO, /dev/zero or a 55 MB file
+ * to its end, which froze the UI.
+ */
 export async function loadPrefs(cwd?: string): Promise<{ prefs: Prefs; problems: string[]; path: string }> {
+  const { homedir } = await import('node:os');
+  const path = `${cwd ?? `${process.env.XDG_CONFIG_HOME || `${homedir()}/.config`}/outpost`}/tui.json`;
+  const { readRegularFile } = await import('../../core/model/read-file.js');
+  const file = readRegularFile(path, MAX_PREFS_BYTES);
+  if (!file.ok && file.reason === 'missing') return { prefs: { ...DEFAULT_PREFS }, problems: [], path };
+  if (!file.ok) return { prefs: { ...DEFAULT_PREFS }, problems: [`${path} ${file.message}; using defaults until it is fixed`], path };
   const { default: Conf } = await import('conf');
   let store: InstanceType<typeof Conf>;
   try {
     store = new Conf({ projectName: 'outpost', projectSuffix: '', configName: 'tui', ...(cwd ? { cwd } : {}) });
   } catch (err) {
-    const { homedir } = await import('node:os');
-    const path = `${cwd ?? `${process.env.XDG_CONFIG_HOME || `${homedir()}/.config`}/outpost`}/tui.json`;
     return { prefs: { ...DEFAULT_PREFS }, problems: [`cannot read ${path} (${(err as Error).message}); using defaults until it is fixed`], path };
   }
   const { prefs, problems } = validatePrefs(store.store);
