@@ -25,7 +25,7 @@ export interface RawInspect {
     ExitCode?: number;
     StartedAt?: string;
     FinishedAt?: string;
-    Health?: { Status?: string; Log?: { Start?: string; ExitCode?: number; Output?: string }[] };
+    Health?: { Status?: string; Log?: { Start?: string; End?: string; ExitCode?: number; Output?: string }[] };
   };
   RestartCount?: number;
   Config?: {
@@ -128,6 +128,25 @@ function commandOf(raw: RawInspect): string {
   return [raw.Path ?? '', ...(raw.Args ?? [])].filter((p) => p !== '').join(' ');
 }
 
+/**
+ * When the health check tipped the container into `unhealthy`, from the
+ * engine's health log: the probe that made the trailing run of failures
+ * reach the check's retries (default 3). When the log (the engine keeps 5)
+ * holds only failures, the turn was earlier still: its first probe is the
+ * latest it can have been.
+ */
+function unhealthySince(raw: RawInspect): number | null {
+  const log = raw.State?.Health?.Log ?? [];
+  let first = log.length;
+  while (first > 0 && (log[first - 1]?.ExitCode ?? 0) !== 0) first--;
+  const streak = log.slice(first);
+  if (streak.length === 0) return null;
+  const retries = Math.max(1, (raw.Config as { Healthcheck?: { Retries?: number } } | undefined)?.Healthcheck?.Retries || 3);
+  const tipping = first === 0 ? streak[0] : streak[Math.min(retries, streak.length) - 1];
+  const e = tipping as { Start?: string; End?: string };
+  return toTime(e.End) ?? toTime(e.Start);
+}
+
 /** Builds the list row from an inspect document. */
 export function summaryFromInspect(raw: RawInspect, node: string, now: number): ContainerSummary {
   const state = toState(raw.State?.Status);
@@ -153,6 +172,7 @@ export function summaryFromInspect(raw: RawInspect, node: string, now: number): 
     startedAt,
     finishedAt,
     oomKilled: raw.State?.OOMKilled === true,
+    ...(health === 'unhealthy' ? { unhealthySince: unhealthySince(raw) } : {}),
     composeProject: labels['com.docker.compose.project'] ?? null,
     composeService: labels['com.docker.compose.service'] ?? null,
     labels,

@@ -48,6 +48,12 @@ export interface ContainerSummary {
   startedAt: number | null;
   /** When the last run ended (ms since epoch), null if it has not ended. */
   finishedAt: number | null;
+  /**
+   * While unhealthy: when it turned unhealthy (ms since epoch), from the
+   * engine's health log (the failing probe that tipped it); an upper bound
+   * when the log holds only failures. Absent when unknown.
+   */
+  unhealthySince?: number | null;
   oomKilled: boolean;
   /** `docker compose` project label, when there is one. */
   composeProject: string | null;
