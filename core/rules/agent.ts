@@ -1,12 +1,23 @@
-import { openSync, readSync, closeSync, fstatSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import { readRegularFile } from '../model/read-file.js';
 import { basename, dirname } from 'node:path';
 import type { LogStream, Node } from '../node.js';
-import type { Disposer } from '../model/types.js';
+import type { Disposer, NodeStatus } from '../model/types.js';
 import { NotAllowedError } from '../model/errors.js';
-import { RuleEngine, describeAction, type Decision } from './engine.js';
+import { RuleEngine, describeAction, words, type Decision } from './engine.js';
 import { Journal, readJournal, type JournalEntry, type JournalOptions } from './journal.js';
 import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from './parse.js';
-import { agentStatus, isResetRequest, readMaintenance, removeAgentRecord, takeResetRequests, writeAgentRecord, MAINTENANCE_FILE } from './store.js';
+import {
+  agentStatus,
+  isResetRequest,
+  readGuardState,
+  readMaintenance,
+  removeAgentRecord,
+  takeResetRequests,
+  writeAgentRecord,
+  writeGuardState,
+  MAINTENANCE_FILE,
+} from './store.js';
 import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue, type RuleSet } from './types.js';
 
 export interface LoadedRules {
@@ -16,39 +27,31 @@ export interface LoadedRules {
   missing: boolean;
 }
 
-/** Reads and validates a rules file. Never throws: a missing, huge or broken file comes back as issues. */
+/** Reads and validates a rules file. Never throws nor blocks: a missing, huge, special (FIFO, device) or broken file comes back as issues. */
 export function loadRulesFile(path: string): LoadedRules {
   const empty: RuleSet = { rules: [], sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS, webhook: null };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ruleSet: empty, issues: [], missing: true };
-    return { ruleSet: empty, issues: [{ file: path, field: '(file)', message: `cannot be read: ${(err as Error).message}` }], missing: false };
+  const file = readRegularFile(path, MAX_RULES_FILE_BYTES);
+  if (!file.ok) {
+    if (file.reason === 'missing') return { ruleSet: empty, issues: [], missing: true };
+    const message = file.reason === 'too-large' ? `${file.message}; a rules file may be at most 1 MiB` : file.message;
+    return { ruleSet: empty, issues: [{ file: path, field: '(file)', message }], missing: false };
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { ruleSet: empty, issues: [{ file: path, field: '(file)', message: 'is not a regular file' }], missing: false };
-    if (st.size > MAX_RULES_FILE_BYTES) {
-      return {
-        ruleSet: empty,
-        issues: [{ file: path, field: '(file)', message: `the file is ${(st.size / 1048576).toFixed(1)} MiB; a rules file may be at most 1 MiB` }],
-        missing: false,
-      };
-    }
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    const text = buf.subarray(0, off).toString('utf8');
-    const { ruleSet, issues } = parseRules(text, path);
+    const { ruleSet, issues } = parseRules(file.text, path);
     return { ruleSet, issues, missing: false };
-  } finally {
-    closeSync(fd);
+  } catch (err) {
+    // parseRules never throws by design; should a bug make it, the file is reported, not fatal.
+    return { ruleSet: empty, issues: [{ file: path, field: '(file)', message: `could not be checked: ${(err as Error).message}` }], missing: false };
+  }
+}
+
+const GUARD_FILE_NAME = 'guards.json';
+
+/** Refuses to start when another agent enforces rules with this state directory (NotAllowedError: exit 5). */
+export function assertNoOtherAgent(stateDir: string): void {
+  const st = agentStatus(stateDir);
+  if (st.running && st.record && st.record.pid !== process.pid) {
+    throw new NotAllowedError(`another agent (pid ${st.record.pid}) already enforces rules with ${stateDir}; stop it first.`);
   }
 }
 
@@ -96,6 +99,11 @@ export class RuleAgent {
   #inflight = new Set<Promise<void>>();
   #log: (line: string) => void;
   #startedAt = 0;
+  /** Since when nobody watched the engine (the agent was down, or the engine away): exits since then are reconciled at the next full list. */
+  #gapSince: number | null = null;
+  #offlineSince: number | null = null;
+  #savedVersion = -1;
+  #saveTimer: NodeJS.Timeout | null = null;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -111,18 +119,23 @@ export class RuleAgent {
   async start(): Promise<void> {
     const { stateDir } = this.#o;
     this.#startedAt = this.#now();
-    const st = agentStatus(stateDir);
-    if (st.running && st.record && st.record.pid !== process.pid) {
-      throw new NotAllowedError(`another agent (pid ${st.record.pid}) already enforces rules with ${stateDir}; stop it first.`);
-    }
+    assertNoOtherAgent(stateDir);
     const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
     this.#journal = journal;
+    // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
+    const saved = readGuardState(stateDir);
     const past = readJournal(stateDir);
-    this.engine.restore(past.entries);
+    const after = saved.state ? past.entries.filter((e) => e.seq > (saved.state?.seq ?? 0)) : past.entries;
+    if (saved.state) this.engine.load(saved.state.snapshot);
+    this.engine.restore(after);
+    const lastSeen = Math.max(saved.state?.savedAt ?? 0, past.entries.at(-1)?.ts ?? 0);
+    // The last moment an agent watched; a first agent ever does not act on history.
+    this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#startedAt) : this.#startedAt;
     const pid = process.pid;
+    if (saved.problem) this.#write({ kind: 'error', reason: saved.problem });
     this.#write({
       kind: 'agent',
-      reason: `agent started (pid ${pid}); restored state from ${past.entries.length} journal entries${
+      reason: `agent started (pid ${pid}); restored state from ${saved.state ? `${GUARD_FILE_NAME} and ` : ''}${after.length} journal entries${
         past.unreadable > 0 ? `, skipped ${past.unreadable} unreadable lines` : ''
       }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}`,
     });
@@ -130,9 +143,13 @@ export class RuleAgent {
     this.#takeResets();
     this.reload();
     this.#disposers.push(
+      this.#o.node.onStatus((st) => this.#onNodeStatus(st)),
       this.#o.node.watch((change) => {
-        this.engine.onModel(change, this.#now());
+        const now = this.#now();
+        this.engine.onModel(change, now);
         this.#reportLabelIssues();
+        // A full list after a gap (start-up, reconnect): exits nobody saw go through the rules now.
+        if (change.kind === 'reset' && this.#o.node.status().state === 'online') this.#reconcile();
         this.#syncSoon();
       }),
     );
@@ -142,8 +159,44 @@ export class RuleAgent {
     this.#schedule();
   }
 
-  /** Re-reads the rules file. A broken file keeps the rules in force and journals why. */
+  /** The engine went away or came back: both are journaled (once per outage), and the gap is reconciled on return. */
+  #onNodeStatus(st: NodeStatus): void {
+    if (this.#stopped) return;
+    if (st.state === 'offline') {
+      if (this.#offlineSince !== null) return;
+      this.#offlineSince = st.since;
+      this.#gapSince ??= st.since;
+      this.#write({ kind: 'agent', reason: `lost the engine: ${st.reason}; rules are not enforced until it is back (retrying)` });
+      this.#log(`engine lost: ${st.reason}`);
+    } else if (st.state === 'online' && this.#offlineSince !== null) {
+      const away = st.since - this.#offlineSince;
+      this.#offlineSince = null;
+      this.#write({ kind: 'agent', reason: `the engine is back after ${words(away)}; exits while it was away are checked against the rules` });
+      this.#log(`engine back after ${words(away)}`);
+    }
+    // The model was listed again just before the node says it is online.
+    if (st.state === 'online') this.#reconcile();
+  }
+
+  #reconcile(): void {
+    if (this.#gapSince === null || this.#stopped) return;
+    const since = this.#gapSince;
+    this.#gapSince = null;
+    this.#handle(this.engine.reconcile(since, this.#now()));
+  }
+
+  /** Re-reads the rules file. A broken file keeps the rules in force and journals why. Never throws. */
   reload(): RuleIssue[] {
+    try {
+      return this.#reload();
+    } catch (err) {
+      const issue: RuleIssue = { file: this.#o.rulesFile, field: '(file)', message: `could not be loaded: ${(err as Error).message}` };
+      this.#write({ kind: 'error', reason: `rules file ${this.#o.rulesFile}: ${issue.message}; keeping the rules in force` });
+      return [issue];
+    }
+  }
+
+  #reload(): RuleIssue[] {
     const loaded = loadRulesFile(this.#o.rulesFile);
     const first = this.#rules === null;
     if (loaded.issues.length > 0) {
@@ -197,7 +250,7 @@ export class RuleAgent {
     const { requests, problems } = takeResetRequests(this.#o.stateDir);
     for (const p of problems) this.#write({ kind: 'error', reason: p });
     for (const r of requests) {
-      const rules = this.engine.reset(r.container, r.rule);
+      const rules = this.engine.reset(r.container, r.rule, this.#now());
       if (rules.length === 0) {
         this.#write({ kind: 'reset', container: r.container, reason: `reset of ${r.container}${r.rule ? ` (rule ${r.rule})` : ''} on request: nothing to reset` });
       }
@@ -205,7 +258,31 @@ export class RuleAgent {
         this.#write({ kind: 'reset', rule, container: r.container, reason: `reset the back-off, budget and give-up of ${r.container} for rule ${rule} on request` });
       }
     }
-    if (requests.length > 0) this.#schedule();
+    if (requests.length > 0) {
+      this.#saveState();
+      this.#schedule();
+    }
+  }
+
+  /** Writes the guard state file (atomically) when the engine's guard state changed since the last write. */
+  #saveState(): void {
+    if (this.#saveTimer) clearTimeout(this.#saveTimer);
+    this.#saveTimer = null;
+    const version = this.engine.version;
+    if (version === this.#savedVersion || !this.#journal) return;
+    try {
+      writeGuardState(this.#o.stateDir, { seq: this.#journal.seq, savedAt: this.#now(), snapshot: this.engine.snapshot() });
+      this.#savedVersion = version;
+    } catch (err) {
+      this.#log(`cannot write the guard state: ${(err as Error).message}`);
+    }
+  }
+
+  /** Soon, for changes that are not decisions (the last time a condition held): at most one write per 5 s. */
+  #saveSoon(): void {
+    if (this.#saveTimer || this.#stopped) return;
+    this.#saveTimer = setTimeout(() => this.#saveState(), 5_000);
+    this.#saveTimer.unref?.();
   }
 
   #watchFiles(): void {
@@ -296,7 +373,15 @@ export class RuleAgent {
     }
     this.#logs.set(id, stream);
     try {
-      for await (const line of stream) this.#handle(this.engine.onLog(id, line, this.#now()));
+      let slice = performance.now();
+      for await (const line of stream) {
+        this.#handle(this.engine.onLog(id, line, this.#now()));
+        // A flood of lines never holds the event loop: events (a crash elsewhere) are reacted to between slices.
+        if (performance.now() - slice > 10) {
+          await new Promise((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      }
     } catch {
       // the stream ends with the container
     } finally {
@@ -332,18 +417,27 @@ export class RuleAgent {
 
   /** Journals each decision (durably) before carrying it out. */
   #handle(decisions: Decision[]): void {
+    let decided = false;
     for (const d of decisions) {
       const { kind, ...rest } = d;
       this.#write({ ...rest, kind });
       if (d.kind === 'act') {
+        decided = true;
         const p = this.#execute(d).finally(() => this.#inflight.delete(p));
         this.#inflight.add(p);
-        if (d.notify) this.#notify(d.reason, d);
+        // A rule's own words (`then: {notify: MESSAGE}`) are the notification; the reason follows them.
+        const message = d.action.kind === 'notify' && d.action.message ? `${d.action.message} (${d.container}: ${d.trigger.detail})` : d.reason;
+        if (d.notify) this.#notify(message, d);
       } else if (d.kind === 'give-up') {
+        decided = true;
         this.#notify(d.reason, d);
+      } else if (d.kind === 'defer') {
+        decided = true;
       }
     }
     this.#reportLabelIssues();
+    if (decided) this.#saveState();
+    else if (this.engine.version !== this.#savedVersion) this.#saveSoon();
     this.#schedule();
   }
 
@@ -439,8 +533,10 @@ export class RuleAgent {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#journal) this.#saveState();
     if (this.#reloadTimer) clearTimeout(this.#reloadTimer);
     if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    if (this.#saveTimer) clearTimeout(this.#saveTimer);
     for (const w of this.#watchers) w.close();
     for (const d of this.#disposers) d();
     this.#statsOff?.();
@@ -450,6 +546,7 @@ export class RuleAgent {
     await Promise.race([this.settle(), new Promise((r) => setTimeout(r, 15_000).unref())]);
     this.#write({ kind: 'agent', reason: `agent stopped (pid ${process.pid})` });
     this.#journal?.close();
+    this.#journal = null;
     removeAgentRecord(this.#o.stateDir, process.pid);
   }
 }

@@ -1,6 +1,7 @@
 import type { ContainerEvent, ContainerStats, ContainerSummary, HostMetrics, LogLine, ModelChange } from '../model/types.js';
 import { byPrecedence, matches } from './match.js';
-import { compileRegex, ruleFromLabels } from './parse.js';
+import { compileRegex, ruleFromLabels, type LogPattern } from './parse.js';
+import { isValidTime } from '../model/duration.js';
 import {
   DEFAULT_BACKOFF,
   LABEL_MAINTENANCE,
@@ -70,6 +71,8 @@ interface KeyState {
   lastActionAt: number | null;
   actions: number[];
   gaveUpAt: number | null;
+  /** The last time the rule's condition fired on the container (acted on or not): "without trouble" counts from here. */
+  troubleAt: number | null;
   pending: Pending | null;
   /** Reasons skipped recently, so a repeating skip is journaled once per window. */
   skipped: Map<string, number>;
@@ -86,13 +89,34 @@ interface Live {
   killedAt: number | null;
   oomAt: number | null;
   unhealthySince: number | null;
+  /** Per rule: when its `unhealthy` condition next counts as held (after it fired, or a reset, it must hold again). */
+  unhealthyDue: Map<string, number>;
   starts: number[];
   cpuPercent: number | null;
   memoryBytes: number | null;
   memoryPercent: number | null;
 }
 
-export type RuleState = 'armed' | 'pending' | 'backing-off' | 'given-up' | 'maintenance' | 'left-to-docker';
+export type RuleState = 'armed' | 'pending' | 'backing-off' | 'given-up' | 'maintenance' | 'left-to-docker' | 'superseded';
+
+/** A guard's state as the state file keeps it (per rule and container name). */
+export interface GuardRecord {
+  rule: string;
+  container: string;
+  level: number;
+  lastActionAt: number | null;
+  actions: number[];
+  gaveUpAt: number | null;
+  troubleAt: number | null;
+  pending: Pending | null;
+}
+
+/** Everything the agent must not forget across a restart, whatever the journal's rotation dropped. */
+export interface GuardSnapshot {
+  guards: GuardRecord[];
+  /** Per container name: the end of the last exit the engine has seen, so a reconcile does not act on it twice. */
+  exits: Record<string, number>;
+}
 
 /** One rule as it applies to one container right now (for `rules explain` and the TUI). */
 export interface RuleStatus {
@@ -115,6 +139,10 @@ const REQUESTED_STOP_WINDOW_MS = 60_000;
 const OOM_WINDOW_MS = 10_000;
 const SKIP_JOURNAL_WINDOW_MS = 600_000;
 const MAX_LOG_TEST_CHARS = 64 * 1024;
+/** What one rule may do in a minute, over all its containers: a chatty rule cannot flood the journal or the node. */
+export const MAX_RULE_ACTIONS_PER_MINUTE = 60;
+/** Actions kept per rule and container (budgets count these). */
+const MAX_ACTIONS_KEPT = 1000;
 
 export function ordinal(n: number): string {
   const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
@@ -193,6 +221,23 @@ export function describeTrigger(t: Trigger): string {
   }
 }
 
+/** Whether `t` (of a lower rule) can never fire because `h` (of a higher one) takes the same input first. */
+function subsumes(h: Trigger, t: Trigger): boolean {
+  if (t.kind === 'exit') return h.kind === 'exit' && (h.code === 'any' || t.code === 'nonzero');
+  if (t.kind === 'oom') return h.kind === 'oom' || (h.kind === 'exit');
+  if (t.kind === 'unhealthy') return h.kind === 'unhealthy' && h.forMs === t.forMs;
+  return JSON.stringify(h) === JSON.stringify(t);
+}
+
+/** The higher rule that takes every input of `rule` first (precedence), if one does. */
+function supersededBy(rule: Rule, before: Rule[]): Rule | null {
+  if (before.length === 0) return null;
+  for (const h of before) if (rule.triggers.every((t) => h.triggers.some((x) => subsumes(x, t)))) return h;
+  // Several higher rules together can cover it too; name the first.
+  const all = rule.triggers.every((t) => before.some((h) => h.triggers.some((x) => subsumes(x, t))));
+  return all ? (before[0] as Rule) : null;
+}
+
 /** What every decision about one container says: when, which rule, which container, what fired it. */
 function about(rule: string, c: { name: string; id: string }, trigger: TriggerInfo, now: number): Omit<DecisionBase, 'reason'> {
   return { ts: now, rule, container: c.name, containerId: c.id, trigger };
@@ -231,7 +276,12 @@ function dockerRestarts(policy: string, exitCode: number): boolean {
  */
 export class RuleEngine {
   #fileRules: Rule[] = [];
-  #logRegex = new Map<Rule, RegExp[]>();
+  #logRegex = new Map<Rule, (LogPattern | null)[]>();
+  /** Per rule: when it acted lately (all containers), for MAX_RULE_ACTIONS_PER_MINUTE. */
+  #ruleActs = new Map<string, number[]>();
+  /** Per container name: end of the last exit seen (live or reconciled). */
+  #exits = new Map<string, number>();
+  #version = 0;
   #live = new Map<string, Live>();
   #byName = new Map<string, string>();
   #keys = new Map<string, KeyState>();
@@ -288,38 +338,80 @@ export class RuleEngine {
   /** Rebuilds back-off, budget, give-up and deferred actions from journaled decisions (oldest first). */
   restore(entries: Iterable<PastDecision>): void {
     for (const e of entries) {
-      if (!e.rule || !e.container) continue;
+      if (!e.rule || !e.container || typeof e.rule !== 'string' || typeof e.container !== 'string' || !isValidTime(e.ts)) continue;
       const s = this.#key(e.rule, e.container);
+      const fired = e.trigger && isValidTime(e.trigger.eventTime) ? e.trigger.eventTime : e.ts;
+      if (e.trigger && (e.trigger.kind === 'exit' || e.trigger.kind === 'oom') && isValidTime(e.trigger.eventTime)) {
+        this.#exits.set(e.container, Math.max(this.#exits.get(e.container) ?? 0, e.trigger.eventTime));
+      }
       switch (e.kind) {
         case 'act':
-          s.level = e.level ?? s.level + 1;
+          s.level = typeof e.level === 'number' && Number.isFinite(e.level) && e.level >= 0 ? Math.min(e.level, 1000) : s.level + 1;
           s.lastActionAt = e.ts;
           s.actions.push(e.ts);
-          if (s.actions.length > 1000) s.actions.splice(0, s.actions.length - 1000);
+          if (s.actions.length > MAX_ACTIONS_KEPT) s.actions.splice(0, s.actions.length - MAX_ACTIONS_KEPT);
+          s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
           s.pending = null;
           break;
         case 'give-up':
           s.gaveUpAt = e.ts;
+          s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
           s.pending = null;
           break;
         case 'defer':
-          if (e.at !== undefined && e.action && e.trigger) s.pending = { at: e.at, action: e.action, trigger: e.trigger };
+          if (isValidTime(e.at) && e.action && e.trigger) s.pending = { at: e.at, action: e.action, trigger: e.trigger };
+          s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
           break;
         case 'skip':
         case 'cancel':
           s.pending = null;
+          if (e.trigger) s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
           break;
         case 'reset':
           s.level = 0;
           s.gaveUpAt = null;
           s.actions = [];
+          s.troubleAt = null;
+          s.pending = null;
           break;
       }
     }
+    this.#version++;
+  }
+
+  /** A counter that moves whenever guard state changes (the agent saves the state file when it does). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The guard state, for the agent's state file. */
+  snapshot(): GuardSnapshot {
+    const guards: GuardRecord[] = [];
+    for (const [key, s] of this.#keys) {
+      if (s.level === 0 && s.lastActionAt === null && s.gaveUpAt === null && s.pending === null && s.troubleAt === null) continue;
+      const [rule, container] = key.split('\0') as [string, string];
+      guards.push({ rule, container, level: s.level, lastActionAt: s.lastActionAt, actions: s.actions.slice(-MAX_ACTIONS_KEPT), gaveUpAt: s.gaveUpAt, troubleAt: s.troubleAt, pending: s.pending });
+    }
+    return { guards, exits: Object.fromEntries(this.#exits) };
+  }
+
+  /** Loads a state file's guard state (already checked by the store); journal entries after it are then `restore`d on top. */
+  load(snapshot: GuardSnapshot): void {
+    for (const g of snapshot.guards) {
+      const s = this.#key(g.rule, g.container);
+      s.level = g.level;
+      s.lastActionAt = g.lastActionAt;
+      s.actions = g.actions.slice(-MAX_ACTIONS_KEPT);
+      s.gaveUpAt = g.gaveUpAt;
+      s.troubleAt = g.troubleAt;
+      s.pending = g.pending;
+    }
+    for (const [name, at] of Object.entries(snapshot.exits)) this.#exits.set(name, Math.max(this.#exits.get(name) ?? 0, at));
+    this.#version++;
   }
 
   /** Operator's reset: forgets back-off, budget, give-up and deferred actions of a container (all rules, or one); returns the rules reset. */
-  reset(container: string, rule?: string): string[] {
+  reset(container: string, rule?: string, now?: number): string[] {
     const done: string[] = [];
     for (const [key, s] of this.#keys) {
       const [r, c] = key.split('\0') as [string, string];
@@ -328,10 +420,36 @@ export class RuleEngine {
       s.gaveUpAt = null;
       s.actions = [];
       s.pending = null;
+      s.troubleAt = null;
       s.skipped.clear();
       done.push(r);
     }
+    // Re-armed: a condition that still holds must hold again for its whole duration, then the rule fires.
+    const id = this.#byName.get(container);
+    const l = id ? this.#live.get(id) : undefined;
+    if (l) {
+      const at = now ?? Date.now();
+      for (const r of this.#rulesFor(l)) {
+        if (rule !== undefined && r.name !== rule) continue;
+        this.#conds.delete(`${r.name}\0cpu\0${l.c.id}`);
+        this.#conds.delete(`${r.name}\0mem\0${l.c.id}`);
+        for (const t of r.triggers) if (t.kind === 'unhealthy' && l.unhealthySince !== null) l.unhealthyDue.set(r.name, at + t.forMs);
+      }
+    }
+    if (done.length > 0) this.#version++;
     return done;
+  }
+
+  /** Whether a rule of this name is in force (the file's, or a container's label rule). */
+  hasRule(name: string): boolean {
+    return this.rules().some((r) => r.name === name);
+  }
+
+  /** Whether the engine knows anything (state or journal history) about a container of this name. */
+  knowsContainer(name: string): boolean {
+    if (this.#byName.has(name) || this.#exits.has(name)) return true;
+    for (const key of this.#keys.keys()) if (key.endsWith(`\0${name}`)) return true;
+    return false;
   }
 
   onModel(change: ModelChange, now: number): void {
@@ -356,13 +474,20 @@ export class RuleEngine {
       const labelsChanged = JSON.stringify(old.c.labels) !== JSON.stringify(c.labels);
       old.c = c;
       if (labelsChanged) old.labelRule = this.#labelRule(c);
+      if (c.state === 'running' && c.health === 'unhealthy') {
+        if (old.unhealthySince === null) old.unhealthySince = this.#unhealthyFrom(c, now);
+      } else if (c.health !== 'unhealthy' || c.state !== 'running') {
+        old.unhealthySince = null;
+        old.unhealthyDue.clear();
+      }
     } else {
       this.#live.set(c.id, {
         c,
         labelRule: this.#labelRule(c),
         killedAt: null,
         oomAt: null,
-        unhealthySince: c.health === 'unhealthy' && c.state === 'running' ? now : null,
+        unhealthySince: c.health === 'unhealthy' && c.state === 'running' ? this.#unhealthyFrom(c, now) : null,
+        unhealthyDue: new Map(),
         starts: [],
         cpuPercent: null,
         memoryBytes: null,
@@ -370,6 +495,12 @@ export class RuleEngine {
       });
     }
     this.#byName.set(c.name, c.id);
+  }
+
+  /** When it turned unhealthy, by the engine's own health log when it says; else from now. */
+  #unhealthyFrom(c: ContainerSummary, now: number): number {
+    const since = c.unhealthySince;
+    return isValidTime(since) && since <= now ? since : now;
   }
 
   #labelRule(c: ContainerSummary): Rule | null {
@@ -389,7 +520,7 @@ export class RuleEngine {
     const k = `${rule}\0${container}`;
     let s = this.#keys.get(k);
     if (!s) {
-      s = { level: 0, lastActionAt: null, actions: [], gaveUpAt: null, pending: null, skipped: new Map() };
+      s = { level: 0, lastActionAt: null, actions: [], gaveUpAt: null, troubleAt: null, pending: null, skipped: new Map() };
       this.#keys.set(k, s);
     }
     return s;
@@ -418,6 +549,7 @@ export class RuleEngine {
     if (action === 'start') {
       l.killedAt = null;
       l.unhealthySince = null;
+      l.unhealthyDue.clear();
       l.c = { ...l.c, state: 'running', startedAt: at, health: l.c.health === 'none' ? 'none' : 'starting' };
       l.starts.push(at);
       if (l.starts.length > 1000) l.starts.splice(0, l.starts.length - 1000);
@@ -432,8 +564,18 @@ export class RuleEngine {
     if (action === 'die') {
       const code = ev.exitCode ?? Number(ev.attributes.exitCode ?? NaN);
       const startedAt = l.c.startedAt;
+      // Already taken into account (reconciled after a gap, or the engine replaying its events): not twice.
+      const seen = this.#exits.get(l.c.name);
+      const already = seen !== undefined && startedAt !== null && seen > startedAt && seen > at - 1000;
+      this.#exits.set(l.c.name, Math.max(seen ?? 0, at));
+      this.#version++;
       l.c = { ...l.c, state: 'exited', exitCode: Number.isFinite(code) ? code : l.c.exitCode, finishedAt: at };
       l.unhealthySince = null;
+      l.unhealthyDue.clear();
+      if (already) {
+        l.oomAt = null;
+        return [];
+      }
       const oom = l.oomAt !== null && at - l.oomAt <= OOM_WINDOW_MS;
       const requested = !oom && l.killedAt !== null && at - l.killedAt <= REQUESTED_STOP_WINDOW_MS;
       l.oomAt = null;
@@ -456,14 +598,14 @@ export class RuleEngine {
       const status = action.slice(action.indexOf(':') + 1).trim();
       if (status !== 'unhealthy') {
         l.unhealthySince = null;
+        l.unhealthyDue.clear();
         l.c = { ...l.c, health: status === 'healthy' ? 'healthy' : l.c.health };
         return [];
       }
       l.c = { ...l.c, health: 'unhealthy' };
-      if (l.unhealthySince === null) l.unhealthySince = at;
-      return this.#fire(l, now, (t) =>
-        t.kind === 'unhealthy' && t.forMs === 0 ? { kind: 'unhealthy', detail: 'turned unhealthy', eventTime: at } : null,
-      );
+      if (l.unhealthySince !== null) return [];
+      l.unhealthySince = at;
+      return this.#fireUnhealthy(l, now);
     }
     if (action === 'destroy') {
       this.#drop(ev.id);
@@ -514,19 +656,27 @@ export class RuleEngine {
     return this.#fire(l, now, (t, rule) => {
       if (t.kind !== 'log') return null;
       if (t.stream !== 'any' && line.stream !== t.stream && line.stream !== 'tty') return null;
-      if (!this.#regex(rule, t).test(text)) return null;
+      const re = this.#regex(rule, t);
+      if (!re || !re.test(text)) return null;
       const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
       return { kind: 'log', detail: `logged ${JSON.stringify(shown)}`, eventTime: now };
     });
   }
 
-  #regex(rule: Rule, t: Extract<Trigger, { kind: 'log' }>): RegExp {
+  #regex(rule: Rule, t: Extract<Trigger, { kind: 'log' }>): LogPattern | null {
     let list = this.#logRegex.get(rule);
     if (!list) {
-      list = rule.triggers.map((x) => (x.kind === 'log' ? compileRegex(x.pattern, x.flags) : /$^/));
+      list = rule.triggers.map((x) => {
+        if (x.kind !== 'log') return null;
+        try {
+          return compileRegex(x.pattern, x.flags);
+        } catch {
+          return null; // refused by the parser already; a rule built elsewhere with a bad pattern never matches
+        }
+      });
       this.#logRegex.set(rule, list);
     }
-    return list[rule.triggers.indexOf(t)] as RegExp;
+    return list[rule.triggers.indexOf(t)] ?? null;
   }
 
   /** Host metrics (load shedding): acts on the matching container with the lowest `outpost.priority` label first. */
@@ -652,8 +802,10 @@ export class RuleEngine {
     if (silenced) return this.#skip(rule, l, trigger, now, 'maintenance', `not acting on ${name}: ${silenced}`)[0] ?? null;
     const s = this.#key(rule.name, name);
     const when = trigger.eventTime ?? now;
+    this.#version++;
     if (s.lastActionAt !== null || s.gaveUpAt !== null) {
-      const stableFrom = Math.max(startedAt ?? 0, s.lastActionAt ?? 0, s.gaveUpAt ?? 0);
+      // "Without trouble" means it: the last time this condition fired counts, acted on or not.
+      const stableFrom = Math.max(startedAt ?? 0, s.lastActionAt ?? 0, s.gaveUpAt ?? 0, s.troubleAt ?? 0);
       if (when - stableFrom >= resetAfter(rule)) {
         s.level = 0;
         s.gaveUpAt = null;
@@ -661,6 +813,7 @@ export class RuleEngine {
         s.skipped.clear();
       }
     }
+    s.troubleAt = Math.max(s.troubleAt ?? 0, when);
     if (s.gaveUpAt !== null) {
       return (
         this.#skip(
@@ -686,6 +839,20 @@ export class RuleEngine {
         reason: `gave up on ${name}: ${trigger.detail}; ${recent.length} ${noun(rule.action)}s within ${words(budget.withinMs)} already (budget ${budget.max}/${words(budget.withinMs)})`,
       };
     }
+    const acts = (this.#ruleActs.get(rule.name) ?? []).filter((t) => now - t < 60_000);
+    this.#ruleActs.set(rule.name, acts);
+    if (acts.length >= MAX_RULE_ACTIONS_PER_MINUTE) {
+      return (
+        this.#skip(
+          rule,
+          l,
+          trigger,
+          now,
+          'rate',
+          `not acting on ${name}: rule ${rule.name} already acted ${acts.length} times in the last minute (at most ${MAX_RULE_ACTIONS_PER_MINUTE}); give it a cooldown`,
+        )[0] ?? null
+      );
+    }
     const delay = backoffDelay(rule, s.level);
     const allowedAt = s.lastActionAt === null ? now : Math.max(s.lastActionAt + delay, s.lastActionAt + rule.guards.cooldownMs);
     if (allowedAt > now) {
@@ -706,7 +873,13 @@ export class RuleEngine {
     s.level++;
     s.lastActionAt = now;
     s.actions.push(now);
+    if (s.actions.length > MAX_ACTIONS_KEPT) s.actions.splice(0, s.actions.length - MAX_ACTIONS_KEPT);
     s.pending = null;
+    this.#version++;
+    const acts = this.#ruleActs.get(rule.name) ?? [];
+    acts.push(now);
+    if (acts.length > MAX_RULE_ACTIONS_PER_MINUTE * 2) acts.splice(0, acts.length - MAX_RULE_ACTIONS_PER_MINUTE * 2);
+    this.#ruleActs.set(rule.name, acts);
     const attempt = s.actions.length;
     const next = backoffDelay(rule, s.level);
     const gap = Math.max(next, rule.guards.cooldownMs);
@@ -734,7 +907,7 @@ export class RuleEngine {
     for (const s of this.#keys.values()) if (s.pending) take(s.pending.at);
     for (const l of this.#live.values()) {
       if (l.unhealthySince === null) continue;
-      for (const r of this.#rulesFor(l)) for (const t of r.triggers) if (t.kind === 'unhealthy' && t.forMs > 0) take(l.unhealthySince + t.forMs);
+      for (const r of this.#rulesFor(l)) for (const t of r.triggers) if (t.kind === 'unhealthy') take(this.#unhealthyDueAt(l, r, t.forMs));
     }
     return next;
   }
@@ -771,15 +944,63 @@ export class RuleEngine {
       }
       out.push(this.#act(rule, l, s, p.trigger, now));
     }
-    for (const l of this.#live.values()) {
-      if (l.unhealthySince === null) continue;
-      const since = l.unhealthySince;
+    for (const l of this.#live.values()) if (l.unhealthySince !== null) out.push(...this.#fireUnhealthy(l, now));
+    return out;
+  }
+
+  /** When a rule's `unhealthy` condition counts as held: its duration after the turn, or after it last fired or was re-armed. */
+  #unhealthyDueAt(l: Live, rule: Rule, forMs: number): number {
+    return l.unhealthyDue.get(rule.name) ?? (l.unhealthySince ?? 0) + forMs;
+  }
+
+  /**
+   * Fires the `unhealthy` rules whose condition has held long enough. After
+   * firing (acted on, deferred or skipped), each rule whose condition was due
+   * must see it hold again for its duration (at least one sample interval)
+   * before it fires again: a container that stays unhealthy is taken up
+   * again after a reset or a give-up, never in a loop.
+   */
+  #fireUnhealthy(l: Live, now: number): Decision[] {
+    const since = l.unhealthySince;
+    if (since === null) return [];
+    const due: { rule: Rule; forMs: number }[] = [];
+    for (const r of this.#rulesFor(l)) for (const t of r.triggers) if (t.kind === 'unhealthy' && this.#unhealthyDueAt(l, r, t.forMs) <= now) due.push({ rule: r, forMs: t.forMs });
+    if (due.length === 0) return [];
+    const out = this.#fire(l, now, (t, rule) => {
+      if (t.kind !== 'unhealthy' || !due.some((d) => d.rule === rule)) return null;
+      return { kind: 'unhealthy', detail: now - since < 1000 ? 'turned unhealthy' : `unhealthy for ${words(now - since)}`, eventTime: now - since < 1000 ? since : now };
+    });
+    const floor = this.sampleIntervalMs ?? 5_000;
+    for (const d of due) l.unhealthyDue.set(d.rule.name, now + Math.max(d.forMs, floor));
+    return out;
+  }
+
+  /**
+   * Exits that happened while nobody watched (the agent was down, starting,
+   * or cut off from the engine since `since`): each container still exited
+   * whose run ended after `since`, and whose exit was not seen, goes through
+   * the normal rules and guards as if its `die` had been seen live, at the
+   * engine's own FinishedAt. A SIGTERM/SIGKILL exit (143, 137 without an OOM
+   * kill) is taken as a stop asked for (docker stop or kill), as a `kill`
+   * event before the `die` is when seen live.
+   */
+  reconcile(since: number, now: number): Decision[] {
+    const out: Decision[] = [];
+    for (const l of [...this.#live.values()]) {
+      const c = l.c;
+      if (c.state !== 'exited' && c.state !== 'dead') continue;
+      const fin = c.finishedAt;
+      if (!isValidTime(fin) || fin <= since || fin > now + 60_000) continue;
+      const seen = this.#exits.get(c.name);
+      if (seen !== undefined && (c.startedAt !== null ? seen > c.startedAt : seen >= fin - 1000)) continue;
+      const code = c.exitCode ?? 0;
+      if (c.oomKilled) l.oomAt = fin;
+      else if (code === 137 || code === 143) l.killedAt = fin;
       out.push(
-        ...this.#fire(l, now, (t) => {
-          if (t.kind !== 'unhealthy' || t.forMs === 0 || now - since < t.forMs) return null;
-          l.unhealthySince = null;
-          return { kind: 'unhealthy', detail: `unhealthy for ${words(now - since)}`, eventTime: since };
-        }),
+        ...this.onEvent(
+          { node: c.node, id: c.id, name: c.name, image: c.image, action: 'die', timeNano: fin * 1e6, exitCode: code, attributes: { exitCode: String(code) } },
+          now,
+        ),
       );
     }
     return out;
@@ -794,12 +1015,13 @@ export class RuleEngine {
     const out: RuleStatus[] = [];
     const lives = [...this.#live.values()].filter((l) => container === undefined || l.c.name === container || l.c.id.startsWith(container));
     for (const l of lives.sort((a, b) => a.c.name.localeCompare(b.c.name))) {
-      for (const rule of this.#rulesFor(l)) out.push(this.#status(rule, l, now));
+      const ordered = this.#rulesFor(l);
+      ordered.forEach((rule, i) => out.push(this.#status(rule, l, now, ordered.slice(0, i))));
     }
     return out;
   }
 
-  #status(rule: Rule, l: Live, now: number): RuleStatus {
+  #status(rule: Rule, l: Live, now: number, before: Rule[] = []): RuleStatus {
     const s = this.#keys.get(`${rule.name}\0${l.c.name}`);
     const used = s ? s.actions.filter((t) => now - t < windowOf(rule)).length : 0;
     const base = {
@@ -823,6 +1045,16 @@ export class RuleEngine {
     if (s?.pending) {
       return { ...base, state: 'pending', nextAllowedAt: s.pending.at, detail: `will ${act} in ${words(s.pending.at - now)} (${s.pending.trigger.detail})` };
     }
+    const over = supersededBy(rule, before);
+    if (over) {
+      return {
+        ...base,
+        state: 'superseded',
+        detail: `never acts on ${l.c.name}: rule ${over.name} takes precedence on the same condition${rule.triggers.length > 1 ? 's' : ''} (${
+          over.priority !== rule.priority ? `priority ${over.priority} over ${rule.priority}` : over.source.kind === 'labels' && rule.source.kind !== 'labels' ? 'the container\'s own label rule first' : 'earlier in the file'
+        }); give ${over.name} \`notify: true\` to be told as well`,
+      };
+    }
     const onlyExits = rule.triggers.every((t) => t.kind === 'exit' || t.kind === 'oom');
     if (onlyExits && rule.action.kind !== 'notify' && dockerRestarts(l.c.restartPolicy, 1)) {
       return { ...base, state: 'left-to-docker', detail: `Docker's restart policy \`${l.c.restartPolicy}\` restarts it after a failure; this rule leaves those exits alone` };
@@ -844,7 +1076,8 @@ export class RuleEngine {
     if (rule.triggers.some((t) => t.kind === 'memory') && l.memoryBytes !== null) {
       current.push(`memory now ${(l.memoryBytes / 1048576).toFixed(0)} MiB (${(l.memoryPercent ?? 0).toFixed(0)}%)`);
     }
-    if (l.unhealthySince !== null) current.push(`unhealthy for ${words(now - l.unhealthySince)}`);
+    // Only where it means something for this rule: an exit rule does not care how long the container has been unhealthy.
+    if (l.unhealthySince !== null && rule.triggers.some((t) => t.kind === 'unhealthy')) current.push(`unhealthy for ${words(now - l.unhealthySince)}`);
     return {
       ...base,
       state: 'armed',

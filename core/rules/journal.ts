@@ -214,6 +214,11 @@ export class Journal {
     return { journal: new Journal(dir, fd, size, seq, options), repairedBytes: repaired };
   }
 
+  /** The sequence number of the last entry written (or found at open). */
+  get seq(): number {
+    return this.#seq;
+  }
+
   get dir(): string {
     return this.#dir;
   }

@@ -1,5 +1,7 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { parseDuration } from '../model/duration.js';
+import { RE2JS } from 're2js';
+import { MAX_DURATION_MS, parseDuration } from '../model/duration.js';
+import { normalizeSignal, SIGNAL_HINT } from '../model/signals.js';
 import {
   DEFAULT_BACKOFF,
   DEFAULT_NOTIFY_COOLDOWN_MS,
@@ -97,13 +99,18 @@ export function parseSize(text: string): number | null {
   return Math.round(Number(m[1]) * unit);
 }
 
-function durationAt(value: unknown, path: Path, what: string): number {
+/** A duration from the file; at most 10 years (parseDuration's bound) and at least `minMs`. */
+function durationAt(value: unknown, path: Path, what: string, minMs = 0): number {
   if (typeof value !== 'string') throw new FieldError(path, `expected ${what} as a duration like 30s, 10m or 1h, got ${describe(value)}`);
+  let ms: number;
   try {
-    return parseDuration(value, what);
+    ms = parseDuration(value, what, { max: Number.MAX_VALUE });
   } catch {
     throw new FieldError(path, `expected ${what} as a duration like 30s, 10m or 1h, got ${describe(value)}`);
   }
+  if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) throw new FieldError(path, `expected ${what} of at most 10 years (3650d), got ${describe(value)}`);
+  if (ms < minMs) throw new FieldError(path, `expected ${what} of at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}, got ${describe(value)}`);
+  return ms;
 }
 
 function intAt(value: unknown, path: Path, what: string, min: number, max: number): number {
@@ -157,7 +164,7 @@ function backoffAt(value: unknown, path: Path): Guards['backoff'] {
   const minMs = value.min === undefined ? DEFAULT_BACKOFF.minMs : durationAt(value.min, [...path, 'min'], 'back-off minimum');
   const maxMs = value.max === undefined ? DEFAULT_BACKOFF.maxMs : durationAt(value.max, [...path, 'max'], 'back-off maximum');
   const resetAfterMs =
-    value['reset-after'] === undefined ? DEFAULT_BACKOFF.resetAfterMs : durationAt(value['reset-after'], [...path, 'reset-after'], 'reset-after');
+    value['reset-after'] === undefined ? DEFAULT_BACKOFF.resetAfterMs : durationAt(value['reset-after'], [...path, 'reset-after'], 'reset-after', 1000);
   if (maxMs < minMs) throw new FieldError(path, 'back-off maximum is shorter than its minimum');
   return { minMs, maxMs, resetAfterMs };
 }
@@ -169,13 +176,13 @@ function budgetAt(value: unknown, path: Path): Guards['budget'] {
     const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value);
     if (!m) throw new FieldError(path, `expected a budget as N/DURATION like 3/10m (or off), got ${describe(value)}`);
     const max = intAt(Number(m[1]), path, 'the budget count', 1, 10_000);
-    return { max, withinMs: durationAt(m[2], path, 'the budget window') };
+    return { max, withinMs: durationAt(m[2], path, 'the budget window', 1000) };
   }
   if (!isMap(value)) throw new FieldError(path, `expected a budget as N/DURATION like 3/10m or a mapping {max, within}, got ${describe(value)}`);
   checkKeys(value, ['max', 'within'], path);
   return {
     max: intAt(value.max, [...path, 'max'], 'the budget count', 1, 10_000),
-    withinMs: durationAt(value.within, [...path, 'within'], 'the budget window'),
+    withinMs: durationAt(value.within, [...path, 'within'], 'the budget window', 1000),
   };
 }
 
@@ -186,8 +193,32 @@ function sustainAt(map: Record<string, unknown>, path: Path): Sustain {
   return null;
 }
 
-export function compileRegex(pattern: string, flags: string): RegExp {
-  return new RegExp(pattern, flags);
+/** A compiled log pattern: RE2 semantics, matched in time linear in the line (no catastrophic backtracking). */
+export interface LogPattern {
+  test(text: string): boolean;
+}
+
+/** Compiles a rules file's log pattern with re2js (RE2 syntax: no look-around, no back-references). Throws on a bad pattern. */
+export function compileRegex(pattern: string, flags: string): LogPattern {
+  const re = RE2JS.compile(pattern, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
+  return { test: (text: string) => re.test(text) };
+}
+
+/**
+ * The webhook, checked with the same parser (WHATWG URL) that fetch uses
+ * later: what passes here cannot fail there.
+ */
+export function webhookUrl(value: unknown): string {
+  const bad = () => new FieldError(['webhook'], `expected an http:// or https:// URL, got ${describe(value)}`);
+  if (typeof value !== 'string' || value.length > 2048 || !URL.canParse?.(value)) throw bad();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad();
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw bad();
+  return url.toString();
 }
 
 const TRIGGER_KEYS = ['exit', 'oom', 'unhealthy', 'cpu', 'memory', 'log', 'restarts', 'host'] as const;
@@ -245,7 +276,10 @@ function triggerAt(key: string, value: unknown, path: Path): Trigger {
       try {
         compileRegex(map.match, flags);
       } catch (err) {
-        throw new FieldError(at, `not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+        throw new FieldError(
+          at,
+          `not a valid regular expression (RE2 syntax: no look-around or back-references): ${String((err as Error).message).replace(/^error parsing regexp: /, '')}`,
+        );
       }
       return { kind: 'log', pattern: map.match, flags, stream };
     }
@@ -255,7 +289,7 @@ function triggerAt(key: string, value: unknown, path: Path): Trigger {
       return {
         kind: 'restarts',
         moreThan: intAt(value['more-than'], [...path, 'more-than'], '`more-than`', 0, 100_000),
-        withinMs: durationAt(value.within, [...path, 'within'], '`within`'),
+        withinMs: durationAt(value.within, [...path, 'within'], '`within`', 1),
       };
     }
     case 'host': {
@@ -313,8 +347,11 @@ function actionAt(value: unknown, path: Path): Action {
       return { kind: key };
     case 'kill':
       if (arg === true || arg === null) return { kind: 'kill', signal: 'SIGKILL' };
-      if (typeof arg !== 'string' || !/^(SIG)?[A-Z0-9+-]{2,12}$/.test(arg)) throw new FieldError(at, `expected a signal name like SIGTERM, got ${describe(arg)}`);
-      return { kind: 'kill', signal: arg.startsWith('SIG') ? arg : `SIG${arg}` };
+    {
+      const signal = typeof arg === 'string' || typeof arg === 'number' ? normalizeSignal(String(arg)) : null;
+      if (signal === null) throw new FieldError(at, `expected ${SIGNAL_HINT}, got ${describe(arg)}`);
+      return { kind: 'kill', signal };
+    }
     case 'exec': {
       const command = typeof arg === 'string' ? ['sh', '-c', arg] : stringListAt(arg, at, 'the command');
       if (command.length === 0) throw new FieldError(at, 'expected a command, got an empty list');
@@ -445,14 +482,12 @@ export function parseRules(text: string, file: string): ParseResult {
     if (root.interval === undefined) return;
     const ms = durationAt(root.interval, ['interval'], 'the sample interval');
     if (ms < 250) throw new FieldError(['interval'], 'expected a sample interval of at least 250ms');
+    if (ms > 86_400_000) throw new FieldError(['interval'], 'expected a sample interval of at most 1d');
     ruleSet.sampleIntervalMs = ms;
   });
   top(() => {
     if (root.webhook === undefined || root.webhook === null) return;
-    if (typeof root.webhook !== 'string' || !/^https?:\/\/[^\s]+$/.test(root.webhook)) {
-      throw new FieldError(['webhook'], `expected an http:// or https:// URL, got ${describe(root.webhook)}`);
-    }
-    ruleSet.webhook = new URL(root.webhook).toString();
+    ruleSet.webhook = webhookUrl(root.webhook);
   });
   top(() => {
     if (root.defaults === undefined) return;
@@ -476,14 +511,15 @@ export function parseRules(text: string, file: string): ParseResult {
     const name = isMap(raw) && typeof raw.name === 'string' ? raw.name : undefined;
     const where = { index, ...(name !== undefined ? { name } : {}) };
     const before = ctx.issues.length;
+    // Every problem of a rule in one run: a duplicate name is reported whatever else is wrong with it.
+    const key = isMap(raw) ? (raw.name === undefined ? `rule-${index + 1}` : name) : undefined;
+    if (key !== undefined) {
+      const dup = seen.get(key);
+      if (dup !== undefined) ctx.issues.push(issueAt(ctx, ['rules', index, 'name'], `the name "${key}" is already used by rule ${dup + 1}`, where));
+      else seen.set(key, index);
+    }
     const rule = ruleAt(raw, index, file, defaults, (path, message) => ctx.issues.push(issueAt(ctx, path, message, where)));
     if (!rule || ctx.issues.length > before) return;
-    const dup = seen.get(rule.name);
-    if (dup !== undefined) {
-      ctx.issues.push(issueAt(ctx, ['rules', index, 'name'], `the name "${rule.name}" is already used by rule ${dup + 1}`, where));
-      return;
-    }
-    seen.set(rule.name, index);
     ruleSet.rules.push(rule);
   });
   return { ruleSet, issues: ctx.issues };
@@ -549,11 +585,9 @@ function ruleAt(
     if (typeof raw.notify !== 'boolean') throw new FieldError([...base, 'notify'], `expected true or false, got ${describe(raw.notify)}`);
     return raw.notify;
   });
-  if (name === undefined || !match || !triggers || !action || priority === undefined || !guardsOk || notify === undefined) return null;
-  if (action.kind === 'start' && triggers.some((t) => t.kind !== 'exit' && t.kind !== 'oom' && t.kind !== 'host')) {
-    report([...base, 'then'], '`start` only makes sense after an exit or an OOM kill (the other conditions need a running container)');
-    return null;
-  }
+  const startMisfit = action?.kind === 'start' && (triggers ?? []).some((t) => t.kind !== 'exit' && t.kind !== 'oom' && t.kind !== 'host');
+  if (startMisfit) report([...base, 'then'], '`start` only makes sense after an exit or an OOM kill (the other conditions need a running container)');
+  if (name === undefined || !match || !triggers || !action || priority === undefined || !guardsOk || notify === undefined || startMisfit) return null;
   return { name, source: { kind: 'file', file, index }, match, triggers, action, guards, priority, notify };
 }
 

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BadInputError } from '../model/errors.js';
-import type { Maintenance } from './engine.js';
+import type { GuardRecord, GuardSnapshot, Maintenance } from './engine.js';
+import { isValidTime } from '../model/duration.js';
+import { readRegularFile } from '../model/read-file.js';
 
 /** `$XDG_CONFIG_HOME/outpost` (default ~/.config/outpost): where rules.yaml lives. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -54,20 +56,21 @@ export const MAINTENANCE_FILE = 'maintenance.json';
 /** Reads the maintenance file; a missing or damaged file means no maintenance (and says so in `problem`). */
 export function readMaintenance(dir: string): { maintenance: Maintenance; problem: string | null } {
   const path = join(dir, MAINTENANCE_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return { maintenance: {}, problem: null };
-  }
+  const file = readRegularFile(path, 1024 * 1024);
+  if (!file.ok) return { maintenance: {}, problem: file.reason === 'missing' ? null : `${path} ${file.message}; ignoring it` };
+  const text = file.text;
   try {
     const raw = JSON.parse(text) as unknown;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an object');
     const r = raw as Record<string, unknown>;
+    const bad: string[] = [];
     const until = (v: unknown): { until: number | null } | null => {
       if (typeof v !== 'object' || v === null) return null;
       const u = (v as { until?: unknown }).until;
-      return u === null || u === undefined ? { until: null } : typeof u === 'number' && Number.isFinite(u) ? { until: u } : null;
+      if (u === null || u === undefined) return { until: null };
+      if (isValidTime(u)) return { until: u };
+      bad.push(String(u).slice(0, 40));
+      return null;
     };
     const m: Maintenance = { node: until(r.node), containers: {} };
     if (typeof r.containers === 'object' && r.containers !== null) {
@@ -76,7 +79,7 @@ export function readMaintenance(dir: string): { maintenance: Maintenance; proble
         if (u) (m.containers as Record<string, { until: number | null }>)[name] = u;
       }
     }
-    return { maintenance: m, problem: null };
+    return { maintenance: m, problem: bad.length > 0 ? `${path}: ignored ${bad.length} pause(s) with a time out of range (${bad.join(', ')})` : null };
   } catch (err) {
     return { maintenance: {}, problem: `${path} is not valid maintenance JSON (${(err as Error).message}); ignoring it` };
   }
@@ -208,4 +211,81 @@ export function takeResetRequests(dir: string): { requests: ResetRequest[]; prob
     rmSync(path, { force: true });
   }
   return { requests, problems };
+}
+
+export const GUARD_FILE = 'guards.json';
+
+/** The guard state file: back-off, budgets, give-ups, deferred actions and exits seen, as of journal entry `seq`. */
+export interface GuardFile {
+  seq: number;
+  savedAt: number;
+  snapshot: GuardSnapshot;
+}
+
+const MAX_GUARD_FILE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads the guard state file. Missing: null. Damaged, out of range or too
+ * large: null with a `problem` in words (the agent journals it and falls back
+ * on the journal); a record that is out of range is dropped and reported.
+ */
+export function readGuardState(dir: string): { state: GuardFile | null; problem: string | null } {
+  const path = join(dir, GUARD_FILE);
+  const file = readRegularFile(path, MAX_GUARD_FILE_BYTES);
+  if (!file.ok) return { state: null, problem: file.reason === 'missing' ? null : `${path} ${file.message}; ignoring it` };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(file.text);
+  } catch (err) {
+    return { state: null, problem: `${path} is not valid JSON (${(err as Error).message}); ignoring it` };
+  }
+  const r = raw as Record<string, unknown>;
+  if (typeof r !== 'object' || r === null || !Number.isSafeInteger(r.seq) || !isValidTime(r.savedAt) || !Array.isArray(r.guards)) {
+    return { state: null, problem: `${path} is not a guard state file (expected {seq, savedAt, guards, exits}); ignoring it` };
+  }
+  const time = (v: unknown) => v === null || isValidTime(v);
+  const guards: GuardRecord[] = [];
+  let dropped = 0;
+  for (const g of r.guards as unknown[]) {
+    const x = g as Record<string, unknown>;
+    const pending = x?.pending as Record<string, unknown> | null | undefined;
+    const ok =
+      typeof x === 'object' && x !== null &&
+      typeof x.rule === 'string' && x.rule.length <= 200 &&
+      typeof x.container === 'string' && x.container.length <= 300 &&
+      Number.isSafeInteger(x.level) && (x.level as number) >= 0 && (x.level as number) <= 1000 &&
+      time(x.lastActionAt) && time(x.gaveUpAt) && time(x.troubleAt) &&
+      Array.isArray(x.actions) && (x.actions as unknown[]).length <= 10_000 && (x.actions as unknown[]).every(isValidTime) &&
+      (pending === null || (typeof pending === 'object' && isValidTime(pending.at) && typeof pending.action === 'object' && pending.action !== null && typeof pending.trigger === 'object' && pending.trigger !== null));
+    if (!ok) {
+      dropped++;
+      continue;
+    }
+    guards.push({
+      rule: x.rule as string,
+      container: x.container as string,
+      level: x.level as number,
+      lastActionAt: x.lastActionAt as number | null,
+      actions: x.actions as number[],
+      gaveUpAt: x.gaveUpAt as number | null,
+      troubleAt: x.troubleAt as number | null,
+      pending: (pending ?? null) as GuardRecord['pending'],
+    });
+  }
+  const exits: Record<string, number> = {};
+  if (typeof r.exits === 'object' && r.exits !== null) {
+    for (const [name, at] of Object.entries(r.exits as Record<string, unknown>)) {
+      if (isValidTime(at)) exits[name] = at;
+      else dropped++;
+    }
+  }
+  return {
+    state: { seq: r.seq as number, savedAt: r.savedAt as number, snapshot: { guards, exits } },
+    problem: dropped > 0 ? `${path}: ignored ${dropped} damaged or out-of-range record(s)` : null,
+  };
+}
+
+/** Writes the guard state file atomically (temp file, fsync, rename). */
+export function writeGuardState(dir: string, state: GuardFile): void {
+  writeAtomic(join(dir, GUARD_FILE), JSON.stringify({ seq: state.seq, savedAt: state.savedAt, ...state.snapshot }));
 }

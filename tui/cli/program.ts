@@ -246,7 +246,9 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   });
   rulesOpts(agent.command('status').description('whether an agent enforces the rules (exit 0) or not (exit 3)'))
     .option('--json', 'print JSON')
-    .action(async (opts: { rules?: string; stateDir?: string; json?: boolean }) => {
+    .action(async (_opts: { rules?: string; stateDir?: string; json?: boolean }, cmd: Command) => {
+      // `agent` takes --state-dir and --rules too, and takes them first: read them wherever they were given.
+      const opts = cmd.optsWithGlobals<{ rules?: string; stateDir?: string; json?: boolean }>();
       result.code = (await rulesModule()).agentStatusCommand(await paths(opts), opts, io);
     });
   agent
@@ -257,7 +259,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .option('--now', 'also run systemctl daemon-reload and enable --now')
     .option('--unit-dir <dir>', 'write the unit into this directory')
     .option('--rules <file>', 'rules file the service uses')
-    .action(async (opts: { user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string }) => {
+    .action(async (_opts: { user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string }, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string }>();
       result.code = await (await rulesModule()).installService(opts, io);
     });
 
@@ -282,21 +285,27 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   rulesOpts(rules.command('pause').description('silence the rules on this node, or for one container'))
     .argument('[container]', 'container name (default: the whole node)')
     .option('--for <duration>', 'for how long (default: until resumed)')
-    .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string; for?: string }) => {
-      result.code = (await rulesModule()).rulesPause(await paths(opts), container, opts, io);
-    });
+    .action(
+      withNode(async (node, container: string | undefined, opts: { rules?: string; stateDir?: string; for?: string }) => {
+        result.code = await (await rulesModule()).rulesPause(node, await paths(opts), container, opts, io);
+      }),
+    );
   rulesOpts(rules.command('resume').description('end a pause'))
     .argument('[container]', 'container name (default: the whole node)')
-    .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string }) => {
-      result.code = (await rulesModule()).rulesResume(await paths(opts), container, io);
-    });
+    .action(
+      withNode(async (node, container: string | undefined, opts: { rules?: string; stateDir?: string }) => {
+        result.code = await (await rulesModule()).rulesResume(node, await paths(opts), container, io);
+      }),
+    );
 
   rulesOpts(rules.command('reset').description("re-arm a container: forget its back-off, budget and give-up"))
     .argument('<container>', 'container name')
     .option('--rule <name>', 'only this rule')
-    .action(async (container: string, opts: { rules?: string; stateDir?: string; rule?: string }) => {
-      result.code = await (await rulesModule()).rulesReset(await paths(opts), container, opts, io);
-    });
+    .action(
+      withNode(async (node, container: string, opts: { rules?: string; stateDir?: string; rule?: string }) => {
+        result.code = await (await rulesModule()).rulesReset(node, await paths(opts), container, opts, io);
+      }),
+    );
 
   rulesOpts(program.command('journal').description("what the rule engine decided and did, and why"))
     .option('-f, --follow', 'keep printing new entries')

@@ -9,11 +9,11 @@ import { dirname, join, resolve } from 'node:path';
 import type { LocalNode } from '../../core/docker/local-node.js';
 import { BadInputError, NotAllowedError, OutpostError } from '../../core/model/errors.js';
 import { parseDuration } from '../../core/model/duration.js';
-import { RuleAgent, loadRulesFile } from '../../core/rules/agent.js';
+import { RuleAgent, assertNoOtherAgent, loadRulesFile } from '../../core/rules/agent.js';
 import { RuleEngine, describeAction, type RuleStatus } from '../../core/rules/engine.js';
 import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/rules/store.js';
+import { agentStatus, defaultRulesFile, readGuardState, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/rules/store.js';
 import { inert } from '../presentation/inert.js';
 import type { CliIO } from './program.js';
 
@@ -38,13 +38,22 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
       log(`${e.kind}: ${e.reason}`);
     }
   };
+  // Another agent first: nothing is opened (no engine connection, no journal) for an agent that may not run.
+  assertNoOtherAgent(paths.stateDir);
   const agent = new RuleAgent({ node, endpoint, rulesFile: paths.rulesFile, stateDir: paths.stateDir, log, onEntry });
   try {
-    await node.connect();
+    try {
+      await node.connect();
+    } catch (err) {
+      log(`engine unreachable (${(err as Error).message}); retrying in the background`);
+    }
+    await agent.start();
   } catch (err) {
-    log(`engine unreachable (${(err as Error).message}); retrying in the background`);
+    // Every error path closes what was opened, so the process can exit with the error's code.
+    await agent.stop().catch(() => undefined);
+    await node.close().catch(() => undefined);
+    throw err;
   }
-  await agent.start();
   const loaded = agent.rules;
   log(
     `outpost agent (pid ${process.pid}) on ${endpoint}: ${loaded?.ruleSet.rules.length ?? 0} rule(s) from ${paths.rulesFile}${
@@ -113,12 +122,18 @@ export async function engineSnapshot(node: LocalNode, paths: RulesPaths, now: nu
   const engine = new RuleEngine();
   const loaded = loadRulesFile(paths.rulesFile);
   engine.setRules(loaded.ruleSet);
-  engine.restore(readJournal(paths.stateDir).entries);
-  engine.setMaintenance(readMaintenance(paths.stateDir).maintenance);
+  // As the agent does: the guard state file, then the journal's entries after it.
+  const saved = readGuardState(paths.stateDir);
+  const entries = readJournal(paths.stateDir).entries;
+  if (saved.state) engine.load(saved.state.snapshot);
+  engine.restore(saved.state ? entries.filter((e) => e.seq > (saved.state?.seq ?? 0)) : entries);
+  const maintenance = readMaintenance(paths.stateDir);
+  engine.setMaintenance(maintenance.maintenance);
   const containers = await node.list({ all: true });
   engine.onModel({ kind: 'reset', containers }, now);
   if (engine.needs().stats && containers.some((c) => c.state === 'running')) engine.onStats(await node.statsOnce(), now);
   const problems = [...loaded.issues, ...engine.drainIssues()].map(formatIssue);
+  for (const p of [saved.problem, maintenance.problem]) if (p) problems.push(p);
   return { engine, problems };
 }
 
@@ -160,21 +175,66 @@ export async function rulesExplain(node: LocalNode, paths: RulesPaths, name: str
   return 0;
 }
 
-export function rulesPause(paths: RulesPaths, container: string | undefined, opts: { for?: string }, io: CliIO): number {
-  const until = opts.for ? Date.now() + parseDuration(opts.for, '--for') : null;
+/**
+ * Whether `name` is a container the rules can be about: one the engine has
+ * (by exact name), or one that is gone but has history in the journal (then
+ * `gone` says so). Anything else is a bad name (exit 2): a typo must not
+ * leave the real container unpaused, or un-reset.
+ */
+async function knownContainer(node: LocalNode, paths: RulesPaths, name: string): Promise<{ gone: boolean }> {
+  const history = () => readJournal(paths.stateDir).entries.some((e) => e.container === name);
+  let all: { name: string; id: string }[];
+  try {
+    all = await node.list({ all: true });
+  } catch (err) {
+    // Without the engine, a name the journal knows is still a name; any other is not checked: say why.
+    if (history()) return { gone: false };
+    throw err;
+  }
+  if (all.some((c) => c.name === name)) return { gone: false };
+  if (history()) return { gone: true };
+  const near = all.filter((c) => c.id.startsWith(name) || c.name.includes(name)).map((c) => c.name).slice(0, 5);
+  throw new BadInputError(
+    `no container is named \`${inert(name)}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${inert(n)}\``).join(', ')}?)` : ''}.`,
+  );
+}
+
+export async function rulesPause(node: LocalNode, paths: RulesPaths, container: string | undefined, opts: { for?: string }, io: CliIO): Promise<number> {
+  // `--for ''` is a malformed duration, not "forever".
+  const until = opts.for !== undefined ? Date.now() + parseDuration(opts.for, '--for') : null;
+  const gone = container === undefined ? false : (await knownContainer(node, paths, container)).gone;
   setMaintenance(paths.stateDir, container === undefined ? {} : { container }, { pauseUntil: until });
-  io.out(`rules paused for ${container ?? 'this node'}${until === null ? ' until resumed' : ` until ${new Date(until).toISOString()}`}\n`);
+  io.out(`rules paused for ${container ?? 'this node'}${until === null ? ' until resumed' : ` until ${new Date(until).toISOString()}`}${gone ? ' (no such container now; it has journal history)' : ''}\n`);
   return 0;
 }
 
-export function rulesResume(paths: RulesPaths, container: string | undefined, io: CliIO): number {
+export async function rulesResume(node: LocalNode, paths: RulesPaths, container: string | undefined, io: CliIO): Promise<number> {
+  if (container !== undefined) {
+    // Resuming a name that is paused is always allowed (the pause may be for a container since removed).
+    const paused = readMaintenance(paths.stateDir).maintenance.containers?.[container] !== undefined;
+    if (!paused) await knownContainer(node, paths, container);
+  }
   setMaintenance(paths.stateDir, container === undefined ? {} : { container }, 'resume');
   io.out(`rules resumed for ${container ?? 'this node'}\n`);
   return 0;
 }
 
 /** `outpost rules reset CONTAINER [--rule R]`: asks the agent to re-arm a container, and waits to see it done. */
-export async function rulesReset(paths: RulesPaths, container: string, opts: { rule?: string }, io: CliIO): Promise<number> {
+export async function rulesReset(node: LocalNode, paths: RulesPaths, container: string, opts: { rule?: string }, io: CliIO): Promise<number> {
+  const { gone } = await knownContainer(node, paths, container);
+  if (opts.rule !== undefined) {
+    const { engine } = await engineSnapshot(node, paths, Date.now());
+    const journaled = readJournal(paths.stateDir).entries.some((e) => e.rule === opts.rule && e.container === container);
+    if (!engine.hasRule(opts.rule) && !journaled) {
+      const names = engine.rules().map((r) => r.name).slice(0, 10);
+      throw new BadInputError(
+        `no rule is named \`${inert(opts.rule)}\` (in ${paths.rulesFile} or in container labels), and the journal has no history of it for ${inert(container)}${
+          names.length ? `; rules: ${names.map(inert).join(', ')}` : ''
+        }.`,
+      );
+    }
+  }
+  if (gone) io.out(`${container} is not on this node now; resetting what the journal remembers of it\n`);
   const before = readJournal(paths.stateDir, { limit: 1 }).entries.at(-1)?.seq ?? 0;
   requestReset(paths.stateDir, { container, ...(opts.rule ? { rule: opts.rule } : {}), at: Date.now() });
   const agent = agentStatus(paths.stateDir);
@@ -239,7 +299,6 @@ export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodeP
   return [
     '[Unit]',
     'Description=Outpost agent: enforces container restart and remediation rules on this node',
-    'Documentation=man:outpost(1)',
     ...(opts.user ? [] : ['After=docker.service network-online.target', 'Wants=docker.service']),
     '',
     '[Service]',
@@ -250,7 +309,8 @@ export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodeP
     ...(opts.user ? [] : ['StateDirectory=outpost', 'ConfigurationDirectory=outpost', 'StateDirectoryMode=0700']),
     // A supervisor must not be starved by what it supervises: in a restart storm on a 2-core box this
     // priority lowers the agent's reaction p99 (bench/results/agent.json: "storm" against "stormNice").
-    'Nice=-5',
+    // Only the system manager can grant a negative nice value: a user unit with it fails to start.
+    ...(opts.user ? [] : ['Nice=-5']),
     'Restart=always',
     'RestartSec=2',
     'TimeoutStopSec=20',
