@@ -15,6 +15,10 @@ import { paintFirstFrame } from './app/first-frame.js';
 import { applyMemoryFlags } from './cli/node-flags.js';
 import { inertLines } from './presentation/inert.js';
 
+// Deprecation warnings from libraries (docker-modem parses ssh:// addresses with url.parse) are
+// for their developers: printed to stderr they would land in the middle of the terminal UI.
+process.noDeprecation = true;
+
 const args = process.argv.slice(2);
 const tui = args.every((a) => a === '--read-only');
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BadInputError } from '../model/errors.js';
 
@@ -17,7 +17,7 @@ export interface TlsFiles {
   verify: boolean;
 }
 
-export type EndpointSource = 'DOCKER_HOST' | 'context' | 'default';
+export type EndpointSource = 'DOCKER_HOST' | '--host' | 'context' | 'default';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -43,32 +43,37 @@ export function parseHostUrl(
   tls: { certPath?: string; verify?: boolean; enabled?: boolean } = {},
 ): Endpoint {
   const trimmed = url.trim();
+  // The messages name where the URL came from: the -H option, DOCKER_HOST or the docker context.
+  const name = source === '--host' ? '--host' : source === 'context' ? 'the docker context\'s host' : 'DOCKER_HOST';
   if (trimmed.startsWith('unix://')) {
     const socketPath = trimmed.slice('unix://'.length);
     if (!socketPath.startsWith('/')) {
-      throw new BadInputError(`DOCKER_HOST \`${url}\` needs an absolute socket path, e.g. unix:///var/run/docker.sock.`);
+      throw new BadInputError(`${name} \`${url}\` needs an absolute socket path, e.g. unix:///var/run/docker.sock.`);
     }
     return { kind: 'unix', socketPath, source };
   }
   if (trimmed.startsWith('npipe://')) {
-    throw new BadInputError(`DOCKER_HOST \`${url}\`: Windows named pipes are not supported; use tcp:// or ssh://.`);
+    throw new BadInputError(`${name} \`${url}\`: Windows named pipes are not supported; use tcp:// or ssh://.`);
   }
   let parsed: URL;
   try {
     parsed = new URL(trimmed);
   } catch {
     throw new BadInputError(
-      `DOCKER_HOST \`${url}\` is not a URL. Use unix:///path/docker.sock, tcp://host:2376 or ssh://user@host.`,
+      `${name} \`${url}\` is not a URL. Use unix:///path/docker.sock, tcp://host:2376 or ssh://user@host.`,
     );
   }
   if (parsed.protocol === 'ssh:') {
-    return {
-      kind: 'ssh',
-      host: parsed.hostname,
-      port: parsed.port ? Number(parsed.port) : 22,
-      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-      source,
-    };
+    if (!parsed.hostname) throw new BadInputError(`${name} \`${url}\` has no host name. Use ssh://user@host or ssh://host.`);
+    if (parsed.pathname && parsed.pathname !== '/') throw new BadInputError(`${name} \`${url}\`: an ssh:// URL takes no path.`);
+    let username: string;
+    try {
+      // As ssh does: the login name when the URL gives none.
+      username = parsed.username ? decodeURIComponent(parsed.username) : (process.env.USER || userInfo().username);
+    } catch {
+      throw new BadInputError(`${name} \`${url}\` has no user name and none could be found for this login; use ssh://user@host.`);
+    }
+    return { kind: 'ssh', host: parsed.hostname, port: parsed.port ? Number(parsed.port) : 22, username, source };
   }
   if (parsed.protocol === 'tcp:' || parsed.protocol === 'http:' || parsed.protocol === 'https:') {
     const useTls = parsed.protocol === 'https:' || tls.enabled === true || tls.verify === true || Boolean(tls.certPath);
@@ -85,11 +90,11 @@ export function parseHostUrl(
       if (cert) files.cert = cert;
       if (key) files.key = key;
     }
-    if (!parsed.hostname) throw new BadInputError(`DOCKER_HOST \`${url}\` has no host name.`);
+    if (!parsed.hostname) throw new BadInputError(`${name} \`${url}\` has no host name.`);
     return { kind: 'tcp', host: parsed.hostname, port, tls: files, source };
   }
   throw new BadInputError(
-    `DOCKER_HOST \`${url}\` uses an unknown scheme \`${parsed.protocol}\`. Use unix://, tcp:// or ssh://.`,
+    `${name} \`${url}\` uses an unknown scheme \`${parsed.protocol}\`. Use unix://, tcp:// or ssh://.`,
   );
 }
 

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { ContainerStore } from '../model/container-store.js';
 import { BadInputError, OutpostError } from '../model/errors.js';
 import { resolveContainer } from '../model/resolve.js';
+import { normalizeSignal, SIGNAL_HINT } from '../model/signals.js';
 import type {
   ContainerDetails,
   ContainerEvent,
@@ -55,6 +56,8 @@ export interface LocalNodeOptions {
 }
 
 const INSPECT_CONCURRENCY = 16;
+/** Interval between the two readings a one-shot host sample takes for its rates (as `vmstat 1 2` does, shorter). */
+export const HOST_RATE_WINDOW_MS = 500;
 
 /** This machine's Docker engine, as a Node. */
 export class LocalNode implements Node {
@@ -396,10 +399,9 @@ export class LocalNode implements Node {
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
-    if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/.test(signal)) {
-      throw new BadInputError(`\`${signal}\` is not a signal name or number (e.g. SIGTERM, HUP, 9).`);
-    }
-    return this.#act(ref, (c) => c.kill({ signal }));
+    const sig = normalizeSignal(signal);
+    if (!sig) throw new BadInputError(`\`${signal.slice(0, 40)}\` is not ${SIGNAL_HINT}.`, { field: 'signal' });
+    return this.#act(ref, (c) => c.kill({ signal: sig }));
   }
 
   remove(ref: string, options: RemoveOptions = {}): Promise<void> {
@@ -524,8 +526,17 @@ export class LocalNode implements Node {
 
   #host: HostMonitor | null = null;
 
+  /**
+   * Host figures now. CPU % and network are rates: with no earlier sample,
+   * two readings are taken HOST_RATE_WINDOW_MS apart (a single reading gave
+   * CPU 0.0 % and 0 B/s every time).
+   */
   async host(): Promise<HostMetrics | null> {
     this.#host ??= new HostMonitor({ node: this.name });
+    if (!this.#host.hasBaseline) {
+      await this.#host.baseline();
+      await new Promise((r) => setTimeout(r, HOST_RATE_WINDOW_MS));
+    }
     return this.#host.sample(true);
   }
 

@@ -44,6 +44,22 @@ export class HostMonitor {
     this.#options = options;
   }
 
+  /** Whether a previous sample exists, so CPU and network can be rates. */
+  get hasBaseline(): boolean {
+    return this.#cpu !== null || this.#net !== null;
+  }
+
+  /**
+   * Reads the counters that CPU % and network rates are differences of,
+   * without sampling anything else: a one-shot caller takes this, waits, then
+   * samples (one reading alone gives no rate).
+   */
+  async baseline(): Promise<void> {
+    const si = (this.#si ??= (await import('systeminformation')).default as unknown as Si);
+    await this.#cpuPercent(si);
+    this.#netRates((this.#options.now ?? Date.now)());
+  }
+
   /** `complete`: wait for disks and temperature too (one-shot callers such as `outpost host`). */
   async sample(complete = false): Promise<HostMetrics> {
     const si = (this.#si ??= (await import('systeminformation')).default as unknown as Si);

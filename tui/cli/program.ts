@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/errors.js';
 import type { LocalNode } from '../../core/docker/local-node.js';
+import { normalizeSignal, SIGNAL_HINT } from '../../core/model/signals.js';
 
 /**
  * Output sinks, injected so tests can capture them. `out` and `err` are safe
@@ -35,11 +36,17 @@ function intArg(name: string, min: number, max: number) {
   };
 }
 
+function signalArg(value: string): string {
+  const sig = normalizeSignal(value);
+  if (!sig) throw new InvalidArgumentError(`\`${value.slice(0, 40)}\` is not ${SIGNAL_HINT}.`);
+  return sig;
+}
+
 async function nodeFor(program: Command, env: NodeJS.ProcessEnv): Promise<LocalNode> {
   const { LocalNode } = await import('../../core/docker/local-node.js');
   const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
   const g = program.opts<GlobalOptions>();
-  const endpoint = g.host ? parseHostUrl(g.host, 'DOCKER_HOST') : resolveEndpoint(env);
+  const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(env);
   return new LocalNode({ endpoint });
 }
 
@@ -50,7 +57,8 @@ async function nodeFor(program: Command, env: NodeJS.ProcessEnv): Promise<LocalN
 export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }): Command {
   const program = new Command('outpost');
   program
-    .description('Manage the Docker containers of this edge node and its peers.')
+    .description('Manage the Docker containers of this edge node and its peers.\n\nWith no command, `outpost` opens the terminal UI (press ? in it for the keys).')
+    .usage('[options] [command]')
     .version('0.1.0', '-V, --version')
     .option('-H, --host <url>', 'engine to use (unix://, tcp://, ssh://); default: DOCKER_HOST, docker context, /var/run/docker.sock')
     .option('--read-only', 'terminal UI without any action that changes containers')
@@ -58,10 +66,15 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  // No subcommand: the terminal UI.
+  // No subcommand: the terminal UI. Anything else left over is a command that does not exist.
   program.action(async (opts: { readOnly?: boolean; host?: string }) => {
+    if (program.args.length > 0) {
+      // Commander's own message and suggestion: "unknown command 'sp'" … "(Did you mean ps?)".
+      (program as unknown as { unknownCommand(): void }).unknownCommand();
+      return;
+    }
     const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
-    const endpoint = opts.host ? parseHostUrl(opts.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
+    const endpoint = opts.host ? parseHostUrl(opts.host, '--host') : resolveEndpoint(io.env);
     // Ink draws only a final frame when CI or CONTINUOUS_INTEGRATION is set (it decides when it
     // loads). A person at a terminal gets the interactive UI whatever their environment says.
     if (process.stdout.isTTY && process.stdin.isTTY) {
@@ -169,7 +182,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   lifecycle(
     'kill',
     'send a signal to containers (default SIGKILL)',
-    (c) => c.option('-s, --signal <signal>', 'signal name or number', 'SIGKILL'),
+    (c) => c.addOption(new Option('-s, --signal <signal>', 'signal name or number').default('SIGKILL').argParser(signalArg)),
     (n, r, o) => n.kill(r, o.signal as string),
   );
   lifecycle(
@@ -237,7 +250,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     const { runAgent } = await rulesModule();
     const { parseHostUrl, resolveEndpoint, describeEndpoint } = await import('../../core/docker/endpoint.js');
     const g = program.opts<GlobalOptions>();
-    const endpoint = g.host ? parseHostUrl(g.host, 'DOCKER_HOST') : resolveEndpoint(io.env);
+    const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(io.env);
     const { LocalNode } = await import('../../core/docker/local-node.js');
     // Started by hand through the bin (no V8 flags on its interpreter line): the unit's limits.
     await (await import('./node-flags.js')).applyMemoryFlags();
@@ -316,6 +329,9 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       result.code = await (await rulesModule()).journalCommand(await paths(opts), opts, io);
     });
 
+  // Only the top level takes leftovers (to name an unknown command); set after the subcommands
+  // are made so that they keep refusing extra arguments.
+  program.allowExcessArguments(true);
   return program;
 }
 
