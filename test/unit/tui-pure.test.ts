@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { RingBuffer } from '../../tui/logs/ring-buffer.js';
 import { compileSearch, filterWithContext, highlight, nextMatch } from '../../tui/logs/search.js';
 import { containerLine, headerLine, layoutColumns, listPercent } from '../../tui/presentation/container-line.js';
-import { filterContainers, listRows, sortContainers, windowTop } from '../../tui/presentation/container-list.js';
+import { filterContainers, groupLine, listRows, sortContainers, windowTop } from '../../tui/presentation/container-list.js';
+import { frameSize, headerPieces, mainHeights } from '../../tui/presentation/main-layout.js';
+import { listState } from '../../tui/presentation/container-row.js';
+import { wrapText } from '../../tui/presentation/format.js';
+import { agentMarks, entryDetail } from '../../tui/app/rules-panel.js';
 import { History, sparkline } from '../../tui/presentation/sparkline.js';
 
 function c(name: string, extra: Partial<ContainerSummary> = {}): ContainerSummary {
@@ -90,7 +94,13 @@ describe('container list', () => {
   const list = [c('web', { composeProject: 'shop' }), c('db', { composeProject: 'shop', state: 'exited', exitCode: 1 }), c('solo'), c('cache', { composeProject: 'aux' })];
   it('groups by compose project, projects sorted, loose containers last', () => {
     const rows = listRows(list);
-    expect(rows.map((r) => (r.kind === 'group' ? `[${r.project} ${r.running}/${r.count}]` : r.container.name))).toEqual(['[aux 1/1]', 'cache', '[shop 1/2]', 'web', 'db', 'solo']);
+    // Containers of no project have a heading of their own: not drawn as members of the last project.
+    expect(rows.map((r) => (r.kind === 'group' ? `[${r.loose ? '-' : r.project} ${r.running}/${r.count}]` : r.container.name))).toEqual(['[aux 1/1]', 'cache', '[shop 1/2]', 'web', 'db', '[- 1/1]', 'solo']);
+    const loose = rows.at(-2);
+    expect(loose?.kind === 'group' && groupLine(loose, (p) => p)).toBe('▾ no compose project  1/1 running');
+    // With no project at all, no heading and no indent.
+    const flat = listRows(list.filter((c) => !c.composeProject));
+    expect(flat.every((r) => r.kind === 'container' && !r.grouped)).toBe(true);
   });
   it('filters by substring or regex, and a half-typed regex hides nothing', () => {
     expect(filterContainers(list, 'shop').map((x) => x.name)).toEqual(['web', 'db']);
@@ -167,10 +177,14 @@ describe('preferences', () => {
     expect(problems).toEqual([
       '`logBufferLines` must be a whole number from 100 to 1000000, got -5',
       '`statsIntervalMs` must be a whole number from 500 to 60000, got "fast"',
-      'unknown preference `colour` (known: logBufferLines, statsIntervalMs, hostIntervalMs, saveDir)',
+      'unknown preference `colour` (known: logBufferLines, statsIntervalMs, hostIntervalMs, saveDir, confirmKill)',
       '`saveDir` must be a directory path, got ""',
     ]);
     expect(validatePrefs([1, 2]).problems).toEqual(['preferences must be a JSON object']);
+    // K asks unless the file turns the question off; anything but a boolean is named.
+    expect(DEFAULT_PREFS.confirmKill).toBe(true);
+    expect(validatePrefs({ confirmKill: false }).prefs.confirmKill).toBe(false);
+    expect(validatePrefs({ confirmKill: 'no' })).toEqual({ prefs: DEFAULT_PREFS, problems: ['`confirmKill` must be true or false, got "no"'] });
   });
   it('reads the store, and reports a broken file without touching it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'op-prefs-'));
@@ -186,5 +200,76 @@ describe('preferences', () => {
     expect(bad.prefs).toEqual(DEFAULT_PREFS);
     expect(bad.problems[0]).toMatch(/cannot read .*tui\.json/);
     expect(readFileSync(join(dir, 'tui.json'), 'utf8')).toBe(broken);
+  });
+});
+
+describe('what each width shows (30, 45, 80, 200 columns)', () => {
+  const now = Date.parse('2024-01-01T01:00:00Z');
+  const crashed = c('crashed-with-a-long-name', { state: 'exited', exitCode: 137, finishedAt: now - 61_000, restartCount: 2, health: 'unhealthy' });
+  it('keeps whole columns, never cut in their middle; the state is never cut', () => {
+    const cols = (w: number) => layoutColumns(w).cols.map((x) => x.title);
+    expect(cols(30)).toEqual(['STATE']);
+    expect(cols(45)).toEqual(['STATE', 'HEALTH', 'RST']);
+    expect(cols(80)).toEqual(['STATE', 'HEALTH', 'RST', 'CPU', 'MEM']);
+    expect(layoutColumns(80).image).toBeGreaterThan(0);
+    expect(layoutColumns(45).image).toBe(0);
+    for (const w of [30, 45, 80, 200]) {
+      const line = containerLine(crashed, undefined, now, w, { marked: false, indent: true });
+      expect(line.length).toBeLessThanOrEqual(w);
+      expect(line).toContain('exited (137) 1m');
+      expect(headerLine(w).length).toBeLessThanOrEqual(w);
+    }
+    expect(listState(crashed, now)).toBe('exited (137) 1m');
+    expect(listState({ ...crashed, oomKilled: true }, now)).toBe('OOM-killed 1m');
+    for (const s of [listState(crashed, now), listState({ ...crashed, exitCode: 255, finishedAt: now - 47 * 3600_000 }, now), listState(crashed, now, true)]) expect(s.length).toBeLessThanOrEqual(16);
+  });
+  it('marks the sort column, counts the agent restarts in RST and marks a give-up', () => {
+    expect(headerLine(80, 'name')).toMatch(/^ {2}NAME▲/);
+    expect(headerLine(80, 'cpu')).toContain('CPU▼');
+    expect(headerLine(80, 'memory')).toContain('MEM▼');
+    expect(headerLine(80, 'state')).toContain('STATE▲');
+    expect(headerLine(80, 'uptime')).toContain('UPTIME▲');
+    expect(headerLine(80, 'cpu')).not.toContain('NAME▲');
+    const line = containerLine(crashed, undefined, now, 80, { marked: false, indent: false, agent: { restarts: 3, gaveUp: true } });
+    expect(line).toMatch(/gave up \(137\) 1m/);
+    expect(line).toMatch(/\s5\s/); // 2 by the engine + 3 by the agent
+    const entries = [
+      { seq: 1, ts: now - 5000, node: 'local', kind: 'act', container: crashed.name, containerId: crashed.id, action: { kind: 'restart' }, reason: 'r1' },
+      { seq: 2, ts: now - 4000, node: 'local', kind: 'act', container: crashed.name, containerId: 'an-earlier-one', action: { kind: 'restart' }, reason: 'old' },
+      { seq: 3, ts: now - 3000, node: 'local', kind: 'give-up', container: crashed.name, containerId: crashed.id, reason: 'gave up' },
+      { seq: 4, ts: now - 3000, node: 'local', kind: 'give-up', container: 'other', reason: 'gave up' },
+    ] as Parameters<typeof agentMarks>[0];
+    expect(agentMarks(entries, [crashed]).get(crashed.id)).toEqual({ restarts: 1, gaveUp: true });
+    const reset = [...entries, { seq: 5, ts: now, node: 'local', kind: 'reset', container: crashed.name, reason: 'reset' }] as Parameters<typeof agentMarks>[0];
+    expect(agentMarks(reset, [crashed]).get(crashed.id)).toEqual({ restarts: 1, gaveUp: false });
+    expect(entryDetail(entries[0] as never).join('\n')).toMatch(/action: +\{"kind":"restart"\}/);
+  });
+  it('fits the header: counts are never cut, the key reminder goes first', () => {
+    const text = (w: number, extra: Partial<Parameters<typeof headerPieces>[0]> = {}) =>
+      headerPieces({ nodes: [{ name: 'local', state: 'online', running: 7, total: 10 }], nodeIndex: 0, readOnly: false, rulesAgent: false, width: w, ...extra })
+        .map((p) => p.text)
+        .join('');
+    expect(text(200)).toBe('Outpost  ● local 7/10  no rules agent  ? help  q quit');
+    expect(text(45)).toContain('local 7/10');
+    expect(text(45).length).toBeLessThanOrEqual(45);
+    expect(text(30)).toContain('local 7/10');
+    expect(text(30).length).toBeLessThanOrEqual(30);
+    expect(text(16, { nodes: [{ name: 'a-very-long-node-name', state: 'online', running: 7, total: 10 }] })).toMatch(/… 7\/10 $/);
+  });
+  it('never makes a frame wider or taller than the terminal, and drops the detail pane below 9 rows', () => {
+    expect(frameSize(30, 10)).toEqual({ width: 30, height: 9 });
+    expect(frameSize(200, 60)).toEqual({ width: 200, height: 59 });
+    const small = mainHeights(frameSize(30, 10).height);
+    expect(3 + small.tableHeight + small.detailHeight).toBeLessThanOrEqual(9);
+    expect(mainHeights(6)).toEqual({ tableHeight: 3, detailHeight: 0 });
+  });
+  it('wraps text without losing any of it', () => {
+    const t = 'problem one is quite long and goes on; a-word-longer-than-the-width-itself here';
+    const lines = wrapText(t, 20);
+    expect(lines.every((l) => l.length <= 20)).toBe(true);
+    expect(lines.join(' ').replace(/\s+/g, '')).toBe(t.replace(/\s+/g, ''));
+    expect(wrapText('a\nb', 10)).toEqual(['a', 'b']);
+    expect(wrapText('act     kept spaces', 80)).toEqual(['act     kept spaces']);
+    expect(wrapText('', 5)).toEqual(['']);
   });
 });

@@ -9,7 +9,7 @@ import { filterContainers, listRows, SORT_KEYS, sortContainers, windowTop, type 
 import { inert } from '../presentation/inert.js';
 import { frameSize, mainHeights, mainHints } from '../presentation/main-layout.js';
 import type { FleetView } from './fleet-view.js';
-import { keysFor, parsePalette, type View } from './keymap.js';
+import { keysFor, PALETTE_WORDS, parsePalette, type View } from './keymap.js';
 import { editLine, PromptLine } from './line-input.js';
 import { LogsScreen } from './logs-screen.js';
 import { ContainerTable, DETAIL_TABS, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel, type DetailTab } from './main-screen.js';
@@ -17,7 +17,8 @@ import type { Theme } from './theme.js';
 import type { Prefs } from './prefs.js';
 import type { RulesSource } from './rules-source.js';
 import type { AgentStatus } from '../../core/rules/store.js';
-import { JournalScreen, RulesPanel } from './rules-panel.js';
+import { agentMarks, JournalScreen, RulesPanel } from './rules-panel.js';
+import { wrapText } from '../presentation/format.js';
 
 export interface AppProps {
   fleet: Fleet;
@@ -26,8 +27,10 @@ export interface AppProps {
   readOnly: boolean;
   /** Read when used: preferences finish loading after the first frame. */
   prefs: Prefs;
-  /** Steps aside for an interactive shell in the container; resolves when it ends. */
-  onExec: (node: Node, container: ContainerSummary) => Promise<void>;
+  /** Steps aside for an interactive shell in the container; resolves (with the shell's exit code) when it ends. */
+  onExec: (node: Node, container: ContainerSummary) => Promise<number | void>;
+  /** Ctrl-L: paints the whole screen again (a terminal garbled by something else). */
+  onRedraw?: () => void;
   /** Messages from outside the UI (a bad preferences file), shown on the status line. */
   notices?: { subscribe(listener: (text: string) => void): () => void };
   now?: () => number;
@@ -123,8 +126,12 @@ export function App(props: AppProps) {
   );
   const rows = useMemo(() => listRows(containers), [containers]);
   const containerRows = rows.flatMap((r, i) => (r.kind === 'container' ? [{ i, c: r.container }] : []));
+  // The selection's place in the list: when the selected container goes (removed, filtered out),
+  // its neighbour in the same place is selected, not the first row.
+  const selPlace = useRef(0);
   let selIndex = containerRows.findIndex((r) => r.c.id === selectedId);
-  if (selIndex < 0 && containerRows.length > 0) selIndex = 0;
+  if (selIndex < 0 && containerRows.length > 0) selIndex = Math.min(selPlace.current, containerRows.length - 1);
+  if (selIndex >= 0) selPlace.current = selIndex;
   const selected = containerRows[selIndex]?.c ?? null;
 
   selectedIdRef.current = selected?.id ?? null;
@@ -142,12 +149,12 @@ export function App(props: AppProps) {
       r.kind === 'container' ? [r.container] : [],
     );
     let idx = list.findIndex((c) => c.id === selectedIdRef.current);
-    if (idx < 0) idx = 0;
+    if (idx < 0) idx = Math.max(0, Math.min(selPlace.current, list.length - 1));
     return { list, idx, selected: list[idx] ?? null };
   };
 
   // Layout: header, host strip, table, detail tabs + body, status line.
-  const { tableHeight, detailHeight } = mainHeights(height);
+  const { tableHeight, detailHeight: paneHeight } = mainHeights(height);
   const rowOfSelected = containerRows[selIndex]?.i ?? 0;
   const top = windowTop(rowOfSelected, tableHeight - 1, rows.length, topRef.current);
   topRef.current = top;
@@ -176,7 +183,7 @@ export function App(props: AppProps) {
   }, [node, selected?.id, selected?.state === 'running', tab, mode === 'logs']);
 
   useEffect(() => {
-    if (!node || !selected || tab !== 'inspect') return;
+    if (!node || !selected || (tab !== 'inspect' && tab !== 'stats')) return;
     let live = true;
     setDetails(null);
     node.inspect(selected.id).then(
@@ -197,6 +204,7 @@ export function App(props: AppProps) {
   const [rulesTick, setRulesTick] = useState(0);
   const [journalBack, setJournalBack] = useState(0);
   const [journalOnly, setJournalOnly] = useState<string | null>(null);
+  const [journalDetail, setJournalDetail] = useState(false);
   const updateAgent = (src: RulesSource) =>
     setAgent((prev) => {
       const next = src.agent();
@@ -249,6 +257,13 @@ export function App(props: AppProps) {
   }, [rulesSrc, tab, selected?.name, nodeView?.containers, rulesTick, secondTick, local]);
   const journalRef = useRef<readonly import('../../core/rules/journal.js').JournalEntry[]>([]);
   journalRef.current = rulesSrc && followRules ? rulesSrc.journal() : [];
+  // The agent's restarts count in RST, and a container it gave up on is marked in the list.
+  const journalLength = journalRef.current.length;
+  const journalLast = journalRef.current.at(-1)?.seq ?? 0;
+  const agentByContainer = useMemo(
+    () => (local ? agentMarks(journalRef.current, nodeView?.containers ?? []) : new Map()),
+    [local, journalLength, journalLast, nodeView?.containers, rulesTick],
+  );
 
   const say = (text: string, kind: 'info' | 'error' = 'info') => setMessage({ text, kind });
   useEffect(() => props.notices?.subscribe((text) => setMessage({ text, kind: 'error' })), [props.notices]);
@@ -300,7 +315,8 @@ export function App(props: AppProps) {
   const mutate = (action: Action, c: ContainerSummary | null) => {
     if (readOnly) return say('read-only mode: actions that change containers are off', 'error');
     if (!c) return say('no container selected', 'error');
-    if (action === 'remove') {
+    // Remove always asks; kill asks unless the preferences say not to (`confirmKill: false`).
+    if (action === 'remove' || (action === 'kill' && props.prefs.confirmKill !== false)) {
       setConfirm({ action, targets: [c] });
       return setMode('confirm');
     }
@@ -351,6 +367,8 @@ export function App(props: AppProps) {
 
   // Several keys can arrive in one read: moves must add up within it.
 
+  const journalDetailRef = useRef(journalDetail);
+  journalDetailRef.current = journalDetail;
   const confirmRef = useRef(confirm);
   confirmRef.current = confirm;
 
@@ -365,9 +383,12 @@ export function App(props: AppProps) {
 
   useKeys(
     (input, key) => {
+      if (modeRef.current === 'suspended') return;
+      // Ctrl-L redraws, in every view (the terminal convention). Other Ctrl keys are not their
+      // letter: Ctrl-R is not restart, Ctrl-K not kill, Ctrl-D not remove, Ctrl-L not logs.
+      if (key.ctrl && input === 'l') return props.onRedraw?.();
+      if (key.ctrl && input !== 'c' && modeRef.current !== 'filter' && modeRef.current !== 'palette' && modeRef.current !== 'logs') return;
       switch (modeRef.current) {
-        case 'suspended':
-          return;
         case 'logs':
           if (logsKeys.current) logsKeys.current(input, key);
           else logsQueue.current.push([input, key]); // the logs screen is not mounted yet
@@ -382,6 +403,8 @@ export function App(props: AppProps) {
           const count = journalRef.current.length;
           const page = Math.max(1, height - 4);
           const scroll = (d: number) => setJournalBack((b) => Math.max(0, Math.min(Math.max(0, count - 1), b + d)));
+          if (key.return) return setJournalDetail((d) => !d);
+          if (journalDetailRef.current && (input === 'q' || key.escape)) return setJournalDetail(false);
           if (input === 'q' || key.escape) return setMode('main');
           if (input === '?') {
             setHelpFor('journal');
@@ -490,9 +513,9 @@ export function App(props: AppProps) {
         if (selected.state !== 'running') return say(`${selected.name} is not running`, 'error');
         setMode('suspended');
         setTimeout(() => void props.onExec(node, selected).then(
-          () => {
+          (code) => {
             setMode('main');
-            say(`shell in ${selected.name} ended`);
+            say(`shell in ${selected.name} ended${typeof code === 'number' ? ` (exit ${code})` : ''}`, typeof code === 'number' && code !== 0 ? 'error' : 'info');
           },
           (err: unknown) => {
             setMode('main');
@@ -562,41 +585,54 @@ export function App(props: AppProps) {
   if (mode === 'journal') {
     return (
       <Box key="journal-root" flexDirection="column" width={width} height={height}>
-        <JournalScreen entries={journalRef.current} agent={agent} back={journalBack} only={journalOnly} height={height} width={width} theme={theme} />
+        <JournalScreen entries={journalRef.current} agent={agent} back={journalBack} only={journalOnly} height={height} width={width} theme={theme} detail={journalDetail} />
       </Box>
     );
   }
 
   const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
 
-  let bottom: ReactElement;
+  // The status area: one line, or more when a message does not fit (a palette's command list,
+  // preferences problems, a long engine error): those rows come from the detail pane.
+  let bottom: ReactElement[];
+  const wrapped = (text: string, color: string | undefined, key: string): ReactElement[] => {
+    const lines = text.split('\n').flatMap((para) => wrapText(inert(para), width));
+    const room = Math.max(1, 1 + (paneHeight > 0 ? paneHeight - 2 : Math.max(0, tableHeight - 2)));
+    const shown = lines.length > room ? [...lines.slice(0, room - 1), `… ${lines.length - room + 1} more lines`] : lines;
+    return shown.map((l, i) => (
+      <Text key={`${key}${i}`} color={color} wrap="truncate-end">
+        {l || ' '}
+      </Text>
+    ));
+  };
   if (mode === 'filter') {
-    bottom = <PromptLine prompt="filter: " value={typed} />;
+    bottom = [<PromptLine key="p" prompt="filter: " value={typed} />];
   } else if (mode === 'palette') {
-    bottom = <PromptLine prompt=":" value={typed} />;
+    const word = typed.trim().split(/\s+/)[0] ?? '';
+    const fits = PALETTE_WORDS.filter((w) => w.startsWith(word));
+    bottom = [...wrapped(`commands: ${(fits.length ? fits : PALETTE_WORDS).join(' ')}`, theme.color('muted'), 'h'), <PromptLine key="p" prompt=":" value={typed} />];
   } else if (mode === 'confirm' && confirm) {
     // The live row, not the one captured at the key press: its state may have moved on since.
     const first = confirm.targets[0] as ContainerSummary;
     const c = nodeView?.containers.find((x) => x.id === first.id) ?? first;
-    bottom = (
-      <Text color={theme.color('warn')} wrap="truncate-end">
-        Remove {inert(c.name)}{c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N
-      </Text>
-    );
+    const question =
+      confirm.action === 'kill'
+        ? `Kill ${inert(c.name)} (SIGKILL)? y/N`
+        : `Remove ${inert(c.name)}${c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N`;
+    bottom = wrapped(question, theme.color('warn'), 'c');
   } else if (message) {
-    bottom = (
-      <Text color={message.kind === 'error' ? theme.color('bad') : undefined} wrap="truncate-end">
-        {message.text}
-      </Text>
-    );
+    bottom = wrapped(message.text, message.kind === 'error' ? theme.color('bad') : undefined, 'm');
   } else {
     const hints = mainHints(readOnly);
-    bottom = (
-      <Text color={theme.color('muted')} wrap="truncate-end">
+    bottom = [
+      <Text key="h" color={theme.color('muted')} wrap="truncate-end">
         {filter ? `filter: ${inert(filter)}  ` : ''}sort: {sort}  {hints}
-      </Text>
-    );
+      </Text>,
+    ];
   }
+  const extra = bottom.length - 1;
+  const detailHeight = paneHeight > 0 ? Math.max(0, paneHeight - extra) : 0;
+  const listHeight = paneHeight > 0 ? tableHeight : Math.max(1, tableHeight - extra);
 
   return (
     <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
@@ -613,7 +649,9 @@ export function App(props: AppProps) {
       <ContainerTable
         rows={rows}
         top={top}
-        height={tableHeight}
+        height={listHeight}
+        sort={sort}
+        agent={agentByContainer}
         selectedId={selected?.id ?? null}
         marked={marked}
         snapshot={snapshot}
@@ -623,14 +661,15 @@ export function App(props: AppProps) {
         now={now}
         emptyText={nodeView?.status.state === 'connecting' ? 'connecting to the engine…' : filter ? 'no container matches the filter (esc clears it)' : 'no containers on this node'}
       />
-      <DetailTabs tab={tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} />
+      {detailHeight > 0 ? <DetailTabs tab={tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} /> : null}
+      {detailHeight > 1 ? (
       <Box height={detailHeight - 1} width={width}>
         {!selected ? (
           <Text color={theme.color('muted')}>select a container</Text>
         ) : tab === 'logs' ? (
           <LogTail buffer={tail?.buffer ?? null} seq={tail?.buffer.pushed ?? 0} height={detailHeight - 1} width={width} theme={theme} />
         ) : tab === 'stats' ? (
-          <StatsPanel c={selected} snapshot={snapshot} height={detailHeight - 1} width={width} theme={theme} />
+          <StatsPanel c={selected} snapshot={snapshot} cpuLimit={details && details.id === selected.id ? details.cpuLimit : 0} height={detailHeight - 1} width={width} theme={theme} />
         ) : tab === 'rules' ? (
           <RulesPanel
             agent={agent}
@@ -646,7 +685,8 @@ export function App(props: AppProps) {
           <InspectPanel d={details} height={detailHeight - 1} width={width} theme={theme} />
         )}
       </Box>
-      <Box height={1} width={width}>
+      ) : null}
+      <Box flexDirection="column" height={bottom.length} width={width}>
         {bottom}
       </Box>
     </Box>

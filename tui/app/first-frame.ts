@@ -20,10 +20,10 @@
 import { summaryFromList, type RawListRow } from '../../core/docker/mapping.js';
 import type { ContainerSummary } from '../../core/model/types.js';
 import { containerLine, headerLine } from '../presentation/container-line.js';
-import { listRows, sortContainers } from '../presentation/container-list.js';
+import { groupLine, listRows, sortContainers } from '../presentation/container-list.js';
 import { truncate } from '../presentation/format.js';
 import { inert } from '../presentation/inert.js';
-import { frameSize, HOST_WAITING, mainHeights, mainHints } from '../presentation/main-layout.js';
+import { frameSize, headerPieces, HOST_WAITING, mainHeights, mainHints } from '../presentation/main-layout.js';
 import { parseLine, rowText, type Cell } from './cells.js';
 import fastStringWidth from './fast-string-width.js';
 import { palette, stateColor } from './theme.js';
@@ -95,11 +95,11 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
   const selected = firstContainer?.kind === 'container' ? firstContainer.container : null;
 
   const lines: string[] = [];
+  // The same header as the app's (main-layout.ts), fitted to the width.
   lines.push(
-    s('Outpost ', { bold: true }) +
-      s(` ${s('●', { color: 'ok' })} local ${running}/${list.length} `, { inverse: true }) +
-      (o.readOnly ? s(' read-only', { color: 'warn' }) : '') +
-      s('  ? help  q quit', { color: 'muted' }),
+    headerPieces({ nodes: [{ name: 'local', state: 'online', running, total: list.length }], nodeIndex: 0, readOnly: o.readOnly, rulesAgent: null, width })
+      .map((p) => s(p.text, { ...(p.color ? { color: p.color } : {}), ...(p.bold ? { bold: true } : {}), ...(p.inverse ? { inverse: true } : {}) }))
+      .join(''),
   );
   lines.push(s(HOST_WAITING, { color: 'muted' }));
   lines.push(s(headerLine(width), { color: 'muted' }));
@@ -107,7 +107,7 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
   if (visible.length === 0) lines.push(s('  no containers on this node', { color: 'muted' }));
   for (const row of visible) {
     if (row.kind === 'group') {
-      lines.push(s(truncate(`▾ ${inert(row.project)}  ${row.running}/${row.count} running`, width), { bold: true }));
+      lines.push(s(truncate(groupLine(row, inert), width), row.loose ? { bold: true, color: 'muted' } : { bold: true }));
       continue;
     }
     const c = row.container;
@@ -115,14 +115,14 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
     lines.push(s(line, { color: stateColor(c), inverse: c === selected }));
   }
   while (lines.length < 2 + tableHeight) lines.push('');
-  lines.push(
+  if (detailHeight > 0) lines.push(
     s(' logs ', { inverse: true }) +
       s(' stats ', { color: 'muted' }) +
       s(' inspect ', { color: 'muted' }) +
       s(' rules ', { color: 'muted' }) +
       s(` ─ ${selected ? inert(selected.name) : '-'}`, { color: 'muted' }),
   );
-  lines.push(selected ? '' : s('select a container', { color: 'muted' }));
+  if (detailHeight > 1) lines.push(selected ? '' : s('select a container', { color: 'muted' }));
   while (lines.length < 2 + tableHeight + detailHeight) lines.push('');
   lines.push(s(`sort: name  ${mainHints(o.readOnly)}`, { color: 'muted' }));
   return lines.slice(0, height).map((l) => truncateStyled(l, width));

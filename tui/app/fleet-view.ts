@@ -87,7 +87,15 @@ export class FleetView {
         this.#changed();
       }),
       node.watch(() => {
-        this.#containers.set(node.name, node.containers());
+        const containers = node.containers();
+        this.#containers.set(node.name, containers);
+        // A container that stopped has no CPU or memory now: its last sample goes at once, not
+        // with the next round of samples (seconds later).
+        for (const c of containers) if (c.state !== 'running' && c.state !== 'paused') this.#stats.delete(c.id);
+        if (this.#stats.size > 0) {
+          const known = new Set([...this.#containers.values()].flat().map((c) => c.id));
+          for (const id of this.#stats.keys()) if (!known.has(id)) this.#stats.delete(id);
+        }
         this.#changed();
         if (!this.#sampling.has(node.name)) {
           this.#sampling.add(node.name);

@@ -2,10 +2,10 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
 import { formatBytes, formatPercent, truncate } from '../presentation/format.js';
-import { containerLine, headerLine } from '../presentation/container-line.js';
-import type { ListRow } from '../presentation/container-list.js';
+import { containerLine, headerLine, type AgentMarks } from '../presentation/container-line.js';
+import { groupLine, type ListRow, type SortKey } from '../presentation/container-list.js';
 import { inert } from '../presentation/inert.js';
-import { HOST_WAITING } from '../presentation/main-layout.js';
+import { headerPieces, HOST_WAITING } from '../presentation/main-layout.js';
 import { sparkline } from '../presentation/sparkline.js';
 import { formatPorts } from '../presentation/container-row.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
@@ -15,17 +15,6 @@ import type { RingBuffer } from '../logs/ring-buffer.js';
 
 export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
 export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
-
-function nodeDot(n: NodeView): { text: string; color: 'ok' | 'warn' | 'bad' } {
-  switch (n.status.state) {
-    case 'online':
-      return { text: '●', color: 'ok' };
-    case 'connecting':
-      return { text: '○', color: 'warn' };
-    case 'offline':
-      return { text: '✕', color: 'bad' };
-  }
-}
 
 function HeaderView({
   snapshot,
@@ -43,26 +32,22 @@ function HeaderView({
   /** Whether an agent enforces the rules on the selected node; null while unknown. */
   rulesAgent: boolean | null;
 }) {
+  const pieces = headerPieces({
+    nodes: snapshot.nodes.map((n) => ({ name: inert(n.name), state: n.status.state, running: n.containers.filter((c) => c.state === 'running').length, total: n.containers.length })),
+    nodeIndex,
+    readOnly,
+    rulesAgent,
+    width,
+  });
   return (
     <Box width={width} height={1}>
-      <Text bold>Outpost </Text>
-      {snapshot.nodes.map((n, i) => {
-        const dot = nodeDot(n);
-        const running = n.containers.filter((c) => c.state === 'running').length;
-        return (
-          <Text key={n.name} inverse={i === nodeIndex}>
-            {' '}
-            <Text color={theme.color(dot.color)}>{dot.text}</Text> {n.name} {running}/{n.containers.length}{' '}
+      <Text wrap="truncate-end">
+        {pieces.map((p, i) => (
+          <Text key={i} bold={p.bold === true} inverse={p.inverse === true} color={p.color ? theme.color(p.color) : undefined}>
+            {p.text}
           </Text>
-        );
-      })}
-      {readOnly ? <Text color={theme.color('warn')}> read-only</Text> : null}
-      {rulesAgent === null ? null : rulesAgent ? (
-        <Text color={theme.color('muted')}> rules ✓</Text>
-      ) : (
-        <Text color={theme.color('warn')}> no rules agent</Text>
-      )}
-      <Text color={theme.color('muted')}>  ? help  q quit</Text>
+        ))}
+      </Text>
     </Box>
   );
 }
@@ -127,29 +112,33 @@ export function ContainerTable(props: {
   width: number;
   now: number;
   emptyText: string;
+  sort: SortKey;
+  /** What the rule agent did to each container (by ID). */
+  agent: ReadonlyMap<string, AgentMarks>;
 }) {
   const { rows, top, height, theme, width, snapshot, now } = props;
   const visible = rows.slice(top, top + height - 1);
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text color={theme.color('muted')} wrap="truncate-end">
-        {headerLine(width)}
+        {headerLine(width, props.sort)}
       </Text>
       {visible.length === 0 ? <Text color={theme.color('muted')}>  {props.emptyText}</Text> : null}
       {visible.map((row) => {
         if (row.kind === 'group') {
           return (
-            <Text key={`g:${row.project}`} bold wrap="truncate-end">
-              {truncate(`▾ ${inert(row.project)}  ${row.running}/${row.count} running`, width)}
+            <Text key={`g:${row.loose ? '' : 'p:'}${row.project}`} bold color={row.loose ? theme.color('muted') : undefined} wrap="truncate-end">
+              {truncate(groupLine(row, inert), width)}
             </Text>
           );
         }
         const c = row.container;
         const selected = c.id === props.selectedId;
         const busy = props.busy.get(c.id);
-        const line = containerLine(c, snapshot.stats.get(c.id), now, width, { marked: props.marked.has(c.id), indent: row.grouped });
+        const agent = props.agent.get(c.id);
+        const line = containerLine(c, snapshot.stats.get(c.id), now, width, { marked: props.marked.has(c.id), indent: row.grouped, ...(agent ? { agent } : {}) });
         return (
-          <Text key={c.id} inverse={selected} color={busy ? theme.color('warn') : theme.color(stateColor(c))} wrap="truncate-end">
+          <Text key={c.id} inverse={selected} color={busy ? theme.color('warn') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
             {busy ? `${line.slice(0, Math.max(0, width - busy.length - 2))} ${busy}` : line}
           </Text>
         );
@@ -195,7 +184,12 @@ export const LogTail = memo(
   (a, b) => a.buffer === b.buffer && a.seq === b.seq && a.height === b.height && a.width === b.width && a.theme === b.theme,
 );
 
-export function StatsPanel({ c, snapshot, height, width, theme }: { c: ContainerSummary; snapshot: FleetSnapshot; height: number; width: number; theme: Theme }) {
+/**
+ * The Stats tab. The sparklines have fixed scales, so a flat 0.6 % does not
+ * draw as full bars: CPU to 100 % of one core (or to the container's CPU
+ * limit, `cpuLimit` cores), memory to the container's limit.
+ */
+export function StatsPanel({ c, snapshot, cpuLimit = 0, height, width, theme }: { c: ContainerSummary; snapshot: FleetSnapshot; cpuLimit?: number; height: number; width: number; theme: Theme }) {
   const s = snapshot.stats.get(c.id);
   const cpu = snapshot.cpuHistory.get(c.id) ?? [];
   const mem = snapshot.memHistory.get(c.id) ?? [];
@@ -210,7 +204,8 @@ export function StatsPanel({ c, snapshot, height, width, theme }: { c: Container
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text wrap="truncate-end">
-        CPU {formatPercent(s.cpuPercent).padStart(6)} <Text color={theme.color('accent')}>{sparkline(cpu, w)}</Text>
+        CPU {formatPercent(s.cpuPercent).padStart(6)} <Text color={theme.color('accent')}>{sparkline(cpu, w, cpuLimit > 0 ? cpuLimit * 100 : 100)}</Text> of{' '}
+        {cpuLimit > 0 ? `${formatPercent(cpuLimit * 100)} (limit)` : '100%'}
       </Text>
       <Text wrap="truncate-end">
         MEM {formatBytes(s.memoryBytes).padStart(6)} <Text color={theme.color('accent')}>{sparkline(mem, w, s.memoryLimitBytes)}</Text> of{' '}

@@ -44,12 +44,15 @@ export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (
 
   let instance: ReturnType<typeof render> | null = null;
   const onExec = async (n: Node, c: ContainerSummary) => {
-    await runShell(n, c, { stdin, stdout, altOn: `${ALT_ON}\x1b[?25l`, altOff: ALT_OFF });
-    screen.invalidate();
+    try {
+      return await runShell(n, c, { stdin, stdout, altOn: ALT_ON });
+    } finally {
+      screen.invalidate();
+    }
   };
 
   instance = render(
-    <App fleet={fleet} view={view} theme={makeTheme(process.env)} readOnly={readOnly} prefs={prefs} onExec={onExec} notices={notices} />,
+    <App fleet={fleet} view={view} theme={makeTheme(process.env)} readOnly={readOnly} prefs={prefs} onExec={onExec} onRedraw={() => screen.repaint()} notices={notices} />,
     { stdout: screen as unknown as NodeJS.WriteStream, debug: true, exitOnCtrlC: false, patchConsole: false },
   );
   view.start();
@@ -58,7 +61,8 @@ export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (
   void loadPrefs().then(({ prefs: loaded, problems }) => {
     Object.assign(prefs, loaded);
     view.setIntervals({ statsIntervalMs: loaded.statsIntervalMs, hostIntervalMs: loaded.hostIntervalMs });
-    if (problems.length > 0) for (const l of noticeListeners) l(problems.join('; '));
+    // One line each (the status area wraps them), so every problem can be read.
+    if (problems.length > 0) for (const l of noticeListeners) l(problems.join('\n'));
   });
 
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => instance?.unmount());

@@ -4,7 +4,10 @@ import type { RuleStatus } from '../../core/rules/engine.js';
 import type { JournalEntry } from '../../core/rules/journal.js';
 import type { AgentStatus } from '../../core/rules/store.js';
 import { inert } from '../presentation/inert.js';
+import type { AgentMarks } from '../presentation/container-line.js';
+import type { ContainerSummary } from '../../core/model/types.js';
 import type { Theme } from './theme.js';
+import { wrapText } from '../presentation/format.js';
 
 const stateWords: Record<RuleStatus['state'], { text: string; color: 'ok' | 'warn' | 'bad' | 'muted' }> = {
   armed: { text: 'armed', color: 'ok' },
@@ -13,7 +16,31 @@ const stateWords: Record<RuleStatus['state'], { text: string; color: 'ok' | 'war
   'given-up': { text: 'GAVE UP', color: 'bad' },
   maintenance: { text: 'paused', color: 'muted' },
   'left-to-docker': { text: 'docker', color: 'muted' },
+  superseded: { text: 'superseded', color: 'muted' },
 };
+
+/**
+ * What the agent did to each listed container, from its journal: the
+ * restarts it made (of this container, not of an earlier one of the same
+ * name) and whether it gave up on it (a give-up not followed by a reset or a
+ * new action).
+ */
+export function agentMarks(entries: readonly JournalEntry[], containers: readonly ContainerSummary[]): Map<string, AgentMarks> {
+  const byName = new Map(containers.map((c) => [c.name, c]));
+  const out = new Map<string, AgentMarks>();
+  for (const e of entries) {
+    if (!e.container) continue;
+    const c = byName.get(e.container);
+    if (!c) continue;
+    if (e.containerId ? e.containerId !== c.id : e.ts < c.created) continue;
+    const m = out.get(c.id) ?? { restarts: 0, gaveUp: false };
+    if (e.kind === 'act' && e.action?.kind === 'restart') m.restarts++;
+    if (e.kind === 'give-up') m.gaveUp = true;
+    else if (e.kind === 'reset' || e.kind === 'act') m.gaveUp = false;
+    out.set(c.id, m);
+  }
+  return out;
+}
 
 export function agentLine(agent: AgentStatus | null): { text: string; color: 'ok' | 'bad' | 'muted' } {
   if (!agent) return { text: 'rules: checking…', color: 'muted' };
@@ -72,25 +99,37 @@ export function RulesPanel(props: {
   const a = agentLine(props.agent);
   const lines: { key: string; el: ReactElement }[] = [];
   lines.push({ key: 'agent', el: <Text color={theme.color(a.color)} wrap="truncate-end">{a.text}</Text> });
-  for (const p of props.problems.slice(0, 2)) {
-    lines.push({ key: `p:${p}`, el: <Text color={theme.color('bad')} wrap="truncate-end">problem: {inert(p)}</Text> });
+  for (const [i, l] of props.problems.slice(0, 3).flatMap((p) => wrapText(`problem: ${inert(p)}`, width)).entries()) {
+    lines.push({ key: `p:${i}`, el: <Text color={theme.color('bad')} wrap="truncate-end">{l}</Text> });
   }
   if (props.statuses === null) {
     lines.push({ key: 'loading', el: <Text color={theme.color('muted')}>reading the rules…</Text> });
   } else if (props.statuses.length === 0) {
     lines.push({ key: 'none', el: <Text color={theme.color('muted')}>no rule applies to this container (rules file or outpost.restart-on label)</Text> });
   }
+  // Each rule's explanation is wrapped under it (indented past the state word), not cut.
   for (const s of props.statuses ?? []) {
     const w = stateWords[s.state];
-    lines.push({
-      key: `r:${s.rule}`,
-      el: (
-        <Text wrap="truncate-end">
-          <Text color={theme.color(w.color)}>{w.text.padEnd(12)}</Text>
-          <Text bold>{inert(s.rule)}</Text> <Text color={theme.color('muted')}>{inert(s.detail)}</Text>
-        </Text>
-      ),
-    });
+    const rule = inert(s.rule);
+    const text = wrapText(`${rule} ${inert(s.detail)}`, Math.max(10, width - 12));
+    text.forEach((l, i) =>
+      lines.push({
+        key: `r:${s.rule}:${i}`,
+        el:
+          i === 0 ? (
+            <Text wrap="truncate-end">
+              <Text color={theme.color(w.color)}>{w.text.padEnd(12)}</Text>
+              <Text bold>{l.slice(0, rule.length)}</Text>
+              <Text color={theme.color('muted')}>{l.slice(rule.length)}</Text>
+            </Text>
+          ) : (
+            <Text wrap="truncate-end" color={theme.color('muted')}>
+              {' '.repeat(12)}
+              {l}
+            </Text>
+          ),
+      }),
+    );
   }
   const room = Math.max(0, height - lines.length - 1);
   const recent = props.recent.slice(-room);
@@ -109,7 +148,30 @@ export function RulesPanel(props: {
   );
 }
 
-/** The Journal view: every decision of the node's rule engine, newest at the bottom. */
+/** The fields of one journal entry, one per line, for the detail view. */
+export function entryDetail(e: JournalEntry): string[] {
+  const t = (ms: number | null | undefined) => (typeof ms === 'number' ? `${entryTime(ms)} (${new Date(ms).toISOString()})` : '-');
+  const out = [`when:       ${t(e.ts)}`, `kind:       ${e.kind}`, `reason:     ${inert(e.reason)}`];
+  if (e.rule) out.push(`rule:       ${inert(e.rule)}`);
+  if (e.container) out.push(`container:  ${inert(e.container)}${e.containerId ? ` (${e.containerId.slice(0, 12)})` : ''}`);
+  if (e.action) out.push(`action:     ${inert(JSON.stringify(e.action))}`);
+  if (e.trigger) out.push(`trigger:    ${inert(JSON.stringify(e.trigger))}`);
+  if (e.level !== undefined) out.push(`level:      ${e.level}`);
+  if (e.attempt !== undefined) out.push(`attempt:    ${e.attempt}`);
+  if (e.at !== undefined) out.push(`due:        ${t(e.at)}`);
+  if (e.nextAllowedAt !== undefined) out.push(`next allowed: ${e.nextAllowedAt === null ? 'now' : t(e.nextAllowedAt)}`);
+  if (e.ok !== undefined) out.push(`ok:         ${e.ok ? 'yes' : 'no'}${e.durationMs !== undefined ? ` in ${e.durationMs} ms` : ''}`);
+  if (e.error) out.push(`error:      ${inert(e.error)}`);
+  if (e.latencyMs !== undefined) out.push(`latency:    ${e.latencyMs} ms`);
+  out.push(`node:       ${inert(e.node)}   seq ${e.seq}`);
+  return out;
+}
+
+/**
+ * The Journal view: every decision of the node's rule engine, newest at the
+ * bottom. Long reasons wrap (indented under the time); the entry at the
+ * bottom is the selected one (bold), and `enter` shows all its fields.
+ */
 export function JournalScreen(props: {
   entries: readonly JournalEntry[];
   agent: AgentStatus | null;
@@ -119,13 +181,29 @@ export function JournalScreen(props: {
   height: number;
   width: number;
   theme: Theme;
+  /** Show every field of the selected entry. */
+  detail?: boolean;
 }) {
   const { theme, height, width } = props;
   const list = props.only ? props.entries.filter((e) => e.container === props.only) : props.entries;
-  const body = height - 3;
+  const body = Math.max(1, height - 3);
   const end = Math.max(0, list.length - props.back);
-  const shown = list.slice(Math.max(0, end - body), end);
+  const selected = end > 0 ? list[end - 1] : undefined;
   const a = agentLine(props.agent);
+  const rows: { key: string; text: string; color: ReturnType<Theme['color']>; bold: boolean }[] = [];
+  if (props.detail && selected) {
+    for (const [i, l] of entryDetail(selected).flatMap((l) => wrapText(l, width)).entries()) rows.push({ key: `d${i}`, text: l, color: undefined, bold: i === 0 });
+  } else {
+    for (let k = end - 1; k >= 0 && rows.length < body; k--) {
+      const e = list[k] as JournalEntry;
+      const head = entryLine(e);
+      const indent = 23;
+      const first = wrapText(head, width);
+      const pieces = first.length <= 1 ? first : [first[0] as string, ...wrapText(head.slice((first[0] as string).length).trimStart(), Math.max(10, width - indent)).map((l) => `${' '.repeat(indent)}${l}`)];
+      const color = theme.color(entryColor(e) ?? 'muted');
+      for (let p = pieces.length - 1; p >= 0 && rows.length < body; p--) rows.unshift({ key: `${e.seq}:${e.ts}:${p}`, text: pieces[p] as string, color, bold: e === selected });
+    }
+  }
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box height={1} width={width}>
@@ -140,16 +218,16 @@ export function JournalScreen(props: {
         </Text>
       </Box>
       <Box flexDirection="column" height={body} width={width}>
-        {shown.length === 0 ? <Text color={theme.color('muted')}>(the journal is empty: no rule has acted yet)</Text> : null}
-        {shown.map((e) => (
-          <Text key={`${e.seq}:${e.ts}`} color={theme.color(entryColor(e) ?? 'muted')} wrap="truncate-end">
-            {entryLine(e)}
+        {list.length === 0 ? <Text color={theme.color('muted')}>(the journal is empty: no rule has acted yet)</Text> : null}
+        {rows.slice(0, body).map((r) => (
+          <Text key={r.key} color={r.color} bold={r.bold} wrap="truncate-end">
+            {r.text}
           </Text>
         ))}
       </Box>
       <Box height={1} width={width}>
         <Text color={theme.color('muted')} wrap="truncate-end">
-          j/k scroll  g/G top/bottom  c {props.only ? 'all containers' : 'only the selected container'}  esc back  ? help
+          {props.detail ? 'enter/esc back to the list' : `j/k scroll  enter details  g/G top/bottom  c ${props.only ? 'all containers' : 'only the selected container'}  esc back  ? help`}
         </Text>
       </Box>
     </Box>

@@ -188,6 +188,14 @@ export class ScreenWriter {
     this.#full = true;
   }
 
+  /** Paints the last frame again, whole, now (Ctrl-L: something else wrote on the screen). */
+  repaint(): void {
+    const out = `\x1b[0m\x1b[H\x1b[2J${diffFrames([], this.#grid, this.rows)}`;
+    this.#full = false;
+    this.bytesWritten += Buffer.byteLength(out);
+    this.terminal.write(out);
+  }
+
   write = (frame: string, callback?: () => void): boolean => {
     if (frame === '') {
       // Ink's barrier write at unmount: nothing to draw.

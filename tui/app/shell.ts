@@ -1,24 +1,27 @@
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { Node } from '../../core/node.js';
+import { inert } from '../presentation/inert.js';
 
 interface Terminal {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
+  /** Enters the alternate screen (again: a program in the shell may have left it). */
   altOn: string;
-  altOff: string;
 }
 
 /**
- * Steps the TUI aside for an interactive shell: leaves the alternate
- * screen, hands the real terminal (raw keys, resizes) to an exec session
- * with a TTY, and comes back when the shell exits. bash where the image
- * has it, sh otherwise.
+ * Steps the TUI aside for an interactive shell: hands the real terminal
+ * (raw keys, resizes) to an exec session with a TTY, and comes back when the
+ * shell exits, with its exit code. bash where the image has it, sh
+ * otherwise. The shell runs on the alternate screen too, cleared before and
+ * after: what the terminal showed before outpost started is still there
+ * when it quits, not the shell's transcript.
  */
-export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Promise<void> {
+export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Promise<number> {
   // Let Ink release stdin (its input hooks went inactive on the last render).
   await new Promise((r) => setTimeout(r, 30));
-  t.stdout.write(`${t.altOff}\x1b[?25h\x1b[H\x1b[2J`);
-  t.stdout.write(`\r\nOutpost: shell in ${c.name} (exit to return)\r\n`);
+  t.stdout.write('\x1b[0m\x1b[?25h\x1b[H\x1b[2J');
+  t.stdout.write(`Outpost: shell in ${inert(c.name)} (exit to return)\r\n`);
   const session = await node.exec(c.id, {
     cmd: ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'],
     tty: true,
@@ -35,13 +38,14 @@ export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Pr
   t.stdout.on('resize', onResize);
   const stopOutput = session.onOutput((d) => t.stdout.write(d));
   try {
-    await session.wait();
+    return await session.wait();
   } finally {
     stopOutput();
     t.stdin.off('data', onData);
     t.stdout.off('resize', onResize);
     session.close();
     t.stdin.setRawMode(wasRaw);
-    t.stdout.write(`${t.altOn}\x1b[2J\x1b[H`);
+    // Whatever the shell left (colours, a scroll region, a hidden cursor, …) goes with it.
+    t.stdout.write(`${t.altOn}\x1b[0m\x1b[r\x1b[?25l\x1b[H\x1b[2J`);
   }
 }

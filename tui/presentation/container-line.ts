@@ -1,34 +1,53 @@
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
-import { formatState } from './container-row.js';
+import { listState } from './container-row.js';
 import { formatBytes, truncate } from './format.js';
 import { inert } from './inert.js';
+import type { SortKey } from './container-list.js';
+
+/** What the rule engine's journal says of a container, for its row. */
+export interface AgentMarks {
+  /** Restarts the agent made (the engine's restart count does not include them). */
+  restarts: number;
+  /** The agent gave up on it (budget spent) and has not been re-armed since. */
+  gaveUp: boolean;
+}
 
 interface Col {
   title: string;
   width: number;
   right?: boolean;
-  cell: (c: ContainerSummary, s: ContainerStats | undefined, now: number) => string;
+  /** The sort key this column shows. */
+  sort?: SortKey;
+  cell: (c: ContainerSummary, s: ContainerStats | undefined, now: number, a: AgentMarks | undefined) => string;
 }
 
-const fixed: Col[] = [
-  { title: 'STATE', width: 16, cell: (c, _s, now) => formatState(c, now) },
-  { title: 'HEALTH', width: 9, cell: (c) => (c.health === 'none' ? '-' : c.health) },
-  { title: 'RST', width: 4, right: true, cell: (c) => String(c.restartCount) },
-  { title: 'CPU', width: 6, right: true, cell: (_c, s) => (s ? listPercent(s.cpuPercent) : '-') },
-  { title: 'MEM', width: 8, right: true, cell: (_c, s) => (s ? formatBytes(s.memoryBytes) : '-') },
-];
+const STATE: Col = { title: 'STATE', width: 16, sort: 'state', cell: (c, _s, now, a) => listState(c, now, a?.gaveUp === true) };
+const HEALTH: Col = { title: 'HEALTH', width: 9, cell: (c) => (c.health === 'none' ? '-' : c.health) };
+const RST: Col = { title: 'RST', width: 4, right: true, cell: (c, _s, _n, a) => String(c.restartCount + (a?.restarts ?? 0)) };
+const CPU: Col = { title: 'CPU', width: 6, right: true, sort: 'cpu', cell: (_c, s) => (s ? listPercent(s.cpuPercent) : '-') };
+const MEM: Col = { title: 'MEM', width: 8, right: true, sort: 'memory', cell: (_c, s) => (s ? formatBytes(s.memoryBytes) : '-') };
+const ALL: Col[] = [STATE, HEALTH, RST, CPU, MEM];
+/** Dropped first when the terminal is narrow; NAME and STATE always stay. */
+const DROP_ORDER: Col[] = [MEM, CPU, RST, HEALTH];
+const NAME_MIN = 10;
 
 /**
- * Lays the list's columns out for a terminal `width` wide: name and image
- * share what the fixed columns leave; below 70 columns the image goes.
+ * Lays the list's columns out for a terminal `width` wide. Every line fits
+ * the width whole (no column is cut in its middle): below 70 columns the
+ * image goes, then memory, CPU, restarts and health, in that order, so that
+ * the name keeps at least 10 cells. At 30 columns: name and state.
  */
 export function layoutColumns(width: number): { name: number; image: number; cols: Col[] } {
-  const gaps = fixed.length + 1;
-  const fixedWidth = fixed.reduce((a, c) => a + c.width, 0) + gaps + 2; // 2: mark and indent
-  const rest = Math.max(10, width - fixedWidth);
-  if (width < 70) return { name: rest, image: 0, cols: fixed };
-  const name = Math.max(10, Math.min(40, Math.floor(rest * 0.5)));
-  return { name, image: Math.max(0, rest - name - 1), cols: fixed };
+  let cols = ALL;
+  const used = (list: Col[]) => 2 + list.reduce((a, c) => a + c.width + 1, 0);
+  for (const drop of DROP_ORDER) {
+    if (used(cols) + NAME_MIN <= width) break;
+    cols = cols.filter((c) => c !== drop);
+  }
+  const rest = Math.max(NAME_MIN, width - used(cols));
+  if (width < 70) return { name: rest, image: 0, cols };
+  const name = Math.max(NAME_MIN, Math.min(40, Math.floor(rest * 0.5)));
+  return { name, image: Math.max(0, rest - name - 1), cols };
 }
 
 /**
@@ -48,9 +67,19 @@ function pad(text: string, width: number, right = false): string {
   return right ? t.padStart(width) : t.padEnd(width);
 }
 
-export function headerLine(width: number): string {
+/**
+ * The column titles; the one the list is sorted by carries an arrow: ▲ for
+ * name and state (A first, trouble first), ▼ for CPU and memory (biggest
+ * first); sorted by uptime, the STATE column is titled UPTIME▲ (newest first).
+ */
+export function headerLine(width: number, sort: SortKey = 'name'): string {
   const l = layoutColumns(width);
-  const parts = [pad('NAME', l.name), ...l.cols.map((c) => pad(c.title, c.width, c.right))];
+  const title = (c: Col): string => {
+    if (c === STATE && sort === 'uptime') return 'UPTIME▲';
+    if (c.sort !== sort) return c.title;
+    return `${c.title}${sort === 'cpu' || sort === 'memory' ? '▼' : '▲'}`;
+  };
+  const parts = [pad(sort === 'name' ? 'NAME▲' : 'NAME', l.name), ...l.cols.map((c) => pad(title(c), c.width, c.right))];
   if (l.image > 0) parts.push(pad('IMAGE', l.image));
   return `  ${parts.join(' ')}`.slice(0, width);
 }
@@ -61,11 +90,11 @@ export function containerLine(
   s: ContainerStats | undefined,
   now: number,
   width: number,
-  opts: { marked: boolean; indent: boolean },
+  opts: { marked: boolean; indent: boolean; agent?: AgentMarks },
 ): string {
   const l = layoutColumns(width);
   const name = `${opts.indent ? ' ' : ''}${inert(c.name)}`;
-  const parts = [pad(name, l.name), ...l.cols.map((col) => pad(col.cell(c, s, now), col.width, col.right))];
+  const parts = [pad(name, l.name), ...l.cols.map((col) => pad(col.cell(c, s, now, opts.agent), col.width, col.right))];
   if (l.image > 0) parts.push(pad(inert(c.image), l.image));
   return `${opts.marked ? '*' : ' '} ${parts.join(' ')}`.slice(0, width);
 }

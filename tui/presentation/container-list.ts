@@ -6,7 +6,7 @@ export const SORT_KEYS: readonly SortKey[] = ['name', 'state', 'cpu', 'memory', 
 
 /** A line of the list: a compose project heading or a container. */
 export type ListRow =
-  | { kind: 'group'; project: string; count: number; running: number }
+  | { kind: 'group'; project: string; count: number; running: number; loose?: boolean }
   | { kind: 'container'; container: ContainerSummary; grouped: boolean };
 
 const stateOrder: Record<ContainerSummary['state'], number> = {
@@ -61,7 +61,8 @@ export function sortContainers(list: ContainerSummary[], key: SortKey, stats: Re
 
 /**
  * Rows of the list: containers of a compose project under its heading
- * (projects by name), then the containers of no project.
+ * (projects by name), then the containers of no project (under a heading of
+ * their own when there are projects).
  */
 export function listRows(list: readonly ContainerSummary[]): ListRow[] {
   const groups = new Map<string, ContainerSummary[]>();
@@ -79,8 +80,18 @@ export function listRows(list: readonly ContainerSummary[]): ListRow[] {
     rows.push({ kind: 'group', project, count: members.length, running: members.filter((c) => c.state === 'running').length });
     for (const c of members) rows.push({ kind: 'container', container: c, grouped: true });
   }
+  // Containers of no project get a heading of their own once there are projects: indented under
+  // the last project, they would read as its members.
+  if (groups.size > 0 && loose.length > 0) {
+    rows.push({ kind: 'group', project: '', count: loose.length, running: loose.filter((c) => c.state === 'running').length, loose: true });
+  }
   for (const c of loose) rows.push({ kind: 'container', container: c, grouped: groups.size > 0 });
   return rows;
+}
+
+/** The text of a heading row. */
+export function groupLine(row: Extract<ListRow, { kind: 'group' }>, projectName: (p: string) => string): string {
+  return `▾ ${row.loose ? 'no compose project' : projectName(row.project)}  ${row.running}/${row.count} running`;
 }
 
 /**

@@ -29,6 +29,27 @@ export function formatState(c: ContainerSummary, now: number): string {
   }
 }
 
+/**
+ * The list's STATE cell, at most 16 cells: the same facts as formatState
+ * without the words the column title implies ("exited (137) 12m", not
+ * "exited (137) 12m ago"), so nothing is cut. `gaveUp`: the rule agent gave
+ * up on the container.
+ */
+export function listState(c: ContainerSummary, now: number, gaveUp = false): string {
+  const age = (t: number | null) => (t === null ? '' : ` ${formatAge(now - t)}`);
+  if (gaveUp) return c.state === 'running' ? `gave up·up${age(c.startedAt)}` : `gave up (${c.exitCode ?? 0})${age(c.finishedAt)}`;
+  switch (c.state) {
+    case 'running':
+      return c.startedAt === null ? 'running' : `up ${formatAge(now - c.startedAt)}`;
+    case 'exited':
+    case 'dead':
+      if (c.oomKilled) return `OOM-killed${age(c.finishedAt)}`;
+      return `${c.state} (${c.exitCode ?? 0})${age(c.finishedAt)}`;
+    default:
+      return formatState(c, now);
+  }
+}
+
 export function psColumns(now: number, wide: boolean): Column<ContainerSummary>[] {
   const cols: Column<ContainerSummary>[] = [
     { header: 'CONTAINER ID', value: (c) => c.id.slice(0, 12) },

@@ -65,3 +65,37 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
       .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
+
+/**
+ * Breaks text into lines of at most `width` characters, at spaces where it
+ * can (a word longer than the width is cut into pieces; runs of spaces inside
+ * a line are kept). Every character but the spaces at a break is kept:
+ * nothing is cut off with an ellipsis.
+ */
+export function wrapText(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line: string | null = null;
+    for (const word of para.split(' ')) {
+      let rest = word;
+      // A word too long for any line: its pieces fill the current line first, then whole lines.
+      while (rest.length > w) {
+        const room = line === null ? w : w - line.length - 1;
+        if (room >= Math.min(8, w)) {
+          out.push(line === null ? rest.slice(0, room) : `${line} ${rest.slice(0, room)}`);
+          rest = rest.slice(room);
+        } else if (line !== null) out.push(line);
+        line = null;
+      }
+      if (line === null) line = rest;
+      else if (line.length + 1 + rest.length <= w) line = `${line} ${rest}`;
+      else {
+        out.push(line);
+        line = rest;
+      }
+    }
+    out.push(line ?? '');
+  }
+  return out;
+}

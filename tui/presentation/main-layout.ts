@@ -5,18 +5,81 @@
 
 /**
  * The frame's size for a terminal: one row short of it (a frame as tall as the terminal makes
- * Ink clear the screen on each render), and never smaller than 40 × 8.
+ * Ink clear the screen on each render), and never wider or taller than the terminal: a frame
+ * wider than the terminal wraps, and its lines land on each other.
  */
 export function frameSize(columns: number, rows: number): { width: number; height: number } {
-  return { width: Math.max(40, columns), height: Math.max(8, rows - 1) };
+  return { width: Math.max(1, columns || 80), height: Math.max(1, (rows || 24) - 1) };
 }
 
-/** Rows of the container table (its heading included) and of the detail pane (its tab line included). */
+/**
+ * Rows of the container table (its heading included) and of the detail pane (its tab line
+ * included; 0 when there is no room for it: below 9 rows the list alone is shown).
+ */
 export function mainHeights(height: number): { tableHeight: number; detailHeight: number } {
   // Header, host strip and status line take one row each.
+  if (height < 9) return { tableHeight: Math.max(1, height - 3), detailHeight: 0 };
   const tableHeight = Math.max(4, Math.floor((height - 3) * 0.55));
   const detailHeight = Math.max(2, height - 3 - tableHeight);
   return { tableHeight, detailHeight };
+}
+
+/** One piece of the header line. */
+export interface HeaderPiece {
+  text: string;
+  bold?: boolean;
+  inverse?: boolean;
+  color?: 'ok' | 'warn' | 'bad' | 'muted';
+}
+
+export interface HeaderNode {
+  name: string;
+  state: 'online' | 'connecting' | 'offline';
+  running: number;
+  total: number;
+}
+
+/**
+ * The header line, fitted to `width`: what goes first when it is narrow is
+ * the key reminder, then the long words (no rules agent → no agent), then
+ * the title, then the other nodes; the selected node's counts are never cut
+ * (at 45 columns `local 7/10`, not `local 7/1`).
+ */
+export function headerPieces(o: { nodes: readonly HeaderNode[]; nodeIndex: number; readOnly: boolean; rulesAgent: boolean | null; width: number }): HeaderPiece[] {
+  const dot = (n: HeaderNode): HeaderPiece =>
+    n.state === 'online' ? { text: '●', color: 'ok' } : n.state === 'connecting' ? { text: '○', color: 'warn' } : { text: '✕', color: 'bad' };
+  const nodePieces = (n: HeaderNode, i: number, name = n.name): HeaderPiece[] => {
+    const inv = i === o.nodeIndex;
+    return [
+      { text: ' ', inverse: inv },
+      { ...dot(n), inverse: inv },
+      { text: ` ${name} ${n.running}/${n.total} `, inverse: inv },
+    ];
+  };
+  const build = (level: number): HeaderPiece[] => {
+    const out: HeaderPiece[] = [];
+    if (level < 3) out.push({ text: 'Outpost ', bold: true });
+    o.nodes.forEach((n, i) => {
+      if (level >= 4 && i !== o.nodeIndex) return;
+      out.push(...nodePieces(n, i));
+    });
+    if (o.readOnly) out.push({ text: level >= 2 ? ' ro' : ' read-only', color: 'warn' });
+    if (o.rulesAgent === true) out.push({ text: level >= 2 ? ' ✓' : ' rules ✓', color: 'muted' });
+    if (o.rulesAgent === false) out.push({ text: level >= 2 ? ' no agent' : ' no rules agent', color: 'warn' });
+    if (level < 1) out.push({ text: '  ? help  q quit', color: 'muted' });
+    return out;
+  };
+  const len = (p: HeaderPiece[]) => p.reduce((a, x) => a + x.text.length, 0);
+  for (let level = 0; level <= 4; level++) {
+    const p = build(level);
+    if (len(p) <= o.width) return p;
+  }
+  // Still too wide (a long node name): cut the name, keep its counts.
+  const n = o.nodes[o.nodeIndex];
+  if (!n) return [];
+  const room = o.width - ` ● ${n.running}/${n.total} `.length - 1;
+  const name = room >= 2 ? `${n.name.slice(0, room - 1)}…` : '';
+  return nodePieces(n, o.nodeIndex, name);
 }
 
 /** The key hints on the main view's status line. */
