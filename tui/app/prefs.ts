@@ -13,6 +13,8 @@ export interface Prefs {
   hostIntervalMs: number;
   /** Where `S` in the logs view saves. */
   saveDir: string;
+  /** `K` asks before it kills (false: kills at once). */
+  confirmKill: boolean;
 }
 
 export const DEFAULT_PREFS: Prefs = {
@@ -20,9 +22,10 @@ export const DEFAULT_PREFS: Prefs = {
   statsIntervalMs: 2000,
   hostIntervalMs: 2000,
   saveDir: '.',
+  confirmKill: true,
 };
 
-const limits: Record<Exclude<keyof Prefs, 'saveDir'>, [number, number]> = {
+const limits: Record<Exclude<keyof Prefs, 'saveDir' | 'confirmKill'>, [number, number]> = {
   logBufferLines: [100, 1_000_000],
   statsIntervalMs: [500, 60_000],
   hostIntervalMs: [500, 60_000],
@@ -40,9 +43,14 @@ export function validatePrefs(raw: unknown): { prefs: Prefs; problems: string[] 
       else problems.push(`\`saveDir\` must be a directory path, got ${JSON.stringify(value)}`);
       continue;
     }
+    if (key === 'confirmKill') {
+      if (typeof value === 'boolean') prefs.confirmKill = value;
+      else problems.push(`\`confirmKill\` must be true or false, got ${JSON.stringify(value)}`);
+      continue;
+    }
     // Own keys only: `constructor`, `toString` or `__proto__` in the file are unknown keys, not Object's.
     if (!Object.hasOwn(limits, key)) {
-      problems.push(`unknown preference \`${key}\` (known: ${[...Object.keys(limits), 'saveDir'].join(', ')})`);
+      problems.push(`unknown preference \`${key}\` (known: ${[...Object.keys(limits), 'saveDir', 'confirmKill'].join(', ')})`);
       continue;
     }
     const [min, max] = limits[key as keyof typeof limits];
