@@ -130,21 +130,31 @@ function commandOf(raw: RawInspect): string {
 
 /**
  * When the health check tipped the container into `unhealthy`, from the
- * engine's health log: the probe that made the trailing run of failures
- * reach the check's retries (default 3). When the log (the engine keeps 5)
- * holds only failures, the turn was earlier still: its first probe is the
- * latest it can have been.
+ * engine's facts: the failing streak (State.Health.FailingStreak) and the
+ * health log's probe times. The probe that tipped it is the one where the
+ * streak reached the check's retries (default 3); when the log (the engine
+ * keeps 5 probes) no longer holds it, it is placed by the log's own spacing.
  */
 function unhealthySince(raw: RawInspect): number | null {
-  const log = raw.State?.Health?.Log ?? [];
-  let first = log.length;
-  while (first > 0 && (log[first - 1]?.ExitCode ?? 0) !== 0) first--;
-  const streak = log.slice(first);
-  if (streak.length === 0) return null;
+  const health = raw.State?.Health as { Log?: { Start?: string; End?: string; ExitCode?: number }[]; FailingStreak?: number } | undefined;
+  const log = health?.Log ?? [];
+  if (log.length === 0) return null;
   const retries = Math.max(1, (raw.Config as { Healthcheck?: { Retries?: number } } | undefined)?.Healthcheck?.Retries || 3);
-  const tipping = first === 0 ? streak[0] : streak[Math.min(retries, streak.length) - 1];
-  const e = tipping as { Start?: string; End?: string };
-  return toTime(e.End) ?? toTime(e.Start);
+  let trailing = 0;
+  while (trailing < log.length && (log[log.length - 1 - trailing]?.ExitCode ?? 0) !== 0) trailing++;
+  const streak = Math.max(trailing, Number.isSafeInteger(health?.FailingStreak) ? (health?.FailingStreak as number) : 0);
+  if (streak === 0) return null;
+  const back = Math.max(0, streak - retries); // probes after the one that tipped it
+  const at = (i: number) => {
+    const e = log[i];
+    return e ? (toTime(e.End) ?? toTime(e.Start)) : null;
+  };
+  if (back < log.length) return at(log.length - 1 - back);
+  const first = toTime(log[0]?.Start);
+  const last = toTime(log[log.length - 1]?.Start);
+  const end = at(log.length - 1);
+  if (first === null || last === null || end === null || log.length < 2) return at(0);
+  return end - Math.round(((last - first) / (log.length - 1)) * back);
 }
 
 /** Builds the list row from an inspect document. */
