@@ -3,7 +3,8 @@
 # a Docker engine (docker.io) to start privately, a static busybox to build
 # the test image from, tmux (TUI end-to-end tests), openssl (TLS engine
 # test), setpriv and script (permission test, benchmark pty), chromium (the
-# tray's pages, rendered headless with playwright-core). Needs root and
+# tray's pages, rendered headless with playwright-core), systemd-analyze (the
+# agent's units). Needs root and
 # apt-get, as on CI machines.
 set -euo pipefail
 need=()
@@ -17,6 +18,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# systemd-analyze verify checks the agent's systemd units (the package is not started, only its tools used).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "Missing: ${need[*]}. Install them (Debian: sudo apt-get install -y ${need[*]}) and run again." >&2
