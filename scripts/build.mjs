@@ -25,7 +25,10 @@ const common = {
   // react-devtools-core: Ink imports it only when DEV=true; it is not installed.
   external: ['cpu-features', '*.node', 'react-devtools-core'],
   // React's production build: no development checks on every render.
-  define: { 'process.env.NODE_ENV': '"production"' },
+  define: {
+    'process.env.NODE_ENV': '"production"',
+    OUTPOST_BUILD: JSON.stringify({ version: JSON.parse(await readFile('package.json', 'utf8')).version, sea: false }),
+  },
   // CommonJS dependencies (dockerode, ssh2) call require and read __dirname.
   banner: {
     js: [

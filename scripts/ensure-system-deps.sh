@@ -18,6 +18,16 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v script >/dev/null 2>&1 || need+=(bsdutils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The single executables (scripts/release.mjs): strip for both architectures, xz for the
+# archives, and qemu with arm64's C libraries to build and test the arm64 one on this machine.
+command -v strip >/dev/null 2>&1 || need+=(binutils)
+command -v aarch64-linux-gnu-strip >/dev/null 2>&1 || need+=(binutils-aarch64-linux-gnu)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+[ -x /usr/bin/qemu-aarch64-static ] || need+=(qemu-user-static)
+[ -e /usr/aarch64-linux-gnu/lib/libc.so.6 ] || need+=(libc6-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need+=(libstdc++6-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libatomic.so.1 ] || need+=(libatomic1-arm64-cross)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 # systemd-analyze verify checks the agent's systemd units (the package is not started, only its tools used).
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ ${#need[@]} -eq 0 ] && exit 0

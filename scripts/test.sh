@@ -9,4 +9,6 @@ bash scripts/ensure-node-deps.sh
 npx tsc -p .
 node scripts/build.mjs
 node desktop/scripts/build.mjs
+# The single executables the tests run (no .tar.xz: `npm run release` makes those).
+node scripts/release.mjs --no-archive
 npx vitest run "$@"

@@ -67,21 +67,27 @@ const io: CliIO = {
   env: process.env,
 };
 
-if (list) {
-  try {
-    await paintFirstFrame({ list, readOnly: args.length > 0, env: process.env });
-  } catch {
-    // Whatever went wrong here, the UI finds and explains it.
-  }
-}
-// After the first frame, before the UI grows its heap (see node-flags.ts).
-if (tui) await applyMemoryFlags();
-// The CLI (commander and the rest) loads after the first frame is on the screen. The specifier
-// names the built file next to this one (see scripts/build.mjs).
+/** The rest of `outpost`. The specifier names the built file next to this one (see scripts/build.mjs); the single executable's build puts the module itself in its place (scripts/release.mjs). */
 const app = './app.mjs';
-const { runCli } = (await import(app)) as typeof import('./app-entry.js');
-void runCli(args, io).then((code) => {
+const loadApp = () => import(app) as Promise<typeof import('./app-entry.js')>;
+
+// An async function rather than top-level await: the single executable's main script is CommonJS.
+async function main(): Promise<void> {
+  if (list) {
+    try {
+      await paintFirstFrame({ list, readOnly: args.length > 0, env: process.env });
+    } catch {
+      // Whatever went wrong here, the UI finds and explains it.
+    }
+  }
+  // After the first frame, before the UI grows its heap (see node-flags.ts).
+  if (tui) await applyMemoryFlags();
+  // The CLI (commander and the rest) loads after the first frame is on the screen.
+  const { runCli } = await loadApp();
+  const code = await runCli(args, io);
   process.exitCode = code;
   // The UI has quit and put the terminal back: nothing left may hold the exit (`q` always exits).
   if (tui) process.exit(code);
-});
+}
+
+void main();

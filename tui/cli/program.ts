@@ -36,6 +36,15 @@ function intArg(name: string, min: number, max: number) {
   };
 }
 
+/** Set by the builds (scripts/build.mjs, scripts/release.mjs); absent when the sources run under vitest. */
+declare const OUTPOST_BUILD: { version: string; sea: boolean } | undefined;
+
+/** `outpost 0.1.0 (single executable, Node 26.12.1, linux-x64)`: what a technician reports in a bug. */
+export function versionText(): string {
+  const build = typeof OUTPOST_BUILD === 'undefined' ? { version: 'dev', sea: false } : OUTPOST_BUILD;
+  return `outpost ${build.version} (${build.sea ? 'single executable' : 'npm package'}, Node ${process.versions.node}, ${process.platform}-${process.arch})`;
+}
+
 function signalArg(value: string): string {
   const sig = normalizeSignal(value);
   if (!sig) throw new InvalidArgumentError(`\`${value.slice(0, 40)}\` is not ${SIGNAL_HINT}.`);
@@ -59,7 +68,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   program
     .description('Manage the Docker containers of this edge node and its peers.\n\nWith no command, `outpost` opens the terminal UI (press ? in it for the keys).')
     .usage('[options] [command]')
-    .version('0.1.0', '-V, --version')
+    .version(versionText(), '-V, --version', 'print the Outpost version, its Node runtime and the platform')
     .option('-H, --host <url>', 'engine to use (unix://, tcp://, ssh://); default: DOCKER_HOST, docker context, /var/run/docker.sock')
     .option('--read-only', 'terminal UI without any action that changes containers')
     .showHelpAfterError('(run with --help for usage)')
