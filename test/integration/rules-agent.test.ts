@@ -254,12 +254,12 @@ describe('outpost agent, rules and journal commands', () => {
     execFileSync('mkdir', ['-p', join(dir, 'config', 'outpost')]);
     writeFileSync(
       join(dir, 'config', 'outpost', 'rules.yaml'),
+      // One rule acts at most 60 times a minute: five chatty containers, a rule each, journal heavily.
       `rules:
-  - {name: every-line, match: {name: "${spam}"}, when: {log: "line"}, then: notify, cooldown: 0s}
-  - {name: crash, match: {name: "${crash}"}, when: {exit: nonzero}, then: restart, budget: 5/10m}
+${[1, 2, 3, 4, 5].map((n) => `  - {name: every-line-${n}, match: {name: "${spam}-${n}"}, when: {log: "line"}, then: notify, cooldown: 0s}\n`).join('')}  - {name: crash, match: {name: "${crash}"}, when: {exit: nonzero}, then: restart, budget: 5/10m}
 `,
     );
-    await makeContainer(docker(), { name: spam, cmd: 'i=0; while :; do i=$((i+1)); echo "line $i"; done' });
+    for (const n of [1, 2, 3, 4, 5]) await makeContainer(docker(), { name: `${spam}-${n}`, cmd: 'i=0; while :; do i=$((i+1)); echo "line $i"; done' });
     const spawnAgent = (): ChildProcess => spawn(process.execPath, [BIN, 'agent'], { env: { PATH: process.env.PATH ?? '', DOCKER_HOST: dockerHost(), ...env }, stdio: 'ignore' });
     let agent = spawnAgent();
     cleanups.push(() => void agent.kill('SIGKILL'));
@@ -272,22 +272,24 @@ describe('outpost agent, rules and journal commands', () => {
     const status = await run(['agent', 'status', '--json'], env);
     expect(status.code).toBe(3);
     expect(JSON.parse(status.stdout)).toMatchObject({ running: false, reason: expect.stringContaining('did not stop cleanly') });
-    await docker().getContainer(spam).remove({ force: true });
+    for (const n of [1, 2, 3, 4, 5]) await docker().getContainer(`${spam}-${n}`).remove({ force: true });
 
     // It starts again on what it left, and keeps working.
     agent = spawnAgent();
     const starts = () => readJournal(stateDir).entries.filter((e) => e.kind === 'agent' && e.reason.includes('restored state from'));
     await eventually(() => starts().length === 2, 10_000, 'restart');
-    expect(starts()[1]?.reason).toMatch(/restored state from \d+ journal entries/);
+    expect(starts()[1]?.reason).toMatch(/restored state from guards\.json and \d+ journal entries/);
     const restarted = readJournal(stateDir);
     expect(restarted.unreadable).toBe(0);
     expect(restarted.entries.at(-1)?.seq).toBeGreaterThan(killed.entries.at(-1)?.seq ?? 0);
     await eventually(async () => (await run(['agent', 'status'], env)).code === 0, 5000, 'status running');
 
     // Paused: a crash is left alone, and the journal says why.
+    // (A name must exist to be paused: created first, started once paused.)
+    const crashed = await makeContainer(docker(), { name: crash, cmd: 'sleep 0.3; exit 1', start: false });
     expect((await run(['rules', 'pause', crash, '--for', '1h'], env)).stdout).toMatch(/rules paused for ra-cli-crash until/);
     await new Promise((r) => setTimeout(r, 300));
-    await makeContainer(docker(), { name: crash, cmd: 'sleep 0.3; exit 1' });
+    await crashed.start();
     await eventually(() => readJournal(stateDir).entries.find((e) => e.container === crash && e.kind === 'skip'), 10_000, 'paused skip');
     const explain = await run(['rules', 'explain', 'crash'], env);
     expect(explain.code).toBe(0);
