@@ -89,6 +89,8 @@ interface Live {
   killedAt: number | null;
   oomAt: number | null;
   unhealthySince: number | null;
+  /** True while `unhealthySince` is only when this engine first saw it unhealthy (no health log, no event yet). */
+  unhealthyGuessed: boolean;
   /** Per rule: when its `unhealthy` condition next counts as held (after it fired, or a reset, it must hold again). */
   unhealthyDue: Map<string, number>;
   starts: number[];
@@ -475,7 +477,11 @@ export class RuleEngine {
       old.c = c;
       if (labelsChanged) old.labelRule = this.#labelRule(c);
       if (c.state === 'running' && c.health === 'unhealthy') {
-        if (old.unhealthySince === null) old.unhealthySince = this.#unhealthyFrom(c, now);
+        // The engine's own facts (the health log) replace a guess made from the first sight of it.
+        if (old.unhealthySince === null || (old.unhealthyGuessed && isValidTime(c.unhealthySince) && c.unhealthySince <= now)) {
+          old.unhealthySince = this.#unhealthyFrom(c, now);
+          old.unhealthyGuessed = !isValidTime(c.unhealthySince);
+        }
       } else if (c.health !== 'unhealthy' || c.state !== 'running') {
         old.unhealthySince = null;
         old.unhealthyDue.clear();
@@ -487,6 +493,7 @@ export class RuleEngine {
         killedAt: null,
         oomAt: null,
         unhealthySince: c.health === 'unhealthy' && c.state === 'running' ? this.#unhealthyFrom(c, now) : null,
+        unhealthyGuessed: !isValidTime(c.unhealthySince),
         unhealthyDue: new Map(),
         starts: [],
         cpuPercent: null,
@@ -603,8 +610,9 @@ export class RuleEngine {
         return [];
       }
       l.c = { ...l.c, health: 'unhealthy' };
-      if (l.unhealthySince !== null) return [];
-      l.unhealthySince = at;
+      if (l.unhealthySince !== null && !l.unhealthyGuessed) return [];
+      l.unhealthySince = Math.min(at, l.unhealthySince ?? at);
+      l.unhealthyGuessed = false;
       return this.#fireUnhealthy(l, now);
     }
     if (action === 'destroy') {

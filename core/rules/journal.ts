@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Disposer } from '../model/types.js';
+import { isValidTime } from '../model/duration.js';
 import type { Action } from './types.js';
 import type { TriggerInfo } from './engine.js';
 
@@ -85,7 +86,8 @@ function parseLine(line: string): JournalEntry | null {
   if (line.length === 0) return null;
   try {
     const e = JSON.parse(line) as JournalEntry;
-    if (typeof e !== 'object' || e === null || typeof e.ts !== 'number' || typeof e.kind !== 'string') return null;
+    // A time no Date can hold (a damaged or hand-edited line) would throw wherever it is printed: the line does not parse.
+    if (typeof e !== 'object' || e === null || !isValidTime(e.ts) || typeof e.kind !== 'string') return null;
     return e;
   } catch {
     return null;

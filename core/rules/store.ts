@@ -140,7 +140,7 @@ export function agentStatus(dir: string): AgentStatus {
   let record: AgentRecord;
   try {
     record = JSON.parse(readFileSync(join(dir, AGENT_FILE), 'utf8')) as AgentRecord;
-    if (typeof record?.pid !== 'number') throw new Error('no pid');
+    if (!Number.isSafeInteger(record?.pid) || record.pid <= 0 || !isValidTime(record.startedAt)) throw new Error('not an agent record');
   } catch {
     return { running: false, record: null, reason: 'no agent is running (none was started, or it stopped)' };
   }

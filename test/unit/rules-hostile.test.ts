@@ -158,3 +158,20 @@ rules:
     expect(readGuardState(d)).toMatchObject({ state: null, problem: expect.stringMatching(/not a guard state file/) });
   });
 });
+
+describe('times out of range in the journal and the agent record are not fatal (issue item 28, siblings)', () => {
+  it('a journal line with a time no Date holds is skipped as unreadable; an agent record with one is no agent', async () => {
+    const { readJournal } = await import('../../core/rules/journal.js');
+    const { agentStatus } = await import('../../core/rules/store.js');
+    const d = tmp();
+    writeFileSync(
+      join(d, 'journal.jsonl'),
+      `${JSON.stringify({ seq: 1, ts: 1e300, node: 'local', kind: 'act', reason: 'x' })}\n${JSON.stringify({ seq: 2, ts: 5, node: 'local', kind: 'act', reason: 'y' })}\n`,
+    );
+    const r = readJournal(d);
+    expect(r.entries.map((e) => e.seq)).toEqual([2]);
+    expect(r.unreadable).toBe(1);
+    writeFileSync(join(d, 'agent.json'), JSON.stringify({ pid: process.pid, startedAt: 1e300 }));
+    expect(agentStatus(d)).toMatchObject({ running: false, record: null });
+  });
+});

@@ -240,3 +240,12 @@ describe('guard state for the state file (issue item 30)', () => {
     expect(f.explain(T0 + 30 * S, 'web')[0]?.state).toBe('given-up');
   });
 });
+
+describe('the health log replaces a first guess (issue item 10)', () => {
+  it('first seen unhealthy from a list row (no log), then inspected: the log says since when', () => {
+    const e = engineWith('rules:\n  - {name: sick, when: {unhealthy: 5m}, then: restart}\n', [container({ health: 'unhealthy' })]);
+    expect(e.explain(T0 + 17 * S, 'web')[0]?.detail).toMatch(/unhealthy for 17s$/);
+    e.onModel({ kind: 'upsert', container: container({ health: 'unhealthy', unhealthySince: T0 - 2 * M }) }, T0 + 17 * S);
+    expect(e.explain(T0 + 17 * S, 'web')[0]?.detail).toMatch(/unhealthy for 2m17s$/);
+  });
+});
