@@ -5,7 +5,7 @@
  * qemu-user-static. `npm test` builds them before the tests (scripts/test.sh).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -125,7 +125,6 @@ describe('the x64 single executable, with no node on PATH', () => {
     const r = await run(['unshare', '-m', 'sh', '-c', script]);
     expect(r.stderr).toContain('no-rules.yaml');
     expect(r.stdout).toMatch(/rules-exit 2/);
-    const { readFileSync } = await import('node:fs');
     expect((JSON.parse(readFileSync(join(box, 'ps.json'), 'utf8')) as { name: string }[]).some((c) => c.name === `${P}web`)).toBe(true);
     expect((JSON.parse(readFileSync(join(box, 'host.json'), 'utf8')) as { cores: number }).cores).toBeGreaterThan(0);
     // The check can fail: the npm build's start file, copied alone, needs dist/app.mjs beside it.
@@ -133,6 +132,19 @@ describe('the x64 single executable, with no node on PATH', () => {
     const alone = await run(['unshare', '-m', 'sh', '-c', `mount -t tmpfs none '${ROOT}' && /usr/bin/node '${join(box, 'alone.mjs')}' --help`], { PATH: '/usr/bin:/bin' });
     expect(alone.code).not.toBe(0);
     expect(alone.stderr).toMatch(/app\.mjs/);
+  });
+
+  it('`agent install` writes a unit that runs the executable itself, and systemd accepts it', async () => {
+    const exe = join(box, 'outpost-linux-x64');
+    for (const user of [false, true]) {
+      const dir = join(box, user ? 'user-units' : 'units');
+      const r = await x64('agent', 'install', ...(user ? ['--user'] : []), '--unit-dir', dir);
+      expect(r.code, r.stderr).toBe(0);
+      const unit = readFileSync(join(dir, 'outpost-agent.service'), 'utf8');
+      expect(unit).toMatch(new RegExp(`^ExecStart=${exe.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} agent$`, 'm'));
+      const verify = await run(['systemd-analyze', 'verify', ...(user ? ['--user'] : []), join(dir, 'outpost-agent.service')], { PATH: '/usr/bin:/bin' });
+      expect(verify.stderr.split('\n').filter((l) => /outpost-agent\.service/.test(l))).toEqual([]);
+    }
   });
 
   it('paints the TUI, answers keys and quits cleanly in a real terminal', async () => {

@@ -288,8 +288,11 @@ export async function journalCommand(
 }
 
 /** The systemd unit that runs the agent as a service. */
-export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string }): string {
-  const exec = [opts.nodePath, ...NODE_MEMORY_FLAGS, opts.script, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
+export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string; sea?: boolean }): string {
+  // The single executable is the program itself (its arguments are all Outpost's; the agent sets
+  // its memory limits from inside); the npm build runs under node with the limits as V8 flags.
+  const program = opts.sea ? [opts.nodePath] : [opts.nodePath, ...NODE_MEMORY_FLAGS, opts.script];
+  const exec = [...program, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
   const env: string[] = [];
   if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteSystemd(`DOCKER_HOST=${opts.env.DOCKER_HOST}`)}`);
   if (!opts.user) {
@@ -328,16 +331,25 @@ function quoteSystemd(word: string): string {
   return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
 }
 
+/** Whether this is the single executable (scripts/release.mjs), not node running the npm build. */
+function isSingleExecutable(): boolean {
+  // getBuiltinModule, not import(): a single executable's code cache leaves it no dynamic import.
+  const sea = process.getBuiltinModule?.('node:sea') as typeof import('node:sea') | undefined;
+  return sea?.isSea() === true;
+}
+
 export async function installService(
   opts: { user?: boolean; print?: boolean; unitDir?: string; now?: boolean; rules?: string },
   io: CliIO,
 ): Promise<number> {
-  const script = realpathSync(process.argv[1] ?? '');
+  const sea = isSingleExecutable();
+  const script = sea ? process.execPath : realpathSync(process.argv[1] ?? '');
   const unit = systemdUnit({
     user: opts.user === true,
     env: io.env,
-    nodePath: process.execPath,
+    nodePath: realpathSync(process.execPath),
     script,
+    sea,
     ...(opts.rules ? { rulesFile: resolve(opts.rules) } : {}),
   });
   if (opts.print) {
