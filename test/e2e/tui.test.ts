@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,9 +12,9 @@ const BIN = join(process.cwd(), 'dist/outpost.mjs');
 let tmux: Tmux;
 let home: string;
 
-function launch(cols = 120, rows = 40, args = '', host = dockerHost()): void {
+function launch(cols = 120, rows = 40, args = '', host = dockerHost(), command = `${process.execPath} ${BIN} ${args}`): void {
   tmux = new Tmux();
-  tmux.start(`${process.execPath} ${BIN} ${args}`, {
+  tmux.start(command, {
     cols,
     rows,
     env: { DOCKER_HOST: host, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), TERM: 'xterm-256color', PATH: process.env.PATH ?? '' },
@@ -138,7 +139,7 @@ describe('outpost TUI in a real terminal', () => {
     await tmux.waitFor((s) => s.includes(`${P}web`), 'the list');
     // Redrawn for 80 columns: the table header is laid out again (narrower name column), drawn
     // once, under one title line, with the status line still on screen.
-    const header80 = (s: string) => s.split('\n').filter((l) => /^\s+NAME\s+STATE/.test(l));
+    const header80 = (s: string) => s.split('\n').filter((l) => /^\s+NAME▲?\s+STATE/.test(l));
     tmux.resize(80, 24);
     const small = await tmux.waitFor((s) => {
       const h = header80(s);
@@ -210,4 +211,115 @@ describe('outpost TUI in a real terminal', () => {
     expect(code).toBe(2);
     expect(out).toMatch(/needs a terminal/);
   });
+});
+
+describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', () => {
+  it('a following logs view goes on after its container is killed and started, and marks the gap', async () => {
+    const c = await makeContainer(docker(), { name: `${P}ticker`, cmd: 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.3; done' });
+    launch();
+    await tmux.waitFor((s) => row(s, `${P}ticker`) !== '', 'ticker listed');
+    tmux.type(`/${P}ticker`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}web`) === '', 'filtered');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.startsWith(`logs ${P}ticker`) && /tick [3-9]/.test(s), 'the logs view');
+    await c.kill();
+    await tmux.waitFor((s) => s.includes('not running, waiting'), 'the header says the container stopped');
+    await c.start();
+    const after = await tmux.waitFor((s) => {
+      const lines = s.split('\n');
+      const mark = lines.findIndex((l) => /— container restarted \d\d:\d\d:\d\d —/.test(l));
+      return mark > 0 && lines.slice(mark + 1).filter((l) => /^tick \d+/.test(l)).length >= 2;
+    }, 'the gap marked and new lines after it');
+    expect(after.split('\n')[0]).toContain('following');
+    expect(after.split('\n')[0]).not.toContain('waiting');
+    tmux.type('q');
+    await c.remove({ force: true });
+  });
+
+  it('Ctrl-L repaints a garbled screen and stays on the list', async () => {
+    launch(100, 30);
+    await tmux.waitFor((s) => row(s, `${P}web`) !== '', 'the list');
+    const tty = execFileSync('tmux', ['-L', tmux.socket, 'display-message', '-t', tmux.session, '-p', '#{pane_tty}'], { encoding: 'utf8' }).trim();
+    // Something else writes on the terminal (a wall message, a background job).
+    // On the column titles' row, which no sample changes: only a repaint of everything clears it.
+    writeFileSync(tty, '\x1b[3;1HGARBAGE-GARBAGE-GARBAGE');
+    await tmux.waitFor((s) => s.includes('GARBAGE-GARBAGE'), 'the garbage on screen');
+    tmux.keys('C-l');
+    const clean = await tmux.waitFor((s) => !s.includes('GARBAGE'), 'the screen repainted');
+    expect(clean.split('\n')[0]).toMatch(/^Outpost/);
+    expect(clean.split('\n')[2]).toMatch(/^\s+NAME/);
+    // Still the main view (its help, not the logs view's).
+    tmux.type('?');
+    await tmux.waitFor((s) => s.includes('Keys — main view'), 'the main view\'s help');
+  });
+
+  it('says how the shell ended, and after q the terminal shows what was there before, not the shell', async () => {
+    launch(100, 30, '', dockerHost(), `sh -c 'echo BEFORE-OUTPOST-MARKER; exec ${process.execPath} ${BIN}'`);
+    await tmux.waitFor((s) => row(s, `${P}db`) !== '', 'db listed');
+    tmux.type(`/${P}db`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}web`) === '', 'filtered');
+    tmux.type('e');
+    await tmux.waitFor((s) => /^\/ #\s*$/m.test(s), 'a shell prompt');
+    tmux.type('echo answer-$((6*7)); exit 3');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.includes(`shell in ${P}db ended (exit 3)`), 'the exit code');
+    tmux.type('q');
+    const after = await tmux.waitFor(() => tmux.dead(), 'exit').then(() => tmux.screen());
+    expect(after).toContain('BEFORE-OUTPOST-MARKER');
+    expect(after).not.toContain('answer-42');
+    expect(after).not.toContain('Outpost: shell in');
+  });
+
+  for (const [cols, rows] of [[30, 10], [45, 15], [80, 24], [200, 60]] as const) {
+    it(`fits ${cols}×${rows}: one header with whole counts, whole columns, nothing overlapping`, async () => {
+      await makeContainer(docker(), { name: `${P}crash`, cmd: 'exit 3' }).catch(() => undefined);
+      launch(cols, rows);
+      // Wait for the rules agent's word too: the header is at its longest then.
+      const s = await tmux.waitFor((x) => Number(/local \d+\/(\d+)/.exec(x)?.[1] ?? 0) >= 4 && x.includes('NAME') && /agent|✓/.test(x.split('\n')[0] ?? ''), 'the list');
+      const lines = s.split('\n');
+      // Whole words and whole counts, whatever fits: nothing cut in its middle.
+      expect(lines[0]).toMatch(/^(Outpost {2})?[ ]?● local \d+\/\d+ {1,2}(no rules agent|no agent|rules ✓|✓)( {2}\? help {2}q quit)?\s*$/);
+      const total = Number(/local \d+\/(\d+)/.exec(lines[0] as string)?.[1]);
+      expect(total).toBeGreaterThanOrEqual(4);
+      expect(lines.filter((l) => /local \d+\/\d+/.test(l))).toHaveLength(1);
+      expect(lines.filter((l) => /^\s+NAME/.test(l))).toHaveLength(1);
+      expect(lines.every((l) => [...l].length <= cols)).toBe(true);
+      tmux.type(`/${P}crash`);
+      tmux.keys('Enter');
+      const f = await tmux.waitFor((x) => row(x, `${P}crash`) !== '' && row(x, `${P}web`) === '', 'the crashed one alone');
+      expect(row(f, `${P}crash`)).toMatch(/exited \(3\) \d+[smhd]( |$)/);
+      // The status line is the last line drawn, under everything else (nothing wrapped onto it).
+      const drawn = f.split('\n').filter((l) => l.trim() !== '');
+      expect(drawn.at(-1)).toMatch(/filter: |sort: /);
+      expect(f.split('\n').filter((l) => /^Outpost|local \d+\//.test(l))).toHaveLength(1);
+      tmux.type('q');
+      await tmux.waitFor(() => tmux.dead(), 'exit');
+    });
+  }
+
+  it('`npm start` saves logs with S into the folder it was started from, and says the absolute path', async () => {
+    // `npm start` installs when node_modules is not from this lock file; a test must not do that
+    // (npm ci under the other tests' feet): `npm test` has run ensure-node-deps.sh just before.
+    const stamp = join(process.cwd(), 'node_modules/.outpost-lock.sha256');
+    const lock = createHash('sha256').update(readFileSync(join(process.cwd(), 'package-lock.json'))).digest('hex');
+    expect(existsSync(stamp) && readFileSync(stamp, 'utf8').trim(), 'node_modules is installed from this package-lock.json (scripts/ensure-node-deps.sh)').toBe(lock);
+    const here = mkdtempSync(join(tmpdir(), 'op-npm-start-'));
+    const npm = execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim();
+    launch(160, 30, '', dockerHost(), `sh -c 'cd ${here} && exec ${npm} --prefix ${process.cwd()} --silent --no-update-notifier start'`);
+    await tmux.waitFor((s) => row(s, `${P}web`) !== '', 'the list through npm start', 120_000);
+    tmux.type(`/${P}web`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}db`) === '', 'web alone');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => /request \d+ ok/.test(s), 'the logs view');
+    tmux.type('S');
+    const saved = await tmux.waitFor((s) => /saved \d+ lines to /.test(s), 'the saved message');
+    expect(saved).toContain(`lines to ${here}/outpost-${P}web-`);
+    expect(readdirSync(here).filter((f) => f.startsWith(`outpost-${P}web-`))).toHaveLength(1);
+    expect(readdirSync(process.cwd()).filter((f) => f.startsWith(`outpost-${P}web-`))).toHaveLength(0);
+    tmux.keys('Escape');
+    tmux.type('q');
+  }, 180_000);
 });

@@ -597,7 +597,9 @@ export function App(props: AppProps) {
   let bottom: ReactElement[];
   const wrapped = (text: string, color: string | undefined, key: string): ReactElement[] => {
     const lines = text.split('\n').flatMap((para) => wrapText(inert(para), width));
-    const room = Math.max(1, 1 + (paneHeight > 0 ? paneHeight - 2 : Math.max(0, tableHeight - 2)));
+    // Rows from the detail pane first (its tab line and one row stay while it can), then, on a
+    // small terminal, from the list (its titles and one row stay).
+    const room = 1 + Math.max(0, paneHeight - 2) + (paneHeight <= 4 ? Math.max(0, tableHeight - 2) : 0);
     const shown = lines.length > room ? [...lines.slice(0, room - 1), `… ${lines.length - room + 1} more lines`] : lines;
     return shown.map((l, i) => (
       <Text key={`${key}${i}`} color={color} wrap="truncate-end">
@@ -631,8 +633,8 @@ export function App(props: AppProps) {
     ];
   }
   const extra = bottom.length - 1;
-  const detailHeight = paneHeight > 0 ? Math.max(0, paneHeight - extra) : 0;
-  const listHeight = paneHeight > 0 ? tableHeight : Math.max(1, tableHeight - extra);
+  const detailHeight = Math.max(0, paneHeight - extra);
+  const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight));
 
   return (
     <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>

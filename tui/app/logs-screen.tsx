@@ -154,7 +154,10 @@ export function LogsScreen(props: LogsScreenProps) {
       const pieces = rowsOf(indexAt(k));
       rows.unshift(...pieces.slice(Math.max(0, pieces.length - (bodyHeight - rows.length))));
     }
-    return { rows, first: k + 1, last: end - 1 };
+    // Near the top of the buffer the screen is filled from below the anchor too: no blank rows.
+    let last = end - 1;
+    for (; last + 1 < count && rows.length < bodyHeight; last++) rows.push(...rowsOf(indexAt(last + 1)).slice(0, bodyHeight - rows.length));
+    return { rows, first: k + 1, last };
   };
   const view = layout(anchor);
 
