@@ -9,6 +9,7 @@ import { Journal, readJournal, type JournalEntry, type JournalOptions } from './
 import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from './parse.js';
 import {
   agentStatus,
+  claimAgentLock,
   isResetRequest,
   readGuardState,
   readMaintenance,
@@ -103,6 +104,7 @@ export class RuleAgent {
   #gapSince: number | null = null;
   #offlineSince: number | null = null;
   #savedVersion = -1;
+  #releaseLock: (() => void) | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
 
   constructor(options: AgentOptions) {
@@ -120,6 +122,10 @@ export class RuleAgent {
     const { stateDir } = this.#o;
     this.#startedAt = this.#now();
     assertNoOtherAgent(stateDir);
+    // Of two agents started at the same instant, one takes the state directory.
+    const claim = claimAgentLock(stateDir);
+    if ('heldBy' in claim) throw new NotAllowedError(`another agent (pid ${claim.heldBy}) already enforces rules with ${stateDir}; stop it first.`);
+    this.#releaseLock = claim.release;
     const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
     this.#journal = journal;
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
@@ -548,5 +554,7 @@ export class RuleAgent {
     this.#journal?.close();
     this.#journal = null;
     removeAgentRecord(this.#o.stateDir, process.pid);
+    this.#releaseLock?.();
+    this.#releaseLock = null;
   }
 }

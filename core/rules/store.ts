@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -288,4 +288,47 @@ export function readGuardState(dir: string): { state: GuardFile | null; problem:
 /** Writes the guard state file atomically (temp file, fsync, rename). */
 export function writeGuardState(dir: string, state: GuardFile): void {
   writeAtomic(join(dir, GUARD_FILE), JSON.stringify({ seq: state.seq, savedAt: state.savedAt, ...state.snapshot }));
+}
+
+export const AGENT_LOCK = 'agent.lock';
+
+/**
+ * Claims the state directory for this process: `agent.lock` is created with
+ * O_EXCL (so of two agents started at the same instant, one wins), holding
+ * the pid. A lock left by a process that is gone is taken over. Returns the
+ * release function, or the pid of the agent that holds it.
+ */
+export function claimAgentLock(dir: string): { release: () => void } | { heldBy: number } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, AGENT_LOCK);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // Written whole under another name, then linked: the lock never exists without its pid.
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+      return {
+        release: () => {
+          try {
+            if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+          } catch {
+            // already gone
+          }
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      continue; // released meanwhile: try again
+    }
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return { heldBy: pid };
+    rmSync(path, { force: true }); // stale (or ours from before): take it over
+  }
+  throw new Error(`cannot claim ${path}`);
 }

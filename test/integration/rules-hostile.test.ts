@@ -102,6 +102,18 @@ describe('outpost agent and rules commands refuse what they cannot do', () => {
     expect((await run(['agent', 'status', '--json'], env)).stdout).toContain(`"pid": ${first.pid}`);
     first.kill('SIGTERM');
     expect(await exitOf(first, 15_000)).toBe(0);
+
+    // Two started at the same instant: one runs, the other exits 5.
+    const both = [spawnAgent(env), spawnAgent(env)];
+    const settled = await Promise.race([
+      Promise.any(both.map(async (c, i) => { const code = await exitOf(c, 20_000); return code === 5 ? i : Promise.reject(new Error(`exited with ${code}`)); })),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('neither refused')), 20_000).unref()),
+    ]);
+    const winner = both[1 - settled] as ChildProcess;
+    await eventually(async () => JSON.parse((await run(['agent', 'status', '--json'], env)).stdout).agent?.pid === winner.pid, 15_000, 'the other one runs');
+    expect(winner.exitCode).toBeNull();
+    winner.kill('SIGTERM');
+    expect(await exitOf(winner, 15_000)).toBe(0);
   });
 
   it('pause and reset name what does not exist and exit 2; a gone container with history may be named (issue item 7)', async () => {
