@@ -12,6 +12,10 @@ export interface LogDecoderOptions {
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 const HEADER = 8;
+/** The engine keeps a line longer than this as several messages, each with its own timestamp. */
+const ENGINE_PIECE = 16 * 1024;
+/** Longest stamp and its space (`2024-05-01T10:00:00.123456789+00:00 `), with room to spare. */
+const STAMP_MAX = 40;
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /;
 
 /**
@@ -102,7 +106,7 @@ class LineAssembler {
 
 /** Length of the engine's timestamp and its space at data[start, end), or 0. */
 function stampLength(data: Buffer, start: number, end: number): number {
-  const m = TIMESTAMP.exec(data.toString('latin1', start, Math.min(end, start + 40)));
+  const m = TIMESTAMP.exec(data.toString('latin1', start, Math.min(end, start + STAMP_MAX)));
   return m ? m[0].length : 0;
 }
 
@@ -162,6 +166,14 @@ export class LogDecoder {
   private frameLeft = 0;
   /** The next payload bytes are the first of a frame (one engine message each). */
   private frameStart = false;
+  /**
+   * TTY streams have no frames: raw bytes left in the current engine message
+   * (a stamp and at most 16 KiB of a line) before the next piece's stamp;
+   * null at the start of a line.
+   */
+  private ttyLeft: number | null = null;
+  /** The start of a stamp cut by a chunk's end: read again with the next chunk. */
+  private carry: Buffer | null = null;
   /** Lines ready before the chunk's next one (pieces of an over-long line, the final flush). */
   private ready: LogLine[] = [];
   private readyAt = 0;
@@ -176,8 +188,21 @@ export class LogDecoder {
 
   /** Hands over the next chunk; call once `next()` has returned null for the previous one. */
   feed(chunk: Buffer): void {
-    this.chunk = chunk;
+    this.chunk = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = null;
     this.pos = 0;
+  }
+
+  /**
+   * Whether the bytes from `pos` may be a stamp the chunk cuts short: then
+   * they wait for the next chunk (`avail` bytes of it belong to the message;
+   * a newline among them means the line is whole and nothing waits).
+   */
+  private stampCut(chunk: Buffer, avail: number, need: number): boolean {
+    if (avail >= need || chunk.indexOf(0x0a, this.pos) !== -1) return false;
+    this.carry = Buffer.from(chunk.subarray(this.pos));
+    this.chunk = null;
+    return true;
   }
 
   /** The next whole line of what was fed, or null when more bytes are needed. */
@@ -197,8 +222,23 @@ export class LogDecoder {
         return null;
       }
       if (!this.options.multiplexed) {
-        const line = this.out.tty.take(chunk, this.pos, chunk.length, this.ready);
+        let end = chunk.length;
+        if (this.options.timestamps) {
+          // The engine cuts a line into messages of 16 KiB and stamps each: skip the stamps
+          // of the pieces after the first (the first is the line's own, read by the assembler).
+          if ((this.ttyLeft === null || this.ttyLeft === 0) && this.stampCut(chunk, chunk.length - this.pos, STAMP_MAX)) return null;
+          if (this.ttyLeft === null) this.ttyLeft = stampLength(chunk, this.pos, chunk.length) + ENGINE_PIECE;
+          else if (this.ttyLeft === 0) {
+            this.pos += stampLength(chunk, this.pos, chunk.length);
+            this.ttyLeft = ENGINE_PIECE;
+            continue;
+          }
+          end = Math.min(chunk.length, this.pos + this.ttyLeft);
+        }
+        const start = this.pos;
+        const line = this.out.tty.take(chunk, start, end, this.ready);
         this.pos += this.out.tty.used;
+        if (this.ttyLeft !== null) this.ttyLeft = this.out.tty.used > 0 && chunk[this.pos - 1] === 0x0a ? null : this.ttyLeft - this.out.tty.used;
         if (line) return line;
         continue;
       }
@@ -212,6 +252,11 @@ export class LogDecoder {
         // The engine keeps a line longer than 16 KiB as several messages and stamps each one:
         // the stamp of a piece that goes on a line is not part of the line's text.
         if (this.options.timestamps && assembler.midLine) {
+          const avail = Math.min(chunk.length - this.pos, this.frameLeft);
+          if (this.stampCut(chunk, avail, Math.min(this.frameLeft, STAMP_MAX))) {
+            this.frameStart = true;
+            return null;
+          }
           const skip = stampLength(chunk, this.pos, Math.min(chunk.length, this.pos + this.frameLeft));
           this.pos += skip;
           this.frameLeft -= skip;
@@ -265,6 +310,14 @@ export class LogDecoder {
   /** Emits whatever is left without a trailing newline. */
   end(): LogLine[] {
     const lines: LogLine[] = [];
+    if (this.carry) {
+      // The stream ended on the start of what looked like a stamp: it is text.
+      const rest = this.carry;
+      this.carry = null;
+      const assembler = this.options.multiplexed ? this.out[this.frameKind] : this.out.tty;
+      const line = assembler.take(rest, 0, rest.length, lines);
+      if (line) lines.push(line);
+    }
     this.out.stdout.flush(lines);
     this.out.stderr.flush(lines);
     this.out.tty.flush(lines);

@@ -141,4 +141,13 @@ describe('long lines (a real engine)', () => {
     expect(pieces.join('')).toBe('x'.repeat(40000));
     for (const t of texts(s)) expect(t).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
   });
+
+  it('the same for a TTY container (no frames: the pieces are found by their size)', async () => {
+    const node = await localNode();
+    const c = await makeContainer(docker(), { name: `${P}longtty`, tty: true, cmd: "head -c 40000 /dev/zero | tr '\\0' y; echo; echo after; sleep 3600" });
+    const s = session(node, [{ id: c.id, name: `${P}longtty` }]);
+    await eventually(() => texts(s).includes('after'), 10_000, 'the lines');
+    expect(texts(s).filter((t) => t.startsWith('y')).join('')).toBe('y'.repeat(40000));
+    for (const t of texts(s)) expect(t).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+  });
 });
