@@ -5,13 +5,13 @@ import type { LogStream, Node } from '../node.js';
 import type { Disposer, NodeStatus } from '../model/types.js';
 import { NotAllowedError } from '../model/errors.js';
 import { RuleEngine, describeAction, words, type Decision } from './engine.js';
-import { Journal, readJournal, type JournalEntry, type JournalOptions } from './journal.js';
+import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
+import { restoreEngine } from './restore.js';
 import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from './parse.js';
 import {
   agentStatus,
   claimAgentLock,
   isResetRequest,
-  readGuardState,
   readMaintenance,
   removeAgentRecord,
   takeResetRequests,
@@ -129,19 +129,15 @@ export class RuleAgent {
     const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
     this.#journal = journal;
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
-    const saved = readGuardState(stateDir);
-    const past = readJournal(stateDir);
-    const after = saved.state ? past.entries.filter((e) => e.seq > (saved.state?.seq ?? 0)) : past.entries;
-    if (saved.state) this.engine.load(saved.state.snapshot);
-    this.engine.restore(after);
-    const lastSeen = Math.max(saved.state?.savedAt ?? 0, past.entries.at(-1)?.ts ?? 0);
+    const past = restoreEngine(this.engine, stateDir);
+    const lastSeen = past.lastWrite;
     // The last moment an agent watched; a first agent ever does not act on history.
     this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#startedAt) : this.#startedAt;
     const pid = process.pid;
-    if (saved.problem) this.#write({ kind: 'error', reason: saved.problem });
+    if (past.problem) this.#write({ kind: 'error', reason: past.problem });
     this.#write({
       kind: 'agent',
-      reason: `agent started (pid ${pid}); restored state from ${saved.state ? `${GUARD_FILE_NAME} and ` : ''}${after.length} journal entries${
+      reason: `agent started (pid ${pid}); restored state from ${past.fromStateFile ? `${GUARD_FILE_NAME} and ` : ''}${past.replayed} journal entries${
         past.unreadable > 0 ? `, skipped ${past.unreadable} unreadable lines` : ''
       }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}`,
     });

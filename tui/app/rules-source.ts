@@ -2,8 +2,9 @@ import { statSync } from 'node:fs';
 import type { ContainerStats, ContainerSummary, Disposer } from '../../core/model/types.js';
 import { loadRulesFile } from '../../core/rules/agent.js';
 import { RuleEngine, type RuleStatus } from '../../core/rules/engine.js';
-import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { followJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
+import { restoreEngine } from '../../core/rules/restore.js';
 import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir, type AgentStatus } from '../../core/rules/store.js';
 
 /** Entries of the journal kept for the Journal view. */
@@ -90,8 +91,8 @@ export class RulesSource {
     }
     if (!this.#restored) {
       this.#restored = true;
-      const { entries } = readJournal(this.stateDir);
-      this.#engine.restore(entries);
+      // Guard state as the agent keeps it: guards.json, then the journal after it (rotation cannot erase a give-up).
+      const { entries } = restoreEngine(this.#engine, this.stateDir);
       this.#entries = entries.slice(-JOURNAL_VIEW_ENTRIES);
       this.#lastSeq = entries.at(-1)?.seq ?? 0;
       // Whichever path brings an entry first (this read or the follower), it is news exactly once.

@@ -13,7 +13,8 @@ import { RuleAgent, assertNoOtherAgent, loadRulesFile } from '../../core/rules/a
 import { RuleEngine, describeAction, type RuleStatus } from '../../core/rules/engine.js';
 import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { agentStatus, defaultRulesFile, readGuardState, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/rules/store.js';
+import { restoreEngine } from '../../core/rules/restore.js';
+import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/rules/store.js';
 import { inert } from '../presentation/inert.js';
 import type { CliIO } from './program.js';
 
@@ -123,10 +124,7 @@ export async function engineSnapshot(node: LocalNode, paths: RulesPaths, now: nu
   const loaded = loadRulesFile(paths.rulesFile);
   engine.setRules(loaded.ruleSet);
   // As the agent does: the guard state file, then the journal's entries after it.
-  const saved = readGuardState(paths.stateDir);
-  const entries = readJournal(paths.stateDir).entries;
-  if (saved.state) engine.load(saved.state.snapshot);
-  engine.restore(saved.state ? entries.filter((e) => e.seq > (saved.state?.seq ?? 0)) : entries);
+  const saved = restoreEngine(engine, paths.stateDir);
   const maintenance = readMaintenance(paths.stateDir);
   engine.setMaintenance(maintenance.maintenance);
   const containers = await node.list({ all: true });
