@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   existsSync,
   fdatasync,
   fdatasyncSync,
@@ -95,9 +96,12 @@ function parseLine(line: string): JournalEntry | null {
 }
 
 function readAll(path: string): Buffer {
-  const fd = openSync(path, 'r');
+  // O_NONBLOCK: a FIFO in the journal's place cannot hold the reader; it is not a journal file.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    const size = st.size;
     const buf = Buffer.allocUnsafe(size);
     let off = 0;
     while (off < size) {

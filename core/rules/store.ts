@@ -51,6 +51,13 @@ export function writeAtomic(path: string, text: string): void {
   }
 }
 
+/** A small state file's text; anything but a regular file of at most 64 KiB throws (a FIFO in its place cannot hold a reader). */
+function smallFile(path: string): string {
+  const f = readRegularFile(path, 64 * 1024);
+  if (!f.ok) throw new Error(`${path} ${f.message}`);
+  return f.text;
+}
+
 export const MAINTENANCE_FILE = 'maintenance.json';
 
 /** Reads the maintenance file; a missing or damaged file means no maintenance (and says so in `problem`). */
@@ -89,6 +96,9 @@ export function readMaintenance(dir: string): { maintenance: Maintenance; proble
 export function setMaintenance(dir: string, target: { container?: string }, change: { pauseUntil: number | null } | 'resume'): Maintenance {
   const { maintenance } = readMaintenance(dir);
   const next: Maintenance = { node: maintenance.node ?? null, containers: { ...(maintenance.containers ?? {}) } };
+  if (change !== 'resume' && change.pauseUntil !== null && !isValidTime(change.pauseUntil)) {
+    throw new BadInputError(`a pause until ${String(change.pauseUntil)} is out of range.`);
+  }
   if (target.container !== undefined) {
     if (!/^[\w][\w.-]{0,253}$/.test(target.container)) throw new BadInputError(`\`${target.container}\` is not a container name.`);
     if (change === 'resume') delete next.containers?.[target.container];
@@ -139,7 +149,7 @@ function alive(pid: number): boolean {
 export function agentStatus(dir: string): AgentStatus {
   let record: AgentRecord;
   try {
-    record = JSON.parse(readFileSync(join(dir, AGENT_FILE), 'utf8')) as AgentRecord;
+    record = JSON.parse(smallFile(join(dir, AGENT_FILE))) as AgentRecord;
     if (!Number.isSafeInteger(record?.pid) || record.pid <= 0 || !isValidTime(record.startedAt)) throw new Error('not an agent record');
   } catch {
     return { running: false, record: null, reason: 'no agent is running (none was started, or it stopped)' };
@@ -155,7 +165,7 @@ export function writeAgentRecord(dir: string, record: AgentRecord): void {
 export function removeAgentRecord(dir: string, pid: number): void {
   const path = join(dir, AGENT_FILE);
   try {
-    const r = JSON.parse(readFileSync(path, 'utf8')) as AgentRecord;
+    const r = JSON.parse(smallFile(path)) as AgentRecord;
     if (r.pid !== pid) return;
   } catch {
     return;
@@ -202,7 +212,7 @@ export function takeResetRequests(dir: string): { requests: ResetRequest[]; prob
   for (const name of names) {
     const path = join(dir, name);
     try {
-      const r = JSON.parse(readFileSync(path, 'utf8')) as ResetRequest;
+      const r = JSON.parse(smallFile(path)) as ResetRequest;
       if (typeof r?.container !== 'string' || (r.rule !== undefined && typeof r.rule !== 'string')) throw new Error('expected {container, rule?}');
       requests.push({ container: r.container, ...(r.rule !== undefined ? { rule: r.rule } : {}), at: Number(r.at) || 0 });
     } catch (err) {
@@ -310,7 +320,7 @@ export function claimAgentLock(dir: string): { release: () => void } | { heldBy:
       return {
         release: () => {
           try {
-            if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+            if (smallFile(path).trim() === String(process.pid)) rmSync(path, { force: true });
           } catch {
             // already gone
           }
@@ -323,7 +333,7 @@ export function claimAgentLock(dir: string): { release: () => void } | { heldBy:
     }
     let pid = NaN;
     try {
-      pid = Number(readFileSync(path, 'utf8').trim());
+      pid = Number(smallFile(path).trim());
     } catch {
       continue; // released meanwhile: try again
     }

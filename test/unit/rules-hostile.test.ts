@@ -175,3 +175,19 @@ describe('times out of range in the journal and the agent record are not fatal (
     expect(agentStatus(d)).toMatchObject({ running: false, record: null });
   });
 });
+
+describe('FIFOs in the state directory hold no reader (issue item 31, siblings)', () => {
+  it('agent.json, a reset request and a rotated journal file as FIFOs: status, reset and the journal answer at once', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readJournal } = await import('../../core/rules/journal.js');
+    const { agentStatus, takeResetRequests, setMaintenance } = await import('../../core/rules/store.js');
+    const d = tmp();
+    for (const name of ['agent.json', 'reset-request.1.aa.json', 'journal.1.jsonl']) execFileSync('mkfifo', [join(d, name)]);
+    writeFileSync(join(d, 'journal.jsonl'), `${JSON.stringify({ seq: 1, ts: 5, node: 'local', kind: 'agent', reason: 'x' })}\n`);
+    expect(agentStatus(d).running).toBe(false);
+    expect(readJournal(d).entries.map((e) => e.seq)).toEqual([1]);
+    expect(takeResetRequests(d).problems).toEqual([expect.stringMatching(/ignored the damaged reset request reset-request\.1\.aa\.json: .*is not a regular file \(a FIFO\)/)]);
+    // A pause until a time no Date holds is refused where it is written, too.
+    expect(() => setMaintenance(d, { container: 'web' }, { pauseUntil: 1e300 })).toThrow(/out of range/);
+  });
+});
