@@ -151,6 +151,28 @@ describe('main view actions (a real engine)', () => {
   });
 });
 
+describe('help (a real engine)', () => {
+  it('lists every key: a help longer than the screen scrolls instead of cutting the list', async () => {
+    const { r, frame, close } = await mount();
+    try {
+      await eventually(() => frame().includes('STATE'), 10_000, 'up');
+      r.stdin.write('?');
+      await eventually(() => frame().includes('Keys — main view'), 5000, 'help');
+      for (let i = 0; i < 40 && !/^\s+q\s+quit\s*$/m.test(frame()); i++) {
+        r.stdin.write('j');
+        await tick(40);
+      }
+      expect(frame()).toMatch(/^\s+q\s+quit\s*$/m);
+      expect(frame()).toMatch(/Ctrl-L\s+redraw the screen/);
+      expect(frame()).toContain('Keys — main view');
+      r.stdin.write('x');
+      await eventually(() => frame().includes('STATE'), 5000, 'closed by another key');
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('FleetView (a real engine)', () => {
   it('clears a container\'s CPU and memory when it stops, not at the next sample', async () => {
     const c = await makeContainer(docker(), { name: `${P}stopper`, cmd: 'sleep 3600' });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 import { Tmux } from '../harness/tmux.js';
+import { KEYS } from '../../tui/app/keymap.js';
 
 const P = 'e2e-';
 const BIN = join(process.cwd(), 'dist/outpost.mjs');
@@ -294,6 +295,22 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
       const drawn = f.split('\n').filter((l) => l.trim() !== '');
       expect(drawn.at(-1)).toMatch(/filter: |sort: /);
       expect(f.split('\n').filter((l) => /^Outpost|local \d+\//.test(l))).toHaveLength(1);
+      // Every key of the help can be read at this size (it scrolls; nothing is cut off).
+      tmux.type('?');
+      let help = await tmux.waitFor((x) => x.includes('Keys — main view'), 'the help');
+      const seen = new Set<string>();
+      for (let i = 0; i < 80; i++) {
+        for (const l of help.split('\n')) seen.add(l.trim());
+        if (/^\s+q\s+quit\s*$/m.test(help) || (/^\s+q\s*$/m.test(help) && /^\s+quit\s*$/m.test(help))) break;
+        const before = help;
+        tmux.type('j');
+        help = await tmux.waitFor((x) => x !== before, 'the help to scroll');
+      }
+      const all = [...seen].join('\n');
+      for (const k of KEYS.main) expect(all).toContain(k.keys);
+      expect(all).toMatch(/quit/);
+      tmux.keys('Escape');
+      await tmux.waitFor((x) => x.includes('NAME'), 'the list again');
       tmux.type('q');
       await tmux.waitFor(() => tmux.dead(), 'exit');
     });

@@ -10,7 +10,7 @@ import { RingBuffer } from '../../tui/logs/ring-buffer.js';
 import { compileSearch, filterWithContext, highlight, nextMatch } from '../../tui/logs/search.js';
 import { containerLine, headerLine, layoutColumns, listPercent } from '../../tui/presentation/container-line.js';
 import { filterContainers, groupLine, listRows, sortContainers, windowTop } from '../../tui/presentation/container-list.js';
-import { frameSize, headerPieces, mainHeights } from '../../tui/presentation/main-layout.js';
+import { frameSize, headerPieces, mainHeights, mainHints } from '../../tui/presentation/main-layout.js';
 import { listState } from '../../tui/presentation/container-row.js';
 import { wrapText } from '../../tui/presentation/format.js';
 import { agentMarks, entryDetail } from '../../tui/app/rules-panel.js';
@@ -271,5 +271,17 @@ describe('what each width shows (30, 45, 80, 200 columns)', () => {
     expect(wrapText('a\nb', 10)).toEqual(['a', 'b']);
     expect(wrapText('act     kept spaces', 80)).toEqual(['act     kept spaces']);
     expect(wrapText('', 5)).toEqual(['']);
+  });
+});
+
+describe('key hints', () => {
+  it('fit the width and keep `? help` last', () => {
+    for (const w of [30, 45, 80, 200]) {
+      const h = mainHints(false, w, 'sort: name  ');
+      expect(h.length).toBeLessThanOrEqual(w);
+      expect(h.endsWith('? help')).toBe(true);
+    }
+    expect(mainHints(false, 200, 'sort: name  ')).toBe('sort: name  enter logs  r restart  s stop/start  d remove  e shell  / filter  : palette  ? help');
+    expect(mainHints(true, 200)).not.toMatch(/restart|remove|shell/);
   });
 });

@@ -88,6 +88,13 @@ export function App(props: AppProps) {
   const logsKeys = useRef<KeyHandler | null>(null);
   const logsQueue = useRef<[string, Key][]>([]);
   const [helpFor, setHelpFor] = useState<View>('main');
+  const [helpTop, setHelpTopState] = useState(0);
+  const helpTopRef = useRef(0);
+  const helpMax = useRef(0);
+  const setHelpTop = (f: (t: number) => number) => {
+    helpTopRef.current = f(helpTopRef.current);
+    setHelpTopState(helpTopRef.current);
+  };
   const [nodeIndex, setNodeIndex] = useState(0);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [filter, setFilterState] = useState('');
@@ -396,9 +403,14 @@ export function App(props: AppProps) {
         case 'filter':
         case 'palette':
           return onPromptKey(input, key);
-        case 'help':
+        case 'help': {
+          // A help longer than the screen scrolls (j/k, PgUp/PgDn); any other key closes it.
+          const d = input === 'j' || key.downArrow ? 1 : input === 'k' || key.upArrow ? -1 : key.pageDown ? height - 3 : key.pageUp ? -(height - 3) : 0;
+          if (d !== 0 && helpMax.current > 0) return setHelpTop((t) => Math.max(0, Math.min(helpMax.current, t + d)));
+          setHelpTop(() => 0);
           setMode(helpFor === 'logs' && logSession ? 'logs' : helpFor === 'journal' ? 'journal' : 'main');
           return;
+        }
         case 'journal': {
           const count = journalRef.current.length;
           const page = Math.max(1, height - 4);
@@ -529,22 +541,37 @@ export function App(props: AppProps) {
 
   if (mode === 'suspended') return null;
 
+  // Every key is listed: the action wraps under its key on a narrow screen, and the list scrolls
+  // when it is longer than the screen.
+  const helpLines =
+    mode === 'help'
+      ? keysFor(helpFor, readOnly).flatMap((k) => {
+          const keyWidth = width >= 40 ? 13 : 0;
+          const text = wrapText(k.action, Math.max(10, width - 2 - keyWidth));
+          if (keyWidth === 0) return [{ key: `${k.keys}`, keys: k.keys, text: '' }, ...text.map((t, i) => ({ key: `${k.keys}:${i}`, keys: '', text: `  ${t}` }))];
+          return text.map((t, i) => ({ key: `${k.keys}:${i}`, keys: i === 0 ? k.keys.padEnd(12) : ' '.repeat(12), text: ` ${t}` }));
+        })
+      : [];
+  const helpRoom = Math.max(1, height - 2);
+  const helpFrom = Math.min(helpTop, Math.max(0, helpLines.length - helpRoom));
+  if (mode === 'help') helpMax.current = Math.max(0, helpLines.length - helpRoom);
   const help =
     mode === 'help' ? (
       <Box flexDirection="column" width={width} height={height}>
-        <Text bold>
+        <Text bold wrap="truncate-end">
           Keys — {helpFor === 'logs' ? 'logs view' : helpFor === 'journal' ? 'journal' : 'main view'}
           {readOnly ? ' (read-only)' : ''}
         </Text>
-        {keysFor(helpFor, readOnly)
-          .slice(0, height - 2)
-          .map((k) => (
-            <Text key={k.keys} wrap="truncate-end">
-              {'  '}
-              <Text color={theme.color('accent')}>{k.keys.padEnd(12)}</Text> {k.action}
-            </Text>
-          ))}
-        <Text color={theme.color('muted')}>any key closes this help</Text>
+        {helpLines.slice(helpFrom, helpFrom + helpRoom).map((l) => (
+          <Text key={l.key} wrap="truncate-end">
+            {'  '}
+            <Text color={theme.color('accent')}>{l.keys}</Text>
+            {l.text}
+          </Text>
+        ))}
+        <Text color={theme.color('muted')} wrap="truncate-end">
+          {helpLines.length > helpRoom ? `${helpFrom + 1}-${Math.min(helpLines.length, helpFrom + helpRoom)}/${helpLines.length} j/k scroll, other keys close` : 'any key closes this help'}
+        </Text>
       </Box>
     ) : null;
 
@@ -625,10 +652,9 @@ export function App(props: AppProps) {
   } else if (message) {
     bottom = wrapped(message.text, message.kind === 'error' ? theme.color('bad') : undefined, 'm');
   } else {
-    const hints = mainHints(readOnly);
     bottom = [
       <Text key="h" color={theme.color('muted')} wrap="truncate-end">
-        {filter ? `filter: ${inert(filter)}  ` : ''}sort: {sort}  {hints}
+        {mainHints(readOnly, width, `${filter ? `filter: ${inert(filter)}  ` : ''}sort: ${sort}  `)}
       </Text>,
     ];
   }
@@ -642,7 +668,7 @@ export function App(props: AppProps) {
       {offline ? (
         <Box height={1}>
           <Text color={theme.color('bad')} wrap="truncate-end">
-            {node?.name} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {offline.reason}
+            {inert(node?.name ?? '')} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {inert(offline.reason)}
           </Text>
         </Box>
       ) : (

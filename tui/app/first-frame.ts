@@ -124,7 +124,7 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
   );
   if (detailHeight > 1) lines.push(selected ? '' : s('select a container', { color: 'muted' }));
   while (lines.length < 2 + tableHeight + detailHeight) lines.push('');
-  lines.push(s(`sort: name  ${mainHints(o.readOnly)}`, { color: 'muted' }));
+  lines.push(s(mainHints(o.readOnly, width, 'sort: name  '), { color: 'muted' }));
   return lines.slice(0, height).map((l) => truncateStyled(l, width));
 }
 

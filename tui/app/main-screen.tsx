@@ -79,7 +79,10 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
     );
   }
   // Every sample shifts every cell of a sparkline: 8 cells is the bytes a slow link can spare.
-  const spark = width >= 160 ? 16 : 8;
+  // Narrow, whole figures before sparklines: below 60 columns CPU, memory and disk (no
+  // sparklines), below 45 CPU and memory; below 80 one load figure.
+  const spark = width >= 160 ? 16 : width >= 60 ? 8 : 0;
+  const narrow = width < 60;
   const root = h.disks.find((d) => d.mount === '/') ?? h.disks[0];
   const warn = (v: number, hi: number) => theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok');
   return (
@@ -87,13 +90,13 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
       <Text wrap="truncate-end">
         <Text>CPU </Text>
         <Text color={warn(h.cpuPercent, 90)}>{formatPercent(h.cpuPercent).padStart(5)}</Text>
-        <Text color={theme.color('accent')}> {sparkline(node.hostCpu, spark, 100)}</Text>
+        {spark > 0 ? <Text color={theme.color('accent')}> {sparkline(node.hostCpu, spark, 100)}</Text> : null}
         <Text>  MEM </Text>
         <Text color={warn(h.memUsedPercent, 90)}>{formatPercent(h.memUsedPercent).padStart(5)}</Text>
-        <Text color={theme.color('accent')}> {sparkline(node.hostMem, spark, 100)}</Text>
-        {root ? <Text>  DISK {formatPercent(root.usePercent)}</Text> : null}
-        <Text>  TEMP {h.temperatureC === null ? '-' : `${h.temperatureC.toFixed(0)}°C`}</Text>
-        <Text>  LOAD {h.load.map((l) => l.toFixed(2)).join(' ')}</Text>
+        {spark > 0 ? <Text color={theme.color('accent')}> {sparkline(node.hostMem, spark, 100)}</Text> : null}
+        {root && width >= 45 ? <Text>  DISK {formatPercent(root.usePercent)}</Text> : null}
+        {narrow ? null : <Text>  TEMP {h.temperatureC === null ? '-' : `${h.temperatureC.toFixed(0)}°C`}</Text>}
+        {narrow ? null : <Text>  LOAD {(width >= 80 ? h.load : h.load.slice(0, 1)).map((l) => l.toFixed(2)).join(' ')}</Text>}
         {width >= 110 ? <Text>  NET ↓{formatBytes(h.netRxBytesPerSec)}/s ↑{formatBytes(h.netTxBytesPerSec)}/s</Text> : null}
       </Text>
     </Box>

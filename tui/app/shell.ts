@@ -22,13 +22,21 @@ export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Pr
   await new Promise((r) => setTimeout(r, 30));
   t.stdout.write('\x1b[0m\x1b[?25h\x1b[H\x1b[2J');
   t.stdout.write(`Outpost: shell in ${inert(c.name)} (exit to return)\r\n`);
-  const session = await node.exec(c.id, {
-    cmd: ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'],
-    tty: true,
-    cols: t.stdout.columns || 80,
-    rows: t.stdout.rows || 24,
-    env: ['TERM=xterm-256color'],
-  });
+  const restore = () => t.stdout.write(`${t.altOn}\x1b[0m\x1b[r\x1b[?25l\x1b[H\x1b[2J`);
+  let session: Awaited<ReturnType<Node['exec']>>;
+  try {
+    session = await node.exec(c.id, {
+      cmd: ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'],
+      tty: true,
+      cols: t.stdout.columns || 80,
+      rows: t.stdout.rows || 24,
+      env: ['TERM=xterm-256color'],
+    });
+  } catch (err) {
+    // No shell (the container stopped meanwhile, the engine refused): the screen goes back as it was.
+    restore();
+    throw err;
+  }
   const wasRaw = t.stdin.isRaw;
   t.stdin.setRawMode(true);
   t.stdin.resume();
@@ -46,6 +54,6 @@ export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Pr
     session.close();
     t.stdin.setRawMode(wasRaw);
     // Whatever the shell left (colours, a scroll region, a hidden cursor, …) goes with it.
-    t.stdout.write(`${t.altOn}\x1b[0m\x1b[r\x1b[?25l\x1b[H\x1b[2J`);
+    restore();
   }
 }

@@ -82,11 +82,22 @@ export function headerPieces(o: { nodes: readonly HeaderNode[]; nodeIndex: numbe
   return nodePieces(n, o.nodeIndex, name);
 }
 
-/** The key hints on the main view's status line. */
-export function mainHints(readOnly: boolean): string {
-  return readOnly
-    ? 'enter logs  / filter  : palette  tab detail  ? help  q quit'
-    : 'enter logs  r restart  s stop/start  d remove  e shell  / filter  : palette  ? help';
+const HINTS = ['enter logs', 'r restart', 's stop/start', 'd remove', 'e shell', '/ filter', ': palette', '? help'];
+const HINTS_READ_ONLY = ['enter logs', '/ filter', ': palette', 'tab detail', '? help'];
+
+/**
+ * The key hints on the main view's status line, after `prefix` (the sort, the
+ * filter), fitted to `width` by leaving hints out from the end, but `? help`
+ * stays last whenever anything fits.
+ */
+export function mainHints(readOnly: boolean, width = Infinity, prefix = ''): string {
+  const all = readOnly ? HINTS_READ_ONLY : HINTS;
+  const help = all[all.length - 1] as string;
+  for (let n = all.length - 1; n >= 0; n--) {
+    const text = `${prefix}${[...all.slice(0, n), help].join('  ')}`;
+    if (text.length <= width) return text;
+  }
+  return prefix.length <= width ? prefix : prefix.slice(0, width);
 }
 
 /** What the host strip says before the first sample. */
