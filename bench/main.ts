@@ -2,10 +2,11 @@ import { runCoreBench } from './core.js';
 import { runTuiBench } from './tui.js';
 import { runAgentBench } from './agent.js';
 import { runDevEngine } from './dev-engine.js';
+import { runStartupBench } from './startup.js';
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'core', 'tui', 'agent', 'engine'].includes(which)) {
-  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, all, or engine [N] (a private engine left running)`);
+if (!['all', 'core', 'tui', 'agent', 'startup', 'engine'].includes(which)) {
+  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, all, or engine [N] (a private engine left running)`);
   process.exit(2);
 }
 if (which === 'engine') {
@@ -19,3 +20,4 @@ if (which === 'engine') {
 if (which === 'all' || which === 'core') await runCoreBench();
 if (which === 'all' || which === 'tui') await runTuiBench(process.argv.slice(3));
 if (which === 'all' || which === 'agent') await runAgentBench();
+if (which === 'all' || which === 'startup') await runStartupBench();

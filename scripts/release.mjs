@@ -6,11 +6,9 @@
 //   release/outpost-linux-x64.tar.xz  release/outpost-linux-x64.tar.xz.sha256
 //   (and the same for linux-arm64)
 //
-// 1. esbuild bundles tui/main.ts with the whole app into one ES module
-//    (nothing can be loaded from disk at run time; Ink and yoga use top-level
-//    await, so the main script is a module: `"mainFormat": "module"`, Node
-//    25.5+); the app's modules stay lazily initialised, so the start file
-//    still paints the first frame before the rest runs.
+// 1. esbuild bundles the start file (tui/main.ts) as the main script and the
+//    rest (tui/app-entry.ts) as one CommonJS function, an asset loaded after
+//    the first frame (tui/sea-app.ts); nothing is loaded from disk at run time.
 // 2. The runtime is the registry's `node-linux-<arch>` package at NODE_LTS
 //    (the machine's Node is only the build tool). That runtime builds its own
 //    executable (`node --build-sea`): a blob and its code cache belong to one
@@ -23,9 +21,18 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { inkFastPaths, trimDockerode } from './esbuild-plugins.mjs';
+
+/** The flags tui/cli/node-flags.ts sets before the terminal UI loads the app (checked against it below). */
+const RUNTIME_MEMORY_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50'];
+{
+  const src = readFileSync(new URL('../tui/cli/node-flags.ts', import.meta.url), 'utf8');
+  if (!src.includes(`RUNTIME_MEMORY_FLAGS: readonly string[] = ${JSON.stringify(RUNTIME_MEMORY_FLAGS).replace(/"/g, "'").replace(/,/g, ', ')}`)) {
+    throw new Error('tui/cli/node-flags.ts changed its RUNTIME_MEMORY_FLAGS: update scripts/release.mjs');
+  }
+}
 
 /** The Node runtime the executables carry: the current LTS line (26, Active LTS since October 2026). */
 export const NODE_LTS = '26.12.1';
@@ -52,54 +59,98 @@ mkdirSync(cache, { recursive: true });
 mkdirSync(out, { recursive: true });
 const started = performance.now();
 
-// ---- 1. one ES module --------------------------------------------------------
-/** The start file loads the app through a variable specifier (dist/app.mjs); here the module itself is bundled. */
-const bundledApp = {
-  name: 'outpost-bundled-app',
-  setup(b) {
-    // Ink imports its devtools bridge statically from a module it loads only with DEV=true; in one
-    // file that import would be resolved at start, so it gets a module that says it is not here.
-    b.onResolve({ filter: /^react-devtools-core$/ }, (a) => ({ path: a.path, namespace: 'outpost-absent' }));
-    b.onLoad({ filter: /.*/, namespace: 'outpost-absent' }, () => ({
-      contents: "export default { initialize() {}, connectToDevTools() { throw new Error('React devtools are not in the single executable'); } };",
-      loader: 'js',
-    }));
-    b.onLoad({ filter: /[\\/]tui[\\/]main\.ts$/ }, async (a) => {
-      const src = readFileSync(a.path, 'utf8');
-      const line = 'import(app) as Promise<typeof import(\'./app-entry.js\')>';
-      if (!src.includes(line)) throw new Error('tui/main.ts changed: update scripts/release.mjs (bundled app)');
-      return { contents: src.replace(line, "import('./app-entry.js')"), loader: 'ts' };
-    });
-  },
-};
-const script = join(cache, 'outpost.mjs');
-await build({
-  entryPoints: ['tui/main.ts'],
-  outfile: script,
+// ---- 1. the start file and the app ------------------------------------------
+// The executable's main script is the start file alone (CommonJS, a few dozen KiB, with the
+// runtime's code cache): the whole program as one main module took ~50 ms to compile before the
+// first frame, code cache or not. The rest (tui/app-entry.ts) is one CommonJS function, an asset
+// of the executable with a code cache of its own, run after the first frame (tui/sea-app.ts).
+const metaUrl = "var __outpost_meta_url = require('node:url').pathToFileURL(process.execPath).href;";
+const common = {
   bundle: true,
   platform: 'node',
   target: `node${NODE_LTS.split('.')[0]}`,
-  format: 'esm',
+  format: 'cjs',
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  // cpu-features (ssh2's optional native speed-up) and react-devtools-core (Ink, only with DEV=true) are optional.
+  // cpu-features: ssh2's optional native speed-up, required inside a try.
   external: ['cpu-features', '*.node'],
   define: {
     'process.env.NODE_ENV': '"production"',
+    'import.meta.url': '__outpost_meta_url',
     OUTPOST_BUILD: JSON.stringify({ version: pkg.version, sea: true }),
   },
-  // CommonJS dependencies (dockerode, ssh2) call require (built-in modules only, here) and read __dirname.
-  banner: {
-    js: [
-      "import { createRequire as __outpostRequire } from 'node:module';",
-      'const require = __outpostRequire(process.execPath);',
-      "const __filename = process.execPath, __dirname = require('node:path').dirname(process.execPath);",
-    ].join(''),
-  },
-  plugins: [bundledApp, trimDockerode, inkFastPaths],
+  // A CommonJS function can hold no import(): the built-in modules the code imports lazily are required.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
-});
+};
+
+/** Replaces `find` in the file matched by `filter`, or stops the build: a changed dependency must be looked at. */
+function patch(filter, what, edits) {
+  return (b) =>
+    b.onLoad({ filter }, (a) => {
+      let src = readFileSync(a.path, 'utf8');
+      for (const [find, replace] of edits) {
+        if (!src.includes(find)) throw new Error(`${a.path} changed: update scripts/release.mjs (${what})`);
+        src = src.replace(find, replace);
+      }
+      return { contents: src, loader: a.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+}
+
+const startPlugin = {
+  name: 'outpost-sea-start',
+  setup(b) {
+    patch(/[\\/]tui[\\/]main\.ts$/, 'the app loader', [
+      ["import(app) as Promise<typeof import('./app-entry.js')>", 'loadBundledApp(tui)'],
+      ["import { inertLines } from './presentation/inert.js';", "import { inertLines } from './presentation/inert.js';\nimport { loadBundledApp } from './sea-app.js';"],
+    ])(b);
+  },
+};
+
+/**
+ * A CommonJS function cannot wait at its top level: Ink waits there for its devtools (only with
+ * DEV=true) and its package.json (the same), and yoga for its WebAssembly. The devtools and the
+ * package.json are left out; yoga's module is compiled and instantiated synchronously from the
+ * bytes its loader embeds, through Emscripten's instantiateWasm hook.
+ */
+const appPlugin = {
+  name: 'outpost-sea-app',
+  setup(b) {
+    b.onResolve({ filter: /^react-devtools-core$/ }, (a) => ({ path: a.path, namespace: 'outpost-absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'outpost-absent' }, () => ({
+      contents: "module.exports = { initialize() {}, connectToDevTools() { throw new Error('React devtools are not in the single executable'); } };",
+      loader: 'js',
+    }));
+    patch(/[\\/]ink[\\/]build[\\/]reconciler\.js$/, 'top-level await', [
+      ["        await import('./devtools.js');", "        throw Object.assign(new Error('React devtools are not in the single executable'), { code: 'ERR_MODULE_NOT_FOUND' });"],
+      ['    ? await loadPackageJson()', '    ? { name: undefined, version: undefined }'],
+    ])(b);
+    b.onLoad({ filter: /yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/ }, (a) => {
+      const src = readFileSync(a.path, 'utf8');
+      const line = 'const Yoga = wrapAssembly(await loadYoga());';
+      if (!src.includes(line)) throw new Error(`${a.path} changed: update scripts/release.mjs (yoga)`);
+      const loader = readFileSync(join(dirname(a.path), '..', 'binaries', 'yoga-wasm-base64-esm.js'), 'utf8');
+      const wasm = /"data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/.exec(loader)?.[1];
+      if (!wasm) throw new Error('yoga-layout changed: update scripts/release.mjs (its embedded wasm)');
+      const sync = [
+        `const __yogaBytes = Buffer.from(${JSON.stringify(wasm)}, 'base64');`,
+        'const __yoga = { instantiateWasm(imports, done) { const instance = new WebAssembly.Instance(new WebAssembly.Module(__yogaBytes), imports); done(instance); return instance.exports; } };',
+        'loadYoga(__yoga);',
+        "if (typeof __yoga.Node !== 'function' && typeof __yoga.Node !== 'object') throw new Error('yoga did not load synchronously');",
+        'const Yoga = wrapAssembly(__yoga);',
+      ].join('\n');
+      return { contents: src.replace(line, sync), loader: 'js' };
+    });
+  },
+};
+
+const startScript = join(cache, 'outpost-start.cjs');
+const appScript = join(cache, 'app.cjs');
+await build({ ...common, entryPoints: ['tui/main.ts'], outfile: startScript, banner: { js: metaUrl }, plugins: [startPlugin] });
+await build({ ...common, entryPoints: ['tui/app-entry.ts'], outfile: appScript, write: false, banner: { js: metaUrl }, plugins: [appPlugin, trimDockerode, inkFastPaths] }).then(
+  ({ outputFiles }) => writeFileSync(appScript, `(function (require, module, exports, __filename, __dirname) {${outputFiles[0].text}\n})`),
+);
 
 // ---- 2 and 3. per platform -------------------------------------------------
 function sha256(file) {
@@ -146,9 +197,17 @@ for (const target of targets) {
   mkdirSync(work, { recursive: true });
   const exe = join(out, `outpost-${target}`);
   rmSync(exe, { force: true });
+  // The app's code caches, one per set of V8 flags it may be loaded under (tui/sea-app.ts).
+  const assets = { 'app.cjs': appScript };
+  for (const [name, flags] of [['app.cache', []], ['app-flags.cache', RUNTIME_MEMORY_FLAGS]]) {
+    const file = join(work, name);
+    if (codeCache) runNode(target, node, [join(root, 'scripts', 'sea-cache.cjs'), appScript, file, ...flags], work);
+    else writeFileSync(file, '');
+    assets[name] = file;
+  }
   writeFileSync(
     join(work, 'sea-config.json'),
-    JSON.stringify({ main: script, mainFormat: 'module', executable: base, output: exe, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false }),
+    JSON.stringify({ main: startScript, executable: base, output: exe, disableExperimentalSEAWarning: true, useCodeCache: codeCache, useSnapshot: false, assets }),
   );
   runNode(target, node, ['--build-sea', 'sea-config.json'], work);
   chmodSync(exe, 0o755);
