@@ -130,6 +130,8 @@ export class RuleAgent {
     this.#journal = journal;
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
     const past = restoreEngine(this.engine, stateDir);
+    // What was just read is on disk already: the state file is written when a decision changes it.
+    this.#savedVersion = this.engine.version;
     const lastSeen = past.lastWrite;
     // The last moment an agent watched; a first agent ever does not act on history.
     this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#startedAt) : this.#startedAt;
