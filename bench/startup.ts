@@ -47,7 +47,7 @@ export async function runStartupBench(): Promise<void> {
     await importTestImage(engine.dockerHost);
     const d = new Docker({ socketPath: engine.socket });
     await runTickers(d, CONTAINERS);
-    const base = { ...process.env, DOCKER_HOST: engine.dockerHost, TERM: 'xterm-256color', HOME: engine.dir, XDG_CONFIG_HOME: `${engine.dir}/config` };
+    const base: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: engine.dockerHost, TERM: 'xterm-256color', HOME: engine.dir, XDG_CONFIG_HOME: `${engine.dir}/config` };
     delete base.NODE_EXTRA_CA_CERTS;
 
     const contenders: Contender[] = [
