@@ -67,6 +67,16 @@ describe('LogSession follows through restarts (a real engine)', () => {
     await again.remove({ force: true });
   });
 
+  it('a target that does not exist yet says so, and is followed once a container of that name starts', async () => {
+    const node = await localNode();
+    const s = session(node, [{ id: 'f'.repeat(64), name: `${P}later` }]);
+    await eventually(() => s.errors.some((e) => e.startsWith(`${P}later: `) && /No container named/.test(e)) && s.states()[0] === 'waiting', 10_000, 'the problem named');
+    const c = await makeContainer(docker(), { name: `${P}later`, cmd: 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.3; done' });
+    await eventually(() => lastTick(s) >= 2, 15_000, 'lines of the new container');
+    expect(s.errors).toEqual([]);
+    await c.remove({ force: true });
+  });
+
   it('goes on after the engine went away and came back', async () => {
     const engine: PrivateEngine = await startPrivateEngine('logsess');
     open.push({ close: () => engine.dispose() });

@@ -60,12 +60,20 @@ function clock(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p`, or an error after `ms`; what `p` brings after that goes to `late` (a stream to close). */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string, late?: (value: T) => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   return Promise.race([
-    p,
+    p.then((v) => {
+      if (timedOut) late?.(v);
+      return v;
+    }),
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer from the engine within ${ms / 1000} s`)), ms);
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`${what}: no answer from the engine within ${ms / 1000} s`));
+      }, ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -170,15 +178,19 @@ export class LogSession {
     let known: { id: string; startedAt: number | null } | null = null;
     let engineLost = false;
     let quickEnds = 0;
+    let tries = 0;
     while (!this.#closed) {
+      tries++;
       let d: ContainerDetails;
       try {
         // Once open, the name is what the person follows: a re-created container has a new ID.
-        d = await withDeadline(t.node.inspect(first ? t.id : t.name), INSPECT_DEADLINE_MS, `${t.name}`);
+        d = await withDeadline(t.node.inspect(first && tries === 1 ? t.id : t.name), INSPECT_DEADLINE_MS, `${t.name}`);
       } catch (err) {
         if (this.#closed) return;
         const text = err instanceof Error ? err.message : String(err);
-        const gone = /no such container/i.test(text);
+        // The container is not there (removed, not re-created yet): wait for it, quietly once
+        // it was followed. Anything else is the engine: say so.
+        const gone = (err as { code?: string }).code === 'NO_SUCH_CONTAINER' || /no such container/i.test(text);
         if (!gone) engineLost = true;
         this.#setState(source, gone ? 'waiting' : 'unreachable', gone && !first ? null : `${t.name}: ${text}`);
         await this.#wake(t.node, t.name, RECHECK_MS);
@@ -205,6 +217,7 @@ export class LogSession {
           t.node.logs(d.id, { follow: true, timestamps: true, maxLineBytes: 16 * 1024, ...(since === undefined ? { tail } : { tail: 'all', since: Math.floor(since) }) }),
           INSPECT_DEADLINE_MS,
           `${t.name}: logs`,
+          (late) => late.close(),
         );
       } catch (err) {
         if (this.#closed) return;
