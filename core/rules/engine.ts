@@ -141,7 +141,7 @@ const REQUESTED_STOP_WINDOW_MS = 60_000;
 const OOM_WINDOW_MS = 10_000;
 const SKIP_JOURNAL_WINDOW_MS = 600_000;
 const MAX_LOG_TEST_CHARS = 64 * 1024;
-/** What one rule may do in a minute, over all its containers: a chatty rule cannot flood the journal or the node. */
+/** What one rule may do to one container in a minute, whatever its guards: a chatty rule cannot flood the journal or the node. */
 export const MAX_RULE_ACTIONS_PER_MINUTE = 60;
 /** Actions kept per rule and container (budgets count these). */
 const MAX_ACTIONS_KEPT = 1000;
@@ -279,7 +279,7 @@ function dockerRestarts(policy: string, exitCode: number): boolean {
 export class RuleEngine {
   #fileRules: Rule[] = [];
   #logRegex = new Map<Rule, (LogPattern | null)[]>();
-  /** Per rule: when it acted lately (all containers), for MAX_RULE_ACTIONS_PER_MINUTE. */
+  /** Per rule and container: when it acted lately, for MAX_RULE_ACTIONS_PER_MINUTE. */
   #ruleActs = new Map<string, number[]>();
   /** Per container name: end of the last exit seen (live or reconciled). */
   #exits = new Map<string, number>();
@@ -847,8 +847,9 @@ export class RuleEngine {
         reason: `gave up on ${name}: ${trigger.detail}; ${recent.length} ${noun(rule.action)}s within ${words(budget.withinMs)} already (budget ${budget.max}/${words(budget.withinMs)})`,
       };
     }
-    const acts = (this.#ruleActs.get(rule.name) ?? []).filter((t) => now - t < 60_000);
-    this.#ruleActs.set(rule.name, acts);
+    const rateKey = `${rule.name}\0${name}`;
+    const acts = (this.#ruleActs.get(rateKey) ?? []).filter((t) => now - t < 60_000);
+    this.#ruleActs.set(rateKey, acts);
     if (acts.length >= MAX_RULE_ACTIONS_PER_MINUTE) {
       return (
         this.#skip(
@@ -857,7 +858,7 @@ export class RuleEngine {
           trigger,
           now,
           'rate',
-          `not acting on ${name}: rule ${rule.name} already acted ${acts.length} times in the last minute (at most ${MAX_RULE_ACTIONS_PER_MINUTE}); give it a cooldown`,
+          `not acting on ${name}: rule ${rule.name} already acted on it ${acts.length} times in the last minute (at most ${MAX_RULE_ACTIONS_PER_MINUTE}); give the rule a cooldown`,
         )[0] ?? null
       );
     }
@@ -884,10 +885,11 @@ export class RuleEngine {
     if (s.actions.length > MAX_ACTIONS_KEPT) s.actions.splice(0, s.actions.length - MAX_ACTIONS_KEPT);
     s.pending = null;
     this.#version++;
-    const acts = this.#ruleActs.get(rule.name) ?? [];
+    const rateKey = `${rule.name}\0${l.c.name}`;
+    const acts = this.#ruleActs.get(rateKey) ?? [];
     acts.push(now);
     if (acts.length > MAX_RULE_ACTIONS_PER_MINUTE * 2) acts.splice(0, acts.length - MAX_RULE_ACTIONS_PER_MINUTE * 2);
-    this.#ruleActs.set(rule.name, acts);
+    this.#ruleActs.set(rateKey, acts);
     const attempt = s.actions.length;
     const next = backoffDelay(rule, s.level);
     const gap = Math.max(next, rule.guards.cooldownMs);

@@ -254,7 +254,7 @@ describe('outpost agent, rules and journal commands', () => {
     execFileSync('mkdir', ['-p', join(dir, 'config', 'outpost')]);
     writeFileSync(
       join(dir, 'config', 'outpost', 'rules.yaml'),
-      // One rule acts at most 60 times a minute: five chatty containers, a rule each, journal heavily.
+      // One rule acts at most 60 times a minute on a container: five chatty containers journal heavily.
       `rules:
 ${[1, 2, 3, 4, 5].map((n) => `  - {name: every-line-${n}, match: {name: "${spam}-${n}"}, when: {log: "line"}, then: notify, cooldown: 0s}\n`).join('')}  - {name: crash, match: {name: "${crash}"}, when: {exit: nonzero}, then: restart, budget: 5/10m}
 `,

@@ -217,14 +217,21 @@ describe('explain says what the engine knows (issue item 10)', () => {
 });
 
 describe('one rule cannot flood the journal (issue item 30)', () => {
-  it(`acts at most ${MAX_RULE_ACTIONS_PER_MINUTE} times a minute, and says so once`, () => {
+  it(`acts at most ${MAX_RULE_ACTIONS_PER_MINUTE} times a minute on one container, and says so once`, () => {
     const e = engineWith('rules:\n  - {name: chatty, when: {log: "line"}, then: notify, cooldown: 0s}\n');
     const out: Decision[] = [];
     for (let i = 0; i < 1000; i++) out.push(...e.onLog('id-web', { stream: 'stdout', text: `line ${i}` }, T0 + i * 10));
     expect(out.filter((d) => d.kind === 'act')).toHaveLength(MAX_RULE_ACTIONS_PER_MINUTE);
     const skips = out.filter((d) => d.kind === 'skip');
     expect(skips).toHaveLength(1);
-    expect(skips[0]?.reason).toMatch(/rule chatty already acted 60 times in the last minute/);
+    expect(skips[0]?.reason).toMatch(/rule chatty already acted on it 60 times in the last minute/);
+    // Per container: a crash of many containers at once is not cut short by another one's chatter.
+    const many = engineWith(
+      'rules:\n  - {name: crash, when: {exit: nonzero}, then: restart}\n',
+      Array.from({ length: 100 }, (_, i) => container({ id: `id-${i}`, name: `c${i}` })),
+    );
+    const acts = Array.from({ length: 100 }, (_, i) => many.onEvent(ev('die', T0, { id: `id-${i}`, name: `c${i}`, exitCode: 1 }), T0)).flat();
+    expect(acts.filter((d) => d.kind === 'act')).toHaveLength(100);
   });
 });
 
