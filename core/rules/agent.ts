@@ -100,6 +100,7 @@ export class RuleAgent {
   #inflight = new Set<Promise<void>>();
   #log: (line: string) => void;
   #startedAt = 0;
+  #createdAt = 0;
   /** Since when nobody watched the engine (the agent was down, or the engine away): exits since then are reconciled at the next full list. */
   #gapSince: number | null = null;
   #offlineSince: number | null = null;
@@ -111,6 +112,7 @@ export class RuleAgent {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
+    this.#createdAt = this.#now();
   }
 
   get rules(): LoadedRules | null {
@@ -134,7 +136,8 @@ export class RuleAgent {
     this.#savedVersion = this.engine.version;
     const lastSeen = past.lastWrite;
     // The last moment an agent watched; a first agent ever does not act on history.
-    this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#startedAt) : this.#startedAt;
+    // (`outpost agent` makes the agent before it connects: its start-up counts as watched from then.)
+    this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#createdAt) : this.#createdAt;
     const pid = process.pid;
     if (past.problem) this.#write({ kind: 'error', reason: past.problem });
     this.#write({
