@@ -161,6 +161,9 @@ export class RuleAgent {
       }),
     );
     this.#disposers.push(this.#o.node.watchEvents((ev) => this.#handle(this.engine.onEvent(ev, this.#now()))));
+    // Started while the engine is away: that is an outage too (journaled, and its end reconciled).
+    const st = this.#o.node.status();
+    if (st.state === 'offline') this.#onNodeStatus(st);
     this.#syncInputs();
     this.#watchFiles();
     this.#schedule();
