@@ -267,7 +267,9 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
     tmux.keys('Enter');
     await tmux.waitFor((s) => s.includes(`shell in ${P}db ended (exit 3)`), 'the exit code');
     tmux.type('q');
-    const after = await tmux.waitFor(() => tmux.dead(), 'exit').then(() => tmux.screen());
+    await tmux.waitFor(() => tmux.dead(), 'exit');
+    // The main screen and its scrollback: the shell's output must be in neither.
+    const after = execFileSync('tmux', ['-L', tmux.socket, 'capture-pane', '-t', tmux.session, '-p', '-S', '-'], { encoding: 'utf8' });
     expect(after).toContain('BEFORE-OUTPOST-MARKER');
     expect(after).not.toContain('answer-42');
     expect(after).not.toContain('Outpost: shell in');
