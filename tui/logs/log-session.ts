@@ -137,10 +137,17 @@ export class LogSession {
 
   /** Adds a line in time order (see the class comment). Also for owners that fill the buffer. */
   push(entry: LogEntry): void {
+    if (this.targets.length === 1) {
+      // One container: its lines come in time order already (no key per line in a flood).
+      this.buffer.push(entry);
+      this.received++;
+      this.#notify();
+      return;
+    }
     const key = timeKey(entry.timestamp);
     const n = this.buffer.size;
     let at = n;
-    if (key !== '' && this.targets.length > 1) {
+    if (key !== '') {
       while (at > 0) {
         const k = this.#keys.at(at - 1) as string;
         if (k === '' || k <= key) break;
@@ -172,9 +179,8 @@ export class LogSession {
 
   async #pump(source: number, t: LogTarget, tail: number): Promise<void> {
     let first = true;
-    /** The key and instant of the last line shown: a reopened stream starts there. */
-    let lastKey = '';
-    let lastMs: number | null = null;
+    /** The engine's stamp of the last line shown: a reopened stream starts there. */
+    let lastTs = '';
     let known: { id: string; startedAt: number | null } | null = null;
     let engineLost = false;
     let quickEnds = 0;
@@ -212,7 +218,7 @@ export class LogSession {
       engineLost = false;
       let stream: LogStream;
       try {
-        const since = first ? undefined : (lastMs ?? this.#openedAt);
+        const since = first ? undefined : ((lastTs ? timeMs(lastTs) : null) ?? this.#openedAt);
         stream = await withDeadline(
           t.node.logs(d.id, { follow: true, timestamps: true, maxLineBytes: 16 * 1024, ...(since === undefined ? { tail } : { tail: 'all', since: Math.floor(since) }) }),
           INSPECT_DEADLINE_MS,
@@ -235,17 +241,18 @@ export class LogSession {
       this.#setState(source, running ? 'streaming' : 'waiting');
       const opened = Date.now();
       // Lines up to the last one shown come again (the engine's `since` is inclusive, to the ms).
-      const skipUpTo = lastKey;
+      const skipUpTo = lastTs ? timeKey(lastTs) : '';
+      let skipping = skipUpTo !== '';
       let lines = 0;
       try {
         for await (const line of stream) {
           const ts = line.timestamp ?? '';
-          const key = timeKey(ts);
-          if (skipUpTo !== '' && key !== '' && key <= skipUpTo) continue;
-          if (key !== '') {
-            lastKey = key;
-            lastMs = timeMs(ts);
+          if (skipping) {
+            const key = timeKey(ts);
+            if (key !== '' && key <= skipUpTo) continue;
+            skipping = false;
           }
+          if (ts) lastTs = ts;
           lines++;
           this.push({ source, stream: line.stream, timestamp: ts, text: line.text });
         }
