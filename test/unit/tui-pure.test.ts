@@ -13,7 +13,7 @@ import { filterContainers, groupLine, listRows, sortContainers, windowTop } from
 import { frameSize, headerPieces, mainHeights, mainHints } from '../../tui/presentation/main-layout.js';
 import { listState } from '../../tui/presentation/container-row.js';
 import { wrapText } from '../../tui/presentation/format.js';
-import { agentMarks, entryDetail } from '../../tui/app/rules-panel.js';
+import { agentMarks, entryDetail, wrapEntry } from '../../tui/app/rules-panel.js';
 import { History, sparkline } from '../../tui/presentation/sparkline.js';
 
 function c(name: string, extra: Partial<ContainerSummary> = {}): ContainerSummary {
@@ -283,5 +283,16 @@ describe('key hints', () => {
     }
     expect(mainHints(false, 200, 'sort: name  ')).toBe('sort: name  enter logs  r restart  s stop/start  d remove  e shell  / filter  : palette  ? help');
     expect(mainHints(true, 200)).not.toMatch(/restart|remove|shell/);
+  });
+});
+
+describe('journal lines', () => {
+  it('wrap under their reason, every word kept', () => {
+    const e = { seq: 1, ts: Date.parse('2024-05-01T10:00:00Z'), node: 'local', kind: 'give-up', reason: 'gave up on flaky: exited with code 1; 2 restarts within 10m already (budget 2/10m)' } as Parameters<typeof wrapEntry>[0];
+    const rows = wrapEntry(e, 50);
+    expect(rows.length).toBeGreaterThan(1);
+    expect(rows.every((r) => r.length <= 50)).toBe(true);
+    expect(rows.slice(1).every((r) => r.startsWith(' '.repeat(23)))).toBe(true);
+    expect(rows.join(' ').replace(/\s+/g, ' ')).toContain('2 restarts within 10m already (budget 2/10m)');
   });
 });

@@ -77,6 +77,16 @@ export function entryLine(e: JournalEntry): string {
   return `${entryTime(e.ts)} ${kind.padEnd(7)} ${inert(e.reason)}`;
 }
 
+/** A journal entry's line, wrapped to `width` with its reason indented under itself. */
+export function wrapEntry(e: JournalEntry, width: number): string[] {
+  const head = entryLine(e);
+  const indent = 23;
+  const first = wrapText(head, width);
+  if (first.length <= 1 || width - indent < 10) return first;
+  const rest = head.slice((first[0] as string).length).trimStart();
+  return [first[0] as string, ...wrapText(rest, width - indent).map((l) => `${' '.repeat(indent)}${l}`)];
+}
+
 /** The Rules tab: which rules apply to the selected container and where each one stands. */
 export function RulesPanel(props: {
   agent: AgentStatus | null;
@@ -131,12 +141,19 @@ export function RulesPanel(props: {
       }),
     );
   }
+  // The newest entries that fit, each wrapped (reasons are what matters: not cut off).
   const room = Math.max(0, height - lines.length - 1);
-  const recent = props.recent.slice(-room);
-  if (recent.length > 0) lines.push({ key: 'jh', el: <Text color={theme.color('muted')}>— journal (J for all) —</Text> });
-  for (const e of recent) {
-    lines.push({ key: `j:${e.seq}:${e.ts}`, el: <Text color={theme.color(entryColor(e) ?? 'muted')} wrap="truncate-end">{entryLine(e)}</Text> });
+  const recent: { key: string; el: ReactElement }[] = [];
+  for (let k = props.recent.length - 1; k >= 0; k--) {
+    const e = props.recent[k] as JournalEntry;
+    const rows = wrapEntry(e, width);
+    if (recent.length + rows.length > room) {
+      if (recent.length === 0 && room > 0) rows.splice(room);
+      else break;
+    }
+    recent.unshift(...rows.map((text, i) => ({ key: `j:${e.seq}:${e.ts}:${i}`, el: <Text color={theme.color(entryColor(e) ?? 'muted')} wrap="truncate-end">{text}</Text> })));
   }
+  if (recent.length > 0) lines.push({ key: 'jh', el: <Text color={theme.color('muted')}>— journal (J for all) —</Text> }, ...recent);
   return (
     <Box flexDirection="column" height={height} width={width}>
       {lines.slice(0, height).map((l) => (
@@ -192,14 +209,18 @@ export function JournalScreen(props: {
   const a = agentLine(props.agent);
   const rows: { key: string; text: string; color: ReturnType<Theme['color']>; bold: boolean }[] = [];
   if (props.detail && selected) {
-    for (const [i, l] of entryDetail(selected).flatMap((l) => wrapText(l, width)).entries()) rows.push({ key: `d${i}`, text: l, color: undefined, bold: i === 0 });
+    // Each field's value wraps under itself, past its name.
+    const lines = entryDetail(selected).flatMap((l) => {
+      const at = /^\S[^:]*: +/.exec(l)?.[0].length ?? 0;
+      const indent = at > 0 && width - at >= 16 ? at : 0;
+      const parts = wrapText(l.slice(indent), width - indent);
+      return parts.map((p, i) => (i === 0 ? `${l.slice(0, indent)}${p}` : `${' '.repeat(indent)}${p}`));
+    });
+    for (const [i, l] of lines.entries()) rows.push({ key: `d${i}`, text: l, color: undefined, bold: i === 0 });
   } else {
     for (let k = end - 1; k >= 0 && rows.length < body; k--) {
       const e = list[k] as JournalEntry;
-      const head = entryLine(e);
-      const indent = 23;
-      const first = wrapText(head, width);
-      const pieces = first.length <= 1 ? first : [first[0] as string, ...wrapText(head.slice((first[0] as string).length).trimStart(), Math.max(10, width - indent)).map((l) => `${' '.repeat(indent)}${l}`)];
+      const pieces = wrapEntry(e, width);
       const color = theme.color(entryColor(e) ?? 'muted');
       for (let p = pieces.length - 1; p >= 0 && rows.length < body; p--) rows.unshift({ key: `${e.seq}:${e.ts}:${p}`, text: pieces[p] as string, color, bold: e === selected });
     }
