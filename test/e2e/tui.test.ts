@@ -313,6 +313,16 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
       expect(all).toMatch(/quit/);
       tmux.keys('Escape');
       await tmux.waitFor((x) => x.includes('NAME'), 'the list again');
+      // The logs view at this size: its state and line count whole, its hints ending with help.
+      tmux.keys('Enter');
+      const logs = await tmux.waitFor((x) => /following/.test(x.split('\n')[0] ?? '') && !x.includes('NAME'), 'the logs view');
+      // (The container has exited: once its backlog is read, the header says it waits for it.)
+      const said = await tmux.waitFor((x) => /(e2e-crash not running, waiting|stopped) · /.test(x.split('\n')[0] ?? ''), 'the header to say it stopped');
+      expect(said.split('\n')[0]).toMatch(/following · (e2e-crash not running, waiting|stopped) · \d+\/10(000 lines|k)\s*$/);
+      expect(logs.split('\n')[0]).toMatch(/following( · [^·]+)? · \d+\/10(000 lines|k)\s*$/);
+      expect(logs.split('\n').filter((l) => l.trim() !== '').at(-1)).toMatch(/\? help\s*$/);
+      tmux.keys('Escape');
+      await tmux.waitFor((x) => x.includes('NAME'), 'the list again');
       tmux.type('q');
       await tmux.waitFor(() => tmux.dead(), 'exit');
     });

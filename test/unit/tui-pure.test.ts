@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fitHints, logsHeader } from '../../tui/app/logs-screen.js';
 import { summaryFromInspect } from '../../core/docker/mapping.js';
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
 import { keysFor, parsePalette } from '../../tui/app/keymap.js';
@@ -294,5 +295,27 @@ describe('journal lines', () => {
     expect(rows.every((r) => r.length <= 50)).toBe(true);
     expect(rows.slice(1).every((r) => r.startsWith(' '.repeat(23)))).toBe(true);
     expect(rows.join(' ').replace(/\s+/g, ' ')).toContain('2 restarts within 10m already (budget 2/10m)');
+  });
+});
+
+describe('logs view header and hints', () => {
+  const o = { state: 'following', trouble: null, modes: ['timestamps', 'wrap'], size: 197, capacity: 10_000, received: null };
+  const text = (h: ReturnType<typeof logsHeader>) => `${h.title}${h.names}${h.status}`;
+  it('keep the state and the count whole at every width', () => {
+    expect(text(logsHeader('chatty', 200, o))).toBe('logs chatty  following · timestamps · wrap · 197/10000 lines');
+    for (const w of [30, 45, 80]) {
+      const t = text(logsHeader('chatty', w, o));
+      expect(t.length).toBeLessThanOrEqual(w);
+      expect(t).toContain('following');
+      expect(t).toMatch(/ 197\/10(000 lines|k)$/);
+    }
+    const stopped = text(logsHeader('web, db, cache', 45, { ...o, trouble: 'web not running, waiting', troubleShort: 'web stopped' }));
+    expect(stopped).toMatch(/web (not running, waiting|stopped)/);
+    expect(stopped.length).toBeLessThanOrEqual(45);
+  });
+  it('hints keep the last one (help, back) whatever the width', () => {
+    expect(fitHints('', ['f follow/pause', '/ search', '? help'], 22)).toBe('f follow/pause  ? help');
+    expect(fitHints('', ['f follow/pause', '/ search', '? help'], 21)).toBe('? help');
+    expect(fitHints('search: x  1/3  ', ['n/N next/prev', 'esc back'], 30)).toBe('search: x  1/3  esc back');
   });
 });

@@ -282,26 +282,24 @@ export function LogsScreen(props: LogsScreenProps) {
   const waiting = session.targets.filter((_, i) => states[i] === 'waiting').map((t) => t.name);
   const unreachable = states.some((st) => st === 'unreachable');
   const pos = cursor !== null ? found.indexOf(cursor - buffer.firstSeq) : -1;
-  const status = [
-    follow ? 'following' : `paused${newer ? ` (${newer} newer)` : ''}`,
-    unreachable ? 'engine unreachable, retrying' : waiting.length ? `${waiting.map(inert).join(', ')} not running, waiting` : null,
-    filterMode ? `filter${context ? ` ±${context}` : ''}` : null,
-    timestamps ? 'timestamps' : null,
-    wrap ? 'wrap' : null,
-    `${session.buffer.size}/${session.buffer.capacity} lines`,
-    session.received > session.buffer.size ? `${session.received} received` : null,
-  ]
-    .filter(Boolean)
-    .join(' · ');
+  const header = logsHeader(inert(names), width, {
+    state: follow ? 'following' : `paused${newer ? ` (${newer} newer)` : ''}`,
+    trouble: unreachable ? 'engine unreachable, retrying' : waiting.length ? `${waiting.map(inert).join(', ')} not running, waiting` : null,
+    troubleShort: unreachable ? 'no engine' : waiting.length === session.targets.length ? 'stopped' : waiting.length ? `${waiting.length} stopped` : null,
+    modes: [filterMode ? `filter${context ? ` ±${context}` : ''}` : null, timestamps ? 'timestamps' : null, wrap ? 'wrap' : null].filter((m): m is string => m !== null),
+    size: session.buffer.size,
+    capacity: session.buffer.capacity,
+    received: session.received > session.buffer.size ? session.received : null,
+  });
   const matchCount = re ? (pos >= 0 ? `${pos + 1}/${found.length}` : `${found.length} match${found.length === 1 ? '' : 'es'}`) : '';
 
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box height={1}>
         <Text wrap="truncate-end">
-          <Text bold>logs </Text>
-          <Text>{inert(names)}</Text>
-          <Text color={theme.color('muted')}>  {status}</Text>
+          {header.title ? <Text bold>{header.title}</Text> : null}
+          <Text>{header.names}</Text>
+          <Text color={theme.color('muted')}>{header.status}</Text>
         </Text>
       </Box>
       <Box flexDirection="column" height={bodyHeight}>
@@ -330,12 +328,56 @@ export function LogsScreen(props: LogsScreenProps) {
             {message?.text ??
               reError ??
               session.errors.at(-1) ??
-              (query ? `search: ${inert(query)}  ${matchCount}  n/N next/prev  F filter` : 'f follow/pause  / search  F filter  t timestamps  w wrap  S save  esc back')}
+              (query ? fitHints(`search: ${inert(query)}  ${matchCount}  `, ['n/N next/prev', 'F filter', 'esc back'], width) : fitHints('', LOGS_HINTS, width))}
           </Text>
         )}
       </Box>
     </Box>
   );
+}
+
+const LOGS_HINTS = ['f follow/pause', '/ search', 'F filter', 't timestamps', 'w wrap', 'S save', 'esc back', '? help'];
+
+/** `prefix` and as many hints as fit in `width`, the last hint (help, back) always kept. */
+export function fitHints(prefix: string, hints: readonly string[], width: number): string {
+  const last = hints[hints.length - 1] as string;
+  for (let n = hints.length - 1; n >= 0; n--) {
+    const text = `${prefix}${[...hints.slice(0, n), last].join('  ')}`;
+    if (text.length <= width) return text;
+  }
+  return prefix.trimEnd();
+}
+
+/** 10000 → 10k: the line count of a narrow header. */
+function compact(n: number): string {
+  return n >= 10_000 ? `${Math.floor(n / 1000)}k` : String(n);
+}
+
+/**
+ * The logs view's header, fitted to `width`: what goes first is the optional
+ * modes and the received count, then the word "lines", then the count gets
+ * compact (10k), then the title word; the state (following, paused, a
+ * container that stopped) and the count are never cut, the names are cut
+ * last.
+ */
+export function logsHeader(
+  names: string,
+  width: number,
+  o: { state: string; trouble: string | null; troubleShort?: string | null; modes: string[]; size: number; capacity: number; received: number | null },
+): { title: string; names: string; status: string } {
+  const build = (level: number) => {
+    const count = level >= 2 ? `${compact(o.size)}/${compact(o.capacity)}` : `${o.size}/${o.capacity} lines`;
+    const trouble = level >= 4 ? (o.troubleShort ?? o.trouble) : o.trouble;
+    const parts = [o.state, trouble, ...(level >= 1 ? [] : o.modes), count, level >= 1 || o.received === null ? null : `${o.received} received`];
+    return { title: level >= 3 ? '' : 'logs ', names, status: `  ${parts.filter(Boolean).join(' · ')}` };
+  };
+  for (let level = 0; level <= 4; level++) {
+    const h = build(level);
+    if (h.title.length + h.names.length + h.status.length <= width) return h;
+  }
+  const h = build(4);
+  const room = width - h.status.length;
+  return { title: '', names: room >= 2 ? `${names.slice(0, room - 1)}…` : '', status: h.status };
 }
 
 /** Splits text into pieces of at most `width` characters. */
