@@ -114,7 +114,11 @@ export class FleetView {
       node.watchStats(
         (stats) => {
           const live = new Set<string>();
+          // A sample taken just before a container stopped can arrive after the stop: not shown.
+          const states = new Map((this.#containers.get(node.name) ?? []).map((c) => [c.id, c.state]));
           for (const s of stats) {
+            const state = states.get(s.id);
+            if (state !== undefined && state !== 'running' && state !== 'paused') continue;
             live.add(s.id);
             this.#stats.set(s.id, s);
             historyFor(this.#cpu, s.id).push(s.cpuPercent);
