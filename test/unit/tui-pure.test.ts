@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inert } from '../../tui/presentation/inert.js';
 import { fitHints, logsHeader } from '../../tui/app/logs-screen.js';
 import { summaryFromInspect } from '../../core/docker/mapping.js';
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
@@ -317,5 +318,15 @@ describe('logs view header and hints', () => {
     expect(fitHints('', ['f follow/pause', '/ search', '? help'], 22)).toBe('f follow/pause  ? help');
     expect(fitHints('', ['f follow/pause', '/ search', '? help'], 21)).toBe('? help');
     expect(fitHints('search: x  1/3  ', ['n/N next/prev', 'esc back'], 30)).toBe('search: x  1/3  esc back');
+  });
+});
+
+describe('hostile text from labels on the list', () => {
+  it('a compose project label with escape sequences is shown inert in its heading', () => {
+    const rows = listRows([c('a', { composeProject: 'evil\x1b[2J\x1b]0;t\x07' }), c('b')]);
+    const heading = rows[0];
+    const text = heading?.kind === 'group' ? groupLine(heading, inert) : '';
+    expect(text).toBe('▾ evil\\x1b[2J\\x1b]0;t\\x07  1/1 running');
+    expect(text).not.toMatch(/\x1b/);
   });
 });
