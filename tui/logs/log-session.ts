@@ -28,8 +28,11 @@ export interface LogSessionOptions {
 
 /** Longest wait for the engine's answer to one inspect while (re)opening a stream. */
 const INSPECT_DEADLINE_MS = 10_000;
-/** Longest wait between two looks at a stopped container (events wake the session sooner). */
-const RECHECK_MS = 2000;
+/**
+ * Longest wait between two looks at a stopped container or an absent engine: the node's model
+ * wakes the session as soon as the container starts or the engine is back; this is the fallback.
+ */
+const RECHECK_MS = 5000;
 
 /**
  * A sortable key for an RFC 3339 timestamp: UTC, nine fraction digits. The
@@ -91,7 +94,7 @@ export type TargetState = 'opening' | 'streaming' | 'waiting' | 'unreachable';
  *
  * A followed container may stop, restart, be killed or be re-created under
  * the same name, and the engine may go away: the session waits (woken by the
- * node's model, checked again every 2 s at most), opens the stream again
+ * node's model, checked again every 5 s at most), opens the stream again
  * from the last line it has, and marks the gap with a `meta` line.
  *
  * Lines are kept in the engine's time order (timestamps are always asked
