@@ -25,8 +25,10 @@ function c(name: string, extra: Partial<ContainerSummary> = {}): ContainerSummar
 describe('sparkline', () => {
   it('scales to a fixed max and pads on the left', () => {
     expect(sparkline([0, 50, 100, 1], 6, 100)).toBe('  ▁▄█▁');
-    expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 4)).toBe('▅▆▇█');
-    expect(sparkline([], 3)).toBe('   ');
+    expect(sparkline([1, 2, 3, 4, 5, 6, 7, 8], 4, 8)).toBe('▅▆▇█');
+    expect(sparkline([0.6, 0.6, 0.3], 3, 100)).toBe('▁▁▁');
+    expect(sparkline([150, 50], 2, 100)).toBe('█▄');
+    expect(sparkline([], 3, 100)).toBe('   ');
     expect(sparkline([NaN, -1, Infinity], 3, 100)).toBe('▁▁▁');
   });
   it('keeps a bounded history', () => {

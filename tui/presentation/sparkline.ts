@@ -1,17 +1,18 @@
 const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /**
- * The last `width` values as block characters. `max` fixes the scale (100
- * for percentages) so a flat 3 % does not look like a full bar; without it
- * the largest value sets the scale. Missing history is padded with spaces on
- * the left, so the newest value is always in the last column.
+ * The last `width` values as block characters, on a fixed scale: `max` is
+ * the full bar (100 for percentages, a container's memory limit), so a flat
+ * 0.6 % never draws as full bars. There is no scale "to its own maximum".
+ * Missing history is padded with spaces on the left, so the newest value is
+ * always in the last column; values above `max` draw as full bars.
  */
-export function sparkline(values: readonly number[], width: number, max?: number): string {
+export function sparkline(values: readonly number[], width: number, max: number): string {
   if (width <= 0) return '';
   const tail = values.slice(-width);
-  const top = max ?? Math.max(0, ...tail);
+  const top = max;
   const bars = tail.map((v) => {
-    if (!Number.isFinite(v) || v <= 0 || top <= 0) return BARS[0];
+    if (!Number.isFinite(v) || v <= 0 || !(top > 0)) return BARS[0];
     // Eighths, rounded up: any load shows at least the lowest bar, the maximum the full one.
     const i = Math.max(0, Math.min(BARS.length - 1, Math.ceil((v / top) * BARS.length) - 1));
     return BARS[i];
