@@ -4,11 +4,12 @@
  * anywhere it can see, against the private engine. The arm64 one runs under
  * qemu-user-static. `npm test` builds them before the tests (scripts/test.sh).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand, type Run } from '../harness/cli.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 import { Tmux } from '../harness/tmux.js';
 
@@ -32,25 +33,8 @@ function pathWithoutNode(): string {
   return bin;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 function run(command: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0] as string, command.slice(1), {
-      cwd: box,
-      env: { PATH: bin, HOME: box, DOCKER_HOST: dockerHost(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCommand(command, { PATH: bin, HOME: box, DOCKER_HOST: dockerHost(), ...env }, box);
 }
 const x64 = (...args: string[]) => run([join(box, 'outpost-linux-x64'), ...args]);
 

@@ -10,14 +10,10 @@ export interface Run {
   stderr: string;
 }
 
-/** `wrap` runs it through another command first (e.g. setpriv to drop privileges). */
-export function outpost(args: string[], env: Record<string, string> = {}, wrap: string[] = []): Promise<Run> {
+/** Runs `command` (program and arguments) with exactly `env`, collecting its output. */
+export function runCommand(command: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const cmd = [...wrap, process.execPath, BIN, ...args];
-    const child = spawn(cmd[0] as string, cmd.slice(1), {
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', DOCKER_HOST: dockerHost(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command[0] as string, command.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -25,4 +21,9 @@ export function outpost(args: string[], env: Record<string, string> = {}, wrap: 
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** `wrap` runs it through another command first (e.g. setpriv to drop privileges). */
+export function outpost(args: string[], env: Record<string, string> = {}, wrap: string[] = []): Promise<Run> {
+  return runCommand([...wrap, process.execPath, BIN, ...args], { PATH: process.env.PATH ?? '', HOME: '/nonexistent', DOCKER_HOST: dockerHost(), ...env });
 }
