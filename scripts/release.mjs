@@ -82,6 +82,7 @@ const common = {
   },
   // A CommonJS function can hold no import(): the built-in modules the code imports lazily are required.
   supported: { 'dynamic-import': false },
+  charset: 'ascii',
   logLevel: 'warning',
 };
 
@@ -149,7 +150,14 @@ const startScript = join(cache, 'outpost-start.cjs');
 const appScript = join(cache, 'app.cjs');
 await build({ ...common, entryPoints: ['tui/main.ts'], outfile: startScript, banner: { js: metaUrl }, plugins: [startPlugin] });
 await build({ ...common, entryPoints: ['tui/app-entry.ts'], outfile: appScript, write: false, banner: { js: metaUrl }, plugins: [appPlugin, trimDockerode, inkFastPaths] }).then(
-  ({ outputFiles }) => writeFileSync(appScript, `(function (require, module, exports, __filename, __dirname) {${outputFiles[0].text}\n})`),
+  ({ outputFiles }) => {
+    // tui/sea-app.ts reads the asset as latin1, so it must be ASCII. esbuild (charset: 'ascii')
+    // escapes strings but leaves regular expression literals as they are (systeminformation has
+    // /[^°]*/): those characters become \uXXXX, which means the same in a regular expression
+    // without the u flag, in a string and in an identifier.
+    const text = outputFiles[0].text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    writeFileSync(appScript, `(function (require, module, exports, __filename, __dirname) {${text}\n})`);
+  },
 );
 
 // ---- 2 and 3. per platform -------------------------------------------------
