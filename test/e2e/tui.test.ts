@@ -22,6 +22,16 @@ function launch(cols = 120, rows = 40, args = '', host = dockerHost(), command =
   });
 }
 
+/** Filters the list down to the db container and opens a shell in it (`e`), up to its prompt. */
+async function openShellInDb(): Promise<void> {
+  await tmux.waitFor((s) => row(s, `${P}db`) !== '', 'db listed');
+  tmux.type(`/${P}db`);
+  tmux.keys('Enter');
+  await tmux.waitFor((s) => row(s, `${P}web`) === '', 'filtered');
+  tmux.type('e');
+  await tmux.waitFor((s) => /^\/ #\s*$/m.test(s), 'a shell prompt');
+}
+
 /** The row of the list that names the container (one that starts with spaces, then the name). */
 function row(screen: string, name: string): string {
   return screen.split('\n').find((l) => new RegExp(`^\\s*\\*?\\s+${name}\\s`).test(l)) ?? '';
@@ -119,12 +129,7 @@ describe('outpost TUI in a real terminal', () => {
 
   it('opens a shell, runs a command, and comes back intact', async () => {
     launch();
-    await tmux.waitFor((s) => row(s, `${P}db`) !== '', 'db listed');
-    tmux.type(`/${P}db`);
-    tmux.keys('Enter');
-    await tmux.waitFor((s) => row(s, `${P}web`) === '', 'filtered');
-    tmux.type('e');
-    await tmux.waitFor((s) => /^\/ #\s*$/m.test(s), 'a shell prompt');
+    await openShellInDb();
     tmux.type('echo answer-$((6*7))');
     tmux.keys('Enter');
     await tmux.waitFor((s) => s.includes('answer-42'), 'command output');
@@ -257,12 +262,7 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
 
   it('says how the shell ended, and after q the terminal shows what was there before, not the shell', async () => {
     launch(100, 30, '', dockerHost(), `sh -c 'echo BEFORE-OUTPOST-MARKER; exec ${process.execPath} ${BIN}'`);
-    await tmux.waitFor((s) => row(s, `${P}db`) !== '', 'db listed');
-    tmux.type(`/${P}db`);
-    tmux.keys('Enter');
-    await tmux.waitFor((s) => row(s, `${P}web`) === '', 'filtered');
-    tmux.type('e');
-    await tmux.waitFor((s) => /^\/ #\s*$/m.test(s), 'a shell prompt');
+    await openShellInDb();
     tmux.type('echo answer-$((6*7)); exit 3');
     tmux.keys('Enter');
     await tmux.waitFor((s) => s.includes(`shell in ${P}db ended (exit 3)`), 'the exit code');
