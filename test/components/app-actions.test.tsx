@@ -158,11 +158,11 @@ describe('help (a real engine)', () => {
       await eventually(() => frame().includes('STATE'), 10_000, 'up');
       r.stdin.write('?');
       await eventually(() => frame().includes('Keys — main view'), 5000, 'help');
-      for (let i = 0; i < 40 && !/^\s+q\s+quit\s*$/m.test(frame()); i++) {
+      for (let i = 0; i < 40 && !/^\s+q \/ Ctrl-C\s+quit\s*$/m.test(frame()); i++) {
         r.stdin.write('j');
         await tick(40);
       }
-      expect(frame()).toMatch(/^\s+q\s+quit\s*$/m);
+      expect(frame()).toMatch(/^\s+q \/ Ctrl-C\s+quit\s*$/m);
       expect(frame()).toMatch(/Ctrl-L\s+redraw the screen/);
       expect(frame()).toContain('Keys — main view');
       r.stdin.write('x');

@@ -243,6 +243,17 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
     await c.remove({ force: true });
   });
 
+  it('Ctrl-C quits from the logs view too, and the terminal is given back', async () => {
+    launch(100, 30);
+    await tmux.waitFor((s) => row(s, `${P}web`) !== '', 'the list');
+    tmux.type(`/${P}web`);
+    tmux.keys('Enter');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.split('\n')[0]?.startsWith('logs') === true, 'the logs view');
+    tmux.keys('C-c');
+    await eventually(() => tmux.dead(), 5000, 'the TUI to exit on Ctrl-C');
+  });
+
   it('Ctrl-L repaints a garbled screen and stays on the list', async () => {
     launch(100, 30);
     await tmux.waitFor((s) => row(s, `${P}web`) !== '', 'the list');

@@ -394,6 +394,8 @@ export function App(props: AppProps) {
       // Ctrl-L redraws, in every view (the terminal convention). Other Ctrl keys are not their
       // letter: Ctrl-R is not restart, Ctrl-K not kill, Ctrl-D not remove, Ctrl-L not logs.
       if (key.ctrl && input === 'l') return props.onRedraw?.();
+      // Ctrl-C quits from every view, as in any terminal program (q backs out of a view first).
+      if (key.ctrl && input === 'c') return exit();
       if (key.ctrl && input !== 'c' && modeRef.current !== 'filter' && modeRef.current !== 'palette' && modeRef.current !== 'logs') return;
       switch (modeRef.current) {
         case 'logs':

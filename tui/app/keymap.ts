@@ -31,7 +31,7 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'e', action: 'shell in the container', mutating: true },
     { keys: 'Ctrl-L', action: 'redraw the screen' },
     { keys: '?', action: 'this help' },
-    { keys: 'q', action: 'quit' },
+    { keys: 'q / Ctrl-C', action: 'quit' },
   ],
   logs: [
     { keys: 'j/k ↑/↓', action: 'scroll a line' },
@@ -46,6 +46,7 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'w', action: 'wrap long lines' },
     { keys: 'S', action: 'save the buffer to a file' },
     { keys: 'esc / q', action: 'back' },
+    { keys: 'Ctrl-C', action: 'quit Outpost' },
     { keys: '?', action: 'this help' },
   ],
   journal: [
@@ -55,6 +56,7 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'enter', action: 'every field of the selected (bold) entry; enter/esc back' },
     { keys: 'c', action: 'only the selected container / all' },
     { keys: 'esc / q', action: 'back' },
+    { keys: 'Ctrl-C', action: 'quit Outpost' },
     { keys: '?', action: 'this help' },
   ],
 };
