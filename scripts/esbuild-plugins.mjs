@@ -28,7 +28,16 @@ export const trimDockerode = {
       const src = await readFile(args.path, 'utf8');
       const line = "debug('Sending: %s', util.inspect(options, {";
       if (!src.includes(line)) throw new Error('docker-modem/lib/modem.js changed: update scripts/build.mjs (debug inspect)');
-      return { contents: src.replace(line, `if (debug.enabled) ${line}`), loader: 'js' };
+      // For ssh:// engines the modem builds the request's address as `ssh:host:port/path` and
+      // parses it with url.parse: Node 20 warns (DEP0170), Node 26 (the single executable's)
+      // throws "Invalid port". The address only feeds the HTTP request that the ssh agent carries,
+      // so it is built as http://host:port/path.
+      const address = 'protocol: parsed.protocol || this.protocol,';
+      if (!src.includes(address)) throw new Error('docker-modem/lib/modem.js changed: update scripts/esbuild-plugins.mjs (ssh address)');
+      return {
+        contents: src.replace(line, `if (debug.enabled) ${line}`).replace(address, "protocol: parsed.protocol || (this.protocol === 'ssh' ? 'http' : this.protocol),"),
+        loader: 'js',
+      };
     });
     b.onLoad({ filter: /docker-modem[\\/]lib[\\/]ssh\.js$/ }, async (args) => {
       const src = await readFile(args.path, 'utf8');

@@ -118,6 +118,12 @@ describe('the x64 single executable, with no node on PATH', () => {
     expect(alone.stderr).toMatch(/app\.mjs/);
   });
 
+  it('reaches for an ssh:// engine as the npm build does (Node 26 refused the address the modem built)', async () => {
+    const r = await run([join(box, 'outpost-linux-x64'), '-H', 'ssh://nobody@127.0.0.1:1', 'ps'], { OUTPOST_ENGINE_TIMEOUT: '5' });
+    expect(r.stderr).toContain('Cannot reach the Docker engine at ssh://nobody@127.0.0.1:1 (ECONNREFUSED)');
+    expect(r.code).toBe(4);
+  });
+
   it('`agent install` writes a unit that runs the executable itself, and systemd accepts it', async () => {
     const exe = join(box, 'outpost-linux-x64');
     for (const user of [false, true]) {
