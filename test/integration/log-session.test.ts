@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
-import { LogSession, timeKey, type LogEntry } from '../../tui/logs/log-session.js';
+import { CUT_MARK, LogSession, MAX_LINE_BYTES, timeKey, type LogEntry } from '../../tui/logs/log-session.js';
 import { startPrivateEngine, type PrivateEngine } from '../harness/engine.js';
 import { importTestImage } from '../harness/image.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
@@ -142,14 +142,18 @@ describe('merged logs (a real engine)', () => {
 });
 
 describe('long lines (a real engine)', () => {
-  it('shows no engine timestamps inside a line over 16 KiB', async () => {
+  /** One cut long line of `ch`: nearly 16 KiB of it (the engine's stamp counts towards the cap) and the mark. */
+  const isCut = (t: string, ch: string) => t.endsWith(CUT_MARK) && t.length - CUT_MARK.length > MAX_LINE_BYTES - 64 && t.length - CUT_MARK.length <= MAX_LINE_BYTES && [...t.slice(0, -CUT_MARK.length)].every((c) => c === ch);
+
+  it('keeps a line over 16 KiB as one entry, cut with a mark, with no engine timestamps inside', async () => {
     const node = await localNode();
     const c = await makeContainer(docker(), { name: `${P}long`, cmd: "head -c 40000 /dev/zero | tr '\\0' x; echo; echo after; sleep 3600" });
     const s = session(node, [{ id: c.id, name: `${P}long` }]);
     await eventually(() => texts(s).includes('after'), 10_000, 'the lines');
-    const pieces = texts(s).filter((t) => t.startsWith('x'));
-    expect(pieces.join('')).toBe('x'.repeat(40000));
-    for (const t of texts(s)) expect(t).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    expect(texts(s)).toHaveLength(2);
+    expect(isCut(texts(s)[0] as string, 'x')).toBe(true);
+    expect(texts(s)[1]).toBe('after');
+    expect(entries(s).every((e) => timeKey(e.timestamp) !== '')).toBe(true);
   });
 
   it('the same for a TTY container (no frames: the pieces are found by their size)', async () => {
@@ -157,7 +161,33 @@ describe('long lines (a real engine)', () => {
     const c = await makeContainer(docker(), { name: `${P}longtty`, tty: true, cmd: "head -c 40000 /dev/zero | tr '\\0' y; echo; echo after; sleep 3600" });
     const s = session(node, [{ id: c.id, name: `${P}longtty` }]);
     await eventually(() => texts(s).includes('after'), 10_000, 'the lines');
-    expect(texts(s).filter((t) => t.startsWith('y')).join('')).toBe('y'.repeat(40000));
-    for (const t of texts(s)) expect(t).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    expect(texts(s)).toHaveLength(2);
+    expect(isCut(texts(s)[0] as string, 'y')).toBe(true);
+    expect(texts(s)[1]).toBe('after');
+  });
+
+  it('merged with a chatty container: one entry per long line, each with its stamp, in engine-time order', async () => {
+    const node = await localNode();
+    const d = docker();
+    const long = await makeContainer(d, {
+      name: `${P}mlong`,
+      cmd: 'i=0; while :; do i=$((i+1)); if [ $((i%4)) = 0 ]; then head -c 20000 /dev/zero | tr "\\0" x; echo; else echo small $i; fi; sleep 0.1; done',
+    });
+    const chatty = await makeContainer(d, { name: `${P}mchat`, cmd: 'i=0; while :; do i=$((i+1)); echo "chat $i"; sleep 0.03; done' });
+    const s = session(node, [
+      { id: long.id, name: `${P}mlong` },
+      { id: chatty.id, name: `${P}mchat` },
+    ]);
+    await eventually(() => texts(s).filter((t) => t.startsWith('x')).length >= 3, 20_000, 'three long lines');
+    await eventually(() => texts(s).filter((t) => t.startsWith('small ')).length >= 8, 10_000, 'small lines after them');
+    const mine = entries(s).filter((e) => e.source === 0);
+    // Every line of the long container is either "small N" or one cut long line: no pieces.
+    for (const e of mine) expect(/^small \d+$/.test(e.text) || isCut(e.text, 'x')).toBe(true);
+    const keys = entries(s).map((e) => timeKey(e.timestamp));
+    expect(keys.every((k) => k !== '')).toBe(true);
+    expect(keys.every((k, i) => i === 0 || (keys[i - 1] as string) <= k)).toBe(true);
+    // The long lines sit where their number says: after small 4k-1, before small 4k+1.
+    const nums = mine.map((e) => (e.text.startsWith('small ') ? Number(e.text.slice(6)) : 0));
+    for (let i = 1; i + 1 < nums.length; i++) if (nums[i] === 0) expect((nums[i + 1] as number) - (nums[i - 1] as number)).toBe(2);
   });
 });
