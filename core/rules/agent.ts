@@ -433,6 +433,8 @@ export class RuleAgent {
       this.#write({ ...rest, kind });
       if (d.kind === 'act') {
         decided = true;
+        // Until it returns and the container's new state is known, its triggers are not counted (one incident, one action).
+        if (d.action.kind !== 'notify') this.engine.beginAction(d.containerId, d.action, this.#now());
         const p = this.#execute(d).finally(() => this.#inflight.delete(p));
         this.#inflight.add(p);
         // A rule's own words (`then: {notify: MESSAGE}`) are the notification; the reason follows them.
@@ -495,6 +497,10 @@ export class RuleAgent {
       error = (err as Error).message;
     }
     const durationMs = this.#now() - started;
+    if (d.action.kind !== 'notify') {
+      this.engine.endAction(d.containerId, this.#now(), error === undefined);
+      if (!this.#stopped) this.#schedule();
+    }
     this.#write({
       kind: 'outcome',
       rule: d.rule,

@@ -83,6 +83,19 @@ interface Cond {
   count: number;
 }
 
+/** An action of the agent on a container, from when it was decided until the container's new state after it is known. */
+interface Busy {
+  /** Actions in flight. */
+  count: number;
+  since: number;
+  /** After a restart or start: until the engine's `start` event (or a listing started after `since`) says it runs again. */
+  awaitStart: boolean;
+  endedAt: number | null;
+}
+
+/** How long after a restart/start returned the agent waits for the `start` event before it counts the container's inputs again. */
+const BUSY_SETTLE_MS = 5_000;
+
 interface Live {
   c: ContainerSummary;
   labelRule: Rule | null;
@@ -291,6 +304,8 @@ export class RuleEngine {
   #maintenance: Maintenance = {};
   #issues: RuleIssue[] = [];
   #ruleSet: RuleSet | null = null;
+  /** Per container ID: the agent's own actions on it in flight (its triggers are not counted meanwhile). */
+  #busy = new Map<string, Busy>();
 
   setRules(ruleSet: RuleSet): void {
     this.#ruleSet = ruleSet;
@@ -454,6 +469,52 @@ export class RuleEngine {
     return false;
   }
 
+  /**
+   * The agent carries out an action on a container: until it is done and
+   * the container's new state is known, that container's triggers are
+   * neither counted nor fired (a restart that takes 10 s is not one more
+   * incident), deferred actions on it wait, and how long a CPU/memory
+   * condition held starts again from zero.
+   */
+  beginAction(containerId: string, action: Action, now: number): void {
+    const b = this.#busy.get(containerId) ?? { count: 0, since: now, awaitStart: false, endedAt: null };
+    b.count++;
+    b.since = Math.min(b.since, now);
+    if (action.kind === 'restart' || action.kind === 'start') b.awaitStart = true;
+    b.endedAt = null;
+    this.#busy.set(containerId, b);
+    for (const key of [...this.#conds.keys()]) if (key.endsWith(`\0${containerId}`)) this.#conds.delete(key);
+  }
+
+  /** The action begun with `beginAction` returned (done or failed). */
+  endAction(containerId: string, now: number, ok = true): void {
+    const b = this.#busy.get(containerId);
+    if (!b) return;
+    b.count = Math.max(0, b.count - 1);
+    if (b.count > 0) return;
+    b.endedAt = now;
+    if (!ok) b.awaitStart = false;
+    if (!b.awaitStart) this.#busy.delete(containerId);
+  }
+
+  /** Whether an action of the agent on this container is in flight, or its outcome not yet seen. */
+  #isBusy(id: string, now: number): boolean {
+    const b = this.#busy.get(id);
+    if (!b) return false;
+    if (b.count > 0) return true;
+    if (b.awaitStart && b.endedAt !== null && now - b.endedAt < BUSY_SETTLE_MS) return true;
+    this.#busy.delete(id);
+    return false;
+  }
+
+  /** The container runs again after the agent's restart/start: its inputs count again. */
+  #started(id: string, at: number): void {
+    const b = this.#busy.get(id);
+    if (!b || !b.awaitStart || at < b.since - 1000) return;
+    b.awaitStart = false;
+    if (b.count === 0) this.#busy.delete(id);
+  }
+
   onModel(change: ModelChange, now: number): void {
     if (change.kind === 'reset') {
       const seen = new Set<string>();
@@ -474,6 +535,10 @@ export class RuleEngine {
     if (old) {
       if (old.c.name !== c.name) this.#byName.delete(old.c.name);
       const labelsChanged = JSON.stringify(old.c.labels) !== JSON.stringify(c.labels);
+      // A listing taken before the engine's `start` event must not bring back the run before it.
+      const known = old.c.startedAt;
+      if (known !== null && (c.startedAt === null || c.startedAt < known) && c.state === 'running') c = { ...c, startedAt: known };
+      else if (c.state === 'running' && c.startedAt !== null) this.#started(c.id, c.startedAt);
       old.c = c;
       if (labelsChanged) old.labelRule = this.#labelRule(c);
       if (c.state === 'running' && c.health === 'unhealthy') {
@@ -507,7 +572,9 @@ export class RuleEngine {
   /** When it turned unhealthy, by the engine's own health log when it says; else from now. */
   #unhealthyFrom(c: ContainerSummary, now: number): number {
     const since = c.unhealthySince;
-    return isValidTime(since) && since <= now ? since : now;
+    const from = isValidTime(since) && since <= now ? since : now;
+    // The health log outlives restarts: a failing streak counts from this run's start, not across earlier runs.
+    return isValidTime(c.startedAt) && c.startedAt <= now ? Math.max(from, c.startedAt) : from;
   }
 
   #labelRule(c: ContainerSummary): Rule | null {
@@ -520,6 +587,7 @@ export class RuleEngine {
     const l = this.#live.get(id);
     if (!l) return;
     this.#live.delete(id);
+    this.#busy.delete(id);
     if (this.#byName.get(l.c.name) === id) this.#byName.delete(l.c.name);
   }
 
@@ -554,6 +622,7 @@ export class RuleEngine {
       return [];
     }
     if (action === 'start') {
+      this.#started(l.c.id, at);
       l.killedAt = null;
       l.unhealthySince = null;
       l.unhealthyDue.clear();
@@ -612,6 +681,7 @@ export class RuleEngine {
       l.c = { ...l.c, health: 'unhealthy' };
       if (l.unhealthySince !== null && !l.unhealthyGuessed) return [];
       l.unhealthySince = Math.min(at, l.unhealthySince ?? at);
+      if (l.c.startedAt !== null && l.unhealthySince < l.c.startedAt) l.unhealthySince = Math.min(at, l.c.startedAt);
       l.unhealthyGuessed = false;
       return this.#fireUnhealthy(l, now);
     }
@@ -717,7 +787,7 @@ export class RuleEngine {
         }));
         if (!info) continue;
         const victims = [...this.#live.values()]
-          .filter((l) => l.c.state === 'running' && matches(rule.match, l.c))
+          .filter((l) => l.c.state === 'running' && matches(rule.match, l.c) && !this.#isBusy(l.c.id, now))
           .sort((a, b) => Number(a.c.labels[LABEL_PRIORITY] ?? 0) - Number(b.c.labels[LABEL_PRIORITY] ?? 0) || a.c.name.localeCompare(b.c.name));
         for (const v of victims) {
           const d = this.#guard(rule, v, info, now, v.c.startedAt);
@@ -760,6 +830,7 @@ export class RuleEngine {
     startedAt: number | null = l.c.startedAt,
     exitCode?: number,
   ): Decision[] {
+    if (this.#isBusy(l.c.id, now)) return [];
     for (const rule of this.#rulesFor(l)) {
       for (const t of rule.triggers) {
         const info = test(t, rule);
@@ -914,10 +985,23 @@ export class RuleEngine {
     const take = (t: number) => {
       if (next === null || t < next) next = t;
     };
-    for (const s of this.#keys.values()) if (s.pending) take(s.pending.at);
+    // A container the agent acts on is not woken for until the action returns (the agent reschedules then), or its settling ends.
+    const busyUntil = (id: string | undefined): number | null => {
+      const b = id === undefined ? undefined : this.#busy.get(id);
+      if (!b) return 0;
+      if (b.count > 0 || b.endedAt === null) return null;
+      return b.awaitStart ? b.endedAt + BUSY_SETTLE_MS : 0;
+    };
+    for (const [key, s] of this.#keys) {
+      if (!s.pending) continue;
+      const until = busyUntil(this.#byName.get(key.slice(key.indexOf('\0') + 1)));
+      if (until !== null) take(Math.max(s.pending.at, until));
+    }
     for (const l of this.#live.values()) {
       if (l.unhealthySince === null) continue;
-      for (const r of this.#rulesFor(l)) for (const t of r.triggers) if (t.kind === 'unhealthy') take(this.#unhealthyDueAt(l, r, t.forMs));
+      const until = busyUntil(l.c.id);
+      if (until === null) continue;
+      for (const r of this.#rulesFor(l)) for (const t of r.triggers) if (t.kind === 'unhealthy') take(Math.max(this.#unhealthyDueAt(l, r, t.forMs), until));
     }
     return next;
   }
@@ -931,6 +1015,8 @@ export class RuleEngine {
       const rule = this.rules().find((r) => r.name === ruleName);
       const id = this.#byName.get(cname);
       const l = id ? this.#live.get(id) : undefined;
+      // The agent's own action on it is still in flight: the deferred one waits for its outcome.
+      if (l && this.#isBusy(l.c.id, now)) continue;
       const p = s.pending;
       s.pending = null;
       if (!rule || !l || !matches(rule.match, l.c)) {
@@ -972,7 +1058,7 @@ export class RuleEngine {
    */
   #fireUnhealthy(l: Live, now: number): Decision[] {
     const since = l.unhealthySince;
-    if (since === null) return [];
+    if (since === null || this.#isBusy(l.c.id, now)) return [];
     const due: { rule: Rule; forMs: number }[] = [];
     for (const r of this.#rulesFor(l)) for (const t of r.triggers) if (t.kind === 'unhealthy' && this.#unhealthyDueAt(l, r, t.forMs) <= now) due.push({ rule: r, forMs: t.forMs });
     if (due.length === 0) return [];

@@ -377,6 +377,31 @@ describe('the agent keeps enforcing through what users found', () => {
   });
 });
 
+describe('one incident, one action', () => {
+  it('a restart that takes 10 s is not restarted again while it runs; unhealthy counts from the new start (defect 1)', async () => {
+    const dir = tempDir();
+    const name = `${P}slow-sick`;
+    const a = await startAgent(
+      dir,
+      `interval: 1s\nrules:\n  - {name: sick, match: {name: "${name}"}, when: {unhealthy: 1s}, then: restart, backoff: 1s-30s, budget: 3/10m}\n`,
+    );
+    // sleep as PID 1 ignores SIGTERM: the agent's restart waits its 10 s timeout, then kills it.
+    await makeContainer(docker(), { name, cmd: 'exec sleep 100000', health: { cmd: 'false', intervalMs: 500, retries: 1 } });
+    const first = await eventually(() => a.entries(name).find((e) => e.kind === 'outcome'), 40_000, 'the first restart done');
+    expect(first.ok).toBe(true);
+    expect(first.durationMs).toBeGreaterThanOrEqual(9000);
+    const during = a.entries(name).filter((e) => (e.kind === 'act' || e.kind === 'defer' || e.kind === 'give-up') && e.seq < first.seq);
+    expect(during.map((e) => e.kind)).toEqual(['act']);
+    // Still sick after the restart: acted on again, counting from the new run, not across the earlier one.
+    const second = await eventually(() => a.entries(name).find((e) => e.kind === 'act' && e.seq > first.seq), 20_000, 'the second restart');
+    const m = /unhealthy for (\d+)s/.exec(second.reason) ?? /(turned) unhealthy/.exec(second.reason);
+    expect(m, second.reason).not.toBeNull();
+    if (m && m[1] !== 'turned') expect(Number(m[1])).toBeLessThan(8);
+    expect(second.reason).toMatch(/2nd restart in 10m/);
+    await a.stop();
+  }, 90_000);
+});
+
 describe('an engine that goes away and comes back', () => {
   /** A unix socket in front of the private engine that can be cut and restored (what a dockerd restart looks like to a client). */
   async function cuttableEngine(): Promise<{ host: string; cut: () => Promise<void>; restore: () => Promise<void> }> {

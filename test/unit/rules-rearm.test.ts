@@ -190,7 +190,7 @@ describe('exits nobody saw (issue item 26)', () => {
 
 describe('explain says what the engine knows (issue item 10)', () => {
   it('counts unhealthy from the health log, adds no duration to exit rules, and names the rule that takes precedence', () => {
-    const sick = container({ health: 'unhealthy', unhealthySince: T0 - 2 * M });
+    const sick = container({ health: 'unhealthy', unhealthySince: T0 - 2 * M, startedAt: T0 - 10 * M });
     const e = engineWith(
       `rules:
   - {name: crash, when: {exit: nonzero}, then: restart}
@@ -210,7 +210,7 @@ describe('explain says what the engine knows (issue item 10)', () => {
   });
 
   it('an unhealthy rule fires by the health log too: a container unhealthy for 2 minutes when the agent starts meets `unhealthy: 1m` at once', () => {
-    const e = engineWith('rules:\n  - {name: sick, when: {unhealthy: 1m}, then: restart}\n', [container({ health: 'unhealthy', unhealthySince: T0 - 2 * M })]);
+    const e = engineWith('rules:\n  - {name: sick, when: {unhealthy: 1m}, then: restart}\n', [container({ health: 'unhealthy', unhealthySince: T0 - 2 * M, startedAt: T0 - 10 * M })]);
     expect(e.nextWake()).toBe(T0 - M);
     expect(kinds(e.tick(T0))).toEqual(['act']);
   });
@@ -250,9 +250,9 @@ describe('guard state for the state file (issue item 30)', () => {
 
 describe('the health log replaces a first guess (issue item 10)', () => {
   it('first seen unhealthy from a list row (no log), then inspected: the log says since when', () => {
-    const e = engineWith('rules:\n  - {name: sick, when: {unhealthy: 5m}, then: restart}\n', [container({ health: 'unhealthy' })]);
+    const e = engineWith('rules:\n  - {name: sick, when: {unhealthy: 5m}, then: restart}\n', [container({ health: 'unhealthy', startedAt: T0 - 10 * M })]);
     expect(e.explain(T0 + 17 * S, 'web')[0]?.detail).toMatch(/unhealthy for 17s$/);
-    e.onModel({ kind: 'upsert', container: container({ health: 'unhealthy', unhealthySince: T0 - 2 * M }) }, T0 + 17 * S);
+    e.onModel({ kind: 'upsert', container: container({ health: 'unhealthy', unhealthySince: T0 - 2 * M, startedAt: T0 - 10 * M }) }, T0 + 17 * S);
     expect(e.explain(T0 + 17 * S, 'web')[0]?.detail).toMatch(/unhealthy for 2m17s$/);
   });
 });
