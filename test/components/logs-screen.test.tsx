@@ -145,6 +145,29 @@ describe('LogsScreen', () => {
   });
 });
 
+describe('LogsScreen search prompt', () => {
+  it('Esc closes the prompt (dropping what was typed) and stays in the view; a second Esc backs out', async () => {
+    const s = sessionWith(['a', 'ERROR one', 'b'].map((text) => ({ text })));
+    const r = screen(s);
+    await tick();
+    r.stdin.write('/');
+    await tick();
+    r.stdin.write('err');
+    await tick();
+    expect(strip(r.lastFrame())).toContain('/err');
+    r.stdin.write('\x1b');
+    await tick();
+    expect(r.backs()).toBe(0);
+    const frame = strip(r.lastFrame());
+    expect(frame).not.toContain('/err');
+    expect(frame).not.toContain('search: err');
+    expect(frame).toContain('? help');
+    r.stdin.write('\x1b');
+    await tick();
+    expect(r.backs()).toBe(1);
+  });
+});
+
 describe('LogsScreen search, top and save', () => {
   it('counts the matches, and the first Enter goes to the first one', async () => {
     const lines = Array.from({ length: 60 }, (_, i) => ({ text: i % 20 === 3 ? `needle ${i}` : `hay ${i}` }));

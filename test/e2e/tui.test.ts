@@ -82,9 +82,32 @@ describe('outpost TUI in a real terminal', () => {
     tmux.type('x');
     await tmux.waitFor((s) => s.startsWith(`logs ${P}web`) && s.includes('filter'), 'the logs view as it was');
     tmux.keys('Escape');
+    await tmux.waitFor((s) => s.startsWith(`logs ${P}web`) && !s.includes('search: needle'), 'the search cleared');
+    tmux.keys('Escape');
     await tmux.waitFor((s) => s.includes('NAME') && s.includes('STATE'), 'back on the list');
     tmux.type('q');
     await tmux.waitFor(() => tmux.dead(), 'the program to exit');
+  });
+
+  it('Esc in the logs search prompt closes the prompt and stays in the logs view; a second Esc backs out', async () => {
+    launch();
+    await tmux.waitFor((s) => row(s, `${P}web`) !== '', 'the list');
+    tmux.type(`/${P}web`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}db`) === '' && row(s, `${P}web`) !== '', 'web alone');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.startsWith(`logs ${P}web`) && /request \d+ ok/.test(s), 'the logs view');
+    // Esc in the prompt drops what is typed; Esc after a search clears it; neither leaves the view.
+    tmux.type('/needl');
+    tmux.keys('Escape');
+    await tmux.waitFor((s) => s.startsWith(`logs ${P}web`) && !s.includes('/needl') && !s.includes('search: needl') && s.includes('esc back'), 'the logs view without the prompt');
+    tmux.type('/needle');
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => s.includes('search: needle') && s.includes('esc clear'), 'the search');
+    tmux.keys('Escape');
+    await tmux.waitFor((s) => s.startsWith(`logs ${P}web`) && !s.includes('search: needle') && s.includes('esc back'), 'the search cleared, in the logs view');
+    tmux.keys('Escape');
+    await tmux.waitFor((s) => s.includes('NAME') && s.includes('STATE'), 'back on the list');
   });
 
   it('paints the list first, keeps keys typed before the UI has loaded, and leaves no trace of them', async () => {

@@ -213,6 +213,12 @@ export function LogsScreen(props: LogsScreenProps) {
       const toTop = (pos: number) => setAnchor(count === 0 ? null : { seq: buffer.firstSeq + indexAt(Math.max(0, Math.min(count - 1, pos))), top: true });
       // Ctrl+key is not the key: Ctrl-L redraws (the app's), the others do nothing here.
       if (key.ctrl) return;
+      // Esc undoes the search first (its status line says so): a second Esc backs out. q backs out.
+      if (key.escape && queryRef.current) {
+        setQuery('');
+        setCursor(null);
+        return setFilterMode(false);
+      }
       if (key.escape || input === 'q') return props.onBack();
       if (input === '?') return props.onHelp();
       if (input === 'j' || key.downArrow) {
@@ -328,7 +334,7 @@ export function LogsScreen(props: LogsScreenProps) {
             {message?.text ??
               reError ??
               session.errors.at(-1) ??
-              (query ? fitHints(`search: ${inert(query)}  ${matchCount}  `, ['n/N next/prev', 'F filter', 'esc back'], width) : fitHints('', LOGS_HINTS, width))}
+              (query ? fitHints(`search: ${inert(query)}  ${matchCount}  `, ['n/N next/prev', 'F filter', 'esc clear'], width) : fitHints('', LOGS_HINTS, width))}
           </Text>
         )}
       </Box>
