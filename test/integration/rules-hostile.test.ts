@@ -253,6 +253,13 @@ describe('outpost agent and rules commands refuse what they cannot do', () => {
     }
     const printed = await run(['agent', 'install', '--user', '--print'], { HOME: dir });
     expect(printed.stdout).not.toMatch(/^Nice=/m);
+    // An engine socket under /tmp: no PrivateTmp (it would hide the socket), and the unit still verifies.
+    const tmpUnit = systemdUnit({ user: true, env: { DOCKER_HOST: 'unix:///tmp/engine/docker.sock' }, nodePath: process.execPath, script });
+    expect(tmpUnit).not.toMatch(/^PrivateTmp=/m);
+    const tmpPath = join(dir, 'tmp-socket', 'outpost-agent.service');
+    mkdirSync(join(tmpPath, '..'), { recursive: true });
+    writeFileSync(tmpPath, tmpUnit);
+    expect(execFileSync('systemd-analyze', ['--user', 'verify', '--man=yes', tmpPath], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'notice', XDG_RUNTIME_DIR: dir } })).toBe('');
   });
 });
 
@@ -374,6 +381,52 @@ describe('the agent keeps enforcing through what users found', () => {
     const act = await eventually(() => a.entries(name).slice(before).find((e) => e.kind === 'act'), 15_000, 'acts again after the reset');
     expect(act.reason).toMatch(new RegExp(`^restarted ${name}: unhealthy for \\d+s; 1st restart in 10m`));
     await a.stop();
+  });
+});
+
+describe('what the tester found in the commands', () => {
+  it('rules pause --for 0s is refused with exit 2 naming --for; the 10-year bound stays (defect 3)', async () => {
+    const dir = tempDir();
+    const env = { XDG_STATE_HOME: join(dir, 'xdg'), HOME: dir };
+    const name = `${P}pause-zero`;
+    await makeContainer(docker(), { name, cmd: 'sleep 3600' });
+    for (const bad of ['0s', '0ms', '0m0s', '0.0001s']) {
+      const r = await run(['rules', 'pause', name, '--for', bad], env);
+      expect(r.code, `${bad}: ${r.stdout}`).toBe(2);
+      expect(r.stderr).toMatch(/--for `.*` must be longer than zero/);
+    }
+    expect(existsSync(join(dir, 'xdg', 'outpost', 'maintenance.json'))).toBe(false);
+    const long = await run(['rules', 'pause', name, '--for', '3651d'], env);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(/--for `3651d` is too long/);
+    const ok = await run(['rules', 'pause', name, '--for', '1s'], env);
+    expect(ok.code).toBe(0);
+  });
+
+  it('journal -c NOSUCH says so and exits 2; a container without entries prints nothing and exits 0 (defect 5)', async () => {
+    const dir = tempDir();
+    const env = { XDG_STATE_HOME: join(dir, 'xdg'), HOME: dir };
+    const name = `${P}journal-quiet`;
+    await makeContainer(docker(), { name, cmd: 'sleep 3600' });
+    const none = await run(['journal', '-c', `${P}nosuch\u001b[2J`], env);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain(`no container is named \`${P}nosuch`);
+    expect(none.stderr).not.toContain('\u001b');
+    const quiet = await run(['journal', '-c', name], env);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toBe('');
+  });
+
+  it('agent install --print leaves PrivateTmp out when the executable or the engine socket is under /tmp, and says why (defect 2)', async () => {
+    const dir = tempDir();
+    const printed = await run(['agent', 'install', '--user', '--print'], { HOME: dir, DOCKER_HOST: 'unix:///tmp/outpost-test/docker.sock' });
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).not.toMatch(/^PrivateTmp=/m);
+    expect(printed.stderr).toMatch(/PrivateTmp.*\/tmp\/outpost-test\/docker\.sock/);
+    const plain = await run(['agent', 'install', '--user', '--print'], { HOME: dir, DOCKER_HOST: 'unix:///run/docker.sock' });
+    expect(plain.stdout.includes('PrivateTmp=yes')).toBe(!/^\/(var\/)?tmp\//.test(join(process.cwd(), BIN)));
   });
 });
 

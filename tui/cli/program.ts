@@ -335,7 +335,18 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .option('-c, --container <name>', 'only entries about this container')
     .addOption(new Option('-n, --lines <n>', 'entries from the end (0 for all)').default(50).argParser(intArg('--lines', 0, 10_000_000)))
     .action(async (opts: { rules?: string; stateDir?: string; follow?: boolean; json?: boolean; container?: string; lines: number }) => {
-      result.code = await (await rulesModule()).journalCommand(await paths(opts), opts, io);
+      // The engine is asked only when the journal has no entry about the container named.
+      const exists = async (name: string): Promise<boolean | null> => {
+        const node = await nodeFor(program, io.env);
+        try {
+          return (await node.list({ all: true })).some((c) => c.name === name);
+        } catch {
+          return null;
+        } finally {
+          await node.close();
+        }
+      };
+      result.code = await (await rulesModule()).journalCommand(await paths(opts), opts, io, exists);
     });
 
   // Only the top level takes leftovers (to name an unknown command); set after the subcommands

@@ -198,8 +198,13 @@ async function knownContainer(node: LocalNode, paths: RulesPaths, name: string):
 }
 
 export async function rulesPause(node: LocalNode, paths: RulesPaths, container: string | undefined, opts: { for?: string }, io: CliIO): Promise<number> {
-  // `--for ''` is a malformed duration, not "forever".
-  const until = opts.for !== undefined ? Date.now() + parseDuration(opts.for, '--for') : null;
+  // `--for ''` is a malformed duration, not "forever"; `--for 0s` would be a pause that is over as it is written.
+  let until: number | null = null;
+  if (opts.for !== undefined) {
+    const ms = parseDuration(opts.for, '--for');
+    if (ms <= 0) throw new BadInputError(`--for \`${inert(opts.for)}\` must be longer than zero; leave --for out to pause until \`outpost rules resume\`.`);
+    until = Date.now() + ms;
+  }
   const gone = container === undefined ? false : (await knownContainer(node, paths, container)).gone;
   setMaintenance(paths.stateDir, container === undefined ? {} : { container }, { pauseUntil: until });
   io.out(`rules paused for ${container ?? 'this node'}${until === null ? ' until resumed' : ` until ${new Date(until).toISOString()}`}${gone ? ' (no such container now; it has journal history)' : ''}\n`);
@@ -263,11 +268,17 @@ export async function journalCommand(
   paths: RulesPaths,
   opts: { follow?: boolean; json?: boolean; lines: number; container?: string },
   io: CliIO,
+  /** Whether a container of this name exists on the node (null: the engine could not say). */
+  containerExists?: (name: string) => Promise<boolean | null>,
 ): Promise<number> {
   const keep = (e: JournalEntry) => opts.container === undefined || e.container === opts.container;
   const print = (e: JournalEntry) => io.out(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
   const { entries, unreadable } = readJournal(paths.stateDir);
   const shown = entries.filter(keep);
+  // A typo must not look like a quiet container: a name neither the journal nor the engine knows is a bad name.
+  if (opts.container !== undefined && shown.length === 0 && containerExists && (await containerExists(opts.container)) === false) {
+    throw new BadInputError(`no container is named \`${inert(opts.container)}\` on this node, and the journal has no entry about one.`);
+  }
   for (const e of opts.lines > 0 ? shown.slice(-opts.lines) : shown) print(e);
   if (unreadable > 0) io.err(`(${unreadable} unreadable line(s) skipped)\n`);
   if (!opts.follow) return 0;
@@ -286,6 +297,14 @@ export async function journalCommand(
 }
 
 /** The systemd unit that runs the agent as a service. */
+/** Paths the service needs that PrivateTmp=yes would hide from it (under /tmp or /var/tmp): the executable, the script, the engine's socket, the rules file. */
+export function pathsUnderTmp(opts: { env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string; sea?: boolean }): string[] {
+  const host = opts.env.DOCKER_HOST ?? '';
+  const socket = host.startsWith('unix://') ? host.slice('unix://'.length) : host.startsWith('/') ? host : null;
+  const paths = [opts.nodePath, ...(opts.sea ? [] : [opts.script]), ...(socket ? [socket] : []), ...(opts.rulesFile ? [opts.rulesFile] : [])];
+  return [...new Set(paths.filter((p) => /^\/+(var\/+)?tmp(\/|$)/.test(p)))];
+}
+
 export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string; sea?: boolean }): string {
   // The single executable is the program itself (its arguments are all Outpost's; the agent sets
   // its memory limits from inside); the npm build runs under node with the limits as V8 flags.
@@ -316,7 +335,8 @@ export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodeP
     'RestartSec=2',
     'TimeoutStopSec=20',
     'NoNewPrivileges=yes',
-    'PrivateTmp=yes',
+    // A private /tmp would hide an executable or an engine socket that lives there.
+    ...(pathsUnderTmp(opts).length > 0 ? [] : ['PrivateTmp=yes']),
     '',
     '[Install]',
     `WantedBy=${opts.user ? 'default.target' : 'multi-user.target'}`,
@@ -350,6 +370,10 @@ export async function installService(
     sea,
     ...(opts.rules ? { rulesFile: resolve(opts.rules) } : {}),
   });
+  const hidden = pathsUnderTmp({ env: io.env, nodePath: realpathSync(process.execPath), script, sea, ...(opts.rules ? { rulesFile: resolve(opts.rules) } : {}) });
+  if (hidden.length > 0) {
+    io.err(`note: no PrivateTmp=yes in the unit: the service needs ${hidden.map(inert).join(', ')}, which a private /tmp would hide; a path outside /tmp and /var/tmp is safer\n`);
+  }
   if (opts.print) {
     io.out(unit);
     return 0;
