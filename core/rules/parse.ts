@@ -586,7 +586,7 @@ function ruleAt(
     return raw.notify;
   });
   const startMisfit = action?.kind === 'start' && (triggers ?? []).some((t) => t.kind !== 'exit' && t.kind !== 'oom' && t.kind !== 'host');
-  if (startMisfit) report([...base, 'then'], '`start` only makes sense after an exit or an OOM kill (the other conditions need a running container)');
+  if (startMisfit) report([...base, 'then'], '`start` only makes sense with `exit`, `oom` or `host` conditions (the other conditions need a running container)');
   if (name === undefined || !match || !triggers || !action || priority === undefined || !guardsOk || notify === undefined || startMisfit) return null;
   return { name, source: { kind: 'file', file, index }, match, triggers, action, guards, priority, notify };
 }

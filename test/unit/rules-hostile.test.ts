@@ -40,7 +40,7 @@ describe('rules check reports every problem of a file in one run (issue item 9)'
       expect.stringMatching(/rule 2 "a": name: the name "a" is already used by rule 1$/),
       expect.stringMatching(/rule 2 "a": when\.cpu\.above: expected the CPU percentage/),
       expect.stringMatching(/rule 3 "b": priority: expected the priority as a whole number/),
-      expect.stringMatching(/rule 3 "b": then: `start` only makes sense after an exit/),
+      expect.stringMatching(/rule 3 "b": then: `start` only makes sense with `exit`, `oom` or `host` conditions/),
       expect.stringMatching(/rule 4 "c": then\.kill: expected a signal name or number .*, got number 99$/),
     ]);
     // A valid signal in any spelling is kept in its canonical form.

@@ -162,8 +162,11 @@ rules:
     expect(lines[0]).toMatch(/alias|resource/i);
   });
 
-  it('start only after exits', () => {
-    expect(only('rules:\n  - {name: s, when: {cpu: {above: 5}}, then: start}\n').lines[0]).toContain('`start` only makes sense after an exit');
+  it('start only with exit, oom or host conditions, and the message names all three (defect 4)', () => {
+    expect(only('rules:\n  - {name: s, when: {cpu: {above: 5}}, then: start}\n').lines[0]).toContain('`start` only makes sense with `exit`, `oom` or `host` conditions');
+    for (const when of ['{exit: nonzero}', '{oom: true}', '{host: {disk-above: 95}}']) {
+      expect(only(`rules:\n  - {name: s, when: ${when}, then: start}\n`).lines, when).toEqual([]);
+    }
   });
 });
 
