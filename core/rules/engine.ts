@@ -64,6 +64,8 @@ interface Pending {
   at: number;
   action: Action;
   trigger: TriggerInfo;
+  /** The container it is about: a container re-created under the same name is another one (absent in older state files). */
+  containerId?: string;
 }
 
 interface KeyState {
@@ -376,7 +378,9 @@ export class RuleEngine {
           s.pending = null;
           break;
         case 'defer':
-          if (isValidTime(e.at) && e.action && e.trigger) s.pending = { at: e.at, action: e.action, trigger: e.trigger };
+          if (isValidTime(e.at) && e.action && e.trigger) {
+            s.pending = { at: e.at, action: e.action, trigger: e.trigger, ...(typeof e.containerId === 'string' && e.containerId ? { containerId: e.containerId } : {}) };
+          }
           s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
           break;
         case 'skip':
@@ -686,7 +690,17 @@ export class RuleEngine {
       return this.#fireUnhealthy(l, now);
     }
     if (action === 'destroy') {
+      // What was deferred for this container is about it, not about whatever takes its name next.
+      const out: Decision[] = [];
+      for (const [key, s] of this.#keys) {
+        const p = s.pending;
+        if (!p || p.containerId !== ev.id || !key.endsWith(`\0${l.c.name}`)) continue;
+        s.pending = null;
+        this.#version++;
+        out.push(this.#cancel(key.slice(0, key.indexOf('\0')), l.c.name, ev.id, p, now, `the container it was about (${ev.id.slice(0, 12)}) was destroyed`));
+      }
       this.#drop(ev.id);
+      return out;
     }
     return [];
   }
@@ -936,7 +950,7 @@ export class RuleEngine {
     const delay = backoffDelay(rule, s.level);
     const allowedAt = s.lastActionAt === null ? now : Math.max(s.lastActionAt + delay, s.lastActionAt + rule.guards.cooldownMs);
     if (allowedAt > now) {
-      s.pending = { at: allowedAt, action: rule.action, trigger };
+      s.pending = { at: allowedAt, action: rule.action, trigger, containerId: l.c.id };
       const why = delay >= rule.guards.cooldownMs ? `back-off ${words(delay)} after the ${ordinal(s.level)} ${noun(rule.action)}` : `cooldown ${words(rule.guards.cooldownMs)}`;
       return {
         kind: 'defer',
@@ -1019,6 +1033,11 @@ export class RuleEngine {
       if (l && this.#isBusy(l.c.id, now)) continue;
       const p = s.pending;
       s.pending = null;
+      const was = typeof p.containerId === 'string' ? p.containerId : null;
+      if (was !== null && (!l || l.c.id !== was)) {
+        out.push(this.#cancel(ruleName, cname, was, p, now, l ? `the container it was about (${was.slice(0, 12)}) was re-created (now ${l.c.id.slice(0, 12)})` : `the container it was about (${was.slice(0, 12)}) was destroyed`));
+        continue;
+      }
       if (!rule || !l || !matches(rule.match, l.c)) {
         out.push(this.#cancel(ruleName, cname, id ?? '', p, now, `${cname} or the rule is gone`));
         continue;

@@ -306,3 +306,30 @@ rules:
     expect(st?.detail).toBe('backing off: would restart in 8s at the earliest (1st in 10m so far)');
   });
 });
+
+describe('deferred actions and re-created containers (defect 6)', () => {
+  const rules = 'rules:\n  - {name: panics, when: {log: "panic"}, then: {notify: "it panicked"}}\n';
+  const line = (text: string) => ({ stream: 'stderr' as const, text });
+
+  for (const how of ['destroy event', 'model only'] as const) {
+    it(`a deferred notify is dropped (and journaled so) when its container is re-created under the same name (${how})`, () => {
+      const e = engineWith(rules);
+      expect(e.onLog('id-web', line('panic: first'), T0).map((d) => d.kind)).toEqual(['act']);
+      const deferred = e.onLog('id-web', line('panic: old container'), T0 + 1000);
+      expect(deferred.map((d) => d.kind)).toEqual(['defer']);
+      const dropped: Decision[] = [];
+      if (how === 'destroy event') dropped.push(...e.onEvent(ev('destroy', T0 + 2000), T0 + 2000));
+      // compose re-creates it: same name, new ID
+      e.onModel({ kind: 'reset', containers: [container({ id: 'id-web2', startedAt: T0 + 3000 })] }, T0 + 3000);
+      const wake = e.nextWake();
+      if (wake !== null) dropped.push(...e.tick(Math.max(wake, T0 + 3000)));
+      dropped.push(...e.tick(T0 + 120_000));
+      expect(dropped.filter((d) => d.kind === 'act')).toEqual([]);
+      const skip = dropped.find((d) => d.kind === 'skip');
+      expect(skip?.reason).toMatch(/^dropped the deferred notify of web: the container it was about \(id-web\) was (destroyed|re-created)/);
+      expect(skip?.containerId).toBe('id-web');
+      // The new container's own lines are acted on as usual.
+      expect(e.onLog('id-web2', line('panic: new container'), T0 + 130_000).map((d) => d.kind)).toEqual(['act']);
+    });
+  }
+});
