@@ -113,7 +113,7 @@ describe('App on the private engine', () => {
       r.stdin.write(`${P}other\r`);
       await tick(100);
       r.stdin.write('r');
-      await eventually(() => frame().includes('read-only mode'), 5000, 'refusal');
+      await eventually(() => frame().includes('read-only: restart is off'), 5000, 'refusal');
       r.stdin.write('?');
       await eventually(() => frame().includes('Keys — main view (read-only)'), 5000, 'help');
       expect(frame()).not.toMatch(/\bremove\b/);

@@ -110,6 +110,50 @@ describe('outpost TUI in a real terminal', () => {
     await tmux.waitFor((s) => s.includes('NAME') && s.includes('STATE'), 'back on the list');
   });
 
+  it('at 30×10 a long agent notification takes one row, cut with …, and the list keeps its rows', async () => {
+    const { Journal } = await import('../../core/rules/journal.js');
+    const saved = home;
+    home = mkdtempSync(join(tmpdir(), 'op-home-ro-'));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(home, '.config', 'outpost'), { recursive: true });
+    writeFileSync(join(home, '.config', 'outpost', 'rules.yaml'), `rules:\n  - {name: tens, match: {name: "${P}web"}, when: {log: "needle"}, then: notify}\n`);
+    const { journal } = Journal.open(join(home, '.local', 'state', 'outpost'));
+    try {
+      launch(30, 10);
+      const first = await tmux.waitFor((s) => row(s, `${P}db`) !== '' && row(s, `${P}web`) !== '', 'the list');
+      const listed = first.split('\n').filter((l) => l.includes(P)).length;
+      // Appended again until shown: the UI starts following the journal a moment after it is up.
+      let appended = 0;
+      const shown = await tmux.waitFor((s) => {
+        if (s.includes('⚑')) return true;
+        if (Date.now() - appended > 1000) {
+          appended = Date.now();
+          journal.append({ ts: appended, node: 'local', kind: 'notify', rule: 'tens', container: `${P}web`, reason: `${P}web hit a tens line (${P}web: logged "err line 2350") ZZEND` });
+        }
+        return false;
+      }, 'the notification');
+      const lines = shown.split('\n');
+      const at = lines.findIndex((l) => l.includes('⚑'));
+      expect(lines.slice(at + 1).join('').trim()).toBe('');
+      expect(lines[at]).toMatch(/…\s*$/);
+      expect(shown).not.toContain('ZZEND');
+      expect(lines.filter((l) => l.includes(P)).length - 1).toBeGreaterThanOrEqual(listed - 1);
+    } finally {
+      journal.close();
+      home = saved;
+    }
+  });
+
+  it('read-only: K, d, r, s, p and e say they are off, and the header separates read-only from the rules word', async () => {
+    launch(80, 24, '--read-only');
+    const first = await tmux.waitFor((s) => row(s, `${P}db`) !== '' && /agent|✓/.test(s.split('\n')[0] ?? ''), 'the list');
+    expect(first.split('\n')[0]).toMatch(/read-only · (rules ✓|no rules agent)/);
+    for (const [k, word] of [['K', 'kill'], ['d', 'remove'], ['r', 'restart'], ['s', 'stop'], ['p', 'pause'], ['e', 'shell']] as const) {
+      tmux.type(k);
+      await tmux.waitFor((s) => s.includes(`read-only: ${word} is off`), `the refusal of ${k}`);
+    }
+  });
+
   it('paints the list first, keeps keys typed before the UI has loaded, and leaves no trace of them', async () => {
     launch();
     // The first frame (painted before the UI's code loads) already names the containers…

@@ -18,7 +18,7 @@ import type { Prefs } from './prefs.js';
 import type { RulesSource } from './rules-source.js';
 import type { AgentStatus } from '../../core/rules/store.js';
 import { agentMarks, JournalScreen, RulesPanel } from './rules-panel.js';
-import { wrapText } from '../presentation/format.js';
+import { truncate, wrapText } from '../presentation/format.js';
 
 export interface AppProps {
   fleet: Fleet;
@@ -114,7 +114,8 @@ export function App(props: AppProps) {
   };
   const [marked, setMarked] = useState<ReadonlySet<string>>(new Set());
   const [tab, setTab] = useState<DetailTab>('logs');
-  const [message, setMessage] = useState<{ text: string; kind: 'info' | 'error' } | null>(null);
+  // `full`: shown whole, over several rows (preferences problems); any other message takes one row.
+  const [message, setMessage] = useState<{ text: string; kind: 'info' | 'error'; full?: boolean } | null>(null);
   const [confirm, setConfirm] = useState<{ action: Action; targets: ContainerSummary[] } | null>(null);
   const [busy, setBusy] = useState<ReadonlyMap<string, string>>(new Map());
   const [logSession, setLogSession] = useState<LogSession | null>(null);
@@ -273,7 +274,7 @@ export function App(props: AppProps) {
   );
 
   const say = (text: string, kind: 'info' | 'error' = 'info') => setMessage({ text, kind });
-  useEffect(() => props.notices?.subscribe((text) => setMessage({ text, kind: 'error' })), [props.notices]);
+  useEffect(() => props.notices?.subscribe((text) => setMessage({ text, kind: 'error', full: true })), [props.notices]);
 
   const run = useCallback(
     async (action: Action, targets: ContainerSummary[]) => {
@@ -320,7 +321,7 @@ export function App(props: AppProps) {
   };
 
   const mutate = (action: Action, c: ContainerSummary | null) => {
-    if (readOnly) return say('read-only mode: actions that change containers are off', 'error');
+    if (readOnly) return say(`read-only: ${action} is off`, 'error');
     if (!c) return say('no container selected', 'error');
     // Remove always asks; kill asks unless the preferences say not to (`confirmKill: false`).
     if (action === 'remove' || (action === 'kill' && props.prefs.confirmKill !== false)) {
@@ -489,7 +490,7 @@ export function App(props: AppProps) {
         return setMode('journal');
       }
       if ((input === 'R' || input === 'P') && tab === 'rules') {
-        if (readOnly) return say('read-only mode: rules cannot be changed', 'error');
+        if (readOnly) return say('read-only: rules cannot be changed', 'error');
         if (!rulesSrc || !selected || !local) return;
         try {
           if (input === 'R') {
@@ -522,7 +523,7 @@ export function App(props: AppProps) {
       if (input === 'K') return mutate('kill', selected);
       if (input === 'd') return mutate('remove', selected);
       if (input === 'e') {
-        if (readOnly) return say('read-only mode: no shell', 'error');
+        if (readOnly) return say('read-only: shell is off', 'error');
         if (!node || !selected) return;
         if (selected.state !== 'running') return say(`${selected.name} is not running`, 'error');
         setMode('suspended');
@@ -621,14 +622,15 @@ export function App(props: AppProps) {
 
   const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
 
-  // The status area: one line, or more when a message does not fit (a palette's command list,
-  // preferences problems, a long engine error): those rows come from the detail pane.
+  // The status area: one line (a message is cut with … at the width), or more for what is shown
+  // whole on purpose (a palette's command list, preferences problems), never more than a third of
+  // the screen: those rows come from the detail pane.
   let bottom: ReactElement[];
-  const wrapped = (text: string, color: string | undefined, key: string): ReactElement[] => {
+  const wrapped = (text: string, color: string | undefined, key: string, reserve = 0): ReactElement[] => {
     const lines = text.split('\n').flatMap((para) => wrapText(inert(para), width));
     // Rows from the detail pane first (its tab line and one row stay while it can), then, on a
     // small terminal, from the list (its titles and one row stay).
-    const room = 1 + Math.max(0, paneHeight - 2) + (paneHeight <= 4 ? Math.max(0, tableHeight - 2) : 0);
+    const room = Math.min(Math.max(1, Math.floor(height / 3) - reserve), 1 + Math.max(0, paneHeight - 2) + (paneHeight <= 4 ? Math.max(0, tableHeight - 2) : 0));
     const shown = lines.length > room ? [...lines.slice(0, room - 1), `… ${lines.length - room + 1} more lines`] : lines;
     return shown.map((l, i) => (
       <Text key={`${key}${i}`} color={color} wrap="truncate-end">
@@ -641,7 +643,7 @@ export function App(props: AppProps) {
   } else if (mode === 'palette') {
     const word = typed.trim().split(/\s+/)[0] ?? '';
     const fits = PALETTE_WORDS.filter((w) => w.startsWith(word));
-    bottom = [...wrapped(`commands: ${(fits.length ? fits : PALETTE_WORDS).join(' ')}`, theme.color('muted'), 'h'), <PromptLine key="p" prompt=":" value={typed} />];
+    bottom = [...wrapped(`commands: ${(fits.length ? fits : PALETTE_WORDS).join(' ')}`, theme.color('muted'), 'h', 1), <PromptLine key="p" prompt=":" value={typed} />];
   } else if (mode === 'confirm' && confirm) {
     // The live row, not the one captured at the key press: its state may have moved on since.
     const first = confirm.targets[0] as ContainerSummary;
@@ -652,7 +654,14 @@ export function App(props: AppProps) {
         : `Remove ${inert(c.name)}${c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N`;
     bottom = wrapped(question, theme.color('warn'), 'c');
   } else if (message) {
-    bottom = wrapped(message.text, message.kind === 'error' ? theme.color('bad') : undefined, 'm');
+    const color = message.kind === 'error' ? theme.color('bad') : undefined;
+    bottom = message.full
+      ? wrapped(message.text, color, 'm')
+      : [
+          <Text key="m" color={color} wrap="truncate-end">
+            {truncate(inert(message.text.replace(/\s*\n\s*/g, ' · ')), width) || ' '}
+          </Text>,
+        ];
   } else {
     bottom = [
       <Text key="h" color={theme.color('muted')} wrap="truncate-end">

@@ -64,6 +64,7 @@ export function headerPieces(o: { nodes: readonly HeaderNode[]; nodeIndex: numbe
       out.push(...nodePieces(n, i));
     });
     if (o.readOnly) out.push({ text: level >= 2 ? ' ro' : ' read-only', color: 'warn' });
+    if (o.readOnly && o.rulesAgent !== null) out.push({ text: ' ·', color: 'muted' });
     if (o.rulesAgent === true) out.push({ text: level >= 2 ? ' ✓' : ' rules ✓', color: 'muted' });
     if (o.rulesAgent === false) out.push({ text: level >= 2 ? ' no agent' : ' no rules agent', color: 'warn' });
     if (level < 1) out.push({ text: '  ? help  q quit', color: 'muted' });
