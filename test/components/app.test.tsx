@@ -134,6 +134,32 @@ describe('App on the private engine', () => {
   });
 });
 
+describe('selection across a re-creation (a real engine)', () => {
+  it('after the followed container is re-created under its name, back on the list the selection is on it, not a neighbour', async () => {
+    const d = docker();
+    const cmd = 'while :; do echo recr; sleep 0.2; done';
+    const c = await makeContainer(d, { name: `${P}recr`, cmd });
+    const { r, frame, close } = await mount();
+    try {
+      await eventually(() => frame().includes(`${P}recr`), 10_000, 'listed');
+      r.stdin.write('G'); // the last row: recr, after other in the group of no compose project
+      await eventually(() => frame().includes(`─ ${P}recr`), 5000, 'recr selected');
+      r.stdin.write('\r');
+      await eventually(() => frame().includes(`logs ${P}recr`) && frame().includes('recr'), 10_000, 'the logs view');
+      await c.remove({ force: true });
+      const again = await makeContainer(d, { name: `${P}recr`, cmd });
+      await eventually(() => frame().includes('container re-created'), 15_000, 'the re-creation followed');
+      r.stdin.write('\x1b');
+      await eventually(() => frame().includes('NAME'), 5000, 'back on the list');
+      await eventually(() => frame().includes(`─ ${P}recr`), 5000, 'the re-created container selected');
+      expect(frame()).not.toMatch(new RegExp(`─ ${P}(web|other)`));
+      await again.remove({ force: true });
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('Rules tab and Journal view', () => {
   it('shows which rules apply to the selected container, their state, the agent status, and the journal', async () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');

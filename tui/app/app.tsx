@@ -137,10 +137,23 @@ export function App(props: AppProps) {
   // The selection's place in the list: when the selected container goes (removed, filtered out),
   // its neighbour in the same place is selected, not the first row.
   const selPlace = useRef(0);
+  // The name of the selected container, and of one that vanished while selected: when a container
+  // of that name appears (re-created: a new ID) before the person moves, the selection follows it.
+  const selName = useRef<string | null>(null);
+  const lostName = useRef<string | null>(null);
   let selIndex = containerRows.findIndex((r) => r.c.id === selectedId);
+  if (selIndex < 0 && selectedId !== null && selName.current !== null) lostName.current ??= selName.current;
+  if (lostName.current !== null) {
+    const again = containerRows.findIndex((r) => r.c.name === lostName.current);
+    if (again >= 0) {
+      selIndex = again;
+      lostName.current = null;
+    }
+  }
   if (selIndex < 0 && containerRows.length > 0) selIndex = Math.min(selPlace.current, containerRows.length - 1);
   if (selIndex >= 0) selPlace.current = selIndex;
   const selected = containerRows[selIndex]?.c ?? null;
+  if (selected) selName.current = selected.name;
 
   selectedIdRef.current = selected?.id ?? null;
   useEffect(() => {
@@ -454,6 +467,7 @@ export function App(props: AppProps) {
       const move = (to: number) => {
         const c = now.list[Math.max(0, Math.min(now.list.length - 1, to))];
         if (!c) return;
+        lostName.current = null;
         selectedIdRef.current = c.id;
         setSelectedId(c.id);
       };
