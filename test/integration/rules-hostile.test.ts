@@ -430,6 +430,30 @@ describe('what the tester found in the commands', () => {
   });
 });
 
+describe('deferred actions and re-created containers', () => {
+  it('a deferred notify is dropped, journaled, when the container is re-created under its name (defect 6)', async () => {
+    const dir = tempDir();
+    const name = `${P}recreated`;
+    const a = await startAgent(dir, `rules:\n  - {name: panics, match: {name: "${name}"}, when: {log: "panic"}, then: {notify: "it panicked"}, cooldown: 4s}\n`);
+    const old = await makeContainer(docker(), { name, cmd: 'sleep 1; echo panic one; sleep 1; echo panic two; exec sleep 3600' });
+    const defer = await eventually(() => a.entries(name).find((e) => e.kind === 'defer'), 15_000, 'the second line deferred').catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(a.entries().map((e) => [e.kind, e.reason]))}`);
+    });
+    await old.remove({ force: true });
+    const fresh = await makeContainer(docker(), { name, cmd: 'exec sleep 3600' });
+    const dropped = await eventually(() => a.entries(name).find((e) => e.kind === 'skip' && e.reason.startsWith('dropped the deferred')), 15_000, 'the deferred notify dropped');
+    expect(dropped.reason).toMatch(/was (destroyed|re-created)/);
+    expect(dropped.containerId).toBe(old.id);
+    // Past the time it was deferred to: nothing acted for the old container's line, on the new one.
+    await eventually(() => Date.now() > (defer.at ?? 0) + 1500, 10_000, 'past the deferred time');
+    const acts = a.entries(name).filter((e) => e.kind === 'act');
+    expect(acts).toHaveLength(1);
+    expect(acts.some((e) => e.containerId === fresh.id)).toBe(false);
+    expect(a.entries(name).some((e) => e.kind === 'notify' && e.reason.includes('panic two'))).toBe(false);
+    await a.stop();
+  }, 60_000);
+});
+
 describe('one incident, one action', () => {
   it('a restart that takes 10 s is not restarted again while it runs; unhealthy counts from the new start (defect 1)', async () => {
     const dir = tempDir();
