@@ -333,3 +333,62 @@ describe('deferred actions and re-created containers (defect 6)', () => {
     });
   }
 });
+
+describe("the agent's own action in flight (defect 1)", () => {
+  const stats = (cpu: number): ContainerStats[] => [{ id: 'id-web', cpuPercent: cpu, memoryBytes: 1, memoryPercent: 1 } as ContainerStats];
+
+  it('no trigger of the container counts or fires while its restart runs; unhealthy counts from the new start', () => {
+    const yaml = `interval: 1s
+rules:
+  - {name: sick, when: {unhealthy: 10s}, then: restart, backoff: 5s-30s, budget: 2/10m}
+  - {name: crash, when: {exit: any}, then: restart}
+  - {name: hot, when: {cpu: {above: 50}}, then: {kill: SIGTERM}}
+  - {name: log, when: {log: "x"}, then: {exec: "true"}}
+`;
+    // Unhealthy for 18 minutes by the health log, which outlives restarts; this run started 1 minute ago.
+    const e = engineWith(yaml, [container({ health: 'unhealthy', unhealthySince: T0 - 18 * 60_000, startedAt: T0 - 60_000 })]);
+    const first = e.tick(T0);
+    expect(first.map((d) => d.kind)).toEqual(['act']);
+    expect(first[0]?.reason).toMatch(/^restarted web: unhealthy for 1m; 1st restart/);
+    e.beginAction('id-web', { kind: 'restart' }, T0);
+    const during: Decision[] = [];
+    for (let now = T0 + 500; now < T0 + 10_000; now += 500) {
+      during.push(...e.tick(now));
+      during.push(...e.onStats(stats(99), now));
+      during.push(...e.onLog('id-web', { stream: 'stdout', text: 'x' }, now));
+      const w = e.nextWake();
+      if (w !== null) expect(w).toBeGreaterThan(now);
+    }
+    during.push(...e.onEvent(ev('kill', T0 + 10_000), T0 + 10_000));
+    during.push(...e.onEvent(ev('die', T0 + 10_000, { exitCode: 137 }), T0 + 10_000));
+    // A listing taken before the restart still says unhealthy, with the old run's start.
+    e.onModel({ kind: 'upsert', container: container({ health: 'unhealthy', unhealthySince: T0 - 18 * 60_000, startedAt: T0 - 60_000 }) }, T0 + 10_050);
+    during.push(...e.tick(T0 + 10_050));
+    e.endAction('id-web', T0 + 10_100);
+    during.push(...e.tick(T0 + 10_150));
+    expect(during).toEqual([]);
+    expect(e.onEvent(ev('start', T0 + 10_200), T0 + 10_200)).toEqual([]);
+    // Unhealthy again 3 s into the new run (the log still holds the old streak): 10 s count from the new start.
+    e.onModel({ kind: 'upsert', container: container({ health: 'unhealthy', unhealthySince: T0 - 18 * 60_000, startedAt: T0 + 10_200 }) }, T0 + 13_200);
+    expect(e.tick(T0 + 19_000)).toEqual([]);
+    const again = e.tick(T0 + 20_300);
+    expect(again.map((d) => d.kind)).toEqual(['act']);
+    expect(again[0]?.reason).toMatch(/^restarted web: unhealthy for 10s; 2nd restart/);
+  });
+
+  it('a deferred action waits for the action in flight; a failed action frees the container at once', () => {
+    const e = engineWith('rules:\n  - {name: crash, when: {exit: nonzero}, then: restart, backoff: 1s-1m}\n');
+    expect(e.onEvent(ev('die', T0, { exitCode: 1 }), T0).map((d) => d.kind)).toEqual(['act']);
+    e.beginAction('id-web', { kind: 'restart' }, T0);
+    expect(e.onEvent(ev('die', T0 + 100, { exitCode: 1 }), T0 + 100)).toEqual([]);
+    e.endAction('id-web', T0 + 200, false);
+    e.onEvent(ev('start', T0 + 250), T0 + 250);
+    expect(e.onEvent(ev('die', T0 + 300, { exitCode: 1 }), T0 + 300).map((d) => d.kind)).toEqual(['defer']);
+    e.beginAction('id-web', { kind: 'exec', command: ['true'] }, T0 + 400);
+    expect(e.tick(T0 + 1500)).toEqual([]);
+    expect(e.nextWake()).toBeNull();
+    e.endAction('id-web', T0 + 2000);
+    expect(e.nextWake()).toBe(T0 + 1000);
+    expect(e.tick(T0 + 2000).map((d) => d.kind)).toEqual(['act']);
+  });
+});
