@@ -154,6 +154,20 @@ describe('outpost TUI in a real terminal', () => {
     }
   });
 
+  it('with NO_COLOR, stderr lines in the logs view carry a `!` gutter (stdout lines none), and ? says so', async () => {
+    launch(120, 40, '', dockerHost(), `env NO_COLOR=1 ${process.execPath} ${BIN}`);
+    await tmux.waitFor((s) => row(s, `${P}web`) !== '', 'the list');
+    tmux.type(`/${P}web`);
+    tmux.keys('Enter');
+    await tmux.waitFor((s) => row(s, `${P}db`) === '' && row(s, `${P}web`) !== '', 'web alone');
+    tmux.keys('Enter');
+    const s = await tmux.waitFor((x) => x.startsWith(`logs ${P}web`) && /^! needle \d+/m.test(x) && /^request \d+ ok/m.test(x), 'stderr lines marked');
+    expect(s).not.toMatch(/^! request/m);
+    expect(s).not.toMatch(/^needle \d+/m);
+    tmux.type('?');
+    await tmux.waitFor((x) => x.includes('Keys — logs view') && x.includes('! (gutter)') && x.includes('stderr'), 'the logs help');
+  });
+
   it('paints the list first, keeps keys typed before the UI has loaded, and leaves no trace of them', async () => {
     launch();
     // The first frame (painted before the UI's code loads) already names the containers…

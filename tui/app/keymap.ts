@@ -47,6 +47,7 @@ export const KEYS: Record<View, KeyHelp[]> = {
     { keys: 'S', action: 'save the buffer to a file' },
     { keys: 'esc', action: 'clear the search (in its prompt: cancel); then back' },
     { keys: 'q', action: 'back' },
+    { keys: '! (gutter)', action: 'a stderr line (red; with NO_COLOR the `!` marks it)' },
     { keys: 'Ctrl-C', action: 'quit Outpost' },
     { keys: '?', action: 'this help' },
   ],

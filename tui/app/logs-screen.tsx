@@ -127,7 +127,10 @@ export function LogsScreen(props: LogsScreenProps) {
 
   const rowsOf = (i: number): Row[] => {
     const e = buffer.at(i) as LogEntry;
-    const prefix = `${multi ? `${inert(session.targets[e.source]?.name ?? '?')} │ ` : ''}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
+    // Without colour a stderr line is marked by its gutter: `!` (merged: in place of `│`).
+    const err = theme.noColor && e.stream === 'stderr';
+    const gutter = multi ? `${inert(session.targets[e.source]?.name ?? '?')} ${err ? STDERR_MARK : '│'} ` : err ? `${STDERR_MARK} ` : '';
+    const prefix = `${gutter}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
     const text = inert(e.text);
     const avail = Math.max(10, width - prefix.length);
     const pieces = wrap ? chunk(text, avail) : [text.length > avail ? `${text.slice(0, avail - 1)}…` : text];
@@ -341,6 +344,9 @@ export function LogsScreen(props: LogsScreenProps) {
     </Box>
   );
 }
+
+/** The gutter of a line the container wrote to stderr when colours are off (NO_COLOR). */
+export const STDERR_MARK = '!';
 
 const LOGS_HINTS = ['f follow/pause', '/ search', 'F filter', 't timestamps', 'w wrap', 'S save', 'esc back', '? help'];
 

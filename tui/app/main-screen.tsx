@@ -178,7 +178,7 @@ export const LogTail = memo(
         {shown.length === 0 ? <Text color={theme.color('muted')}>(no output yet)</Text> : null}
         {shown.map((e, i) => (
           <Text key={i} wrap="truncate-end" color={e.stream === 'stderr' ? theme.color('bad') : undefined}>
-            {inert(e.text) || ' '}
+            {`${theme.noColor && e.stream === 'stderr' ? '! ' : ''}${inert(e.text)}` || ' '}
           </Text>
         ))}
       </Box>
