@@ -395,7 +395,7 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
       const seen = new Set<string>();
       for (let i = 0; i < 80; i++) {
         for (const l of help.split('\n')) seen.add(l.trim());
-        if (/^\s+q\s+quit\s*$/m.test(help) || (/^\s+q\s*$/m.test(help) && /^\s+quit\s*$/m.test(help))) break;
+        if (/^\s+q( \/ Ctrl-C)?\s+quit\s*$/m.test(help) || (/^\s+q( \/ Ctrl-C)?\s*$/m.test(help) && /^\s+quit\s*$/m.test(help))) break;
         const before = help;
         tmux.type('j');
         help = await tmux.waitFor((x) => x !== before, 'the help to scroll');
