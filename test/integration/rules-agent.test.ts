@@ -8,64 +8,27 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalNode } from '../../core/docker/local-node.js';
-import { parseHostUrl } from '../../core/docker/endpoint.js';
-import { RuleAgent } from '../../core/rules/agent.js';
 import { readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { requestReset } from '../../core/rules/store.js';
-import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { agentTests, type RunningAgent } from '../harness/agent.js';
+import { docker, dockerHost, eventually, makeContainer } from '../harness/fixtures.js';
 import { BIN, outpost } from '../harness/cli.js';
 import { NODE_MEMORY_FLAGS } from '../../tui/cli/node-flags.js';
 import { execFileSync } from 'node:child_process';
 
 const P = 'ra-';
-const cleanups: (() => Promise<void> | void)[] = [];
+const { cleanups, startAgentIn } = agentTests(P);
 
-beforeAll(() => {
-  if (!existsSync(BIN)) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-});
-
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  await removeByPrefix(docker(), P);
-});
-
-interface Running {
-  agent: RuleAgent;
-  node: LocalNode;
+interface Running extends RunningAgent {
   dir: string;
-  stateDir: string;
-  rulesFile: string;
-  entries: (container?: string) => JournalEntry[];
-  stop: () => Promise<void>;
 }
 
 async function startAgent(rulesYaml: string, dir = mkdtempSync(join(tmpdir(), 'outpost-agent-')), extra: { fetch?: typeof fetch } = {}): Promise<Running> {
-  const rulesFile = join(dir, 'rules.yaml');
-  const stateDir = join(dir, 'state');
-  if (!existsSync(rulesFile)) writeFileSync(rulesFile, rulesYaml);
-  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST') });
-  await node.connect();
-  const agent = new RuleAgent({ node, rulesFile, stateDir, ...extra });
-  await agent.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await agent.stop();
-    await node.close();
-  };
-  cleanups.push(stop, () => rmSync(dir, { recursive: true, force: true }));
-  return {
-    agent,
-    node,
-    dir,
-    stateDir,
-    rulesFile,
-    entries: (container?: string) => readJournal(stateDir).entries.filter((e) => container === undefined || e.container === container),
-    stop,
-  };
+  const running = await startAgentIn(dir, { rulesYaml, keepRules: true, ...extra });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return { ...running, dir };
 }
 
 const kinds = (es: JournalEntry[]) => es.filter((e) => e.kind !== 'outcome').map((e) => e.kind);

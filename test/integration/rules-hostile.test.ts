@@ -9,27 +9,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalNode } from '../../core/docker/local-node.js';
-import { parseHostUrl } from '../../core/docker/endpoint.js';
-import { RuleAgent } from '../../core/rules/agent.js';
+import { describe, expect, it } from 'vitest';
 import { journalFiles, readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { GUARD_FILE, requestReset } from '../../core/rules/store.js';
 import { systemdUnit } from '../../tui/cli/rules-commands.js';
-import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { agentTests, type RunningAgent } from '../harness/agent.js';
+import { docker, dockerHost, eventually, makeContainer } from '../harness/fixtures.js';
 import { BIN, outpost, type Run } from '../harness/cli.js';
 
 const P = 'rh-';
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(() => {
-  if (!existsSync(BIN)) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-});
-
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  await removeByPrefix(docker(), P);
-});
+const { cleanups, startAgentIn } = agentTests(P);
 
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'outpost-rh-'));
@@ -46,32 +35,10 @@ function run(args: string[], env: Record<string, string>, deadlineMs = 20_000): 
   ]);
 }
 
-interface Agent {
-  agent: RuleAgent;
-  node: LocalNode;
-  stateDir: string;
-  rulesFile: string;
-  entries: (container?: string) => JournalEntry[];
-  stop: () => Promise<void>;
-}
+type Agent = RunningAgent;
 
-async function startAgent(dir: string, rulesYaml?: string, options: { journal?: { maxBytes?: number; keep?: number }; host?: string } = {}): Promise<Agent> {
-  const rulesFile = join(dir, 'rules.yaml');
-  const stateDir = join(dir, 'state');
-  if (rulesYaml !== undefined) writeFileSync(rulesFile, rulesYaml);
-  const node = new LocalNode({ endpoint: parseHostUrl(options.host ?? dockerHost(), 'DOCKER_HOST'), reconnectMinMs: 100, reconnectMaxMs: 300 });
-  await node.connect();
-  const agent = new RuleAgent({ node, rulesFile, stateDir, ...(options.journal ? { journal: options.journal } : {}) });
-  await agent.start();
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await agent.stop();
-    await node.close();
-  };
-  cleanups.push(stop);
-  return { agent, node, stateDir, rulesFile, entries: (c) => readJournal(stateDir).entries.filter((e) => c === undefined || e.container === c), stop };
+function startAgent(dir: string, rulesYaml?: string, options: { journal?: { maxBytes?: number; keep?: number }; host?: string } = {}): Promise<Agent> {
+  return startAgentIn(dir, { ...(rulesYaml !== undefined ? { rulesYaml } : {}), ...options, reconnectMs: [100, 300] });
 }
 
 function spawnAgent(env: Record<string, string>, args: string[] = []): ChildProcess {
