@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { compileQuery } from '../../desktop/src/renderer/highlight.js';
 import { compileSearch, filterWithContext, highlight, matches, nextMatch } from '../../tui/logs/search.js';
 
 describe('log search patterns (linear time)', () => {
@@ -51,5 +52,14 @@ describe('log search patterns (linear time)', () => {
     expect(() => compileSearch('/(unclosed/')).toThrow(/Not a valid regular expression/);
     expect(() => compileSearch('/(a)\\1/')).toThrow(/RE2 syntax/);
     expect(() => compileSearch('/(?=x)/')).toThrow(/RE2 syntax/);
+  });
+
+  it("the tray's search box uses the same linear-time engine", () => {
+    const re = compileQuery('/(x+)+y/') as RegExp;
+    const started = Date.now();
+    expect(re.test('x'.repeat(40))).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(compileQuery('/(unclosed/')).toBeNull();
+    expect(compileQuery('')).toBeNull();
   });
 });

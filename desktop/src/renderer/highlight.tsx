@@ -2,11 +2,12 @@
  * Shows `text` with the matches of `query` marked. Text is always rendered as
  * React text nodes, never as HTML: a log line with `<script>` stays text.
  */
+import { compileSearch } from '../../../core/model/search-pattern.js';
+
+/** The TUI's search syntax and engine: text, or `/regex/` run in linear time (RE2). null when empty or invalid. */
 export function compileQuery(query: string): RegExp | null {
-  if (!query) return null;
-  const m = /^\/(.+)\/([i]?)$/.exec(query);
   try {
-    return m ? new RegExp(m[1] as string, `g${m[2] ?? ''}`) : new RegExp(query.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+    return compileSearch(query);
   } catch {
     return null;
   }
