@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BadInputError } from '../model/errors.js';
+import { readRegularFile } from '../model/read-file.js';
 
 /** Where and how to reach a Docker engine. */
 export type Endpoint =
@@ -129,11 +130,21 @@ export function resolveEndpoint(env: EndpointEnv = process.env): Endpoint {
   return { kind: 'unix', socketPath: DEFAULT_SOCKET, source: 'default' };
 }
 
+/** Docker's own config files are small; a FIFO, a device or a huge file there must not hold every command. */
+const MAX_DOCKER_CONFIG_BYTES = 1024 * 1024;
+
+function readDockerFile(file: string): string {
+  const r = readRegularFile(file, MAX_DOCKER_CONFIG_BYTES);
+  if (!r.ok) throw new BadInputError(`${file} ${r.message}; fix it or set DOCKER_HOST.`, { field: file });
+  return r.text;
+}
+
 function readCurrentContext(configDir: string): string | undefined {
   const file = join(configDir, 'config.json');
   if (!existsSync(file)) return undefined;
+  const text = readDockerFile(file);
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { currentContext?: unknown };
+    const parsed = JSON.parse(text) as { currentContext?: unknown };
     return typeof parsed.currentContext === 'string' ? parsed.currentContext : undefined;
   } catch {
     throw new BadInputError(`${file} is not valid JSON; fix it or set DOCKER_HOST.`);
@@ -153,8 +164,9 @@ function contextEndpoint(configDir: string, name: string): Endpoint {
   }
   let host: unknown;
   let skipVerify = false;
+  const text = readDockerFile(metaFile);
   try {
-    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
+    const meta = JSON.parse(text) as {
       Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } };
     };
     host = meta.Endpoints?.docker?.Host;

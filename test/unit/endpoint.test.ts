@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +62,17 @@ describe('resolveEndpoint', () => {
     mkdirSync(join(home, '.docker'));
     writeFileSync(join(home, '.docker', 'config.json'), '{not json');
     expect(() => resolveEndpoint({ HOME: home })).toThrow(/not valid JSON/);
+  });
+
+  it('refuses a FIFO or a device as a docker config file at once, naming it', () => {
+    const home = mkdtempSync(join(tmpdir(), 'op-home-'));
+    mkdirSync(join(home, '.docker'));
+    execFileSync('mkfifo', [join(home, '.docker', 'config.json')]);
+    expect(() => resolveEndpoint({ HOME: home })).toThrow(/config\.json is not a regular file \(a FIFO\)/);
+    const ctx = mkdtempSync(join(tmpdir(), 'op-home-'));
+    const digest = createHash('sha256').update('edge').digest('hex');
+    mkdirSync(join(ctx, '.docker', 'contexts', 'meta', digest), { recursive: true });
+    symlinkSync('/dev/zero', join(ctx, '.docker', 'contexts', 'meta', digest, 'meta.json'));
+    expect(() => resolveEndpoint({ HOME: ctx, DOCKER_CONTEXT: 'edge' })).toThrow(/meta\.json is not a regular file \(a device\)/);
   });
 });
