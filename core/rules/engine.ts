@@ -116,16 +116,10 @@ interface Live {
 
 export type RuleState = 'armed' | 'pending' | 'backing-off' | 'given-up' | 'maintenance' | 'left-to-docker' | 'superseded';
 
-/** A guard's state as the state file keeps it (per rule and container name). */
-export interface GuardRecord {
+/** A guard's state as the state file keeps it (per rule and container name): a KeyState without what is only kept in memory. */
+export interface GuardRecord extends Omit<KeyState, 'skipped'> {
   rule: string;
   container: string;
-  level: number;
-  lastActionAt: number | null;
-  actions: number[];
-  gaveUpAt: number | null;
-  troubleAt: number | null;
-  pending: Pending | null;
 }
 
 /** Everything the agent must not forget across a restart, whatever the journal's rotation dropped. */
