@@ -21,14 +21,22 @@ const inkOutput: Plugin = {
   },
 };
 
+const ALL = ['test/**/*.test.{ts,tsx}'];
+/** The tests that touch no engine: pure code, and components and tray logic on fakes of what is outside them. */
+const UNIT = ['test/unit/**/*.test.{ts,tsx}', 'test/components/logs-screen.test.tsx', 'test/desktop/tray-model.test.ts'];
+
 export default defineConfig({
   plugins: [inkOutput],
   // Ink is an external dependency for Vite's SSR transform by default, so the plugin above would
   // never see its imports: inline it (and the testing library that loads it).
   ssr: { noExternal: INLINE },
   test: {
-    include: ['test/**/*.test.{ts,tsx}', 'core/**/*.test.{ts,tsx}', 'tui/**/*.test.{ts,tsx}'],
-    globalSetup: ['test/harness/global-setup.ts'],
+    // Two projects: `unit` needs no Docker engine and runs in seconds (`npm run test:unit`); `engine`
+    // is every other test, against one private engine that its global setup starts and stops.
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'engine', include: ALL, exclude: UNIT, globalSetup: ['test/harness/global-setup.ts'] } },
+    ],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,

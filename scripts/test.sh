@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh
 bash scripts/ensure-node-deps.sh
 npx tsc -p .
+npx eslint .
 node scripts/build.mjs
 node desktop/scripts/build.mjs
 # The single executables the tests run (no .tar.xz: `npm run release` makes those).

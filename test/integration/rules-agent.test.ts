@@ -9,7 +9,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalNode } from '../../core/docker/local-node.js';
 import { readJournal, type JournalEntry } from '../../core/rules/journal.js';
 import { requestReset } from '../../core/rules/store.js';
 import { agentTests, type RunningAgent } from '../harness/agent.js';

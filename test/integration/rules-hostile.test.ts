@@ -10,7 +10,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { journalFiles, readJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { journalFiles, readJournal } from '../../core/rules/journal.js';
 import { GUARD_FILE, requestReset } from '../../core/rules/store.js';
 import { systemdUnit } from '../../tui/cli/rules-commands.js';
 import { agentTests, type RunningAgent } from '../harness/agent.js';

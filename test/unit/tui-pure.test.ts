@@ -163,7 +163,7 @@ describe('journal lines', () => {
     const { entryLine, entryColor, agentLine } = await import('../../tui/app/rules-panel.js');
     const base = { seq: 1, ts: new Date(2026, 0, 2, 3, 4, 5).getTime(), node: 'local', reason: 'restarted web\x1b]0;pwned\x07' };
     expect(entryLine({ ...base, kind: 'act' })).toBe('01-02 03:04:05 act     restarted web\\x1b]0;pwned\\x07');
-    expect(entryLine({ ...base, kind: 'outcome', ok: false })).toMatch(/^01-02 03:04:05 FAILED  /);
+    expect(entryLine({ ...base, kind: 'outcome', ok: false })).toMatch(/^01-02 03:04:05 FAILED {2}/);
     expect(entryColor({ ...base, kind: 'give-up' })).toBe('bad');
     expect(entryColor({ ...base, kind: 'outcome', ok: true })).toBe('muted');
     expect(agentLine({ running: false, record: null, reason: 'gone' }).text).toContain('no agent enforces rules on this node: gone');

@@ -9,7 +9,6 @@
  * terminals treat U+009B as CSI. Bidi overrides are escaped so a line cannot
  * reorder what follows it.
  */
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export function inert(text: string, tabWidth = 4): string {
@@ -23,7 +22,6 @@ export function inert(text: string, tabWidth = 4): string {
   return out;
 }
 
-// eslint-disable-next-line no-control-regex
 const UNSAFE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

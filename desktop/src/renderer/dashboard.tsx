@@ -77,10 +77,13 @@ function Logs({ node, container }: { node: string; container: ContainerSummary |
   const [ended, setEnded] = useState<string | null>(null);
   const box = useRef<HTMLDivElement>(null);
   const re = useMemo(() => compileQuery(query), [query]);
+  // The stream is reopened when the container changes or starts again, not on every list refresh.
+  const id = container?.id;
+  const running = container?.state === 'running';
   useEffect(() => {
     setLines([]);
     setEnded(null);
-    if (!container) return;
+    if (!id) return;
     let stream: string | null = null;
     let live = true;
     const offLines = on('logs:lines', (p) => {
@@ -91,7 +94,7 @@ function Logs({ node, container }: { node: string; container: ContainerSummary |
       });
     });
     const offEnd = on('logs:ended', (p) => p.stream === stream && setEnded(p.reason));
-    call('logs:open', { node, id: container.id, tail: 200 }).then(
+    call('logs:open', { node, id, tail: 200 }).then(
       (r) => {
         stream = r.stream;
         if (!live) void call('logs:close', { stream: r.stream });
@@ -104,7 +107,7 @@ function Logs({ node, container }: { node: string; container: ContainerSummary |
       offEnd();
       if (stream) void call('logs:close', { stream });
     };
-  }, [node, container?.id, container?.state === 'running']);
+  }, [node, id, running]);
   // Follows new lines until the reader scrolls up; scrolling back to the bottom follows again.
   const follow = useRef(true);
   useEffect(() => {
@@ -180,10 +183,11 @@ function Dashboard() {
   }, []);
 
   const node = fleet?.nodes.find((n) => n.name === nodeName) ?? fleet?.nodes[0];
+  const shown = node?.name;
   useEffect(() => {
-    if (!node) return;
-    call('host:history', { node: node.name }).then((h) => setHosts((old) => ({ ...old, [node.name]: h })), () => undefined);
-  }, [node?.name]);
+    if (!shown) return;
+    call('host:history', { node: shown }).then((h) => setHosts((old) => ({ ...old, [shown]: h })), () => undefined);
+  }, [shown]);
 
   const container = node?.containers.find((c) => c.name === selected) ?? null;
   const act = (c: ContainerSummary, a: ContainerAction) => {
