@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage } from '../test/harness/image.js';
-import { readJournal } from '../core/rules/journal.js';
+import { readJournal } from '../core/agent/journal.js';
 import { cpuOfAll, cpuSeconds, pidsMatching, runContainer, saveResult, sleep } from './lib.js';
 
 const CONTAINERS = 50;

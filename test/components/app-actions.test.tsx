@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
-import type { JournalEntry } from '../../core/rules/journal.js';
+import type { JournalEntry } from '../../core/agent/journal.js';
 import { App } from '../../tui/app/app.js';
 import { FleetView, type FleetSnapshot } from '../../tui/app/fleet-view.js';
 import { StatsPanel } from '../../tui/app/main-screen.js';

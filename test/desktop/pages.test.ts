@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
-import { Journal } from '../../core/rules/journal.js';
+import { Journal } from '../../core/agent/journal.js';
 import { DesktopController, type Shell } from '../../desktop/src/main/controller.js';
 import type { EventName, Events, Settings } from '../../desktop/src/shared/ipc.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';

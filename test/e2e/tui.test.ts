@@ -111,7 +111,7 @@ describe('outpost TUI in a real terminal', () => {
   });
 
   it('at 30×10 a long agent notification takes one row, cut with …, and the list keeps its rows', async () => {
-    const { Journal } = await import('../../core/rules/journal.js');
+    const { Journal } = await import('../../core/agent/journal.js');
     const saved = home;
     home = mkdtempSync(join(tmpdir(), 'op-home-ro-'));
     const { mkdirSync } = await import('node:fs');

@@ -1,5 +1,5 @@
 /**
- * The rule agent (core/rules/agent.ts) on the private engine, for the agent's
+ * The rule agent (core/agent/agent.ts) on the private engine, for the agent's
  * integration tests: a RuleAgent over a real LocalNode with its own rules
  * file and state directory, stopped (with everything else a test registers)
  * after the file's tests. The CLI is built first for the tests that spawn it.
@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
-import { RuleAgent } from '../../core/rules/agent.js';
-import { readJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { RuleAgent } from '../../core/agent/agent.js';
+import { readJournal, type JournalEntry } from '../../core/agent/journal.js';
 import { BIN } from './cli.js';
 import { docker, dockerHost, removeByPrefix } from './fixtures.js';
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRules, formatIssue } from '../../core/rules/parse.js';
-import { loadRulesFile } from '../../core/rules/agent.js';
+import { loadRulesFile } from '../../core/agent/agent.js';
 import { RuleEngine } from '../../core/rules/engine.js';
-import { GUARD_FILE, MAINTENANCE_FILE, readGuardState, readMaintenance } from '../../core/rules/store.js';
+import { GUARD_FILE, MAINTENANCE_FILE, readGuardState, readMaintenance } from '../../core/agent/store.js';
 import { parseDuration, parseSince } from '../../core/model/duration.js';
 import { summary } from '../harness/summary.js';
 
@@ -161,8 +161,8 @@ rules:
 
 describe('times out of range in the journal and the agent record are not fatal (issue item 28, siblings)', () => {
   it('a journal line with a time no Date holds is skipped as unreadable; an agent record with one is no agent', async () => {
-    const { readJournal } = await import('../../core/rules/journal.js');
-    const { agentStatus } = await import('../../core/rules/store.js');
+    const { readJournal } = await import('../../core/agent/journal.js');
+    const { agentStatus } = await import('../../core/agent/store.js');
     const d = tmp();
     writeFileSync(
       join(d, 'journal.jsonl'),
@@ -179,8 +179,8 @@ describe('times out of range in the journal and the agent record are not fatal (
 describe('FIFOs in the state directory hold no reader (issue item 31, siblings)', () => {
   it('agent.json, a reset request and a rotated journal file as FIFOs: status, reset and the journal answer at once', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { readJournal } = await import('../../core/rules/journal.js');
-    const { agentStatus, takeResetRequests, setMaintenance } = await import('../../core/rules/store.js');
+    const { readJournal } = await import('../../core/agent/journal.js');
+    const { agentStatus, takeResetRequests, setMaintenance } = await import('../../core/agent/store.js');
     const d = tmp();
     for (const name of ['agent.json', 'reset-request.1.aa.json', 'journal.1.jsonl']) execFileSync('mkfifo', [join(d, name)]);
     writeFileSync(join(d, 'journal.jsonl'), `${JSON.stringify({ seq: 1, ts: 5, node: 'local', kind: 'agent', reason: 'x' })}\n`);

@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal, followJournal, readJournal, JOURNAL_FILE, type JournalEntry } from '../../core/rules/journal.js';
-import { agentStatus, readMaintenance, setMaintenance, writeAgentRecord } from '../../core/rules/store.js';
+import { Journal, followJournal, readJournal, JOURNAL_FILE, type JournalEntry } from '../../core/agent/journal.js';
+import { agentStatus, readMaintenance, setMaintenance, writeAgentRecord } from '../../core/agent/store.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -84,7 +84,7 @@ describe('Journal', () => {
     // Node 20 cannot run TypeScript: bundle the journal for the child.
     const { buildSync } = await import('esbuild');
     const mod = join(dir, 'journal.mjs');
-    buildSync({ entryPoints: [new URL('../../core/rules/journal.ts', import.meta.url).pathname], bundle: true, platform: 'node', format: 'esm', outfile: mod, logLevel: 'error' });
+    buildSync({ entryPoints: [new URL('../../core/agent/journal.ts', import.meta.url).pathname], bundle: true, platform: 'node', format: 'esm', outfile: mod, logLevel: 'error' });
     writeFileSync(
       script,
       `const { Journal } = await import(${JSON.stringify(mod)});

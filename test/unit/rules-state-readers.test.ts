@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RulesSource } from '../../tui/app/rules-source.js';
 import { RuleEngine } from '../../core/rules/engine.js';
-import { restoreEngine } from '../../core/rules/restore.js';
-import { GUARD_FILE } from '../../core/rules/store.js';
+import { restoreEngine } from '../../core/agent/restore.js';
+import { GUARD_FILE } from '../../core/agent/store.js';
 import { summary } from '../harness/summary.js';
 
 const dirs: string[] = [];

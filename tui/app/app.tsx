@@ -16,7 +16,7 @@ import { ContainerTable, DETAIL_TABS, DetailTabs, Header, HostStrip, InspectPane
 import type { Theme } from './theme.js';
 import type { Prefs } from './prefs.js';
 import type { RulesSource } from './rules-source.js';
-import type { AgentStatus } from '../../core/rules/store.js';
+import type { AgentStatus } from '../../core/agent/store.js';
 import { agentMarks, JournalScreen, RulesPanel } from './rules-panel.js';
 import { truncate, wrapText } from '../presentation/format.js';
 
@@ -276,7 +276,7 @@ export function App(props: AppProps) {
       return { statuses: [], problems: [`cannot read the rules: ${err instanceof Error ? err.message : String(err)}`] };
     }
   }, [rulesSrc, tab, selected?.name, nodeView?.containers, rulesTick, secondTick, local]);
-  const journalRef = useRef<readonly import('../../core/rules/journal.js').JournalEntry[]>([]);
+  const journalRef = useRef<readonly import('../../core/agent/journal.js').JournalEntry[]>([]);
   journalRef.current = rulesSrc && followRules ? rulesSrc.journal() : [];
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
   const journalLength = journalRef.current.length;

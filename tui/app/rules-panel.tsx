@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
 import type { RuleStatus } from '../../core/rules/engine.js';
-import type { JournalEntry } from '../../core/rules/journal.js';
-import type { AgentStatus } from '../../core/rules/store.js';
+import type { JournalEntry } from '../../core/agent/journal.js';
+import type { AgentStatus } from '../../core/agent/store.js';
 import { inert } from '../presentation/inert.js';
 import type { AgentMarks } from '../presentation/container-line.js';
 import type { ContainerSummary } from '../../core/model/types.js';

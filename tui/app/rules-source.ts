@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import type { ContainerStats, ContainerSummary, Disposer } from '../../core/model/types.js';
-import { loadRulesFile } from '../../core/rules/agent.js';
+import { loadRulesFile } from '../../core/agent/agent.js';
 import { RuleEngine, type RuleStatus } from '../../core/rules/engine.js';
-import { followJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { followJournal, type JournalEntry } from '../../core/agent/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { restoreEngine } from '../../core/rules/restore.js';
-import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir, type AgentStatus } from '../../core/rules/store.js';
+import { restoreEngine } from '../../core/agent/restore.js';
+import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir, type AgentStatus } from '../../core/agent/store.js';
 
 /** Entries of the journal kept for the Journal view. */
 export const JOURNAL_VIEW_ENTRIES = 2000;

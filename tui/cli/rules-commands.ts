@@ -9,12 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { LocalNode } from '../../core/docker/local-node.js';
 import { BadInputError, NotAllowedError, OutpostError } from '../../core/model/errors.js';
 import { parseDuration } from '../../core/model/duration.js';
-import { RuleAgent, assertNoOtherAgent, loadRulesFile } from '../../core/rules/agent.js';
+import { RuleAgent, assertNoOtherAgent, loadRulesFile } from '../../core/agent/agent.js';
 import { RuleEngine, describeAction, type RuleStatus } from '../../core/rules/engine.js';
-import { followJournal, readJournal, type JournalEntry } from '../../core/rules/journal.js';
+import { followJournal, readJournal, type JournalEntry } from '../../core/agent/journal.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { restoreEngine } from '../../core/rules/restore.js';
-import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/rules/store.js';
+import { restoreEngine } from '../../core/agent/restore.js';
+import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/agent/store.js';
 import { inert } from '../presentation/inert.js';
 import type { CliIO } from './program.js';
 

@@ -5,7 +5,7 @@
  * per quiet period, and a small burst budget overall; what is held back is
  * summed up in one notification when the budget allows again.
  */
-import type { JournalEntry } from '../../../core/rules/journal.js';
+import type { JournalEntry } from '../../../core/agent/journal.js';
 import type { NodeStatus } from '../../../core/model/types.js';
 
 export interface DesktopNotification {

@@ -1,7 +1,7 @@
 import { StrictMode, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { ContainerSummary, HostMetrics, LogLine } from '../../../core/model/types.js';
-import type { JournalEntry } from '../../../core/rules/journal.js';
+import type { JournalEntry } from '../../../core/agent/journal.js';
 import type { ContainerAction, FleetState } from '../shared/ipc.js';
 import { call, on } from './api.js';
 import { Chart } from './chart.js';

@@ -5,7 +5,7 @@
  * failure crosses the process boundary as data, never as a thrown object.
  */
 import type { ContainerSummary, HostMetrics, LogLine, NodeStatus } from '../../../core/model/types.js';
-import type { JournalEntry } from '../../../core/rules/journal.js';
+import type { JournalEntry } from '../../../core/agent/journal.js';
 
 export type ContainerAction = 'start' | 'stop' | 'restart';
 

@@ -1,4 +1,4 @@
-import type { RuleEngine } from './engine.js';
+import type { RuleEngine } from '../rules/engine.js';
 import { readJournal, type JournalEntry } from './journal.js';
 import { readGuardState } from './store.js';
 

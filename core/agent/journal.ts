@@ -19,8 +19,8 @@ import {
 import { join } from 'node:path';
 import type { Disposer } from '../model/types.js';
 import { isValidTime } from '../model/duration.js';
-import type { Action } from './types.js';
-import type { TriggerInfo } from './engine.js';
+import type { Action } from '../rules/types.js';
+import type { TriggerInfo } from '../rules/engine.js';
 
 export type JournalKind = 'act' | 'defer' | 'skip' | 'give-up' | 'outcome' | 'notify' | 'error' | 'agent' | 'reset';
 

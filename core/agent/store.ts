@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BadInputError } from '../model/errors.js';
-import type { GuardRecord, GuardSnapshot, Maintenance } from './engine.js';
+import type { GuardRecord, GuardSnapshot, Maintenance } from '../rules/engine.js';
 import { isValidTime } from '../model/duration.js';
 import { readRegularFile } from '../model/read-file.js';
 

@@ -4,10 +4,10 @@ import { basename, dirname } from 'node:path';
 import type { LogStream, Node } from '../node.js';
 import type { Disposer, NodeStatus } from '../model/types.js';
 import { NotAllowedError } from '../model/errors.js';
-import { RuleEngine, describeAction, words, type Decision } from './engine.js';
+import { RuleEngine, describeAction, words, type Decision } from '../rules/engine.js';
 import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { restoreEngine } from './restore.js';
-import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from './parse.js';
+import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from '../rules/parse.js';
 import {
   agentStatus,
   claimAgentLock,
@@ -19,7 +19,7 @@ import {
   writeGuardState,
   MAINTENANCE_FILE,
 } from './store.js';
-import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue, type RuleSet } from './types.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue, type RuleSet } from '../rules/types.js';
 
 export interface LoadedRules {
   ruleSet: RuleSet;
