@@ -19,37 +19,9 @@ import {
 import { join } from 'node:path';
 import type { Disposer } from '../model/types.js';
 import { isValidTime } from '../model/duration.js';
-import type { Action } from '../rules/types.js';
-import type { TriggerInfo } from '../rules/engine.js';
 
-export type JournalKind = 'act' | 'defer' | 'skip' | 'give-up' | 'outcome' | 'notify' | 'error' | 'agent' | 'reset';
-
-/** One line of the journal (JSON Lines, append-only). */
-export interface JournalEntry {
-  seq: number;
-  /** When it was written (ms since epoch). */
-  ts: number;
-  node: string;
-  kind: JournalKind;
-  /** In words: "restarted web: exited with code 1; 2nd restart in 10m; next allowed after 20s". */
-  reason: string;
-  rule?: string;
-  container?: string;
-  containerId?: string;
-  action?: Action;
-  trigger?: TriggerInfo;
-  level?: number;
-  attempt?: number;
-  /** For `defer`: when the action is due. */
-  at?: number;
-  nextAllowedAt?: number | null;
-  /** For `outcome`: whether the action worked, how long it took, and the error. */
-  ok?: boolean;
-  error?: string;
-  durationMs?: number;
-  /** From the engine's event to the action's request, when an event fired it. */
-  latencyMs?: number;
-}
+export type { JournalEntry, JournalKind } from '../rules/types.js';
+import type { JournalEntry } from '../rules/types.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 

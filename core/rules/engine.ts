@@ -11,19 +11,10 @@ import {
   type RuleIssue,
   type RuleSet,
   type Sustain,
+  type TriggerInfo,
   type Trigger,
   type TriggerKind,
 } from './types.js';
-
-/** What fired a rule, in words and numbers (journaled as the decision's inputs). */
-export interface TriggerInfo {
-  kind: TriggerKind;
-  /** In words: "exited with code 1", "unhealthy for 30s", "CPU 97% for 5 samples". */
-  detail: string;
-  /** When the engine stamped the event that fired it (ms since epoch). */
-  eventTime?: number;
-  value?: number;
-}
 
 interface DecisionBase {
   ts: number;

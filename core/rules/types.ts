@@ -95,3 +95,42 @@ export const LABEL_RESTART_BUDGET = 'outpost.restart-budget';
 export const LABEL_BACKOFF = 'outpost.backoff';
 export const LABEL_MAINTENANCE = 'outpost.maintenance';
 export const LABEL_PRIORITY = 'outpost.priority';
+
+/** What fired a rule, in words and numbers (journaled as the decision's inputs). */
+export interface TriggerInfo {
+  kind: TriggerKind;
+  /** In words: "exited with code 1", "unhealthy for 30s", "CPU 97% for 5 samples". */
+  detail: string;
+  /** When the engine stamped the event that fired it (ms since epoch). */
+  eventTime?: number;
+  value?: number;
+}
+
+export type JournalKind = 'act' | 'defer' | 'skip' | 'give-up' | 'outcome' | 'notify' | 'error' | 'agent' | 'reset';
+
+/** One line of the journal (JSON Lines, append-only). */
+export interface JournalEntry {
+  seq: number;
+  /** When it was written (ms since epoch). */
+  ts: number;
+  node: string;
+  kind: JournalKind;
+  /** In words: "restarted web: exited with code 1; 2nd restart in 10m; next allowed after 20s". */
+  reason: string;
+  rule?: string;
+  container?: string;
+  containerId?: string;
+  action?: Action;
+  trigger?: TriggerInfo;
+  level?: number;
+  attempt?: number;
+  /** For `defer`: when the action is due. */
+  at?: number;
+  nextAllowedAt?: number | null;
+  /** For `outcome`: whether the action worked, how long it took, and the error. */
+  ok?: boolean;
+  error?: string;
+  durationMs?: number;
+  /** From the engine's event to the action's request, when an event fired it. */
+  latencyMs?: number;
+}
