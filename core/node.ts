@@ -10,6 +10,7 @@ import type {
   ModelChange,
   NodeStatus,
 } from './model/types.js';
+import type { RulesPort } from './rules/port.js';
 
 export interface ListOptions {
   /** Include stopped containers (default false, like `docker ps`). */
@@ -80,7 +81,16 @@ export interface StatsOptions {
  */
 export interface Node {
   readonly name: string;
-  readonly kind: 'local' | 'remote';
+  /**
+   * How the node is reached: `engine` straight through a Docker engine's API (this
+   * machine's, or an engine-only peer over ssh:// or tcp://), `agent` through a peer's
+   * Outpost agent.
+   */
+  readonly kind: 'engine' | 'agent';
+  /** Whether the node is this machine (its engine on a local socket); faces never guess it from a position. */
+  readonly isThisMachine: boolean;
+  /** The node's rule engine, or null where none can be reached (an engine-only peer has no agent). */
+  readonly rules: RulesPort | null;
 
   /** Connects and starts the live model; resolves once it holds a first list. */
   connect(): Promise<void>;

@@ -39,6 +39,7 @@ import { DEFAULT_MAX_LINE_BYTES, LogDecoder } from './log-decoder.js';
 import { detailsFromInspect, summaryFromInspect, summaryFromList, type RawInspect, type RawListRow } from './mapping.js';
 import { RefreshQueue } from './refresh-queue.js';
 import { translateEngineError } from './translate-error.js';
+import type { RulesPort } from '../rules/port.js';
 
 export interface LocalNodeOptions {
   name?: string;
@@ -51,6 +52,11 @@ export interface LocalNodeOptions {
   now?: () => number;
   /** Problems that are not the caller's (a subscriber that threw); default: a process warning. */
   onError?: (message: string) => void;
+  /**
+   * The rule engine of this node, built by the composition root (the local one sits on the
+   * agent's files: core/agent/local-rules.ts); given the node, as it reads its live model.
+   */
+  rules?: (node: LocalNode) => RulesPort;
   /** Deadline of every engine request in ms (default: OUTPOST_ENGINE_TIMEOUT, else 10 s; see deadline.ts). */
   requestTimeoutMs?: number;
 }
@@ -59,11 +65,20 @@ const INSPECT_CONCURRENCY = 16;
 /** Interval between the two readings a one-shot host sample takes for its rates (as `vmstat 1 2` does, shorter). */
 export const HOST_RATE_WINDOW_MS = 500;
 
-/** This machine's Docker engine, as a Node. */
+/** An engine on a local socket, or on a loopback address, is this machine's. */
+export function isThisMachine(e: Endpoint): boolean {
+  if (e.kind === 'unix') return true;
+  if (e.kind === 'ssh') return false;
+  return e.host === 'localhost' || e.host === '::1' || e.host === '[::1]' || /^127\./.test(e.host);
+}
+
+/** A Docker engine (this machine's, or an engine-only peer's), as a Node. */
 export class LocalNode implements Node {
   readonly name: string;
-  readonly kind = 'local' as const;
+  readonly kind = 'engine' as const;
   readonly endpoint: Endpoint;
+  readonly isThisMachine: boolean;
+  readonly rules: RulesPort | null;
 
   #engine: Engine | null = null;
   #connecting: Promise<Engine> | null = null;
@@ -91,6 +106,8 @@ export class LocalNode implements Node {
     this.#options = options;
     this.name = options.name ?? 'local';
     this.endpoint = options.endpoint ?? resolveEndpoint();
+    this.isThisMachine = isThisMachine(this.endpoint);
+    this.rules = options.rules ? options.rules(this) : null;
     this.#retryDelay = options.reconnectMinMs ?? 250;
     this.#refresh = new RefreshQueue<RawInspect>({
       concurrency: INSPECT_CONCURRENCY,

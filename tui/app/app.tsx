@@ -266,7 +266,7 @@ export function App(props: AppProps) {
       }
     });
   }, [rulesSrc]);
-  const local = node?.kind === 'local';
+  const local = node?.isThisMachine === true;
   const secondTick = Math.floor(now / 1000);
   const rulesView = useMemo(() => {
     if (!rulesSrc || tab !== 'rules' || !selected || !local) return null;
