@@ -4,18 +4,11 @@
  * the agent's `{code, message, details}` back into the same class.
  */
 
-export type ErrorCode =
-  | 'ENGINE_UNREACHABLE'
-  | 'ENGINE_TIMEOUT'
-  | 'ENGINE_PERMISSION'
-  | 'ENGINE_TLS'
-  | 'API_VERSION'
-  | 'NO_SUCH_CONTAINER'
-  | 'AMBIGUOUS_CONTAINER'
-  | 'NAME_CONFLICT'
-  | 'NOT_ALLOWED'
-  | 'BAD_INPUT'
-  | 'ENGINE_ERROR';
+/**
+ * The codes, each the static `code` of its class (ERROR_CLASSES below is the
+ * one table: class → code → exit status → HTTP status).
+ */
+export type ErrorCode = (typeof ERROR_CLASSES)[number]['code'];
 
 export interface SerializedError {
   code: ErrorCode;
@@ -24,13 +17,21 @@ export interface SerializedError {
 }
 
 export class OutpostError extends Error {
+  /** The class's code; each class below sets its own (the base is only ever built through one of them). */
+  static readonly code: ErrorCode = 'INTERNAL';
+  /** The CLI's exit status for it (what scripts key on). */
+  static readonly exit: number = 1;
+  /** The HTTP status the agent API answers it with. */
+  static readonly http: number = 500;
+
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+  constructor(message: string, details: Record<string, unknown> = {}) {
     super(message);
-    this.name = new.target.name;
-    this.code = code;
+    const cls = new.target as unknown as { code: ErrorCode; name: string };
+    this.name = cls.name;
+    this.code = cls.code;
     this.details = details;
   }
 
@@ -41,9 +42,11 @@ export class OutpostError extends Error {
 
 /** The engine's socket or address does not answer. */
 export class EngineUnreachableError extends OutpostError {
+  static override readonly code = 'ENGINE_UNREACHABLE';
+  static override readonly exit = 4;
+  static override readonly http = 502;
   constructor(endpoint: string, cause: string) {
     super(
-      'ENGINE_UNREACHABLE',
       `Cannot reach the Docker engine at ${endpoint} (${cause}). ` +
         'Is it running? Start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at a running engine.',
       { endpoint, cause },
@@ -53,9 +56,11 @@ export class EngineUnreachableError extends OutpostError {
 
 /** The engine took the connection but did not answer within the deadline (hung or overloaded). */
 export class EngineTimeoutError extends OutpostError {
+  static override readonly code = 'ENGINE_TIMEOUT';
+  static override readonly exit = 4;
+  static override readonly http = 504;
   constructor(endpoint: string, request: string, timeoutMs: number) {
     super(
-      'ENGINE_TIMEOUT',
       `The Docker engine at ${endpoint} did not answer ${request} within ${formatSeconds(timeoutMs)}. ` +
         'It may be hung or overloaded: check it (e.g. `sudo systemctl status docker`), or allow longer with OUTPOST_ENGINE_TIMEOUT=SECONDS.',
       { endpoint, request, timeoutMs },
@@ -69,9 +74,11 @@ function formatSeconds(ms: number): string {
 
 /** The socket exists but this user may not open it. */
 export class EnginePermissionError extends OutpostError {
+  static override readonly code = 'ENGINE_PERMISSION';
+  static override readonly exit = 4;
+  static override readonly http = 502;
   constructor(endpoint: string) {
     super(
-      'ENGINE_PERMISSION',
       `Permission denied on ${endpoint}. Add your user to the docker group ` +
         '(`sudo usermod -aG docker $USER`, then log in again) or run Outpost as root.',
       { endpoint },
@@ -81,9 +88,11 @@ export class EnginePermissionError extends OutpostError {
 
 /** The TLS handshake with a tcp:// engine failed: certificates, not the network. */
 export class EngineTlsError extends OutpostError {
+  static override readonly code = 'ENGINE_TLS';
+  static override readonly exit = 4;
+  static override readonly http = 502;
   constructor(endpoint: string, cause: string, side: 'client' | 'server') {
     super(
-      'ENGINE_TLS',
       side === 'client'
         ? `The engine at ${endpoint} refused Outpost's client certificate (${cause}). ` +
             'Put cert.pem and key.pem signed by the engine\'s CA in DOCKER_CERT_PATH (default ~/.docker).'
@@ -95,9 +104,11 @@ export class EngineTlsError extends OutpostError {
 }
 
 export class ApiVersionError extends OutpostError {
+  static override readonly code = 'API_VERSION';
+  static override readonly exit = 4;
+  static override readonly http = 502;
   constructor(serverApi: string, detail: string) {
     super(
-      'API_VERSION',
       `The Docker engine speaks API ${serverApi}, which Outpost cannot use: ${detail}. ` +
         'Upgrade the engine to Docker 1.13 (API 1.25) or newer.',
       { serverApi },
@@ -106,9 +117,11 @@ export class ApiVersionError extends OutpostError {
 }
 
 export class NoSuchContainerError extends OutpostError {
+  static override readonly code = 'NO_SUCH_CONTAINER';
+  static override readonly exit = 3;
+  static override readonly http = 404;
   constructor(ref: string, node?: string) {
     super(
-      'NO_SUCH_CONTAINER',
       `No container named or with an ID starting with \`${ref}\`${node ? ` on node ${node}` : ''}. ` +
         'Run `outpost ps --all` to see the containers.',
       { ref, node },
@@ -117,13 +130,15 @@ export class NoSuchContainerError extends OutpostError {
 }
 
 export class AmbiguousContainerError extends OutpostError {
+  static override readonly code = 'AMBIGUOUS_CONTAINER';
+  static override readonly exit = 3;
+  static override readonly http = 409;
   constructor(ref: string, candidates: { id: string; name: string }[]) {
     const list = candidates
       .slice(0, 10)
       .map((c) => `${c.name} (${c.id.slice(0, 12)})`)
       .join(', ');
     super(
-      'AMBIGUOUS_CONTAINER',
       `\`${ref}\` matches ${candidates.length} containers: ${list}${candidates.length > 10 ? ', …' : ''}. ` +
         'Give more characters of the ID or the full name.',
       { ref, candidates },
@@ -132,99 +147,159 @@ export class AmbiguousContainerError extends OutpostError {
 }
 
 export class NameConflictError extends OutpostError {
+  static override readonly code = 'NAME_CONFLICT';
+  static override readonly exit = 1;
+  static override readonly http = 409;
   constructor(name: string, engineMessage: string) {
-    super(
-      'NAME_CONFLICT',
-      `The name \`${name}\` is already in use (${engineMessage}). Remove the other container or choose another name.`,
-      { name },
-    );
+    super(`The name \`${name}\` is already in use (${engineMessage}). Remove the other container or choose another name.`, { name });
   }
 }
 
-/** An action refused by policy (read-only mode, a viewer token). */
+/** An action refused by policy (read-only mode, a file Outpost may not write). */
 export class NotAllowedError extends OutpostError {
-  constructor(message: string) {
-    super('NOT_ALLOWED', message);
+  static override readonly code = 'NOT_ALLOWED';
+  static override readonly exit = 5;
+  static override readonly http = 403;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, details);
   }
 }
 
-/** Malformed input from a person or a peer. */
+/** Malformed input from a person, a window or a peer (`details.field` names the field when there is one). */
 export class BadInputError extends OutpostError {
+  static override readonly code = 'BAD_INPUT';
+  static override readonly exit = 2;
+  static override readonly http = 400;
   constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BAD_INPUT', message, details);
+    super(message, details);
   }
 }
 
 /** Anything else the engine refused, with its own words and status. */
 export class EngineError extends OutpostError {
+  static override readonly code = 'ENGINE_ERROR';
+  static override readonly exit = 1;
+  static override readonly http = 502;
   constructor(message: string, statusCode?: number) {
-    super('ENGINE_ERROR', message, { statusCode });
+    super(message, { statusCode });
   }
 }
 
-/** Rebuilds a domain error from its JSON form (what an agent sends). */
-export function errorFromJSON(value: unknown): OutpostError {
-  if (typeof value !== 'object' || value === null) {
-    return new EngineError(`Malformed error from peer: ${JSON.stringify(value)}`);
+/** A peer's agent refused the token (missing, wrong or revoked): HTTP 401. */
+export class UnauthorisedError extends OutpostError {
+  static override readonly code = 'UNAUTHORISED';
+  static override readonly exit = 5;
+  static override readonly http = 401;
+  constructor(peer: string, reason = 'the token is missing, wrong or revoked') {
+    super(`The agent at ${peer} refused the token (${reason}). Add the peer again with a valid token: \`outpost peers add URL --token T\`.`, { peer, reason });
   }
-  const v = value as Partial<SerializedError>;
-  const code = typeof v.code === 'string' ? v.code : 'ENGINE_ERROR';
-  const message = typeof v.message === 'string' ? v.message : 'Unknown error';
-  const details = typeof v.details === 'object' && v.details !== null ? v.details : {};
-  const known: ErrorCode[] = [
-    'ENGINE_UNREACHABLE',
-    'ENGINE_TIMEOUT',
-    'ENGINE_PERMISSION',
-    'ENGINE_TLS',
-    'API_VERSION',
-    'NO_SUCH_CONTAINER',
-    'AMBIGUOUS_CONTAINER',
-    'NAME_CONFLICT',
-    'NOT_ALLOWED',
-    'BAD_INPUT',
-    'ENGINE_ERROR',
-  ];
-  const err = new OutpostError(known.includes(code as ErrorCode) ? (code as ErrorCode) : 'ENGINE_ERROR', message, details);
-  // Same class as on the agent's side, so `instanceof` works across the wire.
-  const cls = errorClasses[err.code];
-  Object.setPrototypeOf(err, cls.prototype);
-  err.name = cls.name;
-  return err;
 }
 
-const errorClasses: Record<ErrorCode, { prototype: OutpostError; name: string }> = {
-  ENGINE_UNREACHABLE: EngineUnreachableError,
-  ENGINE_TIMEOUT: EngineTimeoutError,
-  ENGINE_PERMISSION: EnginePermissionError,
-  ENGINE_TLS: EngineTlsError,
-  API_VERSION: ApiVersionError,
-  NO_SUCH_CONTAINER: NoSuchContainerError,
-  AMBIGUOUS_CONTAINER: AmbiguousContainerError,
-  NAME_CONFLICT: NameConflictError,
-  NOT_ALLOWED: NotAllowedError,
-  BAD_INPUT: BadInputError,
-  ENGINE_ERROR: EngineError,
-};
+/** The token is valid but its role does not allow the call (a viewer asking to restart): HTTP 403. */
+export class ForbiddenError extends OutpostError {
+  static override readonly code = 'FORBIDDEN';
+  static override readonly exit = 5;
+  static override readonly http = 403;
+  constructor(peer: string, action: string, role?: string) {
+    super(`The agent at ${peer} does not allow ${action}${role ? ` for a ${role} token` : ''}. Ask its admin for a token with a role that does.`, { peer, action, role });
+  }
+}
+
+/** A peer's agent does not answer (refused, no route, DNS, TLS, a changed certificate). */
+export class PeerUnreachableError extends OutpostError {
+  static override readonly code = 'PEER_UNREACHABLE';
+  static override readonly exit = 4;
+  static override readonly http = 502;
+  constructor(peer: string, cause: string) {
+    super(`Cannot reach the Outpost agent at ${peer} (${cause}). Is it running and is its port open? Outpost keeps retrying.`, { peer, cause });
+  }
+}
+
+/** A peer's agent took the request but did not answer within the deadline. */
+export class PeerTimeoutError extends OutpostError {
+  static override readonly code = 'PEER_TIMEOUT';
+  static override readonly exit = 4;
+  static override readonly http = 504;
+  constructor(peer: string, request: string, timeoutMs: number) {
+    super(`The Outpost agent at ${peer} did not answer ${request} within ${formatSeconds(timeoutMs)}; the peer or the network may be overloaded.`, { peer, request, timeoutMs });
+  }
+}
+
+/** An answer that does not follow the protocol (not JSON, not an envelope, an unknown error code, a newer version). */
+export class ProtocolError extends OutpostError {
+  static override readonly code = 'PROTOCOL_ERROR';
+  static override readonly exit = 1;
+  static override readonly http = 502;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, details);
+  }
+}
+
+/** A bug: something threw that is not one of the errors above (its message kept, for a bug report). */
+export class InternalError extends OutpostError {
+  static override readonly code = 'INTERNAL';
+  static override readonly exit = 1;
+  static override readonly http = 500;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, details);
+  }
+}
+
+/** The one table of the domain errors: each class with its code, exit status and HTTP status. */
+export const ERROR_CLASSES = [
+  EngineUnreachableError,
+  EngineTimeoutError,
+  EnginePermissionError,
+  EngineTlsError,
+  ApiVersionError,
+  NoSuchContainerError,
+  AmbiguousContainerError,
+  NameConflictError,
+  NotAllowedError,
+  BadInputError,
+  EngineError,
+  UnauthorisedError,
+  ForbiddenError,
+  PeerUnreachableError,
+  PeerTimeoutError,
+  ProtocolError,
+  InternalError,
+] as const;
+
+type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+const BY_CODE: ReadonlyMap<string, ErrorClass> = new Map(ERROR_CLASSES.map((c) => [c.code, c]));
+
+/** Every code, from the table. */
+export const ERROR_CODES: readonly ErrorCode[] = ERROR_CLASSES.map((c) => c.code);
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && BY_CODE.has(code);
+}
+
+/** The class of a code (undefined for a code Outpost does not know). */
+export function errorClassFor(code: string): ErrorClass | undefined {
+  return BY_CODE.get(code);
+}
+
+/**
+ * Builds an instance of a named class from its code, message and details
+ * without its constructor's arguments (what arrives over a wire has only
+ * those). `instanceof`, `name`, `code` and `details` are as on the sender's side.
+ */
+export function rebuildError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): OutpostError {
+  const cls = BY_CODE.get(code) ?? InternalError;
+  return Reflect.construct(OutpostError, [message, details], cls) as OutpostError;
+}
 
 /** Exit codes the CLI promises to scripts. */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof OutpostError)) return 1;
-  switch (err.code) {
-    case 'BAD_INPUT':
-      return 2;
-    case 'NO_SUCH_CONTAINER':
-    case 'AMBIGUOUS_CONTAINER':
-      return 3;
-    case 'ENGINE_UNREACHABLE':
-    case 'ENGINE_TIMEOUT':
-    case 'ENGINE_PERMISSION':
-    case 'ENGINE_TLS':
-    case 'API_VERSION':
-      return 4;
-    case 'NOT_ALLOWED':
-      return 5;
-    case 'NAME_CONFLICT':
-    case 'ENGINE_ERROR':
-      return 1;
-  }
+  return BY_CODE.get(err.code)?.exit ?? 1;
+}
+
+/** The HTTP status the agent API answers an error with. */
+export function httpStatusFor(err: unknown): number {
+  if (!(err instanceof OutpostError)) return 500;
+  return BY_CODE.get(err.code)?.http ?? 500;
 }

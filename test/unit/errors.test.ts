@@ -6,11 +6,23 @@ import {
   ApiVersionError,
   EnginePermissionError,
   EngineUnreachableError,
-  errorFromJSON,
+  BadInputError,
+  ERROR_CLASSES,
+  EngineTimeoutError,
   exitCodeFor,
+  ForbiddenError,
+  httpStatusFor,
+  InternalError,
   NameConflictError,
   NoSuchContainerError,
+  NotAllowedError,
+  OutpostError,
+  PeerTimeoutError,
+  PeerUnreachableError,
+  ProtocolError,
+  UnauthorisedError,
 } from '../../core/model/errors.js';
+import { deserializeError, envelopeOf, fromEnvelope, MAX_MESSAGE, serializeError, toEnvelope } from '../../core/model/envelope.js';
 import { resolveContainer } from '../../core/model/resolve.js';
 
 describe('translateEngineError', () => {
@@ -52,18 +64,87 @@ describe('negotiateApi', () => {
 });
 
 describe('errors across the wire', () => {
+  const roundTrip = (err: unknown) => deserializeError(JSON.parse(JSON.stringify(serializeError(err))));
+
   it('rebuild the same class from JSON', () => {
     const original = new NoSuchContainerError('web', 'gw-1');
-    const back = errorFromJSON(JSON.parse(JSON.stringify(original)));
+    const back = roundTrip(original);
     expect(back).toBeInstanceOf(NoSuchContainerError);
+    expect(back).toBeInstanceOf(OutpostError);
+    expect(back.name).toBe('NoSuchContainerError');
     expect(back.message).toBe(original.message);
     expect(back.details).toEqual({ ref: 'web', node: 'gw-1' });
     expect(exitCodeFor(back)).toBe(3);
   });
-  it('survive hostile or malformed payloads', () => {
-    expect(errorFromJSON(null).code).toBe('ENGINE_ERROR');
-    expect(errorFromJSON({ code: 'EVIL', message: 42 }).code).toBe('ENGINE_ERROR');
-    expect(errorFromJSON({ code: '__proto__', message: 'x' }).message).toBe('x');
+
+  it('one table gives every class a distinct code, an exit status and an HTTP status', () => {
+    const codes = ERROR_CLASSES.map((c) => c.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const cls of ERROR_CLASSES) {
+      const back = deserializeError({ code: cls.code, message: 'm', details: { a: 1 } });
+      expect(back).toBeInstanceOf(cls);
+      expect(back.code).toBe(cls.code);
+      expect(back.details).toEqual({ a: 1 });
+      expect(exitCodeFor(back)).toBe(cls.exit);
+      expect(httpStatusFor(back)).toBe(cls.http);
+    }
+    expect(exitCodeFor(new BadInputError('x'))).toBe(2);
+    expect(exitCodeFor(new NotAllowedError('x'))).toBe(5);
+    expect(exitCodeFor(new EngineTimeoutError('e', 'GET /x', 1000))).toBe(4);
+    expect(exitCodeFor(new Error('plain'))).toBe(1);
+  });
+
+  it('has the network layer\'s errors', () => {
+    expect(httpStatusFor(new UnauthorisedError('https://gw-2:7443'))).toBe(401);
+    expect(httpStatusFor(new ForbiddenError('https://gw-2:7443', 'restart', 'viewer'))).toBe(403);
+    expect(roundTrip(new PeerUnreachableError('https://gw-2:7443', 'ECONNREFUSED'))).toBeInstanceOf(PeerUnreachableError);
+    expect(roundTrip(new PeerTimeoutError('https://gw-2:7443', 'GET /containers', 5000)).message).toMatch(/within 5 s/);
+    expect(roundTrip(new ProtocolError('not JSON'))).toBeInstanceOf(ProtocolError);
+  });
+
+  it('envelopes carry a result or the named error, and anything else thrown becomes INTERNAL', async () => {
+    expect(fromEnvelope(JSON.parse(JSON.stringify(toEnvelope({ a: [1] }))))).toEqual({ a: [1] });
+    expect(await envelopeOf(() => 5)).toEqual({ result: 5 });
+    const bad = await envelopeOf(() => {
+      throw new BadInputError('limit must be a whole number', { field: 'limit' });
+    });
+    expect(bad).toEqual({ error: { code: 'BAD_INPUT', message: 'limit must be a whole number', details: { field: 'limit' } } });
+    expect(() => fromEnvelope(bad)).toThrow(BadInputError);
+    const plain = await envelopeOf(() => {
+      throw new TypeError('x is undefined');
+    });
+    expect(plain).toEqual({ error: { code: 'INTERNAL', message: 'x is undefined' } });
+    expect(() => fromEnvelope(plain)).toThrow(InternalError);
+  });
+
+  it('survive hostile or malformed payloads with a clear ProtocolError, never something else', () => {
+    for (const v of [null, undefined, 42, 'boom', [], [1, 2]]) {
+      const e = deserializeError(v);
+      expect(e).toBeInstanceOf(ProtocolError);
+      expect(e.message).toMatch(/malformed error/);
+      expect(() => fromEnvelope(v)).toThrow(ProtocolError);
+    }
+    expect(() => fromEnvelope({})).toThrow(/neither `result` nor `error`/);
+    const evil = deserializeError({ code: 'EVIL', message: 'rm -rf' });
+    expect(evil).toBeInstanceOf(ProtocolError);
+    expect(evil.message).toMatch(/unknown code `EVIL`.*rm -rf/);
+    expect(deserializeError({ code: '__proto__', message: 'x' })).toBeInstanceOf(ProtocolError);
+    expect(deserializeError({ code: 'toString', message: 'x' })).toBeInstanceOf(ProtocolError);
+    expect(deserializeError({ code: 'BAD_INPUT', message: 42 }).message).toBe('BAD_INPUT (no message)');
+    expect(deserializeError({ code: 'BAD_INPUT', message: 'm', details: 'nope' }).details).toEqual({ dropped: 'details were not an object' });
+    // A prototype in the details is data, not a prototype.
+    const proto = deserializeError(JSON.parse('{"code":"BAD_INPUT","message":"m","details":{"__proto__":{"polluted":true}}}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(proto).toBeInstanceOf(BadInputError);
+    // A huge message is clipped; huge details are dropped with a note.
+    const huge = deserializeError({ code: 'ENGINE_ERROR', message: 'x'.repeat(5_000_000), details: { blob: 'y'.repeat(1_000_000) } });
+    expect(huge.message.length).toBeLessThan(MAX_MESSAGE + 100);
+    expect(huge.message).toMatch(/more characters cut/);
+    expect(huge.details).toEqual({ dropped: expect.stringMatching(/details of \d+ characters/) });
+    // Details that cannot be JSON (a cycle) on the sending side.
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(serializeError(new BadInputError('m', cyclic))).toEqual({ code: 'BAD_INPUT', message: 'm', details: { dropped: 'details could not be written as JSON' } });
   });
 });
 
@@ -80,11 +161,7 @@ describe('resolveContainer', () => {
     expect(resolveContainer(items, 'FFF').name).toBe('abc');
   });
   it('lists the candidates of an ambiguous prefix', () => {
-    try {
-      resolveContainer(items, 'abc9'.slice(0, 3) + 'x');
-    } catch (e) {
-      expect(e).toBeInstanceOf(NoSuchContainerError);
-    }
+    expect(() => resolveContainer(items, 'abcx')).toThrow(NoSuchContainerError);
     const e = (() => {
       try {
         resolveContainer([items[0]!, items[1]!], 'ab');
