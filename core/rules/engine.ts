@@ -1,80 +1,33 @@
 import type { ContainerEvent, ContainerStats, ContainerSummary, HostMetrics, LogLine, ModelChange } from '../model/types.js';
-import { byPrecedence, matches } from './match.js';
-import { compileRegex, ruleFromLabels, type LogPattern } from './parse.js';
 import { isValidTime } from '../model/duration.js';
-import {
-  DEFAULT_BACKOFF,
-  LABEL_MAINTENANCE,
-  LABEL_PRIORITY,
-  type Action,
-  type Rule,
-  type RuleIssue,
-  type RuleSet,
-  type Sustain,
-  type TriggerInfo,
-  type Trigger,
-  type TriggerKind,
-} from './types.js';
+import type { Decision, PastDecision, RuleStatus } from './decisions.js';
+import { ruleStatus } from './explain.js';
+import { dockerRestarts, Guards, type Pending, type GuardSnapshot, type Maintenance } from './guards.js';
+import type { Live } from './live.js';
+import { byPrecedence, matches } from './match.js';
+import { Sustained } from './triggers.js';
+import { compileRegex, type LogPattern } from './fields.js';
+import { ruleFromLabels } from './labels.js';
+import { LABEL_MAINTENANCE, LABEL_PRIORITY, type Action, type Rule, type RuleIssue, type RuleSet, type TriggerInfo, type Trigger } from './types.js';
+import { describeAction, words } from './wording.js';
 
-interface DecisionBase {
-  ts: number;
-  rule: string;
-  container: string;
-  containerId: string;
-  trigger: TriggerInfo;
-  reason: string;
-}
+export type { Decision, PastDecision, RuleState, RuleStatus } from './decisions.js';
+export type { GuardRecord, GuardSnapshot, Maintenance } from './guards.js';
+export { MAX_RULE_ACTIONS_PER_MINUTE } from './guards.js';
+export { describeAction, describeTrigger, ordinal, words } from './wording.js';
 
-/** What the engine decided; the adapter journals each one and carries out `act`. */
-export type Decision =
-  | (DecisionBase & { kind: 'act'; action: Action; level: number; attempt: number; nextAllowedAt: number | null; notify: boolean })
-  | (DecisionBase & { kind: 'defer'; action: Action; at: number })
-  | (DecisionBase & { kind: 'skip' })
-  | (DecisionBase & { kind: 'give-up'; action: Action });
+/**
+ * The rule engine: pure (no disk, network or Docker). It keeps what it knows
+ * of each container (live.ts), turns model changes, engine events, samples
+ * and log lines into triggers, and hands each fired trigger to the guards
+ * (guards.ts), which decide; explain.ts says each rule's state in words.
+ *
+ * Why this file is ~700 lines: its input handlers (model changes, events,
+ * samples, log lines, host metrics, ticks, reconcile) all read and write the
+ * same live state and go through the same firing path (#fire → guards);
+ * split further, that state would be handed around between files.
+ */
 
-/** A journaled decision, as `restore` reads it back. */
-export interface PastDecision {
-  kind: string;
-  ts: number;
-  rule?: string;
-  container?: string;
-  containerId?: string;
-  level?: number;
-  at?: number;
-  action?: Action;
-  trigger?: TriggerInfo;
-}
-
-/** Nodes and containers whose rules are silenced, until a time (null: until resumed). */
-export interface Maintenance {
-  node?: { until: number | null } | null;
-  containers?: Record<string, { until: number | null }>;
-}
-
-interface Pending {
-  at: number;
-  action: Action;
-  trigger: TriggerInfo;
-  /** The container it is about: a container re-created under the same name is another one (absent in older state files). */
-  containerId?: string;
-}
-
-interface KeyState {
-  level: number;
-  lastActionAt: number | null;
-  actions: number[];
-  gaveUpAt: number | null;
-  /** The last time the rule's condition fired on the container (acted on or not): "without trouble" counts from here. */
-  troubleAt: number | null;
-  pending: Pending | null;
-  /** Reasons skipped recently, so a repeating skip is journaled once per window. */
-  skipped: Map<string, number>;
-}
-
-interface Cond {
-  since: number | null;
-  count: number;
-}
 
 /** An action of the agent on a container, from when it was decided until the container's new state after it is known. */
 interface Busy {
@@ -89,205 +42,20 @@ interface Busy {
 /** How long after a restart/start returned the agent waits for the `start` event before it counts the container's inputs again. */
 const BUSY_SETTLE_MS = 5_000;
 
-interface Live {
-  c: ContainerSummary;
-  labelRule: Rule | null;
-  killedAt: number | null;
-  oomAt: number | null;
-  unhealthySince: number | null;
-  /** True while `unhealthySince` is only when this engine first saw it unhealthy (no health log, no event yet). */
-  unhealthyGuessed: boolean;
-  /** Per rule: when its `unhealthy` condition next counts as held (after it fired, or a reset, it must hold again). */
-  unhealthyDue: Map<string, number>;
-  starts: number[];
-  cpuPercent: number | null;
-  memoryBytes: number | null;
-  memoryPercent: number | null;
-}
-
-export type RuleState = 'armed' | 'pending' | 'backing-off' | 'given-up' | 'maintenance' | 'left-to-docker' | 'superseded';
-
-/** A guard's state as the state file keeps it (per rule and container name): a KeyState without what is only kept in memory. */
-export interface GuardRecord extends Omit<KeyState, 'skipped'> {
-  rule: string;
-  container: string;
-}
-
-/** Everything the agent must not forget across a restart, whatever the journal's rotation dropped. */
-export interface GuardSnapshot {
-  guards: GuardRecord[];
-  /** Per container name: the end of the last exit the engine has seen, so a reconcile does not act on it twice. */
-  exits: Record<string, number>;
-}
-
-/** One rule as it applies to one container right now (for `rules explain` and the TUI). */
-export interface RuleStatus {
-  rule: string;
-  source: Rule['source'];
-  container: string;
-  state: RuleState;
-  /** In words, e.g. "backing off: next restart allowed in 40s (3rd in 10m)". */
-  detail: string;
-  action: Action;
-  triggers: string[];
-  level: number;
-  budgetUsed: number;
-  budgetMax: number | null;
-  nextAllowedAt: number | null;
-  gaveUpAt: number | null;
-}
 
 const REQUESTED_STOP_WINDOW_MS = 60_000;
 const OOM_WINDOW_MS = 10_000;
-const SKIP_JOURNAL_WINDOW_MS = 600_000;
 const MAX_LOG_TEST_CHARS = 64 * 1024;
-/** What one rule may do to one container in a minute, whatever its guards: a chatty rule cannot flood the journal or the node. */
-export const MAX_RULE_ACTIONS_PER_MINUTE = 60;
-/** Actions kept per rule and container (budgets count these). */
-const MAX_ACTIONS_KEPT = 1000;
-
-export function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
-  return `${n}${s}`;
-}
-
-export function words(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return s % 60 === 0 ? `${s / 60}m` : `${Math.floor(s / 60)}m${s % 60}s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.round((s % 3600) / 60);
-  return m === 0 ? `${h}h` : `${h}h${m}m`;
-}
-
-export function describeAction(a: Action): string {
-  switch (a.kind) {
-    case 'kill':
-      return `kill (${a.signal})`;
-    case 'exec':
-      return `exec ${a.command.join(' ')}`;
-    default:
-      return a.kind;
-  }
-}
-
-function pastTense(a: Action, name: string): string {
-  switch (a.kind) {
-    case 'restart':
-      return `restarted ${name}`;
-    case 'stop':
-      return `stopped ${name}`;
-    case 'start':
-      return `started ${name}`;
-    case 'kill':
-      return `killed ${name} with ${a.signal}`;
-    case 'exec':
-      return `ran \`${a.command.join(' ')}\` in ${name}`;
-    case 'notify':
-      return `notified about ${name}`;
-  }
-}
-
-function noun(a: Action): string {
-  return a.kind === 'exec' ? 'exec' : a.kind === 'notify' ? 'notification' : a.kind;
-}
-
-export function describeTrigger(t: Trigger): string {
-  const sustain = (s: Sustain) => (s === null ? '' : 'forMs' in s ? ` for ${words(s.forMs)}` : ` for ${s.samples} samples`);
-  switch (t.kind) {
-    case 'exit':
-      return t.code === 'any' ? 'any exit' : 'an exit with a non-zero code';
-    case 'oom':
-      return 'an OOM kill';
-    case 'unhealthy':
-      return t.forMs > 0 ? `unhealthy for ${words(t.forMs)}` : 'turning unhealthy';
-    case 'cpu':
-      return `CPU above ${t.abovePercent}%${sustain(t.sustain)}`;
-    case 'memory':
-      return `memory above ${'percent' in t.above ? `${t.above.percent}% of its limit` : `${t.above.bytes} bytes`}${sustain(t.sustain)}`;
-    case 'log':
-      return `a ${t.stream === 'any' ? '' : `${t.stream} `}line matching /${t.pattern}/${t.flags}`;
-    case 'restarts':
-      return `more than ${t.moreThan} starts within ${words(t.withinMs)}`;
-    case 'host': {
-      const th = t.threshold;
-      const what =
-        t.metric === 'disk'
-          ? `disk use above ${'percent' in th ? th.percent : 0}%`
-          : t.metric === 'temperature'
-            ? `temperature above ${'celsius' in th ? th.celsius : 0}°C`
-            : `available memory below ${'percent' in th ? `${th.percent}%` : 'bytes' in th ? `${th.bytes} bytes` : ''}`;
-      return `host ${what}${sustain(t.sustain)}`;
-    }
-  }
-}
-
-/** Whether `t` (of a lower rule) can never fire because `h` (of a higher one) takes the same input first. */
-function subsumes(h: Trigger, t: Trigger): boolean {
-  if (t.kind === 'exit') return h.kind === 'exit' && (h.code === 'any' || t.code === 'nonzero');
-  if (t.kind === 'oom') return h.kind === 'oom' || (h.kind === 'exit');
-  if (t.kind === 'unhealthy') return h.kind === 'unhealthy' && h.forMs === t.forMs;
-  return JSON.stringify(h) === JSON.stringify(t);
-}
-
-/** The higher rule that takes every input of `rule` first (precedence), if one does. */
-function supersededBy(rule: Rule, before: Rule[]): Rule | null {
-  if (before.length === 0) return null;
-  for (const h of before) if (rule.triggers.every((t) => h.triggers.some((x) => subsumes(x, t)))) return h;
-  // Several higher rules together can cover it too; name the first.
-  const all = rule.triggers.every((t) => before.some((h) => h.triggers.some((x) => subsumes(x, t))));
-  return all ? (before[0] as Rule) : null;
-}
-
-/** What every decision about one container says: when, which rule, which container, what fired it. */
-function about(rule: string, c: { name: string; id: string }, trigger: TriggerInfo, now: number): Omit<DecisionBase, 'reason'> {
-  return { ts: now, rule, container: c.name, containerId: c.id, trigger };
-}
-
-function backoffDelay(rule: Rule, level: number): number {
-  const b = rule.guards.backoff;
-  if (!b || level <= 0) return 0;
-  return Math.min(b.maxMs, b.minMs * 2 ** Math.min(level - 1, 40));
-}
-
-function resetAfter(rule: Rule): number {
-  return rule.guards.backoff?.resetAfterMs ?? DEFAULT_BACKOFF.resetAfterMs;
-}
-
-function windowOf(rule: Rule): number {
-  return rule.guards.budget?.withinMs ?? resetAfter(rule);
-}
-
-/** Whether Docker's own restart policy already restarts the container after this exit. */
-function dockerRestarts(policy: string, exitCode: number): boolean {
-  if (policy === 'always' || policy === 'unless-stopped') return true;
-  if (policy === 'on-failure') return exitCode !== 0;
-  return false;
-}
-
-/**
- * The rule engine. Pure: rules, events, samples and the time come in;
- * decisions come out. It never touches Docker, files or timers: the
- * adapter (RuleAgent) executes `act` decisions, journals every decision,
- * and calls `tick(now)` at `nextWake()`.
- *
- * State is keyed by rule name and container name, so a container that is
- * re-created under the same name (compose) keeps its back-off, and the
- * state can be rebuilt from the journal after an agent restart.
- */
 export class RuleEngine {
   #fileRules: Rule[] = [];
   #logRegex = new Map<Rule, (LogPattern | null)[]>();
-  /** Per rule and container: when it acted lately, for MAX_RULE_ACTIONS_PER_MINUTE. */
-  #ruleActs = new Map<string, number[]>();
   /** Per container name: end of the last exit seen (live or reconciled). */
   #exits = new Map<string, number>();
   #version = 0;
   #live = new Map<string, Live>();
   #byName = new Map<string, string>();
-  #keys = new Map<string, KeyState>();
-  #conds = new Map<string, Cond>();
+  #guards = new Guards();
+  #conds = new Sustained();
   #maintenance: Maintenance = {};
   #issues: RuleIssue[] = [];
   #ruleSet: RuleSet | null = null;
@@ -343,93 +111,36 @@ export class RuleEngine {
   restore(entries: Iterable<PastDecision>): void {
     for (const e of entries) {
       if (!e.rule || !e.container || typeof e.rule !== 'string' || typeof e.container !== 'string' || !isValidTime(e.ts)) continue;
-      const s = this.#key(e.rule, e.container);
+      const s = this.#guards.key(e.rule, e.container);
       const fired = e.trigger && isValidTime(e.trigger.eventTime) ? e.trigger.eventTime : e.ts;
       if (e.trigger && (e.trigger.kind === 'exit' || e.trigger.kind === 'oom') && isValidTime(e.trigger.eventTime)) {
         this.#exits.set(e.container, Math.max(this.#exits.get(e.container) ?? 0, e.trigger.eventTime));
       }
-      switch (e.kind) {
-        case 'act':
-          s.level = typeof e.level === 'number' && Number.isFinite(e.level) && e.level >= 0 ? Math.min(e.level, 1000) : s.level + 1;
-          s.lastActionAt = e.ts;
-          s.actions.push(e.ts);
-          if (s.actions.length > MAX_ACTIONS_KEPT) s.actions.splice(0, s.actions.length - MAX_ACTIONS_KEPT);
-          s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
-          s.pending = null;
-          break;
-        case 'give-up':
-          s.gaveUpAt = e.ts;
-          s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
-          s.pending = null;
-          break;
-        case 'defer':
-          if (isValidTime(e.at) && e.action && e.trigger) {
-            s.pending = { at: e.at, action: e.action, trigger: e.trigger, ...(typeof e.containerId === 'string' && e.containerId ? { containerId: e.containerId } : {}) };
-          }
-          s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
-          break;
-        case 'skip':
-        case 'cancel':
-          s.pending = null;
-          if (e.trigger) s.troubleAt = Math.max(s.troubleAt ?? 0, fired);
-          break;
-        case 'reset':
-          s.level = 0;
-          s.gaveUpAt = null;
-          s.actions = [];
-          s.troubleAt = null;
-          s.pending = null;
-          break;
-      }
+      this.#guards.replay(s, e, fired);
     }
     this.#version++;
   }
 
   /** A counter that moves whenever guard state changes (the agent saves the state file when it does). */
   get version(): number {
-    return this.#version;
+    return this.#version + this.#guards.version;
   }
 
   /** The guard state, for the agent's state file. */
   snapshot(): GuardSnapshot {
-    const guards: GuardRecord[] = [];
-    for (const [key, s] of this.#keys) {
-      if (s.level === 0 && s.lastActionAt === null && s.gaveUpAt === null && s.pending === null && s.troubleAt === null) continue;
-      const [rule, container] = key.split('\0') as [string, string];
-      guards.push({ rule, container, level: s.level, lastActionAt: s.lastActionAt, actions: s.actions.slice(-MAX_ACTIONS_KEPT), gaveUpAt: s.gaveUpAt, troubleAt: s.troubleAt, pending: s.pending });
-    }
-    return { guards, exits: Object.fromEntries(this.#exits) };
+    return { guards: this.#guards.records(), exits: Object.fromEntries(this.#exits) };
   }
 
   /** Loads a state file's guard state (already checked by the store); journal entries after it are then `restore`d on top. */
   load(snapshot: GuardSnapshot): void {
-    for (const g of snapshot.guards) {
-      const s = this.#key(g.rule, g.container);
-      s.level = g.level;
-      s.lastActionAt = g.lastActionAt;
-      s.actions = g.actions.slice(-MAX_ACTIONS_KEPT);
-      s.gaveUpAt = g.gaveUpAt;
-      s.troubleAt = g.troubleAt;
-      s.pending = g.pending;
-    }
+    this.#guards.load(snapshot.guards);
     for (const [name, at] of Object.entries(snapshot.exits)) this.#exits.set(name, Math.max(this.#exits.get(name) ?? 0, at));
     this.#version++;
   }
 
   /** Operator's reset: forgets back-off, budget, give-up and deferred actions of a container (all rules, or one); returns the rules reset. */
   reset(container: string, rule?: string, now?: number): string[] {
-    const done: string[] = [];
-    for (const [key, s] of this.#keys) {
-      const [r, c] = key.split('\0') as [string, string];
-      if (c !== container || (rule !== undefined && r !== rule)) continue;
-      s.level = 0;
-      s.gaveUpAt = null;
-      s.actions = [];
-      s.pending = null;
-      s.troubleAt = null;
-      s.skipped.clear();
-      done.push(r);
-    }
+    const done = this.#guards.reset(container, rule);
     // Re-armed: a condition that still holds must hold again for its whole duration, then the rule fires.
     const id = this.#byName.get(container);
     const l = id ? this.#live.get(id) : undefined;
@@ -454,7 +165,7 @@ export class RuleEngine {
   /** Whether the engine knows anything (state or journal history) about a container of this name. */
   knowsContainer(name: string): boolean {
     if (this.#byName.has(name) || this.#exits.has(name)) return true;
-    for (const key of this.#keys.keys()) if (key.endsWith(`\0${name}`)) return true;
+    for (const key of this.#guards.keys.keys()) if (key.endsWith(`\0${name}`)) return true;
     return false;
   }
 
@@ -472,7 +183,7 @@ export class RuleEngine {
     if (action.kind === 'restart' || action.kind === 'start') b.awaitStart = true;
     b.endedAt = null;
     this.#busy.set(containerId, b);
-    for (const key of [...this.#conds.keys()]) if (key.endsWith(`\0${containerId}`)) this.#conds.delete(key);
+    this.#conds.forgetContainer(containerId);
   }
 
   /** The action begun with `beginAction` returned (done or failed). */
@@ -580,15 +291,6 @@ export class RuleEngine {
     if (this.#byName.get(l.c.name) === id) this.#byName.delete(l.c.name);
   }
 
-  #key(rule: string, container: string): KeyState {
-    const k = `${rule}\0${container}`;
-    let s = this.#keys.get(k);
-    if (!s) {
-      s = { level: 0, lastActionAt: null, actions: [], gaveUpAt: null, troubleAt: null, pending: null, skipped: new Map() };
-      this.#keys.set(k, s);
-    }
-    return s;
-  }
 
   #rulesFor(l: Live): Rule[] {
     const out = this.#fileRules.filter((r) => matches(r.match, l.c));
@@ -677,7 +379,7 @@ export class RuleEngine {
     if (action === 'destroy') {
       // What was deferred for this container is about it, not about whatever takes its name next.
       const out: Decision[] = [];
-      for (const [key, s] of this.#keys) {
+      for (const [key, s] of this.#guards.keys) {
         const p = s.pending;
         if (!p || p.containerId !== ev.id || !key.endsWith(`\0${l.c.name}`)) continue;
         s.pending = null;
@@ -702,7 +404,7 @@ export class RuleEngine {
       out.push(
         ...this.#fire(l, now, (t, rule) => {
           if (t.kind === 'cpu') {
-            return this.#sustained(`${rule.name}\0cpu\0${l.c.id}`, s.cpuPercent > t.abovePercent, t.sustain, now, (span) => ({
+            return this.#conds.check(`${rule.name}\0cpu\0${l.c.id}`, s.cpuPercent > t.abovePercent, t.sustain, now, (span) => ({
               kind: 'cpu',
               detail: `CPU ${s.cpuPercent.toFixed(0)}% above ${t.abovePercent}%${span}`,
               value: s.cpuPercent,
@@ -710,7 +412,7 @@ export class RuleEngine {
           }
           if (t.kind === 'memory') {
             const above = 'percent' in t.above ? s.memoryPercent > t.above.percent : s.memoryBytes > t.above.bytes;
-            return this.#sustained(`${rule.name}\0mem\0${l.c.id}`, above, t.sustain, now, (span) => ({
+            return this.#conds.check(`${rule.name}\0mem\0${l.c.id}`, above, t.sustain, now, (span) => ({
               kind: 'memory',
               detail: `memory ${(s.memoryBytes / 1048576).toFixed(0)} MiB (${s.memoryPercent.toFixed(0)}% of its limit) above ${
                 'percent' in t.above ? `${t.above.percent}%` : `${(t.above.bytes / 1048576).toFixed(0)} MiB`
@@ -779,7 +481,7 @@ export class RuleEngine {
           holds = 'percent' in th ? (h.memAvailableBytes / Math.max(1, h.memTotalBytes)) * 100 < th.percent : 'bytes' in th && h.memAvailableBytes < th.bytes;
           what = `${(h.memAvailableBytes / 1048576).toFixed(0)} MiB available`;
         }
-        const info = this.#sustained(`${rule.name}\0host`, holds, t.sustain, now, (span) => ({
+        const info = this.#conds.check(`${rule.name}\0host`, holds, t.sustain, now, (span) => ({
           kind: 'host' as const,
           detail: `host ${what}${span}`,
           ...(value !== null ? { value } : {}),
@@ -789,7 +491,7 @@ export class RuleEngine {
           .filter((l) => l.c.state === 'running' && matches(rule.match, l.c) && !this.#isBusy(l.c.id, now))
           .sort((a, b) => Number(a.c.labels[LABEL_PRIORITY] ?? 0) - Number(b.c.labels[LABEL_PRIORITY] ?? 0) || a.c.name.localeCompare(b.c.name));
         for (const v of victims) {
-          const d = this.#guard(rule, v, info, now, v.c.startedAt);
+          const d = this.#guards.guard(rule, v.c, info, now, v.c.startedAt, this.#maintained(v, now));
           if (!d) continue;
           out.push(d);
           if (d.kind === 'act' || d.kind === 'defer') break;
@@ -799,24 +501,6 @@ export class RuleEngine {
     return out;
   }
 
-  #sustained(key: string, holds: boolean, sustain: Sustain, now: number, info: (span: string) => TriggerInfo): TriggerInfo | null {
-    let cond = this.#conds.get(key);
-    if (!holds) {
-      if (cond) this.#conds.delete(key);
-      return null;
-    }
-    if (!cond) {
-      cond = { since: now, count: 0 };
-      this.#conds.set(key, cond);
-    }
-    cond.count++;
-    const since = cond.since ?? now;
-    const ok = sustain === null || ('forMs' in sustain ? now - since >= sustain.forMs : cond.count >= sustain.samples);
-    if (!ok) return null;
-    const span = sustain === null ? '' : 'forMs' in sustain ? ` for ${words(now - since)}` : ` for ${cond.count} samples`;
-    this.#conds.delete(key);
-    return info(span);
-  }
 
   /**
    * Fires the rules of one container whose trigger `test` accepts the input.
@@ -840,16 +524,14 @@ export class RuleEngine {
           (t.kind === 'exit' || t.kind === 'oom') &&
           dockerRestarts(l.c.restartPolicy, exitCode)
         ) {
-          return this.#skip(
-            rule,
-            l,
+          return this.#guards.skip(rule, l.c,
             info,
             now,
             'policy',
             `left to Docker: its restart policy \`${l.c.restartPolicy}\` restarts ${l.c.name} after this exit`,
           );
         }
-        const d = this.#guard(rule, l, info, now, startedAt);
+        const d = this.#guards.guard(rule, l.c, info, now, startedAt, this.#maintained(l, now));
         return d ? [d] : [];
       }
     }
@@ -865,118 +547,8 @@ export class RuleEngine {
     return null;
   }
 
-  #skip(rule: Rule, l: Live, trigger: TriggerInfo, now: number, kind: string, reason: string): Decision[] {
-    const s = this.#key(rule.name, l.c.name);
-    const last = s.skipped.get(kind);
-    if (last !== undefined && now - last < SKIP_JOURNAL_WINDOW_MS) return [];
-    s.skipped.set(kind, now);
-    return [{ kind: 'skip', ...about(rule.name, l.c, trigger, now), reason }];
-  }
 
-  /** Back-off, budget, cooldown, maintenance: whether to act now, later, or not at all. */
-  #guard(rule: Rule, l: Live, trigger: TriggerInfo, now: number, startedAt: number | null): Decision | null {
-    const name = l.c.name;
-    const silenced = this.#maintained(l, now);
-    if (silenced) return this.#skip(rule, l, trigger, now, 'maintenance', `not acting on ${name}: ${silenced}`)[0] ?? null;
-    const s = this.#key(rule.name, name);
-    const when = trigger.eventTime ?? now;
-    this.#version++;
-    if (s.lastActionAt !== null || s.gaveUpAt !== null) {
-      // "Without trouble" means it: the last time this condition fired counts, acted on or not.
-      const stableFrom = Math.max(startedAt ?? 0, s.lastActionAt ?? 0, s.gaveUpAt ?? 0, s.troubleAt ?? 0);
-      if (when - stableFrom >= resetAfter(rule)) {
-        s.level = 0;
-        s.gaveUpAt = null;
-        s.actions = [];
-        s.skipped.clear();
-      }
-    }
-    s.troubleAt = Math.max(s.troubleAt ?? 0, when);
-    if (s.gaveUpAt !== null) {
-      return (
-        this.#skip(
-          rule,
-          l,
-          trigger,
-          now,
-          'given-up',
-          `not acting on ${name}: gave up at ${new Date(s.gaveUpAt).toISOString()}; it must run ${words(resetAfter(rule))} without trouble first (or be re-armed: outpost rules reset ${name})`,
-        )[0] ?? null
-      );
-    }
-    if (s.pending) return null;
-    const recent = s.actions.filter((t) => now - t < windowOf(rule));
-    s.actions = recent;
-    const budget = rule.guards.budget;
-    if (budget && recent.length >= budget.max) {
-      s.gaveUpAt = now;
-      return {
-        kind: 'give-up',
-        ...about(rule.name, l.c, trigger, now),
-        action: rule.action,
-        reason: `gave up on ${name}: ${trigger.detail}; ${recent.length} ${noun(rule.action)}s within ${words(budget.withinMs)} already (budget ${budget.max}/${words(budget.withinMs)})`,
-      };
-    }
-    const rateKey = `${rule.name}\0${name}`;
-    const acts = (this.#ruleActs.get(rateKey) ?? []).filter((t) => now - t < 60_000);
-    this.#ruleActs.set(rateKey, acts);
-    if (acts.length >= MAX_RULE_ACTIONS_PER_MINUTE) {
-      return (
-        this.#skip(
-          rule,
-          l,
-          trigger,
-          now,
-          'rate',
-          `not acting on ${name}: rule ${rule.name} already acted on it ${acts.length} times in the last minute (at most ${MAX_RULE_ACTIONS_PER_MINUTE}); give the rule a cooldown`,
-        )[0] ?? null
-      );
-    }
-    const delay = backoffDelay(rule, s.level);
-    const allowedAt = s.lastActionAt === null ? now : Math.max(s.lastActionAt + delay, s.lastActionAt + rule.guards.cooldownMs);
-    if (allowedAt > now) {
-      s.pending = { at: allowedAt, action: rule.action, trigger, containerId: l.c.id };
-      const why = delay >= rule.guards.cooldownMs ? `back-off ${words(delay)} after the ${ordinal(s.level)} ${noun(rule.action)}` : `cooldown ${words(rule.guards.cooldownMs)}`;
-      return {
-        kind: 'defer',
-        ...about(rule.name, l.c, trigger, now),
-        action: rule.action,
-        at: allowedAt,
-        reason: `will ${describeAction(rule.action)} ${name} in ${words(allowedAt - now)}: ${trigger.detail}; ${why}`,
-      };
-    }
-    return this.#act(rule, l, s, trigger, now);
-  }
 
-  #act(rule: Rule, l: Live, s: KeyState, trigger: TriggerInfo, now: number): Decision {
-    s.level++;
-    s.lastActionAt = now;
-    s.actions.push(now);
-    if (s.actions.length > MAX_ACTIONS_KEPT) s.actions.splice(0, s.actions.length - MAX_ACTIONS_KEPT);
-    s.pending = null;
-    this.#version++;
-    const rateKey = `${rule.name}\0${l.c.name}`;
-    const acts = this.#ruleActs.get(rateKey) ?? [];
-    acts.push(now);
-    if (acts.length > MAX_RULE_ACTIONS_PER_MINUTE * 2) acts.splice(0, acts.length - MAX_RULE_ACTIONS_PER_MINUTE * 2);
-    this.#ruleActs.set(rateKey, acts);
-    const attempt = s.actions.length;
-    const next = backoffDelay(rule, s.level);
-    const gap = Math.max(next, rule.guards.cooldownMs);
-    const parts = [`${pastTense(rule.action, l.c.name)}: ${trigger.detail}`];
-    parts.push(`${ordinal(attempt)} ${noun(rule.action)} in ${words(windowOf(rule))}${rule.guards.budget ? ` (budget ${rule.guards.budget.max})` : ''}`);
-    if (gap > 0) parts.push(`next allowed after ${words(gap)}`);
-    return {
-      kind: 'act',
-      ...about(rule.name, l.c, trigger, now),
-      action: rule.action,
-      level: s.level,
-      attempt,
-      nextAllowedAt: gap > 0 ? now + gap : null,
-      notify: rule.notify || rule.action.kind === 'notify',
-      reason: parts.join('; '),
-    };
-  }
 
   /** When `tick` next has something to do (deferred actions, `unhealthy for`), or null. */
   nextWake(): number | null {
@@ -991,7 +563,7 @@ export class RuleEngine {
       if (b.count > 0 || b.endedAt === null) return null;
       return b.awaitStart ? b.endedAt + BUSY_SETTLE_MS : 0;
     };
-    for (const [key, s] of this.#keys) {
+    for (const [key, s] of this.#guards.keys) {
       if (!s.pending) continue;
       const until = busyUntil(this.#byName.get(key.slice(key.indexOf('\0') + 1)));
       if (until !== null) take(Math.max(s.pending.at, until));
@@ -1008,7 +580,7 @@ export class RuleEngine {
   /** Runs what is due: deferred actions whose time came (if still needed) and `unhealthy for` conditions. */
   tick(now: number): Decision[] {
     const out: Decision[] = [];
-    for (const [key, s] of this.#keys) {
+    for (const [key, s] of this.#guards.keys) {
       if (!s.pending || s.pending.at > now) continue;
       const [ruleName, cname] = key.split('\0') as [string, string];
       const rule = this.rules().find((r) => r.name === ruleName);
@@ -1042,7 +614,7 @@ export class RuleEngine {
         out.push(this.#cancel(ruleName, cname, l.c.id, p, now, silenced));
         continue;
       }
-      out.push(this.#act(rule, l, s, p.trigger, now));
+      out.push(this.#guards.act(rule, l.c, s, p.trigger, now));
     }
     for (const l of this.#live.values()) if (l.unhealthySince !== null) out.push(...this.#fireUnhealthy(l, now));
     return out;
@@ -1116,72 +688,9 @@ export class RuleEngine {
     const lives = [...this.#live.values()].filter((l) => container === undefined || l.c.name === container || l.c.id.startsWith(container));
     for (const l of lives.sort((a, b) => a.c.name.localeCompare(b.c.name))) {
       const ordered = this.#rulesFor(l);
-      ordered.forEach((rule, i) => out.push(this.#status(rule, l, now, ordered.slice(0, i))));
+      ordered.forEach((rule, i) => out.push(ruleStatus(rule, l, this.#guards.keys.get(`${rule.name}\0${l.c.name}`), this.#maintained(l, now), now, ordered.slice(0, i))));
     }
     return out;
   }
 
-  #status(rule: Rule, l: Live, now: number, before: Rule[] = []): RuleStatus {
-    const s = this.#keys.get(`${rule.name}\0${l.c.name}`);
-    const used = s ? s.actions.filter((t) => now - t < windowOf(rule)).length : 0;
-    const base = {
-      rule: rule.name,
-      source: rule.source,
-      container: l.c.name,
-      action: rule.action,
-      triggers: rule.triggers.map(describeTrigger),
-      level: s?.level ?? 0,
-      budgetUsed: used,
-      budgetMax: rule.guards.budget?.max ?? null,
-      nextAllowedAt: null as number | null,
-      gaveUpAt: s?.gaveUpAt ?? null,
-    };
-    const act = describeAction(rule.action);
-    const silenced = this.#maintained(l, now);
-    if (silenced) return { ...base, state: 'maintenance', detail: `silenced: ${silenced}` };
-    if (s?.gaveUpAt != null) {
-      return { ...base, state: 'given-up', detail: `gave up ${words(now - s.gaveUpAt)} ago after ${used} ${noun(rule.action)}s; clears after ${words(resetAfter(rule))} without trouble, or with \`outpost rules reset ${l.c.name}\`` };
-    }
-    if (s?.pending) {
-      return { ...base, state: 'pending', nextAllowedAt: s.pending.at, detail: `will ${act} in ${words(s.pending.at - now)} (${s.pending.trigger.detail})` };
-    }
-    const over = supersededBy(rule, before);
-    if (over) {
-      return {
-        ...base,
-        state: 'superseded',
-        detail: `never acts on ${l.c.name}: rule ${over.name} takes precedence on the same condition${rule.triggers.length > 1 ? 's' : ''} (${
-          over.priority !== rule.priority ? `priority ${over.priority} over ${rule.priority}` : over.source.kind === 'labels' && rule.source.kind !== 'labels' ? 'the container\'s own label rule first' : 'earlier in the file'
-        }); give ${over.name} \`notify: true\` to be told as well`,
-      };
-    }
-    const onlyExits = rule.triggers.every((t) => t.kind === 'exit' || t.kind === 'oom');
-    if (onlyExits && rule.action.kind !== 'notify' && dockerRestarts(l.c.restartPolicy, 1)) {
-      return { ...base, state: 'left-to-docker', detail: `Docker's restart policy \`${l.c.restartPolicy}\` restarts it after a failure; this rule leaves those exits alone` };
-    }
-    if (s && s.lastActionAt !== null) {
-      const allowedAt = Math.max(s.lastActionAt + backoffDelay(rule, s.level), s.lastActionAt + rule.guards.cooldownMs);
-      if (allowedAt > now) {
-        return {
-          ...base,
-          state: 'backing-off',
-          nextAllowedAt: allowedAt,
-          detail: `backing off: would ${act} in ${words(allowedAt - now)} at the earliest (${ordinal(used)} in ${words(windowOf(rule))} so far)`,
-        };
-      }
-    }
-    const budget = rule.guards.budget ? `; budget ${used}/${rule.guards.budget.max} used in ${words(rule.guards.budget.withinMs)}` : '';
-    const current: string[] = [];
-    if (rule.triggers.some((t) => t.kind === 'cpu') && l.cpuPercent !== null) current.push(`CPU now ${l.cpuPercent.toFixed(0)}%`);
-    if (rule.triggers.some((t) => t.kind === 'memory') && l.memoryBytes !== null) {
-      current.push(`memory now ${(l.memoryBytes / 1048576).toFixed(0)} MiB (${(l.memoryPercent ?? 0).toFixed(0)}%)`);
-    }
-    // Only where it means something for this rule: an exit rule does not care how long the container has been unhealthy.
-    if (l.unhealthySince !== null && rule.triggers.some((t) => t.kind === 'unhealthy')) current.push(`unhealthy for ${words(now - l.unhealthySince)}`);
-    return {
-      ...base,
-      state: 'armed',
-      detail: `armed: would ${act} on ${base.triggers.join(' or ')}${budget}${current.length ? `; ${current.join(', ')}` : ''}`,
-    };
-  }
 }

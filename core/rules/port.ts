@@ -6,7 +6,7 @@
  *
  * Pure: the types only. Nothing here touches the disk, the network or Docker.
  */
-import type { Disposer } from '../model/types.js';
+import type { ContainerStats, Disposer } from '../model/types.js';
 import type { RuleStatus } from './engine.js';
 import type { JournalEntry } from './types.js';
 
@@ -29,11 +29,24 @@ export interface AgentState {
   reason: string | null;
 }
 
-/** What the rule engine of one container says now. */
+/** What the rule engine says now, of one container or of all of them. */
 export interface Explanation {
   statuses: RuleStatus[];
-  /** Problems with the rules file or a container's label rules, each in words. */
+  /** Problems with the rules file, a container's label rules or the agent's state files, each in words. */
   problems: string[];
+  /** The names of the rules in force (the rules file's and the containers' label rules). */
+  rules: string[];
+}
+
+export interface ExplainOptions {
+  /**
+   * Stats the face already has (the TUI samples them anyway): used instead of
+   * a sample of the node's own. Without them, a local port samples only when
+   * a rule needs stats, and reuses a sample for a few seconds.
+   */
+  stats?: readonly ContainerStats[];
+  /** The instant to explain at (ms since epoch; default now). */
+  now?: number;
 }
 
 /** What a pause applies to: one container, or the whole node when `container` is absent. */
@@ -55,33 +68,62 @@ export interface JournalQuery {
   afterSeq?: number;
 }
 
-/** What a reset request found to re-arm. */
+/** What a pause or a resume was about. */
+export interface TargetResult {
+  /** The container is not on the node now; it has history in the journal (or was paused). */
+  gone: boolean;
+}
+
+/** What became of a reset request. An unknown container or rule is refused (BadInputError), never queued. */
 export interface ResetResult {
-  /** Whether the container is known (on the engine now or in the journal). */
-  known: boolean;
-  /** Whether an agent runs to apply it now (otherwise the next one applies it). */
-  applied: boolean;
+  /** The container is not on the node now; what the journal remembers of it is reset. */
+  gone: boolean;
+  /** `applied`: the agent re-armed it (`entries` say what); `queued`: no agent runs, the next one applies it; `waiting`: the agent had not applied it within the wait. */
+  state: 'applied' | 'queued' | 'waiting';
+  entries: JournalEntry[];
+  /** The agent that runs (or was waited for), when one does. */
+  agentPid: number | null;
+}
+
+export interface ResetOptions {
+  /** How long to wait for a running agent to apply it (ms; default 5000, 0: do not wait). */
+  waitMs?: number;
+}
+
+export interface JournalPage {
+  /** Oldest first. */
+  entries: JournalEntry[];
+  /** Lines that did not parse (a torn tail after a crash, or damage); they are skipped, never fatal. */
+  unreadable: number;
 }
 
 export interface RulesFileText {
   path: string;
   /** The file's text, or null when there is none. */
   text: string | null;
+  /** Whether there is no such file (only label rules apply then). */
+  missing: boolean;
+  /** The names of the file's rules. */
+  rules: string[];
+  /** The file's problems, each in words. */
+  problems: string[];
 }
 
 export interface RulesPort {
   agent(): Promise<AgentState>;
-  /** Each rule that applies to `container`, with its state now. */
-  explain(container: string): Promise<Explanation>;
-  /** The rules file's problems and the count of rules in force, without a container. */
+  /** Each rule that applies to `container` (every container when absent), with its state now. */
+  explain(container?: string, options?: ExplainOptions): Promise<Explanation>;
+  /** The problems of the rules file, the label rules and the agent's state files, without a container. */
   problems(): Promise<string[]>;
-  journal(query?: JournalQuery): Promise<JournalEntry[]>;
+  /** Journal entries; a `container` that neither the journal nor the node knows is refused (BadInputError). */
+  journal(query?: JournalQuery): Promise<JournalPage>;
   /** Follows new journal entries (none are replayed); the disposer stops it. */
   followJournal(listener: (entry: JournalEntry) => void): Disposer;
-  pause(target: RulesTarget, options?: PauseOptions): Promise<void>;
-  resume(target: RulesTarget): Promise<void>;
+  /** A container the node does not have and the journal does not know is refused (BadInputError): a typo must not pause nothing. */
+  pause(target: RulesTarget, options?: PauseOptions): Promise<TargetResult>;
+  resume(target: RulesTarget): Promise<TargetResult>;
   /** Re-arms a container (every rule, or one): back-off, budget and give-up cleared. */
-  reset(container: string, rule?: string): Promise<ResetResult>;
+  reset(container: string, rule?: string, options?: ResetOptions): Promise<ResetResult>;
   /** Whether rules are paused for a container now (or for the node when absent). */
   paused(target: RulesTarget): Promise<boolean>;
   /** The rules file (admins only, once it is remote). */
