@@ -1,6 +1,19 @@
+/**
+ * LocalNode: the Node interface over a Docker engine's API (dockerode).
+ *
+ * Why this file is ~580 lines: it is the one implementation of the whole
+ * Node interface for an engine, each method short and next to the others
+ * that share its engine handle and live model. What a RemoteNode will share
+ * lives elsewhere: the connection state machine and the poller
+ * (core/shared/), the live model (core/model/container-store.ts), log
+ * decoding and streams (log-decoder.ts, log-stream.ts), mapping (mapping.ts),
+ * resource monitors (core/monitor/).
+ */
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ContainerStore } from '../model/container-store.js';
+import { Connection } from '../shared/connection.js';
+import { poll } from '../shared/poll.js';
 import { BadInputError, OutpostError } from '../model/errors.js';
 import { resolveContainer } from '../model/resolve.js';
 import { normalizeSignal, SIGNAL_HINT } from '../model/signals.js';
@@ -14,7 +27,6 @@ import type {
   HostMetrics,
   ModelChange,
   NodeStatus,
-  LogLine,
 } from '../model/types.js';
 import { ContainerMonitor, type StatsSource } from '../monitor/container-monitor.js';
 import { HostMonitor } from '../monitor/host-monitor.js';
@@ -36,6 +48,7 @@ import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js'
 import { isStateChange, readEvents, sinceParam, toContainerEvent } from './event-pump.js';
 import { createExecSession } from './exec-session.js';
 import { DEFAULT_MAX_LINE_BYTES, LogDecoder } from './log-decoder.js';
+import { logStreamOf } from './log-stream.js';
 import { detailsFromInspect, summaryFromInspect, summaryFromList, type RawInspect, type RawListRow } from './mapping.js';
 import { RefreshQueue } from './refresh-queue.js';
 import { translateEngineError } from './translate-error.js';
@@ -84,17 +97,12 @@ export class LocalNode implements Node {
   #connecting: Promise<Engine> | null = null;
   #store: ContainerStore;
   #pids = new Map<string, number>();
-  #status: NodeStatus = { state: 'connecting' };
-  #statusListeners = new Set<(s: NodeStatus) => void>();
   #eventListeners = new Set<(e: ContainerEvent) => void>();
   #events: Readable | null = null;
   #lastEventNano = 0;
-  #live = false;
-  #closed = false;
-  #retryTimer: NodeJS.Timeout | null = null;
-  #retryDelay: number;
   #refresh: RefreshQueue<RawInspect>;
   #pollers = new Set<Disposer>();
+  readonly #conn: Connection;
   readonly #options: LocalNodeOptions;
   readonly #timeoutMs: number;
   /** Aborted by close(): every request still waiting on the engine ends (a hung engine cannot hold a quit). */
@@ -108,12 +116,26 @@ export class LocalNode implements Node {
     this.endpoint = options.endpoint ?? resolveEndpoint();
     this.isThisMachine = isThisMachine(this.endpoint);
     this.rules = options.rules ? options.rules(this) : null;
-    this.#retryDelay = options.reconnectMinMs ?? 250;
+    this.#conn = new Connection(
+      {
+        open: (attempt) => this.#open(attempt),
+        abandon: () => {
+          this.#events?.destroy();
+          this.#events = null;
+        },
+        describe: (err) => this.#translate(err).message,
+      },
+      {
+        ...(options.reconnectMinMs !== undefined ? { minDelayMs: options.reconnectMinMs } : {}),
+        ...(options.reconnectMaxMs !== undefined ? { maxDelayMs: options.reconnectMaxMs } : {}),
+        now: () => this.#now(),
+      },
+    );
     this.#refresh = new RefreshQueue<RawInspect>({
       concurrency: INSPECT_CONCURRENCY,
       inspect: async (id) => {
         const engine = this.#engine;
-        if (!engine || this.#closed) throw new Error('not connected');
+        if (!engine || this.#conn.closed) throw new Error('not connected');
         return (await engine.docker.getContainer(id).inspect()) as unknown as RawInspect;
       },
       apply: (id, raw, action) => {
@@ -121,7 +143,7 @@ export class LocalNode implements Node {
         this.#store.upsert(summaryFromInspect(raw, this.name, this.#now()), action);
       },
       failed: (id, err) => {
-        if (this.#closed || !this.#engine) return;
+        if (this.#conn.closed || !this.#engine) return;
         if (translateEngineError(err, this.#engine.label, id).code === 'NO_SUCH_CONTAINER') {
           this.#pids.delete(id);
           this.#store.remove(id);
@@ -154,27 +176,28 @@ export class LocalNode implements Node {
   // ---- lifecycle and live model -------------------------------------------
 
   async connect(): Promise<void> {
-    if (this.#live) return;
-    this.#live = true;
-    this.#closed = false;
     try {
-      await this.#getEngine();
-      await this.#startEvents();
-      await this.#resync();
-      this.#setStatus({ state: 'online', since: this.#now() });
+      await this.#conn.connect();
     } catch (err) {
-      const e = err instanceof OutpostError ? err : translateEngineError(err, describeEndpoint(this.endpoint));
-      this.#scheduleReconnect(e.message);
-      throw e;
+      throw this.#translate(err);
     }
   }
 
+  /** One session: the engine (negotiated again after a loss: it may have come back as another version), its events, a fresh model. */
+  async #open(attempt: 'first' | 'retry'): Promise<void> {
+    if (attempt === 'retry') this.#engine = null;
+    await this.#getEngine();
+    await this.#startEvents();
+    await this.#resync();
+  }
+
+  #translate(err: unknown): OutpostError {
+    return err instanceof OutpostError ? err : translateEngineError(err, describeEndpoint(this.endpoint));
+  }
+
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#conn.close();
     this.#closing.abort();
-    this.#live = false;
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
     for (const dispose of [...this.#pollers]) dispose();
     this.#host?.close();
     this.#events?.destroy();
@@ -184,17 +207,11 @@ export class LocalNode implements Node {
   }
 
   status(): NodeStatus {
-    return this.#status;
+    return this.#conn.status();
   }
 
   onStatus(listener: (status: NodeStatus) => void): Disposer {
-    this.#statusListeners.add(listener);
-    return () => this.#statusListeners.delete(listener);
-  }
-
-  #setStatus(s: NodeStatus): void {
-    this.#status = s;
-    for (const l of [...this.#statusListeners]) l(s);
+    return this.#conn.onStatus(listener);
   }
 
   containers(): ContainerSummary[] {
@@ -237,41 +254,12 @@ export class LocalNode implements Node {
     const lost = (reason: string) => {
       if (this.#events !== stream) return;
       this.#events = null;
-      if (this.#closed) return;
-      this.#scheduleReconnect(`event stream ended (${reason})`);
+      if (this.#conn.closed) return;
+      this.#conn.lost(`event stream ended (${reason})`);
     };
     stream.on('end', () => lost('engine closed it'));
     stream.on('close', () => lost('connection closed'));
     stream.on('error', (err: Error) => lost(err.message));
-  }
-
-  #scheduleReconnect(reason: string): void {
-    if (this.#closed || this.#retryTimer) return;
-    const delay = this.#retryDelay;
-    this.#retryDelay = Math.min(delay * 2, this.#options.reconnectMaxMs ?? 5000);
-    this.#setStatus({ state: 'offline', since: this.#now(), reason, retryInMs: delay });
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      void this.#reconnect();
-    }, delay);
-  }
-
-  async #reconnect(): Promise<void> {
-    if (this.#closed) return;
-    try {
-      // The engine may have come back as another version: negotiate again.
-      this.#engine = null;
-      await this.#getEngine();
-      await this.#startEvents();
-      await this.#resync();
-      this.#retryDelay = this.#options.reconnectMinMs ?? 250;
-      this.#setStatus({ state: 'online', since: this.#now() });
-    } catch (err) {
-      this.#events?.destroy();
-      this.#events = null;
-      const e = err instanceof OutpostError ? err : translateEngineError(err, describeEndpoint(this.endpoint));
-      this.#scheduleReconnect(e.message);
-    }
   }
 
   /** Lists everything again and replaces the model (after connect and every reconnect). */
@@ -359,7 +347,7 @@ export class LocalNode implements Node {
 
   async resolve(ref: string): Promise<string> {
     if (typeof ref !== 'string' || ref.trim() === '') throw new BadInputError('A container name or ID is required.');
-    if (this.#store.ready && this.#live) {
+    if (this.#store.ready && this.#conn.live) {
       try {
         return resolveContainer(this.#store.all(), ref, this.name).id;
       } catch {
@@ -489,8 +477,8 @@ export class LocalNode implements Node {
   async #running(): Promise<{ id: string; name: string; pid: number }[]> {
     // While connecting, the model's first list is on its way: a second list here would double
     // the startup work (one inspect per container). Sample nothing until it has arrived.
-    if (this.#live && !this.#store.ready) return [];
-    const rows = this.#live ? this.#store.all() : await this.list({ all: false });
+    if (this.#conn.live && !this.#store.ready) return [];
+    const rows = this.#conn.live ? this.#store.all() : await this.list({ all: false });
     // A container not inspected yet has no known pid: sampled from the next round on.
     return rows
       .filter((c) => c.state === 'running' && this.#pids.has(c.id))
@@ -530,13 +518,14 @@ export class LocalNode implements Node {
 
   watchStats(listener: (stats: ContainerStats[]) => void, options: StatsOptions = {}): Disposer {
     let monitor: ContainerMonitor | null = null;
-    return this.#poll(
+    return poll(
       options.intervalMs ?? 2000,
       async () => {
         monitor ??= await this.#newMonitor();
         return monitor.sample(await this.#running());
       },
       listener,
+      this.#pollers,
       () => monitor?.close(),
     );
   }
@@ -558,45 +547,14 @@ export class LocalNode implements Node {
   }
 
   watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
-    return this.#poll(
+    return poll(
       options.intervalMs ?? 2000,
       () => (this.#host ??= new HostMonitor({ node: this.name })).sample(),
       listener,
+      this.#pollers,
     );
   }
 
-  /**
-   * Samples now and then every `intervalMs`, never two at once. A failed sample is skipped:
-   * the engine being away is what the status listeners report, and sampling resumes with it.
-   * The disposer (also run by `close()`) stops the timer and releases what the sampler holds.
-   */
-  #poll<T>(intervalMs: number, sample: () => Promise<T>, listener: (value: T) => void, release?: () => void): Disposer {
-    let busy = false;
-    let stopped = false;
-    const tick = async () => {
-      if (busy || stopped) return;
-      busy = true;
-      try {
-        const value = await sample();
-        if (!stopped) listener(value);
-      } catch {
-        // see above
-      } finally {
-        busy = false;
-      }
-    };
-    void tick();
-    const timer = setInterval(() => void tick(), intervalMs);
-    const dispose = () => {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(timer);
-      this.#pollers.delete(dispose);
-      release?.();
-    };
-    this.#pollers.add(dispose);
-    return dispose;
-  }
 }
 
 function checkTimeout(t: number): number {
@@ -627,52 +585,4 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
-}
-
-/** Wraps an engine byte stream as an async iterable of lines with an owner-held close. */
-function logStreamOf(stream: Readable, decoder: LogDecoder): LogStream {
-  let closed = false;
-  let ended = false;
-  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const done = (): IteratorResult<LogLine> => ({ value: undefined, done: true });
-  // Lines are decoded one at a time as the reader asks: a chunk never becomes thousands of line objects at once.
-  const iterator: AsyncIterator<LogLine> = {
-    async next() {
-      try {
-        for (;;) {
-          const line = decoder.next();
-          if (line) return { value: line, done: false };
-          if (ended) {
-            stream.destroy();
-            return done();
-          }
-          const r = await chunks.next();
-          if (r.done) {
-            ended = true;
-            const rest = decoder.end();
-            if (rest.length > 0) decoder.feedLines(rest);
-          } else {
-            decoder.feed(r.value);
-          }
-        }
-      } catch (err) {
-        stream.destroy();
-        ended = true;
-        if (!closed) throw err;
-        return done();
-      }
-    },
-    async return() {
-      ended = true;
-      stream.destroy();
-      return done();
-    },
-  };
-  return {
-    [Symbol.asyncIterator]: () => iterator,
-    close: () => {
-      closed = true;
-      stream.destroy();
-    },
-  };
 }

@@ -1,0 +1,120 @@
+/**
+ * A node's connection as a state machine, whatever carries it (a Docker
+ * engine's socket for LocalNode, a peer's HTTPS API for a RemoteNode):
+ * connecting → online → offline (retrying with exponential back-off) →
+ * online …, until closed. The node supplies how to open a session (connect,
+ * start its streams, resync its model) and how to drop a half-open one; the
+ * state machine owns the status, its listeners, the retry timer and the
+ * back-off.
+ */
+import type { Disposer, NodeStatus } from '../model/types.js';
+
+export interface ConnectionSteps {
+  /** Opens a whole session: connect, start the streams, resync the model. Throws when it cannot. */
+  open(attempt: 'first' | 'retry'): Promise<void>;
+  /** Drops what a failed attempt left half open (streams). */
+  abandon(): void;
+  /** The failure in words, for the offline status. */
+  describe(err: unknown): string;
+}
+
+export interface ConnectionOptions {
+  /** Reconnect back-off bounds in ms (default 250 → 5000). */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  now?: () => number;
+}
+
+export class Connection {
+  #status: NodeStatus = { state: 'connecting' };
+  #listeners = new Set<(s: NodeStatus) => void>();
+  #timer: NodeJS.Timeout | null = null;
+  #delay: number;
+  #live = false;
+  #closed = false;
+  readonly #steps: ConnectionSteps;
+  readonly #o: ConnectionOptions;
+
+  constructor(steps: ConnectionSteps, options: ConnectionOptions = {}) {
+    this.#steps = steps;
+    this.#o = options;
+    this.#delay = options.minDelayMs ?? 250;
+  }
+
+  /** Whether connect() was called and close() not since: the node keeps itself connected. */
+  get live(): boolean {
+    return this.#live;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  status(): NodeStatus {
+    return this.#status;
+  }
+
+  onStatus(listener: (status: NodeStatus) => void): Disposer {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The first attempt: resolves online, or throws (and keeps retrying in the background). */
+  async connect(): Promise<void> {
+    if (this.#live) return;
+    this.#live = true;
+    this.#closed = false;
+    try {
+      await this.#steps.open('first');
+      this.#online();
+    } catch (err) {
+      this.lost(this.#steps.describe(err));
+      throw err;
+    }
+  }
+
+  /** The session broke (a stream ended, a request failed for good): offline, and retry after the back-off. */
+  lost(reason: string): void {
+    if (this.#closed || this.#timer) return;
+    const delay = this.#delay;
+    this.#delay = Math.min(delay * 2, this.#o.maxDelayMs ?? 5000);
+    this.#set({ state: 'offline', since: this.#now(), reason, retryInMs: delay });
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#retry();
+    }, delay);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#live = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  async #retry(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#steps.open('retry');
+      if (this.#closed) return;
+      this.#delay = this.#o.minDelayMs ?? 250;
+      this.#online();
+    } catch (err) {
+      this.#steps.abandon();
+      this.lost(this.#steps.describe(err));
+    }
+  }
+
+  #online(): void {
+    this.#set({ state: 'online', since: this.#now() });
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  #set(s: NodeStatus): void {
+    this.#status = s;
+    for (const l of [...this.#listeners]) l(s);
+  }
+}

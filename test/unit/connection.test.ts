@@ -1,0 +1,64 @@
+/** The connection state machine LocalNode uses now and RemoteNode will: back-off, status, close. */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Connection } from '../../core/shared/connection.js';
+import type { NodeStatus } from '../../core/model/types.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function machine(failures: number) {
+  const attempts: string[] = [];
+  let abandoned = 0;
+  let left = failures;
+  const conn = new Connection(
+    {
+      open: async (attempt) => {
+        attempts.push(attempt);
+        if (left-- > 0) throw new Error(`refused ${attempts.length}`);
+      },
+      abandon: () => abandoned++,
+      describe: (err) => (err as Error).message,
+    },
+    { minDelayMs: 100, maxDelayMs: 400, now: () => Date.now() },
+  );
+  const seen: NodeStatus[] = [];
+  conn.onStatus((s) => seen.push(s));
+  return { conn, attempts, seen, abandoned: () => abandoned };
+}
+
+describe('Connection', () => {
+  it('goes online on a first attempt that works', async () => {
+    const m = machine(0);
+    await m.conn.connect();
+    expect(m.conn.status().state).toBe('online');
+    expect(m.attempts).toEqual(['first']);
+  });
+
+  it('retries with a doubling back-off up to its bound, then goes online', async () => {
+    const m = machine(4);
+    await expect(m.conn.connect()).rejects.toThrow('refused 1');
+    expect(m.conn.status()).toMatchObject({ state: 'offline', reason: 'refused 1', retryInMs: 100 });
+    for (const wait of [100, 200, 400, 400]) await vi.advanceTimersByTimeAsync(wait);
+    expect(m.attempts).toEqual(['first', 'retry', 'retry', 'retry', 'retry']);
+    expect(m.seen.map((s) => (s.state === 'offline' ? s.retryInMs : s.state))).toEqual([100, 200, 400, 400, 'online']);
+    expect(m.abandoned()).toBe(3);
+    // A later loss starts again from the lower bound.
+    m.conn.lost('stream ended');
+    expect(m.conn.status()).toMatchObject({ state: 'offline', reason: 'stream ended', retryInMs: 100 });
+  });
+
+  it('close() stops the retries: nothing is attempted after it', async () => {
+    const m = machine(10);
+    await expect(m.conn.connect()).rejects.toThrow();
+    m.conn.close();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(m.attempts).toEqual(['first']);
+    m.conn.lost('late');
+    expect(m.conn.status().state).toBe('offline');
+    expect(m.seen).toHaveLength(1);
+  });
+});
