@@ -1,13 +1,25 @@
+/**
+ * The rule agent: the pure rule engine (core/rules/) wired to a node and to
+ * the disk. Around it: the rules file (rules-file.ts), actions (runner.ts),
+ * webhooks (webhook.ts), the journal (journal.ts), the state directory's
+ * files (store.ts) and the restore of guard state (restore.ts).
+ *
+ * Why this file is ~500 lines: what is left is the agent's own loop (start,
+ * reload, the state directory watch, inputs kept in step with what the rules
+ * need, scheduling, journaling each decision before acting, save and stop),
+ * and each step reads the same engine, journal and timers.
+ */
 import { watch, type FSWatcher } from 'node:fs';
-import { readRegularFile } from '../model/read-file.js';
 import { basename, dirname } from 'node:path';
 import type { LogStream, Node } from '../node.js';
 import type { Disposer, NodeStatus } from '../model/types.js';
 import { NotAllowedError } from '../model/errors.js';
+import { runAction } from './runner.js';
+import { postWebhook } from './webhook.js';
 import { RuleEngine, describeAction, words, type Decision } from '../rules/engine.js';
 import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { restoreEngine } from './restore.js';
-import { MAX_RULES_FILE_BYTES, formatIssue, parseRules } from '../rules/parse.js';
+import { formatIssue } from '../rules/parse.js';
 import {
   agentStatus,
   claimAgentLock,
@@ -19,32 +31,10 @@ import {
   writeGuardState,
   MAINTENANCE_FILE,
 } from './store.js';
-import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue, type RuleSet } from '../rules/types.js';
+import { DEFAULT_SAMPLE_INTERVAL_MS, type RuleIssue } from '../rules/types.js';
 
-export interface LoadedRules {
-  ruleSet: RuleSet;
-  issues: RuleIssue[];
-  /** True when there is no rules file (only label rules then). */
-  missing: boolean;
-}
-
-/** Reads and validates a rules file. Never throws nor blocks: a missing, huge, special (FIFO, device) or broken file comes back as issues. */
-export function loadRulesFile(path: string): LoadedRules {
-  const empty: RuleSet = { rules: [], sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS, webhook: null };
-  const file = readRegularFile(path, MAX_RULES_FILE_BYTES);
-  if (!file.ok) {
-    if (file.reason === 'missing') return { ruleSet: empty, issues: [], missing: true };
-    const message = file.reason === 'too-large' ? `${file.message}; a rules file may be at most 1 MiB` : file.message;
-    return { ruleSet: empty, issues: [{ file: path, field: '(file)', message }], missing: false };
-  }
-  try {
-    const { ruleSet, issues } = parseRules(file.text, path);
-    return { ruleSet, issues, missing: false };
-  } catch (err) {
-    // parseRules never throws by design; should a bug make it, the file is reported, not fatal.
-    return { ruleSet: empty, issues: [{ file: path, field: '(file)', message: `could not be checked: ${(err as Error).message}` }], missing: false };
-  }
-}
+export { loadRulesFile, type LoadedRules } from './rules-file.js';
+import { loadRulesFile, type LoadedRules } from './rules-file.js';
 
 const GUARD_FILE_NAME = 'guards.json';
 
@@ -71,9 +61,6 @@ export interface AgentOptions {
   journal?: JournalOptions;
   version?: string;
 }
-
-const EXEC_TIMEOUT_MS = 60_000;
-const WEBHOOK_TIMEOUT_MS = 5_000;
 
 /**
  * Runs the rule engine against a node: feeds it the node's events, samples
@@ -457,45 +444,7 @@ export class RuleAgent {
     const node = this.#o.node;
     const started = this.#now();
     const latencyMs = d.trigger.eventTime !== undefined ? Math.max(0, started - d.trigger.eventTime) : undefined;
-    let error: string | undefined;
-    let detail = '';
-    try {
-      const a = d.action;
-      switch (a.kind) {
-        case 'restart':
-          await node.restart(d.containerId, { timeoutSeconds: 10 });
-          break;
-        case 'stop':
-          await node.stop(d.containerId, { timeoutSeconds: 10 });
-          break;
-        case 'start':
-          await node.start(d.containerId);
-          break;
-        case 'kill':
-          await node.kill(d.containerId, a.signal);
-          break;
-        case 'exec': {
-          const session = await node.exec(d.containerId, { cmd: a.command });
-          let out = '';
-          session.onOutput((data) => {
-            if (out.length < 500) out += Buffer.from(data).toString('utf8');
-          });
-          const timeout = new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`still running after ${EXEC_TIMEOUT_MS / 1000}s`)), EXEC_TIMEOUT_MS).unref());
-          try {
-            const code = await Promise.race([session.wait(), timeout]);
-            detail = ` (exit code ${code}${out.trim() ? `, output: ${JSON.stringify(out.trim().slice(0, 200))}` : ''})`;
-            if (code !== 0) error = `the command exited with code ${code}`;
-          } finally {
-            session.close();
-          }
-          break;
-        }
-        case 'notify':
-          break;
-      }
-    } catch (err) {
-      error = (err as Error).message;
-    }
+    const { error, detail } = await runAction(node, d.containerId, d.action);
     const durationMs = this.#now() - started;
     if (d.action.kind !== 'notify') {
       this.engine.endAction(d.containerId, this.#now(), error === undefined);
@@ -522,19 +471,10 @@ export class RuleAgent {
     this.#write({ kind: 'notify', rule: d.rule, container: d.container, containerId: d.containerId, trigger: d.trigger, reason: message });
     const url = this.#webhook;
     if (!url) return;
-    const doFetch = this.#o.fetch ?? fetch;
-    const body = JSON.stringify({ node: this.#o.node.name, container: d.container, rule: d.rule, kind: d.kind, message, ts: d.ts });
-    const p = doFetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'outpost-agent' },
-      body,
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    })
-      .then((res) => {
-        if (!res.ok) this.#write({ kind: 'error', container: d.container, reason: `webhook ${url} answered ${res.status} ${res.statusText}` });
-      })
-      .catch((err: Error) => {
-        this.#write({ kind: 'error', container: d.container, reason: `webhook ${url} failed: ${err.message}` });
+    const payload = { node: this.#o.node.name, container: d.container, rule: d.rule, kind: d.kind, message, ts: d.ts };
+    const p = postWebhook(this.#o.fetch ?? fetch, url, payload)
+      .then((problem) => {
+        if (problem) this.#write({ kind: 'error', container: d.container, reason: problem });
       })
       .finally(() => this.#inflight.delete(p));
     this.#inflight.add(p);
