@@ -34,8 +34,8 @@ export interface Explanation {
   statuses: RuleStatus[];
   /** Problems with the rules file, a container's label rules or the agent's state files, each in words. */
   problems: string[];
-  /** The names of the rules in force (the rules file's and the containers' label rules). */
-  rules: string[];
+  /** The names of the rules in force (the rules file's and the containers' label rules); absent where the port cannot tell. */
+  rules?: string[];
 }
 
 export interface ExplainOptions {
@@ -74,15 +74,23 @@ export interface TargetResult {
   gone: boolean;
 }
 
-/** What became of a reset request. An unknown container or rule is refused (BadInputError), never queued. */
+/**
+ * What became of a reset request. The local port refuses an unknown
+ * container or rule (BadInputError) and fills every field; the optional
+ * ones may be absent from a simpler port.
+ */
 export interface ResetResult {
+  /** Whether the container is known (on the engine now or in the journal). */
+  known: boolean;
+  /** Whether an agent applied it (or runs to apply it); otherwise the next one applies it. */
+  applied: boolean;
   /** The container is not on the node now; what the journal remembers of it is reset. */
-  gone: boolean;
+  gone?: boolean;
   /** `applied`: the agent re-armed it (`entries` say what); `queued`: no agent runs, the next one applies it; `waiting`: the agent had not applied it within the wait. */
-  state: 'applied' | 'queued' | 'waiting';
-  entries: JournalEntry[];
+  state?: 'applied' | 'queued' | 'waiting';
+  entries?: JournalEntry[];
   /** The agent that runs (or was waited for), when one does. */
-  agentPid: number | null;
+  agentPid?: number | null;
 }
 
 export interface ResetOptions {
@@ -90,23 +98,19 @@ export interface ResetOptions {
   waitMs?: number;
 }
 
-export interface JournalPage {
-  /** Oldest first. */
-  entries: JournalEntry[];
-  /** Lines that did not parse (a torn tail after a crash, or damage); they are skipped, never fatal. */
-  unreadable: number;
-}
+/** Journal entries, oldest first; `unreadable` counts the lines that did not parse (skipped, never fatal) where the port can tell. */
+export type JournalPage = JournalEntry[] & { unreadable?: number };
 
 export interface RulesFileText {
   path: string;
   /** The file's text, or null when there is none. */
   text: string | null;
   /** Whether there is no such file (only label rules apply then). */
-  missing: boolean;
+  missing?: boolean;
   /** The names of the file's rules. */
-  rules: string[];
+  rules?: string[];
   /** The file's problems, each in words. */
-  problems: string[];
+  problems?: string[];
 }
 
 export interface RulesPort {
@@ -120,8 +124,8 @@ export interface RulesPort {
   /** Follows new journal entries (none are replayed); the disposer stops it. */
   followJournal(listener: (entry: JournalEntry) => void): Disposer;
   /** A container the node does not have and the journal does not know is refused (BadInputError): a typo must not pause nothing. */
-  pause(target: RulesTarget, options?: PauseOptions): Promise<TargetResult>;
-  resume(target: RulesTarget): Promise<TargetResult>;
+  pause(target: RulesTarget, options?: PauseOptions): Promise<TargetResult | void>;
+  resume(target: RulesTarget): Promise<TargetResult | void>;
   /** Re-arms a container (every rule, or one): back-off, budget and give-up cleared. */
   reset(container: string, rule?: string, options?: ResetOptions): Promise<ResetResult>;
   /** Whether rules are paused for a container now (or for the node when absent). */

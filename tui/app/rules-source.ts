@@ -1,42 +1,46 @@
-import { statSync } from 'node:fs';
 import type { ContainerStats, ContainerSummary, Disposer } from '../../core/model/types.js';
-import { loadRulesFile } from '../../core/agent/agent.js';
-import { RuleEngine, type RuleStatus } from '../../core/rules/engine.js';
-import { followJournal, type JournalEntry } from '../../core/agent/journal.js';
-import { formatIssue } from '../../core/rules/parse.js';
-import { restoreEngine } from '../../core/agent/restore.js';
-import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir, type AgentStatus } from '../../core/agent/store.js';
+import type { RuleStatus } from '../../core/rules/engine.js';
+import type { JournalEntry } from '../../core/agent/journal.js';
+import { LocalRules } from '../../core/agent/local-rules.js';
+import { defaultRulesFile, requestReset, setMaintenance, stateDir } from '../../core/agent/store.js';
+import type { AgentState } from '../../core/rules/port.js';
 
 /** Entries of the journal kept for the Journal view. */
 export const JOURNAL_VIEW_ENTRIES = 2000;
 
+/** A node for a LocalRules whose callers hand it the containers (the TUI's snapshot): never asked. */
+const NO_NODE = {
+  name: 'local',
+  containers: () => [],
+  list: () => Promise.resolve([]),
+  statsOnce: () => Promise.resolve([]),
+};
+
 /**
- * What the TUI shows of the rule engine of the local node: the agent's
- * status, each rule's state for a container, and the journal. It reads the
- * agent's files (rules, journal, maintenance) and never writes them; the
- * state comes from replaying the journal through the same engine the agent
- * runs, so both agree.
+ * What the TUI shows of the rule engine of the local node, as a thin,
+ * synchronous adapter over LocalRules (core/agent/local-rules.ts), the one
+ * place that rebuilds the agent's view from its files. It adds what only the
+ * TUI needs: a window of the journal followed while someone listens, and
+ * notices for the status line. Replaceable by `node.rules` (the port).
  */
 export class RulesSource {
   readonly rulesFile: string;
   readonly stateDir: string;
-  #engine = new RuleEngine();
-  #rulesMtime = -1;
-  #problems: string[] = [];
+  readonly rules: LocalRules;
   #entries: JournalEntry[] = [];
-  #restored = false;
+  #loaded = false;
   #lastSeq = 0;
   #listeners = new Set<() => void>();
   #stopFollow: Disposer | null = null;
   #notifyTimer: NodeJS.Timeout | null = null;
-  #agent: { at: number; status: AgentStatus } | null = null;
   #notices: JournalEntry[] = [];
   /** Entries up to this sequence number were there before the UI looked: history, not news. */
   #noticeSeq: number | null = null;
 
-  constructor(env: NodeJS.ProcessEnv) {
-    this.rulesFile = defaultRulesFile(env);
-    this.stateDir = stateDir(env);
+  constructor(env: NodeJS.ProcessEnv, rules?: LocalRules) {
+    this.rules = rules ?? new LocalRules(NO_NODE, { rulesFile: defaultRulesFile(env), stateDir: stateDir(env) });
+    this.rulesFile = this.rules.paths.rulesFile;
+    this.stateDir = this.rules.paths.stateDir;
   }
 
   #news(entries: readonly JournalEntry[]): boolean {
@@ -63,42 +67,20 @@ export class RulesSource {
     }, 250);
   }
 
-  #reset(): void {
-    this.#restored = false;
-    this.#engine = new RuleEngine();
-    this.#rulesMtime = -1;
-    this.#lastSeq = 0;
-  }
-
   /** Whether an agent enforces the rules on this node (re-checked at most every 5 s). */
-  agent(now = Date.now()): AgentStatus {
-    if (!this.#agent || now - this.#agent.at > 5000) this.#agent = { at: now, status: agentStatus(this.stateDir) };
-    return this.#agent.status;
+  agent(now = Date.now()): AgentState {
+    return this.rules.agentNow(now);
   }
 
   #load(): void {
-    let mtime = 0;
-    try {
-      mtime = statSync(this.rulesFile).mtimeMs;
-    } catch {
-      mtime = 0;
-    }
-    if (mtime !== this.#rulesMtime) {
-      this.#rulesMtime = mtime;
-      const loaded = loadRulesFile(this.rulesFile);
-      this.#engine.setRules(loaded.ruleSet);
-      this.#problems = loaded.issues.map(formatIssue);
-    }
-    if (!this.#restored) {
-      this.#restored = true;
-      // Guard state as the agent keeps it: guards.json, then the journal after it (rotation cannot erase a give-up).
-      const { entries } = restoreEngine(this.#engine, this.stateDir);
-      this.#entries = entries.slice(-JOURNAL_VIEW_ENTRIES);
-      this.#lastSeq = entries.at(-1)?.seq ?? 0;
-      // Whichever path brings an entry first (this read or the follower), it is news exactly once.
-      const fresh = this.#news(entries);
-      if (fresh && this.#listeners.size > 0) this.#fireSoon();
-    }
+    if (this.#loaded) return;
+    this.#loaded = true;
+    const { entries } = this.rules.journalNow();
+    this.#entries = entries.slice(-JOURNAL_VIEW_ENTRIES);
+    this.#lastSeq = entries.at(-1)?.seq ?? 0;
+    // Whichever path brings an entry first (this read or the follower), it is news exactly once.
+    const fresh = this.#news(entries);
+    if (fresh && this.#listeners.size > 0) this.#fireSoon();
   }
 
   /** Entries worth a word on the status line (notifications, give-ups, failed actions) since the last call. */
@@ -107,27 +89,36 @@ export class RulesSource {
   }
 
   /** Asks the agent to re-arm a container (`outpost rules reset`). */
-  reset(container: string): void {
-    requestReset(this.stateDir, { container, at: Date.now() });
+  reset(container: string, rule?: string): void {
+    requestReset(this.stateDir, { container, ...(rule !== undefined ? { rule } : {}), at: Date.now() });
+  }
+
+  /** Whether the rules are paused for a container (or, without one, for the node) now. */
+  paused(target: { container?: string }, now = Date.now()): boolean {
+    return this.rules.pausedNow(target, now);
+  }
+
+  /** Pauses the rules for a container (or the node) until an instant, or until resumed. */
+  pause(target: { container?: string }, until: number | null): void {
+    setMaintenance(this.stateDir, target, { pauseUntil: until });
+  }
+
+  resume(target: { container?: string }): void {
+    setMaintenance(this.stateDir, target, 'resume');
   }
 
   /** Pauses or resumes the rules for one container; returns whether it is paused now. */
   togglePause(container: string, now = Date.now()): boolean {
-    const c = readMaintenance(this.stateDir).maintenance.containers?.[container];
-    const paused = !!c && (c.until === null || c.until > now);
-    setMaintenance(this.stateDir, { container }, paused ? 'resume' : { pauseUntil: null });
+    const paused = this.paused({ container }, now);
+    if (paused) this.resume({ container });
+    else this.pause({ container }, null);
     return !paused;
   }
 
   /** Each rule that applies to `container`, with its state now. */
   explain(containers: ContainerSummary[], stats: ReadonlyMap<string, ContainerStats>, container: string, now = Date.now()): { statuses: RuleStatus[]; problems: string[] } {
-    this.#load();
-    this.#engine.setMaintenance(readMaintenance(this.stateDir).maintenance);
-    this.#engine.onModel({ kind: 'reset', containers }, now);
-    const s = [...stats.values()].filter((x) => x.name === container);
-    if (s.length > 0) this.#engine.onStats(s, now);
-    const problems = [...this.#problems, ...this.#engine.drainIssues().map(formatIssue)];
-    return { statuses: this.#engine.explain(now, container), problems };
+    const { statuses, problems } = this.rules.explainNow(containers, [...stats.values()], container, now);
+    return { statuses, problems };
   }
 
   /** The newest journal entries, oldest first. */
@@ -142,17 +133,15 @@ export class RulesSource {
     if (!this.#stopFollow) {
       // Follow first, then read what is there: nothing written in between is missed, and what
       // both see is told apart by its sequence number.
-      this.#stopFollow = followJournal(this.stateDir, (e) => {
+      this.#stopFollow = this.rules.followJournal((e) => {
         if (e.seq <= this.#lastSeq) return;
         this.#lastSeq = e.seq;
-        this.#engine.restore([e]);
         this.#entries.push(e);
         if (this.#entries.length > JOURNAL_VIEW_ENTRIES * 1.25) this.#entries.splice(0, this.#entries.length - JOURNAL_VIEW_ENTRIES);
-        if (e.kind === 'agent') this.#agent = null;
         this.#news([e]);
         this.#fireSoon();
       });
-      this.#reset();
+      this.#loaded = false;
     }
     this.#load();
     return () => {
@@ -163,7 +152,8 @@ export class RulesSource {
         if (this.#notifyTimer) clearTimeout(this.#notifyTimer);
         this.#notifyTimer = null;
         // Entries written while nobody follows are read again next time.
-        this.#reset();
+        this.#loaded = false;
+        this.#lastSeq = 0;
       }
     };
   }

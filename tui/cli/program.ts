@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/errors.js';
-import type { LocalNode } from '../../core/docker/local-node.js';
+import type { Node } from '../../core/node.js';
+import type { RulesPort } from '../../core/rules/port.js';
 import { normalizeSignal, SIGNAL_HINT } from '../../core/model/signals.js';
 
 /**
@@ -51,12 +52,22 @@ function signalArg(value: string): string {
   return sig;
 }
 
-async function nodeFor(program: Command, env: NodeJS.ProcessEnv): Promise<LocalNode> {
+/** Where the rule agent's files are: the rules file, and the state directory (journal, maintenance, agent record). */
+export interface RulesPaths {
+  rulesFile: string;
+  stateDir: string;
+}
+
+/** The composition root of the CLI's node: this machine's engine, with its rules port on the agent's files. */
+async function nodeFor(program: Command, env: NodeJS.ProcessEnv, paths?: RulesPaths): Promise<Node> {
   const { LocalNode } = await import('../../core/docker/local-node.js');
   const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
+  const { LocalRules } = await import('../../core/agent/local-rules.js');
   const g = program.opts<GlobalOptions>();
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(env);
-  return new LocalNode({ endpoint });
+  const { defaultRulesFile, stateDir } = await import('../../core/agent/store.js');
+  const p = paths ?? { rulesFile: defaultRulesFile(env), stateDir: stateDir(env) };
+  return new LocalNode({ endpoint, rules: (node) => new LocalRules(node, p) });
 }
 
 /**
@@ -94,7 +105,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     result.code = await runTui({ endpoint, readOnly: opts.readOnly === true });
   });
 
-  const withNode = <A extends unknown[]>(fn: (node: LocalNode, ...args: A) => Promise<void>) =>
+  const withNode = <A extends unknown[]>(fn: (node: Node, ...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
       const node = await nodeFor(program, io.env);
       try {
@@ -152,7 +163,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       }),
     );
 
-  const lifecycle = (name: string, description: string, configure: (c: Command) => Command, run: (node: LocalNode, ref: string, opts: Record<string, unknown>) => Promise<void>) => {
+  const lifecycle = (name: string, description: string, configure: (c: Command) => Command, run: (node: Node, ref: string, opts: Record<string, unknown>) => Promise<void>) => {
     configure(
       program
         .command(name)
@@ -253,6 +264,30 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       .option('--state-dir <dir>', 'journal and agent state (default: $XDG_STATE_HOME/outpost)');
   const rulesModule = () => import('./rules-commands.js');
   const paths = async (opts: { rules?: string; stateDir?: string }) => (await rulesModule()).pathsFrom(io, opts);
+  /**
+   * Runs a rules command on the node's rules port. `engineOptional`: the command reads the
+   * agent's files first (agent status, journal), so an engine address that does not parse
+   * fails only the checks that need the engine, as before the port.
+   */
+  const withRules = async (opts: { rules?: string; stateDir?: string }, fn: (rules: RulesPort, p: RulesPaths) => Promise<number>, engineOptional = false): Promise<void> => {
+    const p = await paths(opts);
+    let node: Node;
+    try {
+      node = await nodeFor(program, io.env, p);
+    } catch (err) {
+      if (!engineOptional) throw err;
+      const { LocalRules } = await import('../../core/agent/local-rules.js');
+      const offline = { name: 'local', containers: () => [], list: () => Promise.reject(err), statsOnce: () => Promise.reject(err) };
+      result.code = await fn(new LocalRules(offline, p), p);
+      return;
+    }
+    try {
+      if (!node.rules) throw new BadInputError(`The node ${node.name} has no rule engine to ask.`);
+      result.code = await fn(node.rules, p);
+    } finally {
+      await node.close();
+    }
+  };
 
   const agent = rulesOpts(program.command('agent').description('run the rule engine for this node in the foreground (a service)'));
   agent.action(async (opts: { rules?: string; stateDir?: string }) => {
@@ -271,7 +306,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .action(async (_opts: { rules?: string; stateDir?: string; json?: boolean }, cmd: Command) => {
       // `agent` takes --state-dir and --rules too, and takes them first: read them wherever they were given.
       const opts = cmd.optsWithGlobals<{ rules?: string; stateDir?: string; json?: boolean }>();
-      result.code = (await rulesModule()).agentStatusCommand(await paths(opts), opts, io);
+      const m = await rulesModule();
+      await withRules(opts, (r, p) => m.agentStatusCommand(r, p, opts, io), true);
     });
   agent
     .command('install')
@@ -299,35 +335,31 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   rulesOpts(rules.command('explain').description('what each rule would do now, and why'))
     .argument('[name]', 'a rule or a container')
     .option('--json', 'print JSON')
-    .action(
-      withNode(async (node, name: string | undefined, opts: { rules?: string; stateDir?: string; json?: boolean }) => {
-        result.code = await (await rulesModule()).rulesExplain(node, await paths(opts), name, opts, io);
-      }),
-    );
+    .action(async (name: string | undefined, opts: { rules?: string; stateDir?: string; json?: boolean }) => {
+      const m = await rulesModule();
+      await withRules(opts, (r) => m.rulesExplain(r, name, opts, io));
+    });
   rulesOpts(rules.command('pause').description('silence the rules on this node, or for one container'))
     .argument('[container]', 'container name (default: the whole node)')
     .option('--for <duration>', 'for how long (default: until resumed)')
-    .action(
-      withNode(async (node, container: string | undefined, opts: { rules?: string; stateDir?: string; for?: string }) => {
-        result.code = await (await rulesModule()).rulesPause(node, await paths(opts), container, opts, io);
-      }),
-    );
+    .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string; for?: string }) => {
+      const m = await rulesModule();
+      await withRules(opts, (r) => m.rulesPause(r, container, opts, io));
+    });
   rulesOpts(rules.command('resume').description('end a pause'))
     .argument('[container]', 'container name (default: the whole node)')
-    .action(
-      withNode(async (node, container: string | undefined, opts: { rules?: string; stateDir?: string }) => {
-        result.code = await (await rulesModule()).rulesResume(node, await paths(opts), container, io);
-      }),
-    );
+    .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string }) => {
+      const m = await rulesModule();
+      await withRules(opts, (r) => m.rulesResume(r, container, io));
+    });
 
   rulesOpts(rules.command('reset').description("re-arm a container: forget its back-off, budget and give-up"))
     .argument('<container>', 'container name')
     .option('--rule <name>', 'only this rule')
-    .action(
-      withNode(async (node, container: string, opts: { rules?: string; stateDir?: string; rule?: string }) => {
-        result.code = await (await rulesModule()).rulesReset(node, await paths(opts), container, opts, io);
-      }),
-    );
+    .action(async (container: string, opts: { rules?: string; stateDir?: string; rule?: string }) => {
+      const m = await rulesModule();
+      await withRules(opts, (r, p) => m.rulesReset(r, p, container, opts, io));
+    });
 
   rulesOpts(program.command('journal').description("what the rule engine decided and did, and why"))
     .option('-f, --follow', 'keep printing new entries')
@@ -336,17 +368,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .addOption(new Option('-n, --lines <n>', 'entries from the end (0 for all)').default(50).argParser(intArg('--lines', 0, 10_000_000)))
     .action(async (opts: { rules?: string; stateDir?: string; follow?: boolean; json?: boolean; container?: string; lines: number }) => {
       // The engine is asked only when the journal has no entry about the container named.
-      const exists = async (name: string): Promise<boolean | null> => {
-        const node = await nodeFor(program, io.env);
-        try {
-          return (await node.list({ all: true })).some((c) => c.name === name);
-        } catch {
-          return null;
-        } finally {
-          await node.close();
-        }
-      };
-      result.code = await (await rulesModule()).journalCommand(await paths(opts), opts, io, exists);
+      const m = await rulesModule();
+      await withRules(opts, (r) => m.journalCommand(r, opts, io), true);
     });
 
   // Only the top level takes leftovers (to name an unknown command); set after the subcommands

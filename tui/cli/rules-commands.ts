@@ -7,21 +7,18 @@ import { NODE_MEMORY_FLAGS } from './node-flags.js';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LocalNode } from '../../core/docker/local-node.js';
-import { BadInputError, NotAllowedError, OutpostError } from '../../core/model/errors.js';
+import { BadInputError, NotAllowedError } from '../../core/model/errors.js';
 import { parseDuration } from '../../core/model/duration.js';
 import { RuleAgent, assertNoOtherAgent, loadRulesFile } from '../../core/agent/agent.js';
-import { RuleEngine, describeAction, type RuleStatus } from '../../core/rules/engine.js';
-import { followJournal, readJournal, type JournalEntry } from '../../core/agent/journal.js';
+import { describeAction, type RuleStatus } from '../../core/rules/engine.js';
+import type { JournalEntry } from '../../core/agent/journal.js';
+import type { RulesPort } from '../../core/rules/port.js';
 import { formatIssue } from '../../core/rules/parse.js';
-import { restoreEngine } from '../../core/agent/restore.js';
-import { agentStatus, defaultRulesFile, readMaintenance, requestReset, setMaintenance, stateDir } from '../../core/agent/store.js';
+import { defaultRulesFile, stateDir } from '../../core/agent/store.js';
 import { inert } from '../presentation/inert.js';
-import type { CliIO } from './program.js';
+import type { CliIO, RulesPaths } from './program.js';
 
-export interface RulesPaths {
-  rulesFile: string;
-  stateDir: string;
-}
+export type { RulesPaths } from './program.js';
 
 export function pathsFrom(io: CliIO, opts: { rules?: string; stateDir?: string }): RulesPaths {
   return {
@@ -79,10 +76,9 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
   return code;
 }
 
-export function agentStatusCommand(paths: RulesPaths, opts: { json?: boolean }, io: CliIO): number {
-  const st = agentStatus(paths.stateDir);
-  const { entries } = readJournal(paths.stateDir, { limit: 1 });
-  const last = entries.at(-1) ?? null;
+export async function agentStatusCommand(rules: RulesPort, paths: RulesPaths, opts: { json?: boolean }, io: CliIO): Promise<number> {
+  const st = await rules.agent();
+  const last = (await rules.journal({ limit: 1 })).at(-1) ?? null;
   if (opts.json) {
     io.out(`${JSON.stringify({ running: st.running, reason: st.reason, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
   } else if (st.running && st.record) {
@@ -118,86 +114,40 @@ export function rulesCheck(file: string, opts: { json?: boolean }, io: CliIO): n
   return loaded.issues.length === 0 ? 0 : 2;
 }
 
-/** Rebuilds the engine's view the way the agent has it: rules, journal, maintenance, containers. */
-export async function engineSnapshot(node: LocalNode, paths: RulesPaths, now: number): Promise<{ engine: RuleEngine; problems: string[] }> {
-  const engine = new RuleEngine();
-  const loaded = loadRulesFile(paths.rulesFile);
-  engine.setRules(loaded.ruleSet);
-  // As the agent does: the guard state file, then the journal's entries after it.
-  const saved = restoreEngine(engine, paths.stateDir);
-  const maintenance = readMaintenance(paths.stateDir);
-  engine.setMaintenance(maintenance.maintenance);
-  const containers = await node.list({ all: true });
-  engine.onModel({ kind: 'reset', containers }, now);
-  if (engine.needs().stats && containers.some((c) => c.state === 'running')) engine.onStats(await node.statsOnce(), now);
-  const problems = [...loaded.issues, ...engine.drainIssues()].map(formatIssue);
-  for (const p of [saved.problem, maintenance.problem]) if (p) problems.push(p);
-  return { engine, problems };
-}
-
-export async function rulesExplain(node: LocalNode, paths: RulesPaths, name: string | undefined, opts: { json?: boolean }, io: CliIO): Promise<number> {
-  const now = Date.now();
-  const { engine, problems } = await engineSnapshot(node, paths, now);
-  const rules = engine.rules();
-  let statuses: RuleStatus[] = engine.explain(now);
-  let unmatched = rules.filter((r) => !statuses.some((s) => s.rule === r.name));
+export async function rulesExplain(rules: RulesPort, name: string | undefined, opts: { json?: boolean }, io: CliIO): Promise<number> {
+  const all = await rules.explain();
+  const { problems } = all;
+  let statuses: RuleStatus[] = all.statuses;
+  const names = all.rules ?? [...new Set(all.statuses.map((s) => s.rule))];
+  let unmatched = names.filter((r) => !statuses.some((s) => s.rule === r));
   if (name !== undefined) {
-    if (rules.some((r) => r.name === name)) {
+    if (names.includes(name)) {
       statuses = statuses.filter((s) => s.rule === name);
-      unmatched = unmatched.filter((r) => r.name === name);
+      unmatched = unmatched.filter((r) => r === name);
     } else {
-      statuses = engine.explain(now, name);
-      unmatched = [];
-      if (statuses.length === 0 && !node.containers().some((c) => c.name === name)) {
-        const known = (await node.list({ all: true })).some((c) => c.name === name || c.id.startsWith(name));
-        if (!known) throw new BadInputError(`\`${name}\` is neither a rule nor a container.`);
+      try {
+        statuses = (await rules.explain(name)).statuses;
+      } catch (err) {
+        if (err instanceof BadInputError && err.details.field === 'container') throw new BadInputError(`\`${name}\` is neither a rule nor a container.`);
+        throw err;
       }
+      unmatched = [];
     }
   }
-  const agent = agentStatus(paths.stateDir);
+  const agent = await rules.agent();
   if (opts.json) {
-    io.out(
-      `${JSON.stringify(
-        { agent: { running: agent.running, reason: agent.reason }, problems, statuses, unmatched: unmatched.map((r) => r.name) },
-        null,
-        2,
-      )}\n`,
-    );
+    io.out(`${JSON.stringify({ agent: { running: agent.running, reason: agent.reason }, problems, statuses, unmatched }, null, 2)}\n`);
     return 0;
   }
   io.out(agent.running ? `agent: running (pid ${agent.record?.pid})\n` : `agent: NOT RUNNING — nothing enforces these rules on this node (${agent.reason})\n`);
   for (const p of problems) io.out(`problem: ${inert(p)}\n`);
-  if (statuses.length === 0 && unmatched.length === 0) io.out(rules.length === 0 ? 'no rules (rules file missing or empty, and no container labels)\n' : 'no rule applies\n');
+  if (statuses.length === 0 && unmatched.length === 0) io.out(names.length === 0 ? 'no rules (rules file missing or empty, and no container labels)\n' : 'no rule applies\n');
   for (const s of statuses) io.out(`${s.rule} → ${inert(s.container)}: ${inert(s.detail)}\n`);
-  for (const r of unmatched) io.out(`${r.name}: matches no container now\n`);
+  for (const r of unmatched) io.out(`${r}: matches no container now\n`);
   return 0;
 }
 
-/**
- * Whether `name` is a container the rules can be about: one the engine has
- * (by exact name), or one that is gone but has history in the journal (then
- * `gone` says so). Anything else is a bad name (exit 2): a typo must not
- * leave the real container unpaused, or un-reset.
- */
-async function knownContainer(node: LocalNode, paths: RulesPaths, name: string): Promise<{ gone: boolean }> {
-  const history = () => readJournal(paths.stateDir).entries.some((e) => e.container === name);
-  let all: { name: string; id: string }[];
-  try {
-    all = await node.list({ all: true });
-  } catch (err) {
-    // Without the engine, a name the journal knows is still a name; any other is not checked: say why.
-    if (history()) return { gone: false };
-    throw err;
-  }
-  if (all.some((c) => c.name === name)) return { gone: false };
-  if (history()) return { gone: true };
-  const near = all.filter((c) => c.id.startsWith(name) || c.name.includes(name)).map((c) => c.name).slice(0, 5);
-  throw new BadInputError(
-    `no container is named \`${inert(name)}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${inert(n)}\``).join(', ')}?)` : ''}.`,
-  );
-}
-
-export async function rulesPause(node: LocalNode, paths: RulesPaths, container: string | undefined, opts: { for?: string }, io: CliIO): Promise<number> {
+export async function rulesPause(rules: RulesPort, container: string | undefined, opts: { for?: string }, io: CliIO): Promise<number> {
   // `--for ''` is a malformed duration, not "forever"; `--for 0s` would be a pause that is over as it is written.
   let until: number | null = null;
   if (opts.for !== undefined) {
@@ -205,57 +155,33 @@ export async function rulesPause(node: LocalNode, paths: RulesPaths, container: 
     if (ms <= 0) throw new BadInputError(`--for \`${inert(opts.for)}\` must be longer than zero; leave --for out to pause until \`outpost rules resume\`.`);
     until = Date.now() + ms;
   }
-  const gone = container === undefined ? false : (await knownContainer(node, paths, container)).gone;
-  setMaintenance(paths.stateDir, container === undefined ? {} : { container }, { pauseUntil: until });
+  const gone = (await rules.pause(container === undefined ? {} : { container }, until === null ? {} : { until }))?.gone === true;
   io.out(`rules paused for ${container ?? 'this node'}${until === null ? ' until resumed' : ` until ${new Date(until).toISOString()}`}${gone ? ' (no such container now; it has journal history)' : ''}\n`);
   return 0;
 }
 
-export async function rulesResume(node: LocalNode, paths: RulesPaths, container: string | undefined, io: CliIO): Promise<number> {
-  if (container !== undefined) {
-    // Resuming a name that is paused is always allowed (the pause may be for a container since removed).
-    const paused = readMaintenance(paths.stateDir).maintenance.containers?.[container] !== undefined;
-    if (!paused) await knownContainer(node, paths, container);
-  }
-  setMaintenance(paths.stateDir, container === undefined ? {} : { container }, 'resume');
+export async function rulesResume(rules: RulesPort, container: string | undefined, io: CliIO): Promise<number> {
+  await rules.resume(container === undefined ? {} : { container });
   io.out(`rules resumed for ${container ?? 'this node'}\n`);
   return 0;
 }
 
 /** `outpost rules reset CONTAINER [--rule R]`: asks the agent to re-arm a container, and waits to see it done. */
-export async function rulesReset(node: LocalNode, paths: RulesPaths, container: string, opts: { rule?: string }, io: CliIO): Promise<number> {
-  const { gone } = await knownContainer(node, paths, container);
-  if (opts.rule !== undefined) {
-    const { engine } = await engineSnapshot(node, paths, Date.now());
-    const journaled = readJournal(paths.stateDir).entries.some((e) => e.rule === opts.rule && e.container === container);
-    if (!engine.hasRule(opts.rule) && !journaled) {
-      const names = engine.rules().map((r) => r.name).slice(0, 10);
-      throw new BadInputError(
-        `no rule is named \`${inert(opts.rule)}\` (in ${paths.rulesFile} or in container labels), and the journal has no history of it for ${inert(container)}${
-          names.length ? `; rules: ${names.map(inert).join(', ')}` : ''
-        }.`,
-      );
-    }
-  }
-  if (gone) io.out(`${container} is not on this node now; resetting what the journal remembers of it\n`);
-  const before = readJournal(paths.stateDir, { limit: 1 }).entries.at(-1)?.seq ?? 0;
-  requestReset(paths.stateDir, { container, ...(opts.rule ? { rule: opts.rule } : {}), at: Date.now() });
-  const agent = agentStatus(paths.stateDir);
-  if (!agent.running) {
-    io.out(`reset of ${container} requested; no agent runs now, the next one to start applies it\n`);
-    return 0;
-  }
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    const done = readJournal(paths.stateDir).entries.filter((e) => e.seq > before && e.kind === 'reset' && e.container === container);
-    if (done.length > 0) {
-      for (const e of done) io.out(`${inert(e.reason)}\n`);
+export async function rulesReset(rules: RulesPort, paths: RulesPaths, container: string, opts: { rule?: string }, io: CliIO): Promise<number> {
+  const r = await rules.reset(container, opts.rule);
+  const state = r.state ?? (r.applied ? 'applied' : 'queued');
+  if (r.gone) io.out(`${container} is not on this node now; resetting what the journal remembers of it\n`);
+  switch (state) {
+    case 'applied':
+      for (const e of r.entries ?? []) io.out(`${inert(e.reason)}\n`);
       return 0;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+    case 'queued':
+      io.out(`reset of ${container} requested; no agent runs now, the next one to start applies it\n`);
+      return 0;
+    case 'waiting':
+      io.err(`the agent (pid ${r.agentPid}) has not applied the reset yet; it will when it reads ${paths.stateDir}\n`);
+      return 1;
   }
-  io.err(`the agent (pid ${agent.record?.pid}) has not applied the reset yet; it will when it reads ${paths.stateDir}\n`);
-  return 1;
 }
 
 export function formatEntry(e: JournalEntry): string {
@@ -264,26 +190,17 @@ export function formatEntry(e: JournalEntry): string {
   return `${t}  ${kind.padEnd(7)} ${inert(e.reason)}`;
 }
 
-export async function journalCommand(
-  paths: RulesPaths,
-  opts: { follow?: boolean; json?: boolean; lines: number; container?: string },
-  io: CliIO,
-  /** Whether a container of this name exists on the node (null: the engine could not say). */
-  containerExists?: (name: string) => Promise<boolean | null>,
-): Promise<number> {
+export async function journalCommand(rules: RulesPort, opts: { follow?: boolean; json?: boolean; lines: number; container?: string }, io: CliIO): Promise<number> {
   const keep = (e: JournalEntry) => opts.container === undefined || e.container === opts.container;
   const print = (e: JournalEntry) => io.out(opts.json ? `${JSON.stringify(e)}\n` : `${formatEntry(e)}\n`);
-  const { entries, unreadable } = readJournal(paths.stateDir);
-  const shown = entries.filter(keep);
-  // A typo must not look like a quiet container: a name neither the journal nor the engine knows is a bad name.
-  if (opts.container !== undefined && shown.length === 0 && containerExists && (await containerExists(opts.container)) === false) {
-    throw new BadInputError(`no container is named \`${inert(opts.container)}\` on this node, and the journal has no entry about one.`);
-  }
-  for (const e of opts.lines > 0 ? shown.slice(-opts.lines) : shown) print(e);
+  // A container neither the journal nor the node knows is refused by the port (a typo must not look like a quiet container).
+  const entries = await rules.journal({ ...(opts.container !== undefined ? { container: opts.container } : {}), ...(opts.lines > 0 ? { limit: opts.lines } : {}) });
+  for (const e of entries) print(e);
+  const unreadable = entries.unreadable ?? 0;
   if (unreadable > 0) io.err(`(${unreadable} unreadable line(s) skipped)\n`);
   if (!opts.follow) return 0;
   await new Promise<void>((done) => {
-    const stop = followJournal(paths.stateDir, (e) => {
+    const stop = rules.followJournal((e) => {
       if (keep(e)) print(e);
     });
     const end = () => {
@@ -391,7 +308,7 @@ export async function installService(
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, unit, { mode: 0o644 });
   } catch (err) {
-    throw new OutpostError('NOT_ALLOWED', `Cannot write ${path}: ${(err as Error).message}`);
+    throw new NotAllowedError(`Cannot write ${path}: ${(err as Error).message}`);
   }
   const ctl = opts.user ? 'systemctl --user' : 'systemctl';
   io.out(`wrote ${path}\n`);
