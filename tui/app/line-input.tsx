@@ -1,21 +1,7 @@
-import { Text, type Key } from 'ink';
+import { Text } from 'ink';
 import { inert } from '../presentation/inert.js';
 
-export type LineEdit = { value: string; done?: 'submit' | 'cancel' };
-
-/**
- * One key applied to a one-line prompt: type, backspace, ctrl-u clears,
- * enter submits, esc cancels. Pasted control characters are dropped.
- */
-export function editLine(value: string, input: string, key: Key): LineEdit {
-  if (key.escape) return { value, done: 'cancel' };
-  if (key.return) return { value, done: 'submit' };
-  if (key.backspace || key.delete) return { value: value.slice(0, -1) };
-  if (key.ctrl && input === 'u') return { value: '' };
-  if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return { value };
-  const clean = input.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
-  return { value: (value + clean).slice(0, 500) };
-}
+export { editLine, type LineEdit } from './line-edit.js';
 
 /** Draws a prompt and its text with a block cursor. Input reaches it through the app's key router. */
 export function PromptLine({ prompt, value }: { prompt: string; value: string }) {

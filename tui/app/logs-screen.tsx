@@ -9,6 +9,7 @@ import { compileSearch, filterWithContext, highlight, matches } from '../logs/se
 import { inert } from '../presentation/inert.js';
 import type { Theme } from './theme.js';
 import { editLine, PromptLine } from './line-input.js';
+import { lookupKey } from './keymap.js';
 
 export interface LogsScreenProps {
   session: LogSession;
@@ -49,7 +50,7 @@ export function saveFolder(saveDir: string, env: NodeJS.ProcessEnv = process.env
 
 /** Full-screen logs: follow or pause, scroll, search, filter with context, timestamps, wrap, save. */
 export function LogsScreen(props: LogsScreenProps) {
-  const { session, width, height, theme } = props;
+  const { session, width, height, theme, onBack, onHelp } = props;
   const [, tick] = useReducer((n: number) => n + 1, 0);
   // Paused, the view is anchored to the sequence number of an entry: new lines and lines
   // falling off the ring buffer do not move what the person is reading. null = following.
@@ -216,74 +217,84 @@ export function LogsScreen(props: LogsScreenProps) {
       const toTop = (pos: number) => setAnchor(count === 0 ? null : { seq: buffer.firstSeq + indexAt(Math.max(0, Math.min(count - 1, pos))), top: true });
       // Ctrl+key is not the key: Ctrl-L redraws (the app's), the others do nothing here.
       if (key.ctrl) return;
-      // Esc undoes the search first (its status line says so): a second Esc backs out. q backs out.
-      if (key.escape && queryRef.current) {
-        setQuery('');
-        setCursor(null);
-        return setFilterMode(false);
-      }
-      if (key.escape || input === 'q') return props.onBack();
-      if (input === '?') return props.onHelp();
-      if (input === 'j' || key.downArrow) {
-        if (a?.top) return shown.last >= count - 1 ? setAnchor(null) : toTop(shown.first + 1);
-        return following ? undefined : anchorAt(bottom + 1);
-      }
-      if (input === 'k' || key.upArrow) {
-        if (a?.top) return toTop(shown.first - 1);
-        return setAnchor(count === 0 ? null : { seq: buffer.firstSeq + indexAt(Math.max(0, bottom - 1)), top: false });
-      }
-      if (key.pageDown) {
-        if (a?.top) return shown.last >= count - 1 ? setAnchor(null) : toTop(shown.last + 1);
-        return following ? undefined : anchorAt(bottom + page);
-      }
-      if (key.pageUp) {
-        if (a?.top || shown.first - 1 < 0) return toTop(Math.max(0, shown.first - page));
-        return setAnchor({ seq: buffer.firstSeq + indexAt(Math.max(0, shown.first - 1)), top: false });
-      }
-      if (input === 'g' || key.home) return toTop(0);
-      if (input === 'G' || key.end) return setAnchor(null);
-      if (input === 'f' || input === ' ') {
-        if (!following) return setAnchor(null);
-        return count === 0 ? undefined : setAnchor({ seq: buffer.firstSeq + indexAt(count - 1), top: false });
-      }
-      if (input === '/') {
-        searchingRef.current = true;
-        draftRef.current = queryRef.current;
-        setDraft(queryRef.current);
-        return setSearching(true);
-      }
-      if (input === 'n') return jump(1, compile(queryRef.current).re, queryRef.current);
-      if (input === 'N') return jump(-1, compile(queryRef.current).re, queryRef.current);
-      if (input === 'F') return setFilterMode((f) => !f);
-      if (input === '+') return setContext((c) => Math.min(20, c + 1));
-      if (input === '-') return setContext((c) => Math.max(0, c - 1));
-      if (input === 't') return setTimestamps((t) => !t);
-      if (input === 'w') return setWrap((w) => !w);
-      if (input === 'S') {
-        const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
-        const file = join(saveFolder(props.saveDir), `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-        try {
-          // The text as the view shows it: escape sequences from containers stay inert in the file too.
-          const body = buffer
-            .slice()
-            .map((e) => `${multi ? `${inert(session.targets[e.source]?.name ?? '?')} ` : ''}${e.timestamp} ${e.stream} ${inert(e.text)}\n`)
-            .join('');
-          writeFileSync(file, body, { mode: 0o600 });
-          setMessage({ text: `saved ${buffer.size} lines to ${inert(file)}`, error: false });
-        } catch (err) {
-          setMessage({ text: `could not save to ${inert(file)}: ${(err as Error).message}`, error: true });
+      const hit = lookupKey('logs', input, key);
+      if (!hit) return;
+      const arg = hit.match.arg;
+      switch (hit.binding.action) {
+        case 'escape':
+          // Esc undoes the search first (its status line says so): a second Esc backs out.
+          if (queryRef.current) {
+            setQuery('');
+            setCursor(null);
+            return setFilterMode(false);
+          }
+          return onBack();
+        case 'back':
+          return onBack();
+        case 'help':
+          return onHelp();
+        case 'scroll':
+          if (arg === 1) {
+            if (a?.top) return shown.last >= count - 1 ? setAnchor(null) : toTop(shown.first + 1);
+            return following ? undefined : anchorAt(bottom + 1);
+          }
+          if (a?.top) return toTop(shown.first - 1);
+          return setAnchor(count === 0 ? null : { seq: buffer.firstSeq + indexAt(Math.max(0, bottom - 1)), top: false });
+        case 'page':
+          if (arg === 1) {
+            if (a?.top) return shown.last >= count - 1 ? setAnchor(null) : toTop(shown.last + 1);
+            return following ? undefined : anchorAt(bottom + page);
+          }
+          if (a?.top || shown.first - 1 < 0) return toTop(Math.max(0, shown.first - page));
+          return setAnchor({ seq: buffer.firstSeq + indexAt(Math.max(0, shown.first - 1)), top: false });
+        case 'ends':
+          return arg === 'first' ? toTop(0) : setAnchor(null);
+        case 'follow':
+          if (!following) return setAnchor(null);
+          return count === 0 ? undefined : setAnchor({ seq: buffer.firstSeq + indexAt(count - 1), top: false });
+        case 'search':
+          searchingRef.current = true;
+          draftRef.current = queryRef.current;
+          setDraft(queryRef.current);
+          return setSearching(true);
+        case 'next-match':
+          return jump(arg === -1 ? -1 : 1, compile(queryRef.current).re, queryRef.current);
+        case 'filter':
+          return setFilterMode((f) => !f);
+        case 'context':
+          return setContext((c) => Math.max(0, Math.min(20, c + (arg as number))));
+        case 'timestamps':
+          return setTimestamps((t) => !t);
+        case 'wrap':
+          return setWrap((w) => !w);
+        case 'save': {
+          const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
+          const file = join(saveFolder(props.saveDir), `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+          try {
+            // The text as the view shows it: escape sequences from containers stay inert in the file too.
+            const body = buffer
+              .slice()
+              .map((e) => `${multi ? `${inert(session.targets[e.source]?.name ?? '?')} ` : ''}${e.timestamp} ${e.stream} ${inert(e.text)}\n`)
+              .join('');
+            writeFileSync(file, body, { mode: 0o600 });
+            setMessage({ text: `saved ${buffer.size} lines to ${inert(file)}`, error: false });
+          } catch (err) {
+            setMessage({ text: `could not save to ${inert(file)}: ${(err as Error).message}`, error: true });
+          }
+          return;
         }
       }
   };
   const onKeyRef = useRef(onKey);
   onKeyRef.current = onKey;
+  const { keys, onKeysReady } = props;
   useLayoutEffect(() => {
-    props.keys.current = (input, key) => onKeyRef.current(input, key);
-    props.onKeysReady?.();
+    keys.current = (input, key) => onKeyRef.current(input, key);
+    onKeysReady?.();
     return () => {
-      props.keys.current = null;
+      keys.current = null;
     };
-  }, [props.keys]);
+  }, [keys, onKeysReady]);
 
   const names = session.targets.map((t) => t.name).join(', ');
   // Following a container that is stopped (or an engine that is away) is said, not implied.

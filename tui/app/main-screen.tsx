@@ -13,8 +13,9 @@ import { stateColor, type Theme } from './theme.js';
 import type { LogEntry } from '../logs/log-session.js';
 import type { RingBuffer } from '../logs/ring-buffer.js';
 
-export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
-export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
+import { DETAIL_TABS, type DetailTab } from './state.js';
+
+export { DETAIL_TABS, type DetailTab };
 
 function HeaderView({
   snapshot,

@@ -1,0 +1,163 @@
+import { Box, Text } from 'ink';
+import type { MutableRefObject, ReactElement } from 'react';
+import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
+import type { JournalEntry } from '../../core/rules/types.js';
+import type { LogSession } from '../logs/log-session.js';
+import type { AgentMarks } from '../presentation/container-line.js';
+import { windowTop, type ListRow } from '../presentation/container-list.js';
+import { truncate, wrapText } from '../presentation/format.js';
+import { inert } from '../presentation/inert.js';
+import { mainHeights, mainHints } from '../presentation/main-layout.js';
+import type { FleetSnapshot, NodeView } from './fleet-view.js';
+import { PALETTE_WORDS } from './keymap.js';
+import { PromptLine } from './line-input.js';
+import { ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
+import { RulesPanel } from './rules-panel.js';
+import type { UiState } from './state.js';
+import type { Theme } from './theme.js';
+import type { RulesView } from './use-rules.js';
+
+export interface MainViewProps {
+  state: UiState;
+  snapshot: FleetSnapshot;
+  nodeView: NodeView | undefined;
+  nodeName: string;
+  rows: readonly ListRow[];
+  selected: ContainerSummary | null;
+  /** The list's first row shown, kept between frames (and while another view is up). */
+  tableTop: MutableRefObject<number>;
+  busy: ReadonlyMap<string, string>;
+  agentMarks: ReadonlyMap<string, AgentMarks>;
+  tail: LogSession | null;
+  details: ContainerDetails | null;
+  /** The node's rules (null: no rule engine can be reached for it). */
+  rules: RulesView | null;
+  theme: Theme;
+  width: number;
+  height: number;
+  now: number;
+  readOnly: boolean;
+}
+
+/**
+ * The status area: one line (a message is cut with … at the width), or more
+ * for what is shown whole on purpose (a palette's command list, preferences
+ * problems), never more than a third of the screen: those rows come from the
+ * detail pane first, then, on a small terminal, from the list.
+ */
+function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): ReactElement[] {
+  const { state, theme, width, height } = p;
+  const wrapped = (text: string, color: string | undefined, key: string, reserve = 0): ReactElement[] => {
+    const lines = text.split('\n').flatMap((para) => wrapText(inert(para), width));
+    const room = Math.min(Math.max(1, Math.floor(height / 3) - reserve), 1 + Math.max(0, paneHeight - 2) + (paneHeight <= 4 ? Math.max(0, tableHeight - 2) : 0));
+    const shown = lines.length > room ? [...lines.slice(0, room - 1), `… ${lines.length - room + 1} more lines`] : lines;
+    return shown.map((l, i) => (
+      <Text key={`${key}${i}`} color={color} wrap="truncate-end">
+        {l || ' '}
+      </Text>
+    ));
+  };
+  if (state.mode === 'filter') return [<PromptLine key="p" prompt="filter: " value={state.typed} />];
+  if (state.mode === 'palette') {
+    const word = state.typed.trim().split(/\s+/)[0] ?? '';
+    const fits = PALETTE_WORDS.filter((w) => w.startsWith(word));
+    return [...wrapped(`commands: ${(fits.length ? fits : PALETTE_WORDS).join(' ')}`, theme.color('muted'), 'h', 1), <PromptLine key="p" prompt=":" value={state.typed} />];
+  }
+  if (state.mode === 'confirm' && state.confirm) {
+    // The live row, not the one captured at the key press: its state may have moved on since.
+    const first = state.confirm.targets[0] as ContainerSummary;
+    const c = p.nodeView?.containers.find((x) => x.id === first.id) ?? first;
+    const question =
+      state.confirm.action === 'kill' ? `Kill ${inert(c.name)} (SIGKILL)? y/N` : `Remove ${inert(c.name)}${c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N`;
+    return wrapped(question, theme.color('warn'), 'c');
+  }
+  const message = state.message;
+  if (message) {
+    const color = message.kind === 'error' ? theme.color('bad') : undefined;
+    if (message.full) return wrapped(message.text, color, 'm');
+    return [
+      <Text key="m" color={color} wrap="truncate-end">
+        {truncate(inert(message.text.replace(/\s*\n\s*/g, ' · ')), width) || ' '}
+      </Text>,
+    ];
+  }
+  return [
+    <Text key="h" color={theme.color('muted')} wrap="truncate-end">
+      {mainHints(p.readOnly, width, `${state.filter ? `filter: ${inert(state.filter)}  ` : ''}sort: ${state.sort}  `)}
+    </Text>,
+  ];
+}
+
+/** The main view: header, host strip, the container list, the detail pane (logs, stats, inspect, rules) and the status area. */
+export function MainView(p: MainViewProps) {
+  const { state, snapshot, nodeView, selected, theme, width, height, now, rules } = p;
+  const { tableHeight, detailHeight: paneHeight } = mainHeights(height);
+  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container.id === selected?.id));
+  const top = windowTop(rowOfSelected, tableHeight - 1, p.rows.length, p.tableTop.current);
+  p.tableTop.current = top;
+
+  const bottom = statusArea(p, tableHeight, paneHeight);
+  const extra = bottom.length - 1;
+  const detailHeight = Math.max(0, paneHeight - extra);
+  const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight));
+  const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
+  const recent: readonly JournalEntry[] = rules && selected ? rules.journal.filter((e) => e.container === selected.name).slice(-8) : [];
+
+  return (
+    <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
+      <Header snapshot={snapshot} nodeIndex={state.nodeIndex} theme={theme} width={width} readOnly={p.readOnly} rulesAgent={rules?.agent ? rules.agent.running : null} />
+      {offline ? (
+        <Box height={1}>
+          <Text color={theme.color('bad')} wrap="truncate-end">
+            {inert(p.nodeName)} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {inert(offline.reason)}
+          </Text>
+        </Box>
+      ) : (
+        <HostStrip node={nodeView} theme={theme} width={width} />
+      )}
+      <ContainerTable
+        rows={p.rows}
+        top={top}
+        height={listHeight}
+        sort={state.sort}
+        agent={p.agentMarks}
+        selectedId={selected?.id ?? null}
+        marked={state.marked}
+        snapshot={snapshot}
+        busy={p.busy}
+        theme={theme}
+        width={width}
+        now={now}
+        emptyText={nodeView?.status.state === 'connecting' ? 'connecting to the engine…' : state.filter ? 'no container matches the filter (esc clears it)' : 'no containers on this node'}
+      />
+      {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} /> : null}
+      {detailHeight > 1 ? (
+        <Box height={detailHeight - 1} width={width}>
+          {!selected ? (
+            <Text color={theme.color('muted')}>select a container</Text>
+          ) : state.tab === 'logs' ? (
+            <LogTail buffer={p.tail?.buffer ?? null} seq={p.tail?.buffer.pushed ?? 0} height={detailHeight - 1} width={width} theme={theme} />
+          ) : state.tab === 'stats' ? (
+            <StatsPanel c={selected} snapshot={snapshot} cpuLimit={p.details && p.details.id === selected.id ? p.details.cpuLimit : 0} height={detailHeight - 1} width={width} theme={theme} />
+          ) : state.tab === 'rules' ? (
+            <RulesPanel
+              agent={rules?.agent ?? null}
+              statuses={rules?.explanation?.statuses ?? null}
+              problems={rules?.explanation?.problems ?? []}
+              recent={recent}
+              height={detailHeight - 1}
+              width={width}
+              theme={theme}
+              reachable={rules !== null}
+            />
+          ) : (
+            <InspectPanel d={p.details} height={detailHeight - 1} width={width} theme={theme} />
+          )}
+        </Box>
+      ) : null}
+      <Box flexDirection="column" height={bottom.length} width={width}>
+        {bottom}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,446 @@
+/**
+ * The TUI's state and its transitions: one pure reducer, `reduce(state,
+ * event)` → the next state and the effects to run (an engine call, opening
+ * logs, quitting). The hooks run the effects; nothing here touches Ink,
+ * React, the engine or a timer, so every transition is tested without them
+ * (test/unit/tui-state.test.ts).
+ *
+ * Keys are looked up in the key table (keymap.ts). A key event carries the
+ * context it was pressed in (the fleet's snapshot, the screen size, …), so
+ * keys that arrive in one read (`/db⏎⏎`) each act on the state the previous
+ * one left: the store applies them one after the other, synchronously.
+ */
+import type { Key } from 'ink';
+import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
+import { filterContainers, listRows, SORT_KEYS, sortContainers, type SortKey } from '../presentation/container-list.js';
+import { mainHeights } from '../presentation/main-layout.js';
+import { editLine } from './line-edit.js';
+import { helpLines, helpRoom, lookupGlobal, lookupKey, parsePalette, type Hit, type HelpView } from './keymap.js';
+
+export type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'help' | 'logs' | 'journal' | 'suspended';
+export type ContainerAction = 'restart' | 'stop' | 'start' | 'kill' | 'pause' | 'unpause' | 'remove';
+export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
+export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
+
+/**
+ * The selection: the selected container's ID and name, its place in the list
+ * (when it goes, the neighbour in its place is selected, not the first row),
+ * and the name of one that vanished while selected (when a container of that
+ * name appears again, re-created with a new ID, before the person moves, the
+ * selection follows it).
+ */
+export interface Selection {
+  id: string | null;
+  name: string | null;
+  place: number;
+  lost: string | null;
+}
+
+export interface Message {
+  text: string;
+  kind: 'info' | 'error';
+  /** Shown whole, over several rows (preferences problems); any other message takes one row. */
+  full?: boolean;
+}
+
+export interface UiState {
+  mode: Mode;
+  /** The text of the filter or palette prompt. */
+  typed: string;
+  helpFor: HelpView;
+  helpTop: number;
+  nodeIndex: number;
+  sel: Selection;
+  filter: string;
+  sort: SortKey;
+  marked: ReadonlySet<string>;
+  tab: DetailTab;
+  message: Message | null;
+  confirm: { action: ContainerAction; targets: ContainerSummary[] } | null;
+  /** Whether a logs view is open (under its help, too). */
+  logsOpen: boolean;
+  journal: { back: number; only: string | null; detail: boolean };
+}
+
+export const initialState: UiState = {
+  mode: 'main',
+  typed: '',
+  helpFor: 'main',
+  helpTop: 0,
+  nodeIndex: 0,
+  sel: { id: null, name: null, place: 0, lost: null },
+  filter: '',
+  sort: 'name',
+  marked: new Set(),
+  tab: 'logs',
+  message: null,
+  confirm: null,
+  logsOpen: false,
+  journal: { back: 0, only: null, detail: false },
+};
+
+/** A node as the reducer needs it. */
+export interface NodeFacts {
+  name: string;
+  /** Whether its rule engine can be reached (node.rules is not null). */
+  rules: boolean;
+}
+
+/** What a key is pressed in: read when it is pressed, not when the screen was last drawn. */
+export interface KeyContext {
+  nodes: readonly NodeFacts[];
+  /** Each node's containers, by node name (the fleet's snapshot). */
+  containers: (node: string) => readonly ContainerSummary[];
+  stats: ReadonlyMap<string, ContainerStats>;
+  readOnly: boolean;
+  /** Kill asks first unless the preferences say `confirmKill: false`. */
+  confirmKill: boolean;
+  width: number;
+  height: number;
+  /** Entries the journal view holds. */
+  journalCount: number;
+}
+
+export type Effect =
+  | { kind: 'exit' }
+  | { kind: 'redraw' }
+  | { kind: 'run'; action: ContainerAction; targets: ContainerSummary[] }
+  | { kind: 'open-logs'; targets: ContainerSummary[] }
+  /** A key for the logs screen (it has its own handler). */
+  | { kind: 'logs-key'; input: string; key: Key }
+  | { kind: 'exec'; container: ContainerSummary }
+  | { kind: 'rules-reset'; container: string }
+  | { kind: 'rules-pause'; container: string };
+
+export type UiEvent =
+  | { type: 'key'; input: string; key: Key; ctx: KeyContext }
+  /** The list changed (a snapshot): the selection settles on it. */
+  | { type: 'sync'; ctx: KeyContext }
+  | { type: 'say'; text: string; kind?: Message['kind']; full?: boolean }
+  /** The logs screen went back (q, esc). */
+  | { type: 'logs-closed' }
+  /** The logs screen's `?`. */
+  | { type: 'logs-help' }
+  | { type: 'exec-ended'; name: string; code: number | void }
+  | { type: 'exec-failed'; error: string };
+
+export interface Step {
+  state: UiState;
+  effects: Effect[];
+}
+
+/** The node shown: the one at nodeIndex (the last when nodes went). */
+export function currentNode(state: UiState, ctx: Pick<KeyContext, 'nodes'>): NodeFacts | null {
+  return ctx.nodes[Math.min(state.nodeIndex, ctx.nodes.length - 1)] ?? null;
+}
+
+/** The containers as the list shows them: filtered, sorted, grouped by compose project. */
+export function visibleList(all: readonly ContainerSummary[], filter: string, sort: SortKey, stats: ReadonlyMap<string, ContainerStats>): ContainerSummary[] {
+  return listRows(sortContainers(filterContainers(all, filter), sort, stats)).flatMap((r) => (r.kind === 'container' ? [r.container] : []));
+}
+
+/** The selection on a list as it is now (see Selection). Idempotent. */
+export function settle(sel: Selection, list: readonly ContainerSummary[]): Selection {
+  let idx = list.findIndex((c) => c.id === sel.id);
+  let lost = sel.lost;
+  if (idx < 0 && sel.id !== null && sel.name !== null) lost ??= sel.name;
+  if (lost !== null) {
+    const again = list.findIndex((c) => c.name === lost);
+    if (again >= 0) {
+      idx = again;
+      lost = null;
+    }
+  }
+  if (idx < 0 && list.length > 0) idx = Math.min(sel.place, list.length - 1);
+  const c = list[idx];
+  const next = c ? { id: c.id, name: c.name, place: idx, lost } : { ...sel, lost };
+  return next.id === sel.id && next.name === sel.name && next.place === sel.place && next.lost === sel.lost ? sel : next;
+}
+
+function listOf(state: UiState, ctx: KeyContext): ContainerSummary[] {
+  const node = currentNode(state, ctx);
+  return visibleList(node ? ctx.containers(node.name) : [], state.filter, state.sort, ctx.stats);
+}
+
+/** The selected container, on the list as it is now. */
+export function selectedIn(state: UiState, list: readonly ContainerSummary[]): ContainerSummary | null {
+  const sel = settle(state.sel, list);
+  return list.find((c) => c.id === sel.id) ?? null;
+}
+
+const same = (state: UiState): Step => ({ state, effects: [] });
+const say = (state: UiState, text: string, kind: Message['kind'] = 'info'): Step => ({ state: { ...state, message: { text, kind } }, effects: [] });
+const NO_RULES = 'rules: no agent reachable for this node';
+
+export function reduce(state: UiState, event: UiEvent): Step {
+  switch (event.type) {
+    case 'say':
+      return { state: { ...state, message: { text: event.text, kind: event.kind ?? 'info', ...(event.full ? { full: true } : {}) } }, effects: [] };
+    case 'logs-closed':
+      return { state: { ...state, logsOpen: false, mode: state.mode === 'logs' ? 'main' : state.mode }, effects: [] };
+    case 'logs-help':
+      return same(openHelp(state, 'logs'));
+    case 'exec-ended': {
+      const failed = typeof event.code === 'number' && event.code !== 0;
+      return say({ ...state, mode: 'main' }, `shell in ${event.name} ended${typeof event.code === 'number' ? ` (exit ${event.code})` : ''}`, failed ? 'error' : 'info');
+    }
+    case 'exec-failed':
+      return say({ ...state, mode: 'main' }, `shell failed: ${event.error}`, 'error');
+    case 'sync': {
+      const sel = settle(state.sel, listOf(state, event.ctx));
+      return same(sel === state.sel ? state : { ...state, sel });
+    }
+    case 'key': {
+      // In the logs view the keys are the logs screen's: the list is not walked for them.
+      if (state.mode === 'logs') return onKey(state, event.input, event.key, event.ctx);
+      const sel = settle(state.sel, listOf(state, event.ctx));
+      return onKey(sel === state.sel ? state : { ...state, sel }, event.input, event.key, event.ctx);
+    }
+  }
+}
+
+function openHelp(state: UiState, view: HelpView): UiState {
+  return { ...state, helpFor: view, helpTop: 0, mode: 'help' };
+}
+
+function onKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
+  if (state.mode === 'suspended') return same(state);
+  // Ctrl-L redraws and Ctrl-C quits in every view and prompt (the terminal conventions).
+  const global = lookupGlobal(input, key);
+  if (global) return { state, effects: [{ kind: global.binding.action === 'quit' ? 'exit' : 'redraw' }] };
+  // Other Ctrl keys are not their letter (Ctrl-R is not restart); prompts and the logs view take them.
+  if (key.ctrl && state.mode !== 'filter' && state.mode !== 'palette' && state.mode !== 'logs') return same(state);
+  switch (state.mode) {
+    case 'logs':
+      return { state, effects: [{ kind: 'logs-key', input, key }] };
+    case 'filter':
+    case 'palette':
+      return onPromptKey(state, input, key, ctx);
+    case 'help':
+      return onHelpKey(state, input, key, ctx);
+    case 'journal':
+      return onJournalKey(state, input, key, ctx);
+    case 'confirm': {
+      const c = state.confirm;
+      const next: UiState = { ...state, confirm: null, mode: 'main' };
+      if ((input === 'y' || input === 'Y') && c) return { state: next, effects: [{ kind: 'run', action: c.action, targets: c.targets }] };
+      return say(next, 'cancelled');
+    }
+    case 'main': {
+      const hit = lookupKey('main', input, key, { tab: state.tab });
+      return hit ? onMainKey({ ...state, message: null }, hit, ctx) : same({ ...state, message: null });
+    }
+  }
+}
+
+function onPromptKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
+  const e = editLine(state.typed, input, key);
+  let next: UiState = { ...state, typed: e.value };
+  if (state.mode === 'filter') next.filter = e.done === 'cancel' ? '' : e.value;
+  if (e.done === 'submit' && state.mode === 'palette') return runPalette({ ...next, mode: 'main' }, e.value, ctx);
+  if (e.done) next = { ...next, mode: 'main' };
+  return same(next);
+}
+
+function onHelpKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
+  const hit = lookupKey('help', input, key);
+  const max = Math.max(0, helpLines(state.helpFor, ctx.readOnly, ctx.width).length - helpRoom(ctx.height));
+  const dir = typeof hit?.match.arg === 'number' ? hit.match.arg : 0;
+  const d = hit?.binding.action === 'page' ? dir * (ctx.height - 3) : dir;
+  if (d !== 0 && max > 0) return same({ ...state, helpTop: Math.max(0, Math.min(max, state.helpTop + d)) });
+  // Any other key closes the help, back to the view it was opened from.
+  const mode: Mode = state.helpFor === 'logs' && state.logsOpen ? 'logs' : state.helpFor === 'journal' ? 'journal' : 'main';
+  return same({ ...state, helpTop: 0, mode });
+}
+
+function onJournalKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
+  const hit = lookupKey('journal', input, key);
+  if (!hit) return same(state);
+  const j = state.journal;
+  const scrollTo = (back: number) => same({ ...state, journal: { ...j, back: Math.max(0, Math.min(Math.max(0, ctx.journalCount - 1), back)) } });
+  const arg = hit.match.arg;
+  switch (hit.binding.action) {
+    case 'detail':
+      return same({ ...state, journal: { ...j, detail: !j.detail } });
+    case 'back':
+      return same(j.detail ? { ...state, journal: { ...j, detail: false } } : { ...state, mode: 'main' });
+    case 'help':
+      return same(openHelp(state, 'journal'));
+    case 'scroll':
+      return scrollTo(j.back + (arg as number));
+    case 'page':
+      return scrollTo(j.back + (arg as number) * Math.max(1, ctx.height - 4));
+    case 'ends':
+      return arg === 'first' ? scrollTo(ctx.journalCount) : scrollTo(0);
+    case 'only':
+      return same({ ...state, journal: { ...j, back: 0, only: j.only ? null : (selectedIn(state, listOf(state, ctx))?.name ?? null) } });
+    default:
+      return same(state);
+  }
+}
+
+function openJournal(state: UiState, ctx: KeyContext): Step {
+  if (!currentNode(state, ctx)?.rules) return say(state, `journal: ${NO_RULES.slice('rules: '.length)}`, 'error');
+  return same({ ...state, mode: 'journal', journal: { ...state.journal, back: 0 } });
+}
+
+function openLogs(state: UiState, targets: ContainerSummary[], ctx: KeyContext): Step {
+  if (!currentNode(state, ctx) || targets.length === 0) return same(state);
+  return { state: { ...state, mode: 'logs', logsOpen: true }, effects: [{ kind: 'open-logs', targets }] };
+}
+
+function mutate(state: UiState, action: ContainerAction, c: ContainerSummary | null, ctx: KeyContext): Step {
+  if (ctx.readOnly) return say(state, `read-only: ${action} is off`, 'error');
+  if (!c) return say(state, 'no container selected', 'error');
+  // Remove always asks; kill asks unless the preferences say not to.
+  if (action === 'remove' || (action === 'kill' && ctx.confirmKill)) return same({ ...state, confirm: { action, targets: [c] }, mode: 'confirm' });
+  return { state, effects: [{ kind: 'run', action, targets: [c] }] };
+}
+
+function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
+  const list = listOf(state, ctx);
+  const selected = selectedIn(state, list);
+  const cur = Math.max(0, list.findIndex((c) => c.id === selected?.id));
+  const moveTo = (to: number, from: UiState = state): Step => {
+    const idx = Math.max(0, Math.min(list.length - 1, to));
+    const c = list[idx];
+    if (!c) return same(from);
+    return same({ ...from, sel: { id: c.id, name: c.name, place: idx, lost: null } });
+  };
+  const arg = hit.match.arg;
+  const action = hit.binding.action;
+  if (hit.binding.mutating && ctx.readOnly) {
+    if (action === 'shell') return say(state, 'read-only: shell is off', 'error');
+    if (action === 'rules-reset' || action === 'rules-pause') return say(state, 'read-only: rules cannot be changed', 'error');
+  }
+  switch (action) {
+    case 'quit':
+      return { state, effects: [{ kind: 'exit' }] };
+    case 'redraw':
+      return { state, effects: [{ kind: 'redraw' }] };
+    case 'move':
+      return moveTo(cur + (arg as number));
+    case 'ends':
+      return moveTo(arg === 'first' ? 0 : list.length - 1);
+    case 'page':
+      return moveTo(cur + (arg as number) * Math.max(1, mainHeights(ctx.height).tableHeight - 2));
+    case 'next-tab':
+      return same({ ...state, tab: DETAIL_TABS[(DETAIL_TABS.indexOf(state.tab) + 1) % DETAIL_TABS.length] as DetailTab });
+    case 'help':
+      return same(openHelp(state, 'main'));
+    case 'filter':
+      return same({ ...state, typed: state.filter, mode: 'filter' });
+    case 'palette':
+      return same({ ...state, typed: '', mode: 'palette' });
+    case 'clear':
+      return same({ ...state, filter: '', marked: state.marked.size ? new Set() : state.marked });
+    case 'journal':
+      return openJournal(state, ctx);
+    case 'rules-reset':
+    case 'rules-pause':
+      if (!currentNode(state, ctx)?.rules) return say(state, NO_RULES, 'error');
+      if (!selected) return same(state);
+      return { state, effects: [{ kind: action, container: selected.name }] };
+    case 'sort':
+      return same({ ...state, sort: SORT_KEYS[(SORT_KEYS.indexOf(state.sort) + 1) % SORT_KEYS.length] as SortKey });
+    case 'next-node':
+      return ctx.nodes.length > 1 ? same({ ...state, nodeIndex: (state.nodeIndex + 1) % ctx.nodes.length }) : say(state, 'only one node: add peers with `outpost peers add`');
+    case 'mark': {
+      if (!selected) return same(state);
+      const marked = new Set(state.marked);
+      if (marked.has(selected.id)) marked.delete(selected.id);
+      else marked.add(selected.id);
+      return moveTo(cur + 1, { ...state, marked });
+    }
+    case 'open-logs': {
+      const node = currentNode(state, ctx);
+      const all = node ? ctx.containers(node.name) : [];
+      return openLogs(state, state.marked.size > 0 ? all.filter((c) => state.marked.has(c.id)) : selected ? [selected] : [], ctx);
+    }
+    case 'restart':
+    case 'kill':
+    case 'remove':
+      return mutate(state, action, selected, ctx);
+    case 'stop-start':
+      return mutate(state, selected?.state === 'running' || selected?.state === 'restarting' ? 'stop' : 'start', selected, ctx);
+    case 'pause-unpause':
+      return mutate(state, selected?.state === 'paused' ? 'unpause' : 'pause', selected, ctx);
+    case 'shell':
+      if (!currentNode(state, ctx) || !selected) return same(state);
+      if (selected.state !== 'running') return say(state, `${selected.name} is not running`, 'error');
+      return { state: { ...state, mode: 'suspended' }, effects: [{ kind: 'exec', container: selected }] };
+    default:
+      return same(state);
+  }
+}
+
+function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
+  const cmd = parsePalette(text);
+  const node = currentNode(state, ctx);
+  const all = node ? ctx.containers(node.name) : [];
+  const find = (ref: string | null): ContainerSummary | null => {
+    if (!ref) return selectedIn(state, listOf(state, ctx));
+    return all.find((c) => c.name === ref) ?? all.find((c) => c.id.startsWith(ref)) ?? null;
+  };
+  switch (cmd.kind) {
+    case 'error':
+      return say(state, cmd.message, 'error');
+    case 'quit':
+      return { state, effects: [{ kind: 'exit' }] };
+    case 'help':
+      return same(openHelp(state, 'main'));
+    case 'journal':
+      return openJournal(state, ctx);
+    case 'containers':
+      return same({ ...state, filter: '' });
+    case 'filter':
+      return same({ ...state, filter: cmd.text });
+    case 'logs': {
+      const c = find(cmd.target);
+      return c ? openLogs(state, [c], ctx) : say(state, `no container \`${cmd.target}\``, 'error');
+    }
+    case 'node': {
+      const i = ctx.nodes.findIndex((n) => n.name === cmd.name);
+      return i >= 0 ? same({ ...state, nodeIndex: i }) : say(state, `no node \`${cmd.name}\``, 'error');
+    }
+    case 'sort':
+      return SORT_KEYS.includes(cmd.key as SortKey) ? same({ ...state, sort: cmd.key as SortKey }) : say(state, `sort by one of: ${SORT_KEYS.join(', ')}`, 'error');
+    case 'action': {
+      const c = find(cmd.target);
+      if (!c) return say(state, `no container \`${cmd.target}\``, 'error');
+      return mutate(state, cmd.action, c, ctx);
+    }
+  }
+}
+
+/**
+ * Holds the state and applies events to it one after the other, at once:
+ * keys of one read see each other's effects before React draws again.
+ */
+export class UiStore {
+  #state: UiState;
+  #listeners = new Set<() => void>();
+
+  constructor(state: UiState = initialState) {
+    this.#state = state;
+  }
+
+  get = (): UiState => this.#state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  };
+
+  /** Applies an event; returns the effects for the caller to run. */
+  dispatch(event: UiEvent): Effect[] {
+    const { state, effects } = reduce(this.#state, event);
+    if (state !== this.#state) {
+      this.#state = state;
+      for (const l of this.#listeners) l();
+    }
+    return effects;
+  }
+}
