@@ -1,9 +1,12 @@
+/**
+ * What only LocalNode does (its endpoint, the engine missing, scale of one
+ * listing). The Node behaviour every kind shares is in test/contract/.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
-import { AmbiguousContainerError, BadInputError, EngineUnreachableError, NoSuchContainerError } from '../../core/model/errors.js';
-import type { LogLine } from '../../core/model/types.js';
-import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { EngineUnreachableError } from '../../core/model/errors.js';
+import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 
 const P = 'ln-';
 let node: LocalNode;
@@ -18,205 +21,12 @@ afterAll(async () => {
   await removeByPrefix(d(), P);
 });
 
-async function collect(stream: AsyncIterable<LogLine>, until?: (lines: LogLine[]) => boolean): Promise<LogLine[]> {
-  const lines: LogLine[] = [];
-  for await (const l of stream) {
-    lines.push(l);
-    if (until?.(lines)) break;
-  }
-  return lines;
-}
-
 describe('LocalNode against a real engine', () => {
-  it('negotiates the API version and describes the engine', async () => {
-    const info = await node.info();
-    expect(info.apiVersion).toMatch(/^1\.\d+$/);
-    expect(info.endpoint).toBe(dockerHost());
-    expect(info.cpus).toBeGreaterThan(0);
-  });
-
-  it('lists running and stopped containers with labels, compose project, state and exit code', async () => {
-    await makeContainer(d(), { name: `${P}web`, cmd: 'sleep 3600', labels: { 'com.docker.compose.project': 'line2', 'com.docker.compose.service': 'web' } });
-    const crashed = await makeContainer(d(), { name: `${P}crash`, cmd: 'echo bye; exit 3' });
-    await crashed.wait();
-    const running = await node.list();
-    expect(running.map((c) => c.name)).toContain(`${P}web`);
-    expect(running.map((c) => c.name)).not.toContain(`${P}crash`);
-    const all = await node.list({ all: true });
-    const web = all.find((c) => c.name === `${P}web`);
-    const crash = all.find((c) => c.name === `${P}crash`);
-    expect(web).toMatchObject({ state: 'running', composeProject: 'line2', composeService: 'web', exitCode: null, health: 'none', restartCount: 0, node: 'local' });
-    expect(web?.labels['outpost.test']).toBe('1');
-    expect(web?.startedAt).toBeGreaterThan(Date.now() - 60_000);
-    expect(crash).toMatchObject({ state: 'exited', exitCode: 3 });
-    expect(crash?.status).toMatch(/^Exited \(3\)/);
-  });
-
-  it('counts restarts done by a restart policy', async () => {
-    await makeContainer(d(), { name: `${P}loop`, cmd: 'exit 1', restart: 'on-failure' });
-    const c = await eventually(async () => (await node.list({ all: true })).find((x) => x.name === `${P}loop` && x.restartCount >= 2), 20_000, 'two policy restarts');
-    expect(c.restartPolicy).toBe('on-failure');
-    await node.remove(`${P}loop`, { force: true });
-  });
-
-  it('sees a container turn unhealthy from the health check in its create options', async () => {
-    await makeContainer(d(), { name: `${P}sick`, cmd: 'sleep 3600', health: { cmd: 'exit 1', intervalMs: 200, retries: 1 } });
-    const c = await eventually(async () => (await node.list()).find((x) => x.name === `${P}sick` && x.health === 'unhealthy'), 15_000, 'unhealthy');
-    expect(c.status).toMatch(/unhealthy/);
-    const details = await node.inspect(`${P}sick`);
-    expect(details.healthLog.length).toBeGreaterThan(0);
-    expect(details.healthLog[0]?.exitCode).toBe(1);
-  });
-
-  it('stops, starts, restarts, pauses, kills and removes', async () => {
-    const name = `${P}life`;
-    await makeContainer(d(), { name, cmd: 'trap "exit 0" TERM; while :; do sleep 0.1; done' });
-    const before = (await node.inspect(name)).startedAt ?? 0;
-    await node.restart(name, { timeoutSeconds: 5 });
-    const after = await node.inspect(name);
-    expect(after.state).toBe('running');
-    expect(after.startedAt).toBeGreaterThan(before);
-
-    await node.pause(name);
-    expect((await node.inspect(name)).state).toBe('paused');
-    await node.unpause(name);
-    expect((await node.inspect(name)).state).toBe('running');
-
-    await node.stop(name, { timeoutSeconds: 5 });
-    expect((await node.inspect(name)).state).toBe('exited');
-    await node.stop(name); // already stopped: not an error
-    await node.start(name);
-    expect((await node.inspect(name)).state).toBe('running');
-
-    await node.kill(name, 'SIGKILL');
-    const killed = await node.inspect(name);
-    expect(killed.state).toBe('exited');
-    expect(killed.exitCode).toBe(137);
-
-    await node.remove(name);
-    await expect(node.inspect(name)).rejects.toBeInstanceOf(NoSuchContainerError);
-  });
-
-  it('removes a running container only with force', async () => {
-    const name = `${P}rmme`;
-    await makeContainer(d(), { name, cmd: 'sleep 3600' });
-    await expect(node.remove(name)).rejects.toThrow(/refused|running/i);
-    await node.remove(name, { force: true, volumes: true });
-    await expect(node.resolve(name)).rejects.toBeInstanceOf(NoSuchContainerError);
-  });
-
-  it('resolves ID prefixes and reports ambiguity with candidates', async () => {
-    const a = await makeContainer(d(), { name: `${P}ida`, cmd: 'sleep 3600', start: false });
-    const id = a.id;
-    expect(await node.resolve(id.slice(0, 12))).toBe(id);
-    expect(await node.resolve(`${P}ida`)).toBe(id);
-    // 17 IDs over 16 hex digits: at least two share their first character.
-    await Promise.all(Array.from({ length: 17 }, (_, i) => makeContainer(d(), { name: `${P}pigeon-${i}`, cmd: 'true', start: false })));
-    const all = await node.list({ all: true });
-    const counts = new Map<string, string[]>();
-    for (const c of all) counts.set(c.id[0] as string, [...(counts.get(c.id[0] as string) ?? []), c.name]);
-    const [prefix, names] = [...counts].find(([, n]) => n.length > 1) as [string, string[]];
-    const err = await node.resolve(prefix).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AmbiguousContainerError);
-    for (const n of names.slice(0, 10)) expect((err as Error).message).toContain(n);
-    await expect(node.resolve('')).rejects.toBeInstanceOf(BadInputError);
-    await expect(node.kill(`${P}ida`, 'SIG;rm -rf')).rejects.toBeInstanceOf(BadInputError);
-  });
-
-  it('rejects bad arguments before calling the engine', async () => {
-    await expect(node.stop(`${P}ida`, { timeoutSeconds: -1 })).rejects.toThrow(/whole number of seconds/);
-    await expect(node.logs(`${P}ida`, { tail: 1.5 })).rejects.toThrow(/--tail/);
-    await expect(node.exec(`${P}ida`, { cmd: [] })).rejects.toBeInstanceOf(BadInputError);
-  });
-
   it('says the engine is not running when the socket is missing', async () => {
     const dead = new LocalNode({ endpoint: { kind: 'unix', socketPath: '/tmp/op-no-such.sock', source: 'DOCKER_HOST' } });
     await expect(dead.list()).rejects.toBeInstanceOf(EngineUnreachableError);
     await expect(dead.list()).rejects.toThrow(/unix:\/\/\/tmp\/op-no-such\.sock.*Is it running/);
     await dead.close();
-  });
-});
-
-describe('logs', () => {
-  it('keeps stdout and stderr apart for non-TTY containers, with tail and timestamps', async () => {
-    // stdout and stderr are separate pipes: the pause makes the order in the log deterministic.
-    const c = await makeContainer(d(), { name: `${P}logs`, cmd: 'echo one; echo two >&2; sleep 0.2; echo three' });
-    await c.wait();
-    const lines = await collect(await node.logs(`${P}logs`));
-    expect(lines.map((l) => `${l.stream}:${l.text}`).sort()).toEqual(['stderr:two', 'stdout:one', 'stdout:three']);
-    const tail = await collect(await node.logs(`${P}logs`, { tail: 1, timestamps: true }));
-    expect(tail).toHaveLength(1);
-    expect(tail[0]?.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(tail[0]?.text).toBe('three');
-  });
-
-  it('reads TTY containers raw, as one stream', async () => {
-    const c = await makeContainer(d(), { name: `${P}tty`, cmd: 'echo out; echo err >&2', tty: true });
-    await c.wait();
-    const lines = await collect(await node.logs(`${P}tty`));
-    expect(lines).toEqual([
-      { stream: 'tty', text: 'out' },
-      { stream: 'tty', text: 'err' },
-    ]);
-  });
-
-  it('follows new lines until closed', async () => {
-    await makeContainer(d(), { name: `${P}follow`, cmd: 'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.05; done' });
-    const stream = await node.logs(`${P}follow`, { follow: true, tail: 0 });
-    const lines = await collect(stream, (ls) => ls.length >= 5);
-    stream.close();
-    expect(lines).toHaveLength(5);
-    const numbers = lines.map((l) => Number(l.text.split(' ')[1]));
-    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
-  });
-
-  it('delivers a 1 MB line whole and non-UTF-8 bytes as replacement characters', async () => {
-    const c = await makeContainer(d(), {
-      name: `${P}big`,
-      cmd: "head -c 1000000 /dev/zero | tr '\\0' x; echo; printf 'ok\\377\\376end\\n'",
-    });
-    await c.wait();
-    const lines = await collect(await node.logs(`${P}big`));
-    expect(lines).toHaveLength(2);
-    expect(lines[0]?.text.length).toBe(1_000_000);
-    expect(lines[0]?.partial).toBeUndefined();
-    expect(lines[1]?.text).toBe('ok\ufffd\ufffdend');
-  });
-
-  it('caps over-long lines at maxLineBytes', async () => {
-    const lines = await collect(await node.logs(`${P}big`, { maxLineBytes: 300_000 }));
-    expect(lines.map((l) => l.text.length)).toEqual([300_000, 300_000, 300_000, 100_000, 7]);
-    expect(lines.slice(0, 3).every((l) => l.partial)).toBe(true);
-  });
-});
-
-describe('exec', () => {
-  it('runs an interactive shell with a TTY, resizes it and returns the exit code', async () => {
-    await makeContainer(d(), { name: `${P}exec`, cmd: 'sleep 3600' });
-    const session = await node.exec(`${P}exec`, { cmd: ['sh'], tty: true, cols: 100, rows: 30 });
-    let output = '';
-    session.onOutput((b) => {
-      output += Buffer.from(b).toString();
-    });
-    await session.resize(132, 43);
-    session.write('stty size; echo marker-$((6*7)); exit 5\n');
-    const code = await session.wait();
-    session.close();
-    expect(code).toBe(5);
-    expect(output).toContain('43 132');
-    expect(output).toContain('marker-42');
-  });
-
-  it('keeps stdout and stderr apart without a TTY and passes stdin', async () => {
-    const session = await node.exec(`${P}exec`, { cmd: ['sh', '-c', 'cat; echo err >&2'], env: ['X=1'] });
-    const out: string[] = [];
-    session.onOutput((b, kind) => out.push(`${kind}:${Buffer.from(b).toString()}`));
-    session.write('from stdin\n');
-    session.end();
-    expect(await session.wait()).toBe(0);
-    session.close();
-    expect(out.join('')).toContain('stdout:from stdin\n');
-    expect(out.join('')).toContain('stderr:err\n');
   });
 });
 
