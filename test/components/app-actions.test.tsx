@@ -5,7 +5,7 @@ import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
 import type { JournalEntry } from '../../core/agent/journal.js';
 import { App } from '../../tui/app/app.js';
-import { filesRules } from '../../tui/app/files-rules.js';
+import { localRules } from '../../tui/app/lazy-rules.js';
 import { FleetView, type FleetSnapshot } from '../../tui/app/fleet-view.js';
 import { StatsPanel } from '../../tui/app/main-screen.js';
 import { DEFAULT_PREFS, type Prefs } from '../../tui/app/prefs.js';
@@ -22,7 +22,7 @@ const theme = makeTheme({ NO_COLOR: '1' });
 afterAll(() => removeByPrefix(docker(), P));
 
 async function mount(prefs: Partial<Prefs> = {}, extra: { onRedraw?: () => void; notices?: { subscribe(l: (t: string) => void): () => void } } = {}) {
-  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), reconnectMinMs: 100, reconnectMaxMs: 200, rules: filesRules(process.env) });
+  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), reconnectMinMs: 100, reconnectMaxMs: 200, rules: localRules(process.env) });
   const fleet = new Fleet([node]);
   const view = new FleetView(fleet, { statsIntervalMs: 500, hostIntervalMs: 500 });
   view.start();

@@ -4,7 +4,7 @@ import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
 import { App } from '../../tui/app/app.js';
-import { filesRules } from '../../tui/app/files-rules.js';
+import { localRules } from '../../tui/app/lazy-rules.js';
 import { FleetView } from '../../tui/app/fleet-view.js';
 import { DEFAULT_PREFS } from '../../tui/app/prefs.js';
 import { makeTheme } from '../../tui/app/theme.js';
@@ -15,7 +15,7 @@ const strip = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, ''
 const tick = (ms = 40) => new Promise((r) => setTimeout(r, ms));
 
 async function mount(options: { readOnly?: boolean; endpoint?: string } = {}) {
-  const node = new LocalNode({ endpoint: parseHostUrl(options.endpoint ?? dockerHost(), 'DOCKER_HOST'), reconnectMinMs: 100, reconnectMaxMs: 200, rules: filesRules(process.env) });
+  const node = new LocalNode({ endpoint: parseHostUrl(options.endpoint ?? dockerHost(), 'DOCKER_HOST'), reconnectMinMs: 100, reconnectMaxMs: 200, rules: localRules(process.env) });
   const fleet = new Fleet([node]);
   const view = new FleetView(fleet, { statsIntervalMs: 500, hostIntervalMs: 500 });
   view.start();

@@ -7,7 +7,7 @@
 import type { Endpoint } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
-import { filesRules } from './files-rules.js';
+import { localRules } from './lazy-rules.js';
 
 export interface TuiOptions {
   endpoint: Endpoint;
@@ -27,10 +27,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const pending: string[] = [];
   let sink: ((text: string) => void) | null = null;
   const onError = (text: string) => (sink ? sink(text) : pending.push(text));
-  // The node's rule engine (the agent's files on this machine): read lazily, after the first frame.
-  // Until core/agent/local-rules.ts lands, the TUI's RulesSource behind the port; then `rules: (n) => new LocalRules(n, paths)`.
-  const rules = filesRules(process.env);
-  const node = new LocalNode({ endpoint: options.endpoint, onError, rules });
+  // The node's rule engine (LocalRules on the agent's files), loaded after the first frame.
+  const node = new LocalNode({ endpoint: options.endpoint, onError, rules: localRules(process.env) });
   const fleet = new Fleet([node]);
   // Connect in the background: when the engine is down the UI says so and keeps retrying.
   const connected = node.connect().catch(() => undefined);

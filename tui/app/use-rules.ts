@@ -127,7 +127,8 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
   const reset = useCallback(
     (container: string) => {
       if (!port) return;
-      port.reset(container).then(
+      // Not waited for: the agent's reset entry reaches the journal (and the tab) when it applies it.
+      port.reset(container, undefined, { waitMs: 0 }).then(
         (r) => say(`re-arm of ${container} requested${r.applied ? '' : ' (no agent runs: the next one applies it)'}`),
         (err: unknown) => say(words(err), 'error'),
       );
