@@ -16,7 +16,7 @@ import type { Disposer, NodeStatus } from '../model/types.js';
 import { NotAllowedError } from '../model/errors.js';
 import { runAction } from './runner.js';
 import { postWebhook } from './webhook.js';
-import { RuleEngine, describeAction, words, type Decision } from '../rules/engine.js';
+import { RuleEngine, describeAction, words, type Decision, type Maintenance } from '../rules/engine.js';
 import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { restoreEngine } from './restore.js';
 import { formatIssue } from '../rules/parse.js';
@@ -87,6 +87,7 @@ export class RuleAgent {
   #inflight = new Set<Promise<void>>();
   #log: (line: string) => void;
   #startedAt = 0;
+  #maintenanceSaid: string | null = null;
   #createdAt = 0;
   /** Since when nobody watched the engine (the agent was down, or the engine away): exits since then are reconciled at the next full list. */
   #gapSince: number | null = null;
@@ -240,6 +241,13 @@ export class RuleAgent {
     const { maintenance, problem } = readMaintenance(this.#o.stateDir);
     this.engine.setMaintenance(maintenance);
     if (problem) this.#write({ kind: 'error', reason: problem });
+    // Each change of what is paused is journaled once, when the agent takes it up: the journal says
+    // from when a pause was in force, and whoever paused can see that the agent has it.
+    const said = describeMaintenance(maintenance);
+    if (said !== this.#maintenanceSaid) {
+      if (this.#maintenanceSaid !== null || said !== 'no rules paused') this.#write({ kind: 'agent', reason: `maintenance: ${said}` });
+      this.#maintenanceSaid = said;
+    }
   }
 
   /** Applies the operator's reset requests (`outpost rules reset`) and journals each one. */
@@ -507,4 +515,13 @@ export class RuleAgent {
     this.#releaseLock?.();
     this.#releaseLock = null;
   }
+}
+
+/** What is paused, in words, in a stable order: "rules paused for web until 2026-12-02T07:00:00.000Z; for db until resumed". */
+export function describeMaintenance(m: Maintenance): string {
+  const until = (t: number | null) => (t === null ? 'until resumed' : `until ${new Date(t).toISOString()}`);
+  const parts: string[] = [];
+  if (m.node) parts.push(`on the whole node ${until(m.node.until)}`);
+  for (const name of Object.keys(m.containers ?? {}).sort()) parts.push(`for ${name} ${until(m.containers?.[name]?.until ?? null)}`);
+  return parts.length === 0 ? 'no rules paused' : `rules paused ${parts.join('; ')}`;
 }

@@ -88,7 +88,8 @@ rules:
     await docker().getContainer(name).start();
     const skip = await eventually(() => b.entries(name).slice(before).find((e) => e.kind === 'skip'), 10_000, 'skip after restart');
     expect(skip.reason).toContain('gave up at');
-    await new Promise((r) => setTimeout(r, 500));
+    // The exit was decided (a skip, not an action): once nothing is in flight, nothing else can follow from it.
+    await b.agent.settle();
     expect(kinds(b.entries(name).slice(before))).toEqual(['skip']);
     expect((await docker().getContainer(name).inspect()).State.Running).toBe(false);
 
@@ -181,7 +182,7 @@ rules:
     expect(labelAct.rule).toBe(`label:${labelled}`);
     // The label's budget (1 per minute) stops the second crash.
     await eventually(() => a.entries(labelled).find((e) => e.kind === 'give-up'), 10_000, 'label budget');
-    await new Promise((r) => setTimeout(r, 300));
+    await a.agent.settle();
     expect(a.entries(both).filter((e) => e.kind === 'act').map((e) => e.rule)).toEqual(['tell-me']);
     expect((await docker().getContainer(both).inspect()).State.Running).toBe(false);
     await a.stop();
@@ -250,7 +251,8 @@ ${[1, 2, 3, 4, 5].map((n) => `  - {name: every-line-${n}, match: {name: "${spam}
     // (A name must exist to be paused: created first, started once paused.)
     const crashed = await makeContainer(docker(), { name: crash, cmd: 'sleep 0.3; exit 1', start: false });
     expect((await run(['rules', 'pause', crash, '--for', '1h'], env)).stdout).toMatch(/rules paused for ra-cli-crash until/);
-    await new Promise((r) => setTimeout(r, 300));
+    // The agent says when it has taken the pause up.
+    await eventually(() => readJournal(stateDir).entries.find((e) => e.kind === 'agent' && e.reason.startsWith(`maintenance: rules paused for ${crash} until`)), 10_000, 'the agent to take the pause up');
     await crashed.start();
     await eventually(() => readJournal(stateDir).entries.find((e) => e.container === crash && e.kind === 'skip'), 10_000, 'paused skip');
     const explain = await run(['rules', 'explain', 'crash'], env);
@@ -258,7 +260,7 @@ ${[1, 2, 3, 4, 5].map((n) => `  - {name: every-line-${n}, match: {name: "${spam}
     expect(explain.stdout).toContain('agent: running');
     expect(explain.stdout).toContain(`crash → ${crash}: silenced: rules are paused for ${crash} until`);
     await run(['rules', 'resume', crash], env);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => readJournal(stateDir).entries.find((e) => e.kind === 'agent' && e.reason === 'maintenance: no rules paused'), 10_000, 'the agent to take the resume up');
     await docker().getContainer(crash).start();
     await eventually(() => readJournal(stateDir).entries.find((e) => e.container === crash && e.kind === 'act'), 10_000, 'act after resume');
     const explained = JSON.parse((await run(['rules', 'explain', crash, '--json'], env)).stdout);
