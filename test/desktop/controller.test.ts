@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
+import { LocalRules } from '../../core/agent/local-rules.js';
+import { BadInputError, NoSuchContainerError, NotAllowedError } from '../../core/model/errors.js';
+import { fromEnvelope } from '../../core/model/envelope.js';
 import { Fleet } from '../../core/fleet.js';
 import { Journal } from '../../core/agent/journal.js';
 import { readMaintenance } from '../../core/agent/store.js';
@@ -66,16 +69,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+function localNode(name = 'local', stateDir = join(dir, 'state', 'outpost')) {
+  const paths = { rulesFile: join(dir, 'config', 'outpost', 'rules.yaml'), stateDir };
+  return new LocalNode({ name, endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths) });
+}
+
 async function setup() {
-  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST') });
+  const node = localNode();
   const fleet = new Fleet([node]);
   await node.connect();
   const shell = new FakeShell();
-  const env = { XDG_CONFIG_HOME: join(dir, 'config'), XDG_STATE_HOME: join(dir, 'state'), HOME: dir };
-  const controller = new DesktopController({ fleet, shell, settings: memorySettings(), env, hostIntervalMs: 300 });
+  const controller = new DesktopController({ fleet, shell, settings: memorySettings(), hostIntervalMs: 300 });
   controller.start();
   return {
     node,
+    fleet,
     shell,
     controller,
     close: async () => {
@@ -137,12 +145,26 @@ describe('tray main process against the private engine', () => {
       expect(await controller.handle('settings:set', { startAtLogin: true })).toEqual({ result: { notifications: true, startAtLogin: true } });
       expect(shell.login).toEqual([true]);
 
-      expect(await controller.handle('container:action', { node: 'local', id: web.id, action: 'remove' })).toEqual({
-        error: { code: 'BAD_REQUEST', message: 'action must be start, stop or restart' },
-      });
+      // Every error is core's envelope: a code of the table, the details kept; the window gets the named class back.
+      const refused = await controller.handle('container:action', { node: 'local', id: web.id, action: 'remove' });
+      expect(refused).toEqual({ error: { code: 'BAD_INPUT', message: 'action must be start, stop or restart', details: { field: 'action' } } });
+      expect(() => fromEnvelope(JSON.parse(JSON.stringify(refused)))).toThrow(BadInputError);
       expect(await controller.handle('container:action', { node: 'nowhere', id: web.id, action: 'stop' })).toMatchObject({ error: { code: 'BAD_INPUT' } });
-      expect(await controller.handle('container:action', { node: 'local', id: 'e'.repeat(64), action: 'stop' })).toMatchObject({ error: { code: 'NO_SUCH_CONTAINER' } });
-      expect(await controller.handle('eval', 'process.exit()')).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+      const missing = await controller.handle('container:action', { node: 'local', id: 'e'.repeat(64), action: 'stop' });
+      expect(missing).toMatchObject({ error: { code: 'NO_SUCH_CONTAINER', details: { ref: 'e'.repeat(64) } } });
+      const back = (() => {
+        try {
+          fromEnvelope(structuredClone(missing));
+        } catch (e) {
+          return e;
+        }
+        throw new Error('expected an error');
+      })();
+      expect(back).toBeInstanceOf(NoSuchContainerError);
+      expect((back as NoSuchContainerError).details.ref).toBe('e'.repeat(64));
+      expect(await controller.handle('eval', 'process.exit()')).toMatchObject({ error: { code: 'BAD_INPUT', details: { field: 'channel' } } });
+      expect(await controller.handle('journal:get', { limit: 10 })).toEqual({ result: [] });
+      expect(await controller.handle('rules:check', {})).toMatchObject({ result: { missing: true, rules: [], problems: [] } });
     } finally {
       await close();
     }
@@ -178,6 +200,50 @@ describe('tray main process against the private engine', () => {
       expect(shell.quitted).toBe(true);
     } finally {
       await close();
+    }
+  });
+
+  it('a node added after start shows up in the tray with its own rules; removed, it is let go; a node without rules is told', async () => {
+    const { fleet, shell, controller, close } = await setup();
+    const otherState = join(dir, 'state-other');
+    try {
+      await eventually(() => shell.tray !== undefined, 5000, 'tray');
+      const other = localNode('other', otherState);
+      await other.connect();
+      fleet.add(other);
+      await eventually(() => shell.tray?.menu.some((i) => i.label.startsWith('other —')), 5000, 'the added node in the menu');
+      const state = controller.state();
+      expect(state.nodes.map((n) => [n.name, n.kind, n.isThisMachine])).toEqual([
+        ['local', 'engine', true],
+        ['other', 'engine', true],
+      ]);
+      await eventually(() => controller.state().nodes.find((n) => n.name === 'other')?.agentRunning === false, 5000, 'the added node\'s agent status');
+      // Its rules are its own: pausing them writes its state directory, not the first node's.
+      expect(await controller.handle('rules:pause', { node: 'other', paused: true })).toEqual({ result: { paused: true } });
+      expect(readMaintenance(otherState).maintenance.node).toEqual({ until: null });
+      expect(readMaintenance(join(dir, 'state', 'outpost')).maintenance.node ?? null).toBeNull();
+      expect(controller.state().nodes.find((n) => n.name === 'other')?.rulesPaused).toBe(true);
+      // Its journal is followed too.
+      const { journal } = Journal.open(otherState);
+      try {
+        journal.append({ ts: Date.now(), node: 'other', kind: 'give-up', container: `${P}x`, rule: 'crash', reason: `gave up on ${P}x` });
+        await eventually(() => shell.notes.some((n) => n.title === `Outpost gave up on ${P}x` && n.target.node === 'other'), 5000, 'notification from the added node');
+      } finally {
+        journal.close();
+      }
+      await fleet.remove('other');
+      await eventually(() => !shell.tray?.menu.some((i) => i.label.startsWith('other —')), 5000, 'the removed node gone from the menu');
+      expect(await controller.handle('rules:pause', { node: 'other', paused: false })).toMatchObject({ error: { code: 'BAD_INPUT' } });
+
+      const bare = new LocalNode({ name: 'bare', endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST') });
+      fleet.add(bare);
+      const refused = await controller.handle('rules:pause', { node: 'bare', paused: true });
+      expect(refused).toMatchObject({ error: { code: 'NOT_ALLOWED', details: { node: 'bare' } } });
+      expect(() => fromEnvelope(refused)).toThrow(NotAllowedError);
+      expect(controller.state().nodes.find((n) => n.name === 'bare')?.agentRunning).toBeNull();
+    } finally {
+      await close();
+      rmSync(otherState, { recursive: true, force: true });
     }
   });
 });

@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
+import { LocalRules } from '../../core/agent/local-rules.js';
 import { Fleet } from '../../core/fleet.js';
 import { Journal } from '../../core/agent/journal.js';
 import { DesktopController, type Shell } from '../../desktop/src/main/controller.js';
@@ -71,11 +72,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-  node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST') });
+  const paths = { rulesFile: join(dir, 'config', 'outpost', 'rules.yaml'), stateDir: join(dir, 'state', 'outpost') };
+  node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths) });
   fleet = new Fleet([node]);
   await node.connect();
-  const env = { XDG_CONFIG_HOME: join(dir, 'config'), XDG_STATE_HOME: join(dir, 'state'), HOME: dir };
-  controller = new DesktopController({ fleet, shell, env, hostIntervalMs: 500, settings: { get: () => settings, set: (p) => (settings = { ...settings, ...p }) } });
+  controller = new DesktopController({ fleet, shell, hostIntervalMs: 500, settings: { get: () => settings, set: (p) => (settings = { ...settings, ...p }) } });
   controller.start();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -3,6 +3,8 @@ import type { ContainerSummary, NodeStatus } from '../../core/model/types.js';
 import { actionsOf, buildMenu, iconFile, menuText, PAGE, trayLook, type MenuItem } from '../../desktop/src/main/tray-model.js';
 import { NotificationPolicy } from '../../desktop/src/main/notify-policy.js';
 import { BadRequest, validate } from '../../desktop/src/shared/ipc.js';
+import { BadInputError } from '../../core/model/errors.js';
+import { serializeError } from '../../core/model/envelope.js';
 import type { FleetState, NodeState } from '../../desktop/src/shared/ipc.js';
 import { summary } from '../harness/summary.js';
 
@@ -14,6 +16,8 @@ function c(over: Partial<ContainerSummary> = {}): ContainerSummary {
 const online: NodeStatus = { state: 'online', since: 0 };
 const node = (name: string, containers: ContainerSummary[], over: Partial<NodeState> = {}): NodeState => ({
   name,
+  kind: 'engine',
+  isThisMachine: name === 'local',
   status: online,
   containers,
   agentRunning: true,
@@ -190,6 +194,44 @@ describe('IPC requests from a window are validated', () => {
       expect(() => validate(channel, args)).toThrow(BadRequest);
       expect(() => validate(channel, args)).toThrow(message);
     }
+  });
+  it('a refusal is a BadInputError naming the field, so it crosses the envelope with its code and field', () => {
+    const fields: [string, unknown, string][] = [
+      ['container:action', { node: 'local', id, action: 'rm' }, 'action'],
+      ['logs:open', { node: 'local', id: 'zz', tail: 1 }, 'id'],
+      ['journal:get', { limit: 0 }, 'limit'],
+      ['journal:get', { limit: 1, node: '' }, 'node'],
+      ['rules:check', { file: '/etc/passwd' }, 'file'],
+      ['settings:set', { startAtLogin: 1 }, 'startAtLogin'],
+    ];
+    for (const [channel, args, field] of fields) {
+      const err = (() => {
+        try {
+          validate(channel, args);
+        } catch (e) {
+          return e;
+        }
+        throw new Error(`${channel} accepted ${JSON.stringify(args)}`);
+      })();
+      expect(err).toBeInstanceOf(BadInputError);
+      expect(serializeError(err)).toMatchObject({ code: 'BAD_INPUT', details: { field } });
+    }
+  });
+});
+
+describe('the tray decides from each node\'s own state, not its position', () => {
+  it('this machine listed after a peer: its engine unreachable is still the worst, and the pause item is for it', () => {
+    const off = { state: 'offline', since: 0, reason: 'no socket', retryInMs: 500 } as const;
+    const peerFirst = fleet(node('gw-2', [c()], { isThisMachine: false, kind: 'agent' }), node('local', [], { status: off }));
+    expect(trayLook(peerFirst).severity).toBe('unreachable');
+    expect(find(buildMenu(peerFirst), /Pause rules/)?.action).toEqual({ kind: 'pause-rules', node: 'local', paused: true });
+    // A peer unreachable, this machine fine: down, not unreachable.
+    const peerDown = fleet(node('gw-2', [], { isThisMachine: false, status: off }), node('local', [c()]));
+    expect(trayLook(peerDown).severity).toBe('down');
+  });
+  it('no node is this machine: no pause item to guess at', () => {
+    const peers = fleet(node('gw-2', [c()], { isThisMachine: false }), node('gw-3', [c()], { isThisMachine: false }));
+    expect(find(buildMenu(peers), /Pause rules/)).toBeUndefined();
   });
 });
 

@@ -8,12 +8,10 @@ import { randomBytes } from 'node:crypto';
 import type { Fleet } from '../../../core/fleet.js';
 import type { Disposer, HostMetrics, LogLine } from '../../../core/model/types.js';
 import type { LogStream, Node } from '../../../core/node.js';
-import { OutpostError } from '../../../core/model/errors.js';
-import { loadRulesFile } from '../../../core/agent/agent.js';
-import { followJournal, readJournal } from '../../../core/agent/journal.js';
-import { formatIssue } from '../../../core/rules/parse.js';
-import { agentStatus, defaultRulesFile, readMaintenance, setMaintenance, stateDir } from '../../../core/agent/store.js';
-import { BadRequest, validate, type Calls, type Channel, type Envelope, type EventName, type Events, type FleetState, type Settings } from '../shared/ipc.js';
+import { NotAllowedError } from '../../../core/model/errors.js';
+import { envelopeOf, type Envelope } from '../../../core/model/envelope.js';
+import type { RulesPort } from '../../../core/rules/port.js';
+import { BadRequest, validate, type Calls, type Channel, type EventName, type Events, type FleetState, type Settings } from '../shared/ipc.js';
 import { NotificationPolicy, type DesktopNotification } from './notify-policy.js';
 import { buildMenu, trayLook, type MenuAction, type MenuItem, type TrayLook } from './tray-model.js';
 
@@ -35,7 +33,6 @@ export interface ControllerOptions {
   fleet: Fleet;
   shell: Shell;
   settings: SettingsStore;
-  env?: NodeJS.ProcessEnv;
   now?: () => number;
   policy?: NotificationPolicy;
   /** Host samples for the charts (default every 5 s; an hour of them is kept). */
@@ -51,25 +48,23 @@ export class DesktopController {
   #o: ControllerOptions;
   #now: () => number;
   #policy: NotificationPolicy;
-  #stateDir: string;
-  #rulesFile: string;
   #disposers: Disposer[] = [];
   #refreshTimer: NodeJS.Timeout | null = null;
   #lastTray = '';
   #hosts = new Map<string, HostMetrics[]>();
   #streams = new Map<string, LogStream>();
-  #agentRunning: boolean | null = null;
+  /** Per node with a rule engine: whether an agent runs and whether its rules are paused (asked through `node.rules`). */
+  #rules = new Map<string, { agentRunning: boolean | null; paused: boolean }>();
   #agentTimer: NodeJS.Timeout | null = null;
+  #closed = false;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#policy = options.policy ?? new NotificationPolicy({ now: this.#now });
-    const env = options.env ?? process.env;
-    this.#stateDir = stateDir(env);
-    this.#rulesFile = defaultRulesFile(env);
   }
 
+  /** Subscribes to the fleet; nodes added later are followed too (the Fleet's subscriptions are live). */
   start(): void {
     const { fleet } = this.#o;
     this.#disposers.push(fleet.watch(() => this.#refreshSoon()));
@@ -80,8 +75,9 @@ export class DesktopController {
         if (n) this.#notify(n);
       }),
     );
-    for (const node of fleet.nodes()) {
-      this.#disposers.push(
+    this.#disposers.push(fleet.onNodesChanged(() => this.#refreshSoon()));
+    this.#disposers.push(
+      fleet.each((node) =>
         node.watchHost(
           (h) => {
             const list = this.#hosts.get(node.name) ?? [];
@@ -92,54 +88,84 @@ export class DesktopController {
           },
           { intervalMs: this.#o.hostIntervalMs ?? 5000 },
         ),
-      );
-    }
-    // The local node's rule engine writes its journal here; the tray reads it, never writes it.
-    const local = fleet.nodes()[0];
-    if (local) {
-      this.#disposers.push(
-        followJournal(this.#stateDir, (e) => {
+      ),
+    );
+    // Each node's rule engine, through its port: its journal becomes events and notifications.
+    this.#disposers.push(
+      fleet.each((node) => {
+        const rules = node.rules;
+        if (!rules) return () => undefined;
+        void this.#checkRules(node.name, rules);
+        const stop = rules.followJournal((e) => {
           this.#o.shell.send('journal:entry', e);
-          const n = this.#policy.fromJournal(local.name, e);
+          const n = this.#policy.fromJournal(node.name, e);
           if (n) this.#notify(n);
-          if (e.kind === 'agent') this.#checkAgent();
-        }),
-      );
-    }
-    this.#checkAgent();
-    this.#agentTimer = setInterval(() => this.#checkAgent(), 10_000);
+          if (e.kind === 'agent') void this.#checkRules(node.name, rules);
+        });
+        return () => {
+          stop();
+          this.#rules.delete(node.name);
+          this.#hosts.delete(node.name);
+        };
+      }),
+    );
+    this.#agentTimer = setInterval(() => {
+      for (const node of fleet.nodes()) if (node.rules) void this.#checkRules(node.name, node.rules);
+    }, 10_000);
     this.#agentTimer.unref?.();
     this.#refresh();
   }
 
-  #checkAgent(): void {
-    const running = agentStatus(this.#stateDir).running;
-    if (running !== this.#agentRunning) {
-      this.#agentRunning = running;
-      this.#refreshSoon();
+  /** Asks a node's rule engine whether its agent runs and its rules are paused; refreshes the tray when that changed. */
+  async #checkRules(name: string, rules: RulesPort): Promise<void> {
+    let next: { agentRunning: boolean | null; paused: boolean };
+    try {
+      const [agent, paused] = await Promise.all([rules.agent(), rules.paused({})]);
+      next = { agentRunning: agent.running, paused };
+    } catch {
+      next = { agentRunning: null, paused: false };
     }
+    if (this.#closed || !this.#o.fleet.nodes().some((n) => n.name === name)) return;
+    const old = this.#rules.get(name);
+    this.#rules.set(name, next);
+    if (old?.agentRunning !== next.agentRunning || old?.paused !== next.paused) this.#refreshSoon();
   }
 
   #notify(n: DesktopNotification): void {
     if (this.#o.settings.get().notifications) this.#o.shell.notify(n);
   }
 
-  #rulesPaused(): boolean {
-    const m = readMaintenance(this.#stateDir).maintenance.node;
-    return !!m && (m.until === null || m.until > this.#now());
+  state(): FleetState {
+    return {
+      nodes: this.#o.fleet.nodes().map((n) => {
+        const r = this.#rules.get(n.name);
+        return {
+          name: n.name,
+          kind: n.kind,
+          isThisMachine: n.isThisMachine,
+          status: n.status(),
+          containers: n.containers(),
+          agentRunning: n.rules ? (r?.agentRunning ?? null) : null,
+          rulesPaused: r?.paused ?? false,
+        };
+      }),
+    };
   }
 
-  state(): FleetState {
-    const nodes = this.#o.fleet.nodes();
-    return {
-      nodes: nodes.map((n, i) => ({
-        name: n.name,
-        status: n.status(),
-        containers: n.containers(),
-        agentRunning: i === 0 ? this.#agentRunning : null,
-        rulesPaused: i === 0 ? this.#rulesPaused() : false,
-      })),
-    };
+  /** A node's rule engine; a node without one is told, not guessed at. */
+  #rulesOf(name: string | undefined): { node: Node; rules: RulesPort } {
+    const node = name !== undefined ? this.#node(name) : this.#o.fleet.thisMachine();
+    if (!node) throw new BadRequest('no node is this machine; name the node', 'node');
+    if (!node.rules) throw new NotAllowedError(`The node ${node.name} has no rule engine Outpost can reach (an engine-only peer has no agent).`, { node: node.name });
+    return { node, rules: node.rules };
+  }
+
+  async #setPaused(name: string, paused: boolean): Promise<void> {
+    const { node, rules } = this.#rulesOf(name);
+    if (paused) await rules.pause({});
+    else await rules.resume({});
+    await this.#checkRules(node.name, rules);
+    this.#refresh();
   }
 
   #refreshSoon(): void {
@@ -195,8 +221,15 @@ export class DesktopController {
         this.#o.shell.showWindow('settings');
         return;
       case 'pause-rules':
-        setMaintenance(this.#stateDir, {}, action.paused ? { pauseUntil: null } : 'resume');
-        this.#refresh();
+        try {
+          await this.#setPaused(action.node, action.paused);
+        } catch (err) {
+          this.#o.shell.notify({
+            title: `Could not ${action.paused ? 'pause' : 'resume'} the rules on ${action.node}`,
+            body: err instanceof Error ? err.message : String(err),
+            target: { node: action.node, container: null },
+          });
+        }
         return;
       case 'quit':
         this.#o.shell.quit();
@@ -212,14 +245,10 @@ export class DesktopController {
 
   /** A window's call: validated, carried out, answered as an envelope. Never throws. */
   async handle(channel: string, raw: unknown): Promise<Envelope<unknown>> {
-    try {
+    return envelopeOf(() => {
       const { channel: c, args } = validate(channel, raw);
-      return { result: await this.#call(c, args) };
-    } catch (err) {
-      if (err instanceof BadRequest) return { error: { code: 'BAD_REQUEST', message: err.message } };
-      if (err instanceof OutpostError) return { error: { code: err.code, message: err.message } };
-      return { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } };
-    }
+      return this.#call(c, args);
+    });
   }
 
   async #call(channel: Channel, args: unknown): Promise<unknown> {
@@ -254,7 +283,7 @@ export class DesktopController {
       }
       case 'journal:get': {
         const a = args as Calls['journal:get']['args'];
-        return readJournal(this.#stateDir, { limit: a.limit }).entries;
+        return [...(await this.#rulesOf(a.node).rules.journal({ limit: a.limit }))];
       }
       case 'settings:get':
         return this.#o.settings.get();
@@ -265,14 +294,13 @@ export class DesktopController {
         return next;
       }
       case 'rules:check': {
-        const r = loadRulesFile(this.#rulesFile);
-        return { file: this.#rulesFile, missing: r.missing, rules: r.ruleSet.rules.map((x) => x.name), problems: r.issues.map(formatIssue) };
+        const a = args as Calls['rules:check']['args'];
+        const f = await this.#rulesOf(a.node).rules.rulesFile();
+        return { file: f.path, missing: f.missing ?? f.text === null, rules: f.rules ?? [], problems: f.problems ?? [] };
       }
       case 'rules:pause': {
         const a = args as Calls['rules:pause']['args'];
-        if (a.node !== this.#o.fleet.nodes()[0]?.name) throw new BadRequest('rules can only be paused on this node for now (peers come with the agent API)');
-        setMaintenance(this.#stateDir, {}, a.paused ? { pauseUntil: null } : 'resume');
-        this.#refresh();
+        await this.#setPaused(a.node, a.paused);
         return { paused: a.paused };
       }
     }
@@ -309,6 +337,7 @@ export class DesktopController {
   }
 
   close(): void {
+    this.#closed = true;
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     if (this.#agentTimer) clearInterval(this.#agentTimer);
     for (const d of this.#disposers.splice(0)) d();

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { resolveEndpoint } from '../../../core/docker/endpoint.js';
 import { LocalNode } from '../../../core/docker/local-node.js';
 import { Fleet } from '../../../core/fleet.js';
+import { LocalRules } from '../../../core/agent/local-rules.js';
+import { defaultRulesFile, stateDir } from '../../../core/agent/store.js';
+import { errorEnvelope } from '../../../core/model/envelope.js';
+import { NotAllowedError } from '../../../core/model/errors.js';
 import { CHANNELS, type EventName, type Events } from '../shared/ipc.js';
 import { DesktopController, type Shell } from './controller.js';
 import { confSettings } from './settings.js';
@@ -103,14 +107,16 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => undefined); // a tray app lives on without windows
   void app.whenReady().then(async () => {
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-    const node = new LocalNode({ endpoint: resolveEndpoint(process.env) });
+    // The composition root: this machine's engine, with its rules port on the agent's files.
+    const paths = { rulesFile: defaultRulesFile(process.env), stateDir: stateDir(process.env) };
+    const node = new LocalNode({ endpoint: resolveEndpoint(process.env), rules: (n) => new LocalRules(n, paths) });
     const fleet = new Fleet([node]);
     node.connect().catch(() => undefined); // unreachable: the tray says so and the node keeps retrying
     controller = new DesktopController({ fleet, shell, settings: await confSettings() });
     for (const channel of CHANNELS) {
       ipcMain.handle(channel, (event, args) => {
         // Only our own pages may call.
-        if (!event.senderFrame?.url.startsWith('file://')) return { error: { code: 'NOT_ALLOWED', message: 'not an Outpost window' } };
+        if (!event.senderFrame?.url.startsWith('file://')) return errorEnvelope(new NotAllowedError('not an Outpost window'));
         return controller!.handle(channel, args);
       });
     }

@@ -35,8 +35,8 @@ export function trayLook(state: FleetState): TrayLook {
   const problems: { s: Severity; text: string }[] = [];
   for (const n of state.nodes) {
     if (n.status.state !== 'online') {
-      // The first node is this machine's engine; others are peers.
-      const s: Severity = n === state.nodes[0] ? 'unreachable' : 'down';
+      // This machine's engine unreachable is the worst; a peer unreachable is a node down.
+      const s: Severity = n.isThisMachine ? 'unreachable' : 'down';
       severity = worse(severity, s);
       problems.push({ s, text: n.status.state === 'offline' ? `${n.name}: unreachable (${n.status.reason})` : `${n.name}: connecting` });
       continue;
@@ -157,7 +157,8 @@ export function buildMenu(state: FleetState): MenuItem[] {
   items.push({ label: '', type: 'separator' });
   items.push({ label: 'Open dashboard', action: { kind: 'dashboard' } });
   items.push({ label: 'Settings', action: { kind: 'settings' } });
-  const local = state.nodes[0];
+  // The pause item is for this machine's rules (each node's own state says which one it is).
+  const local = state.nodes.find((x) => x.isThisMachine);
   if (local) {
     items.push({
       label: 'Pause rules on this node',

@@ -6,11 +6,13 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { CHANNELS, EVENTS, type OutpostApi } from '../shared/ipc.js';
+import { errorEnvelope } from '../../../core/model/envelope.js';
+import { BadInputError } from '../../../core/model/errors.js';
 
 const api: OutpostApi = {
   call: (channel, args) => {
     if (!(CHANNELS as readonly string[]).includes(channel)) {
-      return Promise.resolve({ error: { code: 'BAD_REQUEST', message: `unknown channel \`${String(channel).slice(0, 40)}\`` } });
+      return Promise.resolve(errorEnvelope(new BadInputError(`unknown channel \`${String(channel).slice(0, 40)}\``, { field: 'channel' })));
     }
     return ipcRenderer.invoke(channel, args);
   },

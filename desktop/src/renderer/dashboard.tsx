@@ -182,7 +182,7 @@ function Dashboard() {
     return () => offs.forEach((o) => o());
   }, []);
 
-  const node = fleet?.nodes.find((n) => n.name === nodeName) ?? fleet?.nodes[0];
+  const node = fleet?.nodes.find((n) => n.name === nodeName) ?? fleet?.nodes.find((n) => n.isThisMachine) ?? fleet?.nodes[0];
   const shown = node?.name;
   useEffect(() => {
     if (!shown) return;

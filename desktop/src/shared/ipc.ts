@@ -1,19 +1,29 @@
 /**
  * The contract between the tray app's main process and its windows. Both
  * sides import this file; the preload exposes exactly these calls. Every
- * answer is an envelope: `{result}` or `{error: {code, message}}`, so a
- * failure crosses the process boundary as data, never as a thrown object.
+ * answer is core's envelope (core/model/envelope.ts): `{result}` or
+ * `{error: {code, message, details?}}`, so a failure crosses the process
+ * boundary as data, never as a thrown object, and the window gets the same
+ * named error class back.
  */
 import type { ContainerSummary, HostMetrics, LogLine, NodeStatus } from '../../../core/model/types.js';
-import type { JournalEntry } from '../../../core/agent/journal.js';
+import type { JournalEntry } from '../../../core/rules/types.js';
+import { BadInputError } from '../../../core/model/errors.js';
+import type { Envelope } from '../../../core/model/envelope.js';
+
+export type { Envelope, SerializedError } from '../../../core/model/envelope.js';
 
 export type ContainerAction = 'start' | 'stop' | 'restart';
 
 export interface NodeState {
   name: string;
+  /** How the node is reached: straight through a Docker engine, or through a peer's agent. */
+  kind: 'engine' | 'agent';
+  /** Whether it is this machine: the tray decides from this, never from a position. */
+  isThisMachine: boolean;
   status: NodeStatus;
   containers: ContainerSummary[];
-  /** Whether an agent enforces rules on this node: null when unknown (a peer without an agent API yet). */
+  /** Whether an agent enforces rules on this node: null when unknown (a node without a rule engine to ask). */
   agentRunning: boolean | null;
   rulesPaused: boolean;
 }
@@ -42,10 +52,11 @@ export interface Calls {
   'logs:open': { args: { node: string; id: string; tail: number }; result: { stream: string } };
   'logs:close': { args: { stream: string }; result: { closed: boolean } };
   'host:history': { args: { node: string }; result: HostMetrics[] };
-  'journal:get': { args: { limit: number }; result: JournalEntry[] };
+  /** The journal of a node's rule engine (default: this machine's). */
+  'journal:get': { args: { limit: number; node?: string }; result: JournalEntry[] };
   'settings:get': { args: Record<string, never>; result: Settings };
   'settings:set': { args: Partial<Settings>; result: Settings };
-  'rules:check': { args: Record<string, never>; result: RulesCheck };
+  'rules:check': { args: { node?: string }; result: RulesCheck };
   'rules:pause': { args: { node: string; paused: boolean }; result: { paused: boolean } };
 }
 
@@ -62,8 +73,6 @@ export const CHANNELS = [
   'rules:check',
   'rules:pause',
 ] as const satisfies readonly Channel[];
-
-export type Envelope<T> = { result: T } | { error: { code: string; message: string } };
 
 /** Messages from the main process to the windows. */
 export interface Events {
@@ -85,18 +94,22 @@ export interface OutpostApi {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 }
 
-/** A malformed request from a window: what was wrong, in words. */
-export class BadRequest extends Error {}
+/** A malformed request from a window: what was wrong, in words, and the field (`details.field`). */
+export class BadRequest extends BadInputError {
+  constructor(message: string, field?: string) {
+    super(message, field !== undefined ? { field } : {});
+  }
+}
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(v: unknown, what: string, max = 256): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new BadRequest(`${what} must be a non-empty string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new BadRequest(`${what} must be a non-empty string of at most ${max} characters`, what);
   return v;
 }
 
 function onlyKeys(v: Record<string, unknown>, keys: string[], channel: string): void {
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new BadRequest(`${channel}: unknown field \`${k.slice(0, 40)}\``);
+  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new BadRequest(`${channel}: unknown field \`${k.slice(0, 40)}\``, k.slice(0, 40));
 }
 
 /**
@@ -105,27 +118,30 @@ function onlyKeys(v: Record<string, unknown>, keys: string[], channel: string): 
  * spell out exactly.
  */
 export function validate<C extends Channel>(channel: string, raw: unknown): { channel: C; args: Calls[C]['args'] } {
-  if (!(CHANNELS as readonly string[]).includes(channel)) throw new BadRequest(`unknown channel \`${String(channel).slice(0, 40)}\``);
+  if (!(CHANNELS as readonly string[]).includes(channel)) throw new BadRequest(`unknown channel \`${String(channel).slice(0, 40)}\``, 'channel');
   const args = raw === undefined ? {} : raw;
-  if (!isObj(args)) throw new BadRequest(`${channel}: arguments must be an object`);
+  if (!isObj(args)) throw new BadRequest(`${channel}: arguments must be an object`, 'args');
   const c = channel as Channel;
   switch (c) {
     case 'fleet:get':
     case 'settings:get':
-    case 'rules:check':
       onlyKeys(args, [], c);
+      break;
+    case 'rules:check':
+      onlyKeys(args, ['node'], c);
+      if (args.node !== undefined) str(args.node, 'node', 64);
       break;
     case 'container:action':
       onlyKeys(args, ['node', 'id', 'action'], c);
       str(args.node, 'node', 64);
-      if (typeof args.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(args.id)) throw new BadRequest('id must be a container ID (12 to 64 hex digits)');
-      if (args.action !== 'start' && args.action !== 'stop' && args.action !== 'restart') throw new BadRequest('action must be start, stop or restart');
+      if (typeof args.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(args.id)) throw new BadRequest('id must be a container ID (12 to 64 hex digits)', 'id');
+      if (args.action !== 'start' && args.action !== 'stop' && args.action !== 'restart') throw new BadRequest('action must be start, stop or restart', 'action');
       break;
     case 'logs:open':
       onlyKeys(args, ['node', 'id', 'tail'], c);
       str(args.node, 'node', 64);
-      if (typeof args.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(args.id)) throw new BadRequest('id must be a container ID (12 to 64 hex digits)');
-      if (typeof args.tail !== 'number' || !Number.isInteger(args.tail) || args.tail < 0 || args.tail > 10_000) throw new BadRequest('tail must be a whole number from 0 to 10000');
+      if (typeof args.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(args.id)) throw new BadRequest('id must be a container ID (12 to 64 hex digits)', 'id');
+      if (typeof args.tail !== 'number' || !Number.isInteger(args.tail) || args.tail < 0 || args.tail > 10_000) throw new BadRequest('tail must be a whole number from 0 to 10000', 'tail');
       break;
     case 'logs:close':
       onlyKeys(args, ['stream'], c);
@@ -136,17 +152,18 @@ export function validate<C extends Channel>(channel: string, raw: unknown): { ch
       str(args.node, 'node', 64);
       break;
     case 'journal:get':
-      onlyKeys(args, ['limit'], c);
-      if (typeof args.limit !== 'number' || !Number.isInteger(args.limit) || args.limit < 1 || args.limit > 5000) throw new BadRequest('limit must be a whole number from 1 to 5000');
+      onlyKeys(args, ['limit', 'node'], c);
+      if (typeof args.limit !== 'number' || !Number.isInteger(args.limit) || args.limit < 1 || args.limit > 5000) throw new BadRequest('limit must be a whole number from 1 to 5000', 'limit');
+      if (args.node !== undefined) str(args.node, 'node', 64);
       break;
     case 'settings:set':
       onlyKeys(args, ['notifications', 'startAtLogin'], c);
-      for (const k of ['notifications', 'startAtLogin']) if (args[k] !== undefined && typeof args[k] !== 'boolean') throw new BadRequest(`${k} must be true or false`);
+      for (const k of ['notifications', 'startAtLogin']) if (args[k] !== undefined && typeof args[k] !== 'boolean') throw new BadRequest(`${k} must be true or false`, k);
       break;
     case 'rules:pause':
       onlyKeys(args, ['node', 'paused'], c);
       str(args.node, 'node', 64);
-      if (typeof args.paused !== 'boolean') throw new BadRequest('paused must be true or false');
+      if (typeof args.paused !== 'boolean') throw new BadRequest('paused must be true or false', 'paused');
       break;
   }
   return { channel: c as C, args: args as Calls[C]['args'] };
