@@ -38,7 +38,8 @@ export class FleetView {
   #snapshot: FleetSnapshot;
   #listeners = new Set<() => void>();
   #disposers: Disposer[] = [];
-  #samplers: Disposer[] = [];
+  /** Each node's stats and host samplers (restarted when the intervals change). */
+  #samplers = new Map<string, Disposer[]>();
   #containers = new Map<string, ContainerSummary[]>();
   #statuses = new Map<string, NodeStatus>();
   #hosts = new Map<string, { last: HostMetrics | null; cpu: History; mem: History }>();
@@ -58,30 +59,40 @@ export class FleetView {
   #timers = new Set<NodeJS.Timeout>();
 
   /**
-   * Subscribes to every node. Call once; `close()` undoes it. A node's
-   * samplers start a moment after its first container list, so the first
-   * frame with containers is not queued behind stats and host probes.
+   * Subscribes to every node, and to each node added later (the Fleet's
+   * subscriptions are live); a removed node's subscriptions and data go with
+   * it. Call once; `close()` undoes it. A node's samplers start a moment
+   * after its first container list, so the first frame with containers is
+   * not queued behind stats and host probes.
    */
   start(): void {
-    for (const node of this.fleet.nodes()) this.#follow(node);
+    this.#disposers.push(this.fleet.each((node) => this.#follow(node)));
+    this.#disposers.push(this.fleet.onNodesChanged(() => this.#changed()));
   }
 
   /** New refresh intervals (preferences load after the first frame); restarts the samplers. */
   setIntervals(options: FleetViewOptions): void {
     if (options.statsIntervalMs === this.options.statsIntervalMs && options.hostIntervalMs === this.options.hostIntervalMs) return;
     this.options = options;
-    for (const d of this.#samplers.splice(0)) d();
-    this.#startSamplers();
-  }
-
-  #startSamplers(): void {
+    this.#stopSamplers();
     for (const node of this.fleet.nodes()) if (this.#sampling.has(node.name)) this.#sample(node);
   }
 
-  #follow(node: Node): void {
+  #stopSamplers(name?: string): void {
+    for (const [n, ds] of this.#samplers) {
+      if (name !== undefined && n !== name) continue;
+      for (const d of ds) d();
+      this.#samplers.delete(n);
+    }
+  }
+
+  /** Follows one node; the disposer lets go of it and forgets what it showed. */
+  #follow(node: Node): Disposer {
     this.#statuses.set(node.name, node.status());
     this.#hosts.set(node.name, { last: null, cpu: new History(HISTORY), mem: new History(HISTORY) });
-    this.#disposers.push(
+    let timer: NodeJS.Timeout | null = null;
+    const subs: Disposer[] = [];
+    subs.push(
       node.onStatus((s) => {
         this.#statuses.set(node.name, s);
         this.#changed();
@@ -101,16 +112,36 @@ export class FleetView {
           this.#sampling.add(node.name);
           const t = setTimeout(() => {
             this.#timers.delete(t);
+            timer = null;
             this.#sample(node);
           }, 300);
+          timer = t;
           this.#timers.add(t);
         }
       }),
     );
+    return () => {
+      for (const d of subs) d();
+      if (timer) {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      }
+      this.#stopSamplers(node.name);
+      this.#sampling.delete(node.name);
+      for (const c of this.#containers.get(node.name) ?? []) {
+        this.#stats.delete(c.id);
+        this.#cpu.delete(c.id);
+        this.#mem.delete(c.id);
+      }
+      this.#containers.delete(node.name);
+      this.#statuses.delete(node.name);
+      this.#hosts.delete(node.name);
+    };
   }
 
   #sample(node: Node): void {
-    this.#samplers.push(
+    this.#stopSamplers(node.name);
+    this.#samplers.set(node.name, [
       node.watchStats(
         (stats) => {
           const live = new Set<string>();
@@ -147,7 +178,7 @@ export class FleetView {
         },
         { intervalMs: this.options.hostIntervalMs },
       ),
-    );
+    ]);
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -162,7 +193,7 @@ export class FleetView {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const d of this.#disposers.splice(0)) d();
-    for (const d of this.#samplers.splice(0)) d();
+    this.#stopSamplers();
     this.#listeners.clear();
   }
 
