@@ -1,0 +1,343 @@
+import type { Key } from 'ink';
+import { describe, expect, it } from 'vitest';
+import type { ContainerSummary } from '../../core/model/types.js';
+import { BINDINGS, HELP_VIEWS, keysFor, lookupGlobal, lookupKey, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
+import { initialState, reduce, settle, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
+
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/** The (input, key) Ink hands over for a key of the table. */
+function press(m: KeyMatch): [string, Key] {
+  if (m.flag) return [m.flag === 'return' ? '\r' : m.flag === 'tab' ? '\t' : '', { ...NO_KEY, [m.flag]: true }];
+  return [m.input ?? '', { ...NO_KEY, ctrl: !!m.ctrl }];
+}
+const ch = (input: string): [string, Key] => [input, NO_KEY];
+const flag = (f: keyof Key): [string, Key] => [f === 'return' ? '\r' : '', { ...NO_KEY, [f]: true }];
+
+function c(name: string, state: ContainerSummary['state'] = 'running', id = `${name}-id`): ContainerSummary {
+  return { id, name, image: 'img', state, health: 'none', node: 'local', createdAt: 0, startedAt: 0, exitCode: null, ports: [], labels: {}, composeProject: null, restartCount: 0 } as unknown as ContainerSummary;
+}
+
+function ctx(containers: ContainerSummary[], o: Partial<KeyContext> = {}): KeyContext {
+  return {
+    nodes: [{ name: 'local', rules: true }],
+    containers: () => containers,
+    stats: new Map(),
+    readOnly: false,
+    confirmKill: true,
+    width: 100,
+    height: 30,
+    journalCount: 50,
+    ...o,
+  };
+}
+
+const LIST = ['a', 'b', 'c', 'd', 'e'].map((n) => c(n));
+
+/** Applies keys one after the other; returns the last state and every effect. */
+function keys(state: UiState, presses: [string, Key][], context = ctx(LIST)) {
+  const effects = [];
+  for (const [input, key] of presses) {
+    const step = reduce(state, { type: 'key', input, key, ctx: context });
+    state = step.state;
+    effects.push(...step.effects);
+  }
+  return { state, effects };
+}
+const typing = (text: string) => [...text].map(ch);
+const selectedName = (s: UiState, list = LIST) => list.find((x) => x.id === settle(s.sel, list).id)?.name;
+
+describe('the key table', () => {
+  it('drives the help: each view lists exactly its entries, read-only without the mutating ones', () => {
+    for (const view of HELP_VIEWS) {
+      const entries = BINDINGS.filter((b) => b.view === view);
+      expect(keysFor(view, false).map((k) => `${k.keys}|${k.action}`)).toEqual(entries.map((b) => `${b.label}|${b.help}`));
+      expect(keysFor(view, true).map((k) => k.keys)).toEqual(entries.filter((b) => !b.mutating).map((b) => b.label));
+    }
+    expect(keysFor('main', true).some((k) => ['r', 's', 'p', 'K', 'd', 'e', 'R', 'P'].includes(k.keys))).toBe(false);
+  });
+
+  it('reaches every entry by each of its keys (under its condition)', () => {
+    const conditions = (b: Binding) => (b.when === 'rules-tab' ? { tab: 'rules' } : {});
+    for (const b of BINDINGS) {
+      for (const m of b.keys) {
+        const [input, key] = press(m);
+        const hit = lookupKey(b.view, input, key, conditions(b));
+        expect(hit?.binding, `${b.view} ${b.label} (${JSON.stringify(m)})`).toBe(b);
+        expect(hit?.match).toBe(m);
+        // A global key does the same in every mode (prompts, confirm and help too).
+        if (m.global) expect(lookupGlobal(input, key)?.binding.action).toBe(b.action);
+      }
+    }
+  });
+
+  it('has no key bound twice in one view, and a condition that does not hold leaves the key unbound', () => {
+    for (const view of ['main', 'logs', 'journal', 'help'] as const) {
+      const seen = new Set<string>();
+      for (const b of BINDINGS.filter((x) => x.view === view))
+        for (const m of b.keys) {
+          const id = `${m.ctrl ? 'C-' : ''}${m.input ?? m.flag}`;
+          expect(seen.has(id), `${view} ${id}`).toBe(false);
+          seen.add(id);
+        }
+    }
+    expect(lookupKey('main', 'R', NO_KEY, { tab: 'logs' })).toBeNull();
+    expect(lookupKey('main', 'r', { ...NO_KEY, ctrl: true })).toBeNull();
+  });
+
+  it('each main, journal and help entry does something in the reducer', () => {
+    const context = ctx(LIST, { nodes: [{ name: 'local', rules: true }, { name: 'peer', rules: false }] });
+    const base: UiState = { ...initialState, tab: 'rules', sel: { id: 'b-id', name: 'b', place: 1, lost: null }, marked: new Set(['a-id']), filter: 'x' };
+    const start: Record<string, UiState> = {
+      main: base,
+      journal: { ...base, mode: 'journal', journal: { back: 3, only: null, detail: false } },
+      help: { ...base, mode: 'help', helpTop: 3 },
+    };
+    for (const b of BINDINGS.filter((x) => x.view in start && !x.keys.every((m) => m.global))) {
+      const m = b.keys.find((x) => !x.global) as KeyMatch;
+      const [input, key] = press(m);
+      const s = start[b.view] as UiState;
+      const step = reduce(s, { type: 'key', input, key, ctx: { ...context, containers: () => LIST } });
+      const changed = step.effects.length > 0 || JSON.stringify({ ...step.state, marked: [...step.state.marked] }) !== JSON.stringify({ ...s, marked: [...s.marked] });
+      expect(changed, `${b.view} ${b.label}`).toBe(true);
+    }
+  });
+});
+
+describe('the reducer', () => {
+  it('moves the selection, pages, and goes to the ends', () => {
+    let s = keys(initialState, [ch('j'), ch('j'), flag('downArrow')]).state;
+    expect(selectedName(s)).toBe('d');
+    s = keys(s, [ch('k'), flag('upArrow')]).state;
+    expect(selectedName(s)).toBe('b');
+    s = keys(s, [ch('G')]).state;
+    expect(selectedName(s)).toBe('e');
+    s = keys(s, [ch('j')]).state;
+    expect(selectedName(s)).toBe('e');
+    s = keys(s, [flag('home')]).state;
+    expect(selectedName(s)).toBe('a');
+    const many = Array.from({ length: 60 }, (_, i) => c(`n${String(i).padStart(2, '0')}`));
+    s = keys(initialState, [flag('pageDown')], ctx(many, { height: 30 })).state;
+    const page = settle(s.sel, many).place;
+    expect(page).toBeGreaterThan(1);
+    s = keys(s, [flag('pageDown'), flag('pageUp')], ctx(many, { height: 30 })).state;
+    expect(settle(s.sel, many).place).toBe(page);
+  });
+
+  it('edits the filter as typed (each key on the state the last left: `/b⏎⏎` opens the logs of b)', () => {
+    const { state, effects } = keys(initialState, [ch('/'), ...typing('b'), flag('return'), flag('return')]);
+    expect(state.filter).toBe('b');
+    expect(state.mode).toBe('logs');
+    expect(effects).toEqual([{ kind: 'open-logs', targets: [LIST[1]] }]);
+    const cancelled = keys(initialState, [ch('/'), ...typing('cd'), flag('backspace'), flag('escape')]).state;
+    expect(cancelled.filter).toBe('');
+    expect(cancelled.mode).toBe('main');
+    expect(keys(initialState, [ch('/'), ...typing('zz'), flag('return')]).state.filter).toBe('zz');
+  });
+
+  it('clears the filter and the marks with esc; marks with space and moves on', () => {
+    let s = keys(initialState, [ch(' '), ch(' ')]).state;
+    expect([...s.marked]).toEqual(['a-id', 'b-id']);
+    expect(selectedName(s)).toBe('c');
+    const opened = keys(s, [ch('l')]);
+    expect(opened.effects).toEqual([{ kind: 'open-logs', targets: [LIST[0], LIST[1]] }]);
+    s = keys({ ...s, filter: 'a' }, [flag('escape')]).state;
+    expect(s.filter).toBe('');
+    expect(s.marked.size).toBe(0);
+  });
+
+  it('asks before remove and kill; y runs, anything else cancels', () => {
+    let step = keys(initialState, [ch('d')]);
+    expect(step.state.mode).toBe('confirm');
+    expect(step.state.confirm).toEqual({ action: 'remove', targets: [LIST[0]] });
+    step = keys(step.state, [ch('y')]);
+    expect(step.state.mode).toBe('main');
+    expect(step.effects).toEqual([{ kind: 'run', action: 'remove', targets: [LIST[0]] }]);
+    step = keys(initialState, [ch('K'), ch('n')]);
+    expect(step.effects).toEqual([]);
+    expect(step.state.message).toEqual({ text: 'cancelled', kind: 'info' });
+    expect(keys(initialState, [ch('K')], ctx(LIST, { confirmKill: false })).effects).toEqual([{ kind: 'run', action: 'kill', targets: [LIST[0]] }]);
+  });
+
+  it('restarts at once; s and p follow the container state', () => {
+    expect(keys(initialState, [ch('r')]).effects).toEqual([{ kind: 'run', action: 'restart', targets: [LIST[0]] }]);
+    const list = [c('x', 'exited'), c('y', 'paused')];
+    expect(keys(initialState, [ch('s')], ctx(list)).effects[0]).toMatchObject({ action: 'start' });
+    expect(keys(initialState, [ch('s')]).effects[0]).toMatchObject({ action: 'stop' });
+    expect(keys(initialState, [ch('j'), ch('p')], ctx(list)).effects[0]).toMatchObject({ action: 'unpause' });
+  });
+
+  it('refuses what changes something in --read-only, saying what is off', () => {
+    const ro = ctx(LIST, { readOnly: true });
+    for (const [k, text] of [
+      ['r', 'read-only: restart is off'],
+      ['s', 'read-only: stop is off'],
+      ['d', 'read-only: remove is off'],
+      ['K', 'read-only: kill is off'],
+      ['e', 'read-only: shell is off'],
+    ] as const) {
+      const step = keys(initialState, [ch(k)], ro);
+      expect(step.effects).toEqual([]);
+      expect(step.state.mode).toBe('main');
+      expect(step.state.message).toEqual({ text, kind: 'error' });
+    }
+    const rules = keys({ ...initialState, tab: 'rules' }, [ch('R')], ro);
+    expect(rules.effects).toEqual([]);
+    expect(rules.state.message?.text).toBe('read-only: rules cannot be changed');
+    expect(keys(initialState, [ch(':'), ...typing('restart b'), flag('return')], ro).state.message?.text).toBe('read-only: restart is off');
+  });
+
+  it('R and P act on the rules tab only, through the port; without one they say so', () => {
+    expect(keys(initialState, [ch('R'), ch('P')]).effects).toEqual([]);
+    const tab = { ...initialState, tab: 'rules' as const };
+    expect(keys(tab, [ch('R'), ch('P')]).effects).toEqual([
+      { kind: 'rules-reset', container: 'a' },
+      { kind: 'rules-pause', container: 'a' },
+    ]);
+    const none = keys(tab, [ch('P')], ctx(LIST, { nodes: [{ name: 'local', rules: false }] }));
+    expect(none.effects).toEqual([]);
+    expect(none.state.message).toEqual({ text: 'rules: no agent reachable for this node', kind: 'error' });
+    expect(keys(initialState, [ch('J')], ctx(LIST, { nodes: [{ name: 'local', rules: false }] })).state.mode).toBe('main');
+  });
+
+  it('opens and closes the help, which scrolls when longer than the screen and goes back where it came from', () => {
+    let s = keys(initialState, [ch('?')], ctx(LIST, { height: 10 })).state;
+    expect(s.mode).toBe('help');
+    expect(s.helpFor).toBe('main');
+    s = keys(s, [ch('j'), ch('j'), ch('k')], ctx(LIST, { height: 10 })).state;
+    expect(s.helpTop).toBe(1);
+    s = keys(s, [flag('pageDown'), flag('pageDown'), flag('pageDown'), flag('pageDown'), flag('pageDown')], ctx(LIST, { height: 10 })).state;
+    const lines = keysFor('main', false).length;
+    expect(s.helpTop).toBeGreaterThan(lines - 10);
+    s = keys(s, [ch('x')], ctx(LIST, { height: 10 })).state;
+    expect(s.mode).toBe('main');
+    expect(s.helpTop).toBe(0);
+    // On a screen that fits it, j closes it as any key does.
+    expect(keys(initialState, [ch('?'), ch('j')], ctx(LIST, { height: 80 })).state.mode).toBe('main');
+    // From the journal, back to the journal; from the logs (still open), back to the logs.
+    expect(keys({ ...initialState, mode: 'journal' }, [ch('?'), ch('x')]).state.mode).toBe('journal');
+    let logs = reduce({ ...initialState, mode: 'logs', logsOpen: true }, { type: 'logs-help' }).state;
+    expect(logs.helpFor).toBe('logs');
+    logs = keys(logs, [ch('x')]).state;
+    expect(logs.mode).toBe('logs');
+  });
+
+  it('scrolls the journal, shows an entry whole, and keeps to one container', () => {
+    let s = keys(initialState, [ch('J')]).state;
+    expect(s.mode).toBe('journal');
+    s = keys(s, [ch('k'), ch('k'), flag('upArrow'), ch('j')], ctx(LIST, { journalCount: 10 })).state;
+    expect(s.journal.back).toBe(2);
+    s = keys(s, [ch('g')], ctx(LIST, { journalCount: 10 })).state;
+    expect(s.journal.back).toBe(9);
+    s = keys(s, [flag('pageDown')], ctx(LIST, { journalCount: 10 })).state;
+    expect(s.journal.back).toBe(0);
+    s = keys(s, [flag('pageUp'), ch('G')], ctx(LIST, { journalCount: 100 })).state;
+    expect(s.journal.back).toBe(0);
+    s = keys(s, [flag('return')]).state;
+    expect(s.journal.detail).toBe(true);
+    s = keys(s, [ch('q')]).state;
+    expect(s.journal.detail).toBe(false);
+    expect(s.mode).toBe('journal');
+    s = keys(s, [ch('c')]).state;
+    expect(s.journal.only).toBe('a');
+    s = keys(s, [ch('c'), flag('escape')]).state;
+    expect(s.journal.only).toBeNull();
+    expect(s.mode).toBe('main');
+  });
+
+  it('runs the palette commands', () => {
+    const palette = (text: string, context = ctx(LIST, { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: false }] })) => keys(initialState, [ch(':'), ...typing(text), flag('return')], context);
+    expect(palette('quit').effects).toEqual([{ kind: 'exit' }]);
+    expect(palette('logs c').effects).toEqual([{ kind: 'open-logs', targets: [LIST[2]] }]);
+    expect(palette('logs nope').state.message).toEqual({ text: 'no container `nope`', kind: 'error' });
+    expect(palette('restart d-i').effects).toEqual([{ kind: 'run', action: 'restart', targets: [LIST[3]] }]);
+    expect(palette('rm').state.confirm).toEqual({ action: 'remove', targets: [LIST[0]] });
+    expect(palette('node gw-2').state.nodeIndex).toBe(1);
+    expect(palette('node nope').state.message?.text).toBe('no node `nope`');
+    expect(palette('sort cpu').state.sort).toBe('cpu');
+    expect(palette('sort size').state.message?.kind).toBe('error');
+    expect(palette('filter web').state.filter).toBe('web');
+    expect(palette('help').state.mode).toBe('help');
+    expect(palette('journal').state.mode).toBe('journal');
+    expect(palette('frob').state.message?.text).toContain('unknown command `frob`');
+    const esc = keys(initialState, [ch(':'), ...typing('res'), flag('escape')]);
+    expect(esc.state.mode).toBe('main');
+    expect(esc.effects).toEqual([]);
+  });
+
+  it('cycles the tab, the sort and the node; one node says how to add peers', () => {
+    let s = keys(initialState, [flag('tab'), flag('tab')]).state;
+    expect(s.tab).toBe('inspect');
+    s = keys(s, [flag('tab'), flag('tab')]).state;
+    expect(s.tab).toBe('logs');
+    expect(keys(initialState, [ch('o'), ch('o')]).state.sort).toBe('cpu');
+    expect(keys(initialState, [ch('n')]).state.message?.text).toContain('only one node');
+    const two = ctx(LIST, { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: false }] });
+    expect(keys(initialState, [ch('n'), ch('n'), ch('n')], two).state.nodeIndex).toBe(1);
+  });
+
+  it('sends Ctrl-C, Ctrl-L and q out as effects; other Ctrl keys are not their letter; in the logs view keys go to its screen', () => {
+    expect(keys(initialState, [ch('q')]).effects).toEqual([{ kind: 'exit' }]);
+    const ctrlC: [string, Key] = ['c', { ...NO_KEY, ctrl: true }];
+    const ctrlL: [string, Key] = ['l', { ...NO_KEY, ctrl: true }];
+    for (const mode of ['main', 'filter', 'palette', 'help', 'journal', 'logs', 'confirm'] as const) {
+      expect(keys({ ...initialState, mode }, [ctrlC, ctrlL]).effects).toEqual([{ kind: 'exit' }, { kind: 'redraw' }]);
+    }
+    expect(keys(initialState, [['r', { ...NO_KEY, ctrl: true }], ['d', { ...NO_KEY, ctrl: true }]]).effects).toEqual([]);
+    expect(keys({ ...initialState, mode: 'filter', typed: 'ab' }, [['u', { ...NO_KEY, ctrl: true }]]).state.typed).toBe('');
+    const inLogs = keys({ ...initialState, mode: 'logs', logsOpen: true }, [ch('q')]);
+    expect(inLogs.effects).toEqual([{ kind: 'logs-key', input: 'q', key: NO_KEY }]);
+    expect(reduce(inLogs.state, { type: 'logs-closed' }).state).toMatchObject({ mode: 'main', logsOpen: false });
+  });
+
+  it('suspends for a shell of a running container and says how it ended', () => {
+    const step = keys(initialState, [ch('e')]);
+    expect(step.state.mode).toBe('suspended');
+    expect(step.effects).toEqual([{ kind: 'exec', container: LIST[0] }]);
+    expect(keys(step.state, [ch('q')]).effects).toEqual([]);
+    const ended = reduce(step.state, { type: 'exec-ended', name: 'a', code: 3 } satisfies UiEvent).state;
+    expect(ended).toMatchObject({ mode: 'main', message: { text: 'shell in a ended (exit 3)', kind: 'error' } });
+    expect(keys(initialState, [ch('e')], ctx([c('x', 'exited')])).state.message?.text).toBe('x is not running');
+  });
+
+  it('keeps the selection in its place when the container goes, and follows a re-created one by name', () => {
+    let s = keys(initialState, [ch('j'), ch('j')]).state;
+    expect(selectedName(s)).toBe('c');
+    const without = LIST.filter((x) => x.name !== 'c');
+    s = reduce(s, { type: 'sync', ctx: ctx(without) }).state;
+    expect(without.find((x) => x.id === s.sel.id)?.name).toBe('d');
+    const again = [...without, c('c', 'running', 'c-new')];
+    const list = visibleList(again, '', 'name', new Map());
+    s = reduce(s, { type: 'sync', ctx: ctx(again) }).state;
+    expect(list.find((x) => x.id === s.sel.id)?.id).toBe('c-new');
+    // settle is idempotent: the same selection object when nothing changed.
+    expect(settle(s.sel, list)).toBe(s.sel);
+  });
+
+  it('a message is cleared by the next key of the main view', () => {
+    const s = reduce(initialState, { type: 'say', text: 'hello', kind: 'info' }).state;
+    expect(s.message?.text).toBe('hello');
+    expect(keys(s, [ch('x')]).state.message).toBeNull();
+  });
+});
