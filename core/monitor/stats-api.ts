@@ -1,3 +1,5 @@
+import type { ContainerStats } from '../model/types.js';
+
 /**
  * The engine's stats API, for containers whose cgroup files Outpost cannot
  * read (a remote engine, a rootless engine, Outpost itself in a container).
@@ -25,17 +27,8 @@ export interface RawStats {
   pids_stats?: { current?: number };
 }
 
-export interface StatsFigures {
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  memoryPercent: number;
-  netRxBytes: number;
-  netTxBytes: number;
-  blockReadBytes: number;
-  blockWriteBytes: number;
-  pids: number;
-}
+/** The figures of a sample, without whose and when (ContainerStats less id, name, at, source). */
+export type StatsFigures = Omit<ContainerStats, 'id' | 'name' | 'at' | 'source'>;
 
 /** Memory in use the way `docker stats` counts it (cache that can be dropped excluded). */
 export function memoryUsed(m: RawStats['memory_stats']): number {
