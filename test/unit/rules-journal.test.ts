@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Journal, followJournal, readJournal, JOURNAL_FILE, type JournalEntry } from '../../core/agent/journal.js';
 import { agentStatus, readMaintenance, setMaintenance, writeAgentRecord } from '../../core/agent/store.js';
 
@@ -71,7 +71,8 @@ describe('Journal', () => {
     const seen: JournalEntry[] = [];
     const stop = followJournal(dir, (e) => seen.push(e), { pollMs: 50 });
     for (let i = 1; i <= 10; i++) journal.append(entry(i));
-    await new Promise((r) => setTimeout(r, 300));
+    // Waits for the last entry (a deadline, not a sleep), then checks that none was missed or repeated.
+    await vi.waitFor(() => expect(seen.at(-1)?.seq).toBe(11), { timeout: 5000, interval: 20 });
     stop();
     journal.close();
     expect(seen.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -97,7 +98,9 @@ describe('Journal', () => {
       child.once('message', () => resolve());
       child.once('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
     });
-    await new Promise((r) => setTimeout(r, 400));
+    // Killed while it writes: once the journal holds a few hundred entries (it has rotated by then), not after a guessed time.
+    const state0 = join(dir, 'state');
+    await vi.waitFor(() => expect(readJournal(state0).entries.length).toBeGreaterThan(500), { timeout: 20_000, interval: 25 });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const state = join(dir, 'state');
