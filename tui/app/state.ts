@@ -12,29 +12,18 @@
  */
 import type { Key } from 'ink';
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
-import { filterContainers, listRows, SORT_KEYS, sortContainers, type SortKey } from '../presentation/container-list.js';
+import { SORT_KEYS, type SortKey } from '../presentation/container-list.js';
 import { mainHeights } from '../presentation/main-layout.js';
 import { editLine } from './line-edit.js';
+import { settle, visibleList, type Selection } from './selection.js';
+
+export { settle, visibleList, type Selection };
 import { helpLines, helpRoom, lookupGlobal, lookupKey, parsePalette, type Hit, type HelpView } from './keymap.js';
 
 export type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'help' | 'logs' | 'journal' | 'suspended';
 export type ContainerAction = 'restart' | 'stop' | 'start' | 'kill' | 'pause' | 'unpause' | 'remove';
 export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
 export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
-
-/**
- * The selection: the selected container's ID and name, its place in the list
- * (when it goes, the neighbour in its place is selected, not the first row),
- * and the name of one that vanished while selected (when a container of that
- * name appears again, re-created with a new ID, before the person moves, the
- * selection follows it).
- */
-export interface Selection {
-  id: string | null;
-  name: string | null;
-  place: number;
-  lost: string | null;
-}
 
 export interface Message {
   text: string;
@@ -132,29 +121,6 @@ export interface Step {
 /** The node shown: the one at nodeIndex (the last when nodes went). */
 export function currentNode(state: UiState, ctx: Pick<KeyContext, 'nodes'>): NodeFacts | null {
   return ctx.nodes[Math.min(state.nodeIndex, ctx.nodes.length - 1)] ?? null;
-}
-
-/** The containers as the list shows them: filtered, sorted, grouped by compose project. */
-export function visibleList(all: readonly ContainerSummary[], filter: string, sort: SortKey, stats: ReadonlyMap<string, ContainerStats>): ContainerSummary[] {
-  return listRows(sortContainers(filterContainers(all, filter), sort, stats)).flatMap((r) => (r.kind === 'container' ? [r.container] : []));
-}
-
-/** The selection on a list as it is now (see Selection). Idempotent. */
-export function settle(sel: Selection, list: readonly ContainerSummary[]): Selection {
-  let idx = list.findIndex((c) => c.id === sel.id);
-  let lost = sel.lost;
-  if (idx < 0 && sel.id !== null && sel.name !== null) lost ??= sel.name;
-  if (lost !== null) {
-    const again = list.findIndex((c) => c.name === lost);
-    if (again >= 0) {
-      idx = again;
-      lost = null;
-    }
-  }
-  if (idx < 0 && list.length > 0) idx = Math.min(sel.place, list.length - 1);
-  const c = list[idx];
-  const next = c ? { id: c.id, name: c.name, place: idx, lost } : { ...sel, lost };
-  return next.id === sel.id && next.name === sel.name && next.place === sel.place && next.lost === sel.lost ? sel : next;
 }
 
 function listOf(state: UiState, ctx: KeyContext): ContainerSummary[] {
