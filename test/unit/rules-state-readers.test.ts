@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RulesSource } from '../../tui/app/rules-source.js';
+import { LocalRules } from '../../core/agent/local-rules.js';
 import { RuleEngine } from '../../core/rules/engine.js';
 import { restoreEngine } from '../../core/agent/restore.js';
 import { GUARD_FILE } from '../../core/agent/store.js';
@@ -19,10 +19,9 @@ afterAll(() => {
 });
 
 describe('guard state readers', () => {
-  it('the TUI rules tab shows a give-up kept only in guards.json, and replays only the journal after it', () => {
+  it('LocalRules (every face\'s reader) shows a give-up kept only in guards.json, and replays only the journal after it', () => {
     const home = mkdtempSync(join(tmpdir(), 'outpost-readers-'));
     dirs.push(home);
-    const env = { XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), HOME: home };
     const state = join(home, 'state', 'outpost');
     mkdirSync(state, { recursive: true });
     mkdirSync(join(home, 'config', 'outpost'), { recursive: true });
@@ -40,8 +39,9 @@ describe('guard state readers', () => {
     // The journal rotated: only chatter after seq 40 is left (and one old entry that is already in the state file).
     const line = (seq: number, extra: object) => JSON.stringify({ seq, ts: now - 500, node: 'local', kind: 'notify', reason: 'chatter', ...extra });
     writeFileSync(join(state, 'journal.jsonl'), `${line(39, { kind: 'act', rule: 'crash', container: 'web', level: 1 })}\n${line(41, {})}\n`);
-    const src = new RulesSource(env);
-    const { statuses } = src.explain([summary({ startedAt: now - 60_000 })], new Map(), 'web', now);
+    const node = { name: 'local', containers: () => [], list: () => Promise.resolve([]), statsOnce: () => Promise.resolve([]) };
+    const rules = new LocalRules(node, { rulesFile: join(home, 'config', 'outpost', 'rules.yaml'), stateDir: state });
+    const { statuses } = rules.explainNow([summary({ startedAt: now - 60_000 })], [], 'web', now);
     expect(statuses[0]).toMatchObject({ rule: 'crash', state: 'given-up', gaveUpAt: now - 40_000, budgetUsed: 1 });
 
     const e = new RuleEngine();
