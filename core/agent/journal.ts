@@ -1,29 +1,16 @@
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fdatasync,
-  fdatasyncSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  watch,
-  writeSync,
-  ftruncateSync,
-  type FSWatcher,
-} from 'node:fs';
+/**
+ * The journal: every decision of the rule agent, append-only JSON Lines with
+ * rotation. This file is the writer; journal-read.ts reads the files and
+ * journal-follow.ts follows new entries.
+ */
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Disposer } from '../model/types.js';
-import { isValidTime } from '../model/duration.js';
+import type { JournalEntry } from '../rules/types.js';
+import { JOURNAL_FILE, parseLine, readAll, rotatedName } from './journal-read.js';
 
 export type { JournalEntry, JournalKind } from '../rules/types.js';
-import type { JournalEntry } from '../rules/types.js';
-
-export const JOURNAL_FILE = 'journal.jsonl';
+export { JOURNAL_FILE, journalFiles, readJournal, type ReadResult } from './journal-read.js';
+export { followJournal } from './journal-follow.js';
 
 export interface JournalOptions {
   /** Rotate when the current file would pass this size (default 4 MiB). */
@@ -37,82 +24,6 @@ export interface JournalOptions {
    * milliseconds); 'always' waits for the fdatasync; 'never' leaves it to the kernel.
    */
   sync?: 'background' | 'always' | 'never';
-}
-
-function rotatedName(n: number): string {
-  return `journal.${n}.jsonl`;
-}
-
-/** The journal's files, oldest first. */
-export function journalFiles(dir: string, keep = 9): string[] {
-  const out: string[] = [];
-  for (let n = keep; n >= 1; n--) {
-    const p = join(dir, rotatedName(n));
-    if (existsSync(p)) out.push(p);
-  }
-  const cur = join(dir, JOURNAL_FILE);
-  if (existsSync(cur)) out.push(cur);
-  return out;
-}
-
-function parseLine(line: string): JournalEntry | null {
-  if (line.length === 0) return null;
-  try {
-    const e = JSON.parse(line) as JournalEntry;
-    // A time no Date can hold (a damaged or hand-edited line) would throw wherever it is printed: the line does not parse.
-    if (typeof e !== 'object' || e === null || !isValidTime(e.ts) || typeof e.kind !== 'string') return null;
-    return e;
-  } catch {
-    return null;
-  }
-}
-
-function readAll(path: string): Buffer {
-  // O_NONBLOCK: a FIFO in the journal's place cannot hold the reader; it is not a journal file.
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-    const size = st.size;
-    const buf = Buffer.allocUnsafe(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export interface ReadResult {
-  entries: JournalEntry[];
-  /** Lines that did not parse (a torn tail after a crash, or damage). */
-  unreadable: number;
-}
-
-/** Reads the journal, oldest first; lines that do not parse are counted and skipped. */
-export function readJournal(dir: string, options: { limit?: number } = {}): ReadResult {
-  const entries: JournalEntry[] = [];
-  let unreadable = 0;
-  for (const file of journalFiles(dir)) {
-    let text: string;
-    try {
-      text = readAll(file).toString('utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      if (line.length === 0) continue;
-      const e = parseLine(line);
-      if (e) entries.push(e);
-      else unreadable++;
-    }
-  }
-  const limit = options.limit;
-  return { entries: limit !== undefined && entries.length > limit ? entries.slice(entries.length - limit) : entries, unreadable };
 }
 
 /**
@@ -265,115 +176,4 @@ export class Journal {
       // already closed
     }
   }
-}
-
-/**
- * Calls `onEntry` for every entry appended from now on (rotation included).
- * Uses inotify through fs.watch, with a slow poll as a safety net.
- */
-export function followJournal(dir: string, onEntry: (e: JournalEntry) => void, options: { pollMs?: number; fromStart?: boolean } = {}): Disposer {
-  const path = join(dir, JOURNAL_FILE);
-  let fd: number | null = null;
-  let ino = -1;
-  let offset = 0;
-  let carry = '';
-  let closed = false;
-  const openCurrent = (atEnd: boolean) => {
-    try {
-      const st = statSync(path);
-      fd = openSync(path, 'r');
-      ino = st.ino;
-      offset = atEnd ? st.size : 0;
-      carry = '';
-    } catch {
-      fd = null;
-    }
-  };
-  const drain = () => {
-    if (fd === null) return;
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      if (n <= 0) break;
-      offset += n;
-      const text = carry + buf.subarray(0, n).toString('utf8');
-      const lines = text.split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines) {
-        const e = parseLine(line);
-        if (e) onEntry(e);
-      }
-    }
-  };
-  /** Files rotated out after the one we were reading (inode `oldIno`), oldest first. */
-  const rotatedAfter = (oldIno: number): string[] => {
-    const files: string[] = [];
-    for (let n = 1; n <= 9; n++) {
-      const p = join(dir, rotatedName(n));
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        break;
-      }
-      if (st.ino === oldIno) return files.reverse();
-      files.push(p);
-    }
-    return files.reverse();
-  };
-  const drainWhole = (p: string) => {
-    try {
-      const fdOld = openSync(p, 'r');
-      fd = fdOld;
-      offset = 0;
-      carry = '';
-      drain();
-      closeSync(fdOld);
-    } catch {
-      // rotated away again; entries that old are gone
-    }
-    fd = null;
-  };
-  const check = () => {
-    if (closed) return;
-    if (fd === null) {
-      openCurrent(false);
-      drain();
-      return;
-    }
-    drain();
-    try {
-      const st = statSync(path);
-      if (st.ino !== ino) {
-        closeSync(fd);
-        fd = null;
-        for (const p of rotatedAfter(ino)) drainWhole(p);
-        openCurrent(false);
-        drain();
-      }
-    } catch {
-      // the file is being rotated; the next check opens the new one
-    }
-  };
-  openCurrent(options.fromStart !== true);
-  if (options.fromStart) drain();
-  let watcher: FSWatcher | null = null;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    watcher = watch(dir, { persistent: true }, () => check());
-    watcher.on('error', () => undefined);
-  } catch {
-    watcher = null;
-  }
-  // inotify does the work; a 1 s poll (one stat) is the safety net: inside the TUI's component
-  // tests the watch's events did not arrive at all, and the poll caught every entry.
-  const timer = setInterval(check, options.pollMs ?? 1000);
-  if (watcher) timer.unref?.();
-  return () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(timer);
-    watcher?.close();
-    if (fd !== null) closeSync(fd);
-  };
 }
