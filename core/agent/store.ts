@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdi
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { AgentInfo } from '../rules/port.js';
 import { BadInputError } from '../model/errors.js';
 import type { GuardRecord, GuardSnapshot, Maintenance } from '../rules/engine.js';
 import { isValidTime } from '../model/duration.js';
@@ -112,17 +113,8 @@ export function setMaintenance(dir: string, target: { container?: string }, chan
 
 export const AGENT_FILE = 'agent.json';
 
-/** What a running agent says about itself (written at start and on reload, removed at exit). */
-export interface AgentRecord {
-  pid: number;
-  startedAt: number;
-  node: string;
-  endpoint: string;
-  rulesFile: string;
-  rules: number;
-  problems: number;
-  version: string;
-}
+/** What a running agent says about itself (written at start and on reload, removed at exit): the port's AgentInfo. */
+export type AgentRecord = AgentInfo;
 
 export interface AgentStatus {
   running: boolean;

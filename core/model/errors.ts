@@ -160,9 +160,6 @@ export class NotAllowedError extends OutpostError {
   static override readonly code = 'NOT_ALLOWED';
   static override readonly exit = 5;
   static override readonly http = 403;
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message, details);
-  }
 }
 
 /** Malformed input from a person, a window or a peer (`details.field` names the field when there is one). */
@@ -170,9 +167,6 @@ export class BadInputError extends OutpostError {
   static override readonly code = 'BAD_INPUT';
   static override readonly exit = 2;
   static override readonly http = 400;
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message, details);
-  }
 }
 
 /** Anything else the engine refused, with its own words and status. */
@@ -230,9 +224,6 @@ export class ProtocolError extends OutpostError {
   static override readonly code = 'PROTOCOL_ERROR';
   static override readonly exit = 1;
   static override readonly http = 502;
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message, details);
-  }
 }
 
 /** A bug: something threw that is not one of the errors above (its message kept, for a bug report). */
@@ -240,9 +231,6 @@ export class InternalError extends OutpostError {
   static override readonly code = 'INTERNAL';
   static override readonly exit = 1;
   static override readonly http = 500;
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message, details);
-  }
 }
 
 /** The one table of the domain errors: each class with its code, exit status and HTTP status. */

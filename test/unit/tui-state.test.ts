@@ -1,31 +1,8 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../core/model/types.js';
-import { BINDINGS, HELP_VIEWS, keysFor, lookupGlobal, lookupKey, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
+import { BINDINGS, HELP_VIEWS, keysFor, lookupGlobal, lookupKey, NO_KEY, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
 import { initialState, reduce, settle, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
-
-const NO_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
 
 /** The (input, key) Ink hands over for a key of the table. */
 function press(m: KeyMatch): [string, Key] {

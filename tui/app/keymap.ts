@@ -9,6 +9,30 @@
 import type { Key } from 'ink';
 import { wrapText } from '../presentation/format.js';
 
+/** Ink's key flags with none set: a plain character. */
+export const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
 /** A view with its own keys and its own `?` help. `help` is the help screen itself (not listed). */
 export type View = 'main' | 'logs' | 'journal' | 'help';
 

@@ -1,29 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { useInput, useStdin, type Key } from 'ink';
 import { useEffect, useRef } from 'react';
+import { NO_KEY } from './keymap.js';
 
-const NO_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
 
 const ESCAPE: Key = { ...NO_KEY, escape: true };
 
