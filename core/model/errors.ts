@@ -259,15 +259,8 @@ type ErrorClass = (typeof ERROR_CLASSES)[number];
 const BY_CODE: ReadonlyMap<string, ErrorClass> = new Map(ERROR_CLASSES.map((c) => [c.code, c]));
 
 /** Every code, from the table. */
-export const ERROR_CODES: readonly ErrorCode[] = ERROR_CLASSES.map((c) => c.code);
-
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && BY_CODE.has(code);
-}
-
-/** The class of a code (undefined for a code Outpost does not know). */
-export function errorClassFor(code: string): ErrorClass | undefined {
-  return BY_CODE.get(code);
 }
 
 /**

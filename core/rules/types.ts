@@ -3,7 +3,6 @@
  * labels both compile to `Rule`; the engine only ever sees `Rule`.
  */
 
-export type ActionKind = 'restart' | 'stop' | 'start' | 'kill' | 'exec' | 'notify';
 
 export type Action =
   | { kind: 'restart' | 'stop' | 'start' }
