@@ -319,7 +319,7 @@ export class RuleAgent {
   }
 
   #reportLabelIssues(): void {
-    for (const i of this.engine.drainIssues()) this.#write({ kind: 'error', reason: `${formatIssue(i)} (the container's label rule is ignored)` });
+    for (const i of this.engine.drainIssues()) this.#write({ kind: 'error', ...(i.container !== undefined ? { container: i.container } : {}), reason: `${formatIssue(i)} (the container's label rule is ignored)` });
   }
 
   #syncTimer: NodeJS.Timeout | null = null;

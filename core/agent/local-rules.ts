@@ -37,8 +37,11 @@ import { readRegularFile } from '../model/read-file.js';
 import { isValidTime } from '../model/duration.js';
 
 export interface LocalRulesPaths {
+  /** The rules file when no agent runs (or when `explicitRules`): the default one, or the one asked for. */
   rulesFile: string;
   stateDir: string;
+  /** The rules file was asked for (`--rules`): use it even when a running agent enforces another. */
+  explicitRules?: boolean;
 }
 
 /** What of the node the rules read: its live model, a list from the engine, a stats sample. */
@@ -71,7 +74,7 @@ export class LocalRules implements RulesPort {
   #statsMaxAgeMs: number;
   #agentMaxAgeMs: number;
   /** The engine rebuilt from the files, reused while the files are unchanged (their stamps). */
-  #cache: { stamp: string; engine: RuleEngine; problems: string[]; labelProblems: Set<string> } | null = null;
+  #cache: { stamp: string; engine: RuleEngine; problems: string[]; labelProblems: Map<string, string | undefined> } | null = null;
   #stats: { at: number; stats: ContainerStats[] } | null = null;
   #agent: { at: number; state: AgentState } | null = null;
 
@@ -94,6 +97,16 @@ export class LocalRules implements RulesPort {
     return this.#agent.state;
   }
 
+  /**
+   * The rules file in force: a running agent's own (`outpost agent --rules FILE` records it),
+   * else the configured one. Explain and the rules tab must show what the agent enforces.
+   */
+  rulesPath(): string {
+    if (this.paths.explicitRules) return this.paths.rulesFile;
+    const st = this.agentNow();
+    return st.running && st.record?.rulesFile ? st.record.rulesFile : this.paths.rulesFile;
+  }
+
   /** Forgets the cached agent status (a journal entry says an agent started or stopped). */
   agentChanged(): void {
     this.#agent = null;
@@ -104,18 +117,18 @@ export class LocalRules implements RulesPort {
    * rules, guards.json then the journal after it, maintenance. Rebuilt only
    * when one of the files changed.
    */
-  engineNow(containers: ContainerSummary[], stats: readonly ContainerStats[] | null, now = this.#now()): { engine: RuleEngine; problems: string[] } {
-    const key = [stamp(this.paths.rulesFile), stamp(join(this.paths.stateDir, GUARD_FILE)), stamp(join(this.paths.stateDir, JOURNAL_FILE))].join('|');
+  engineNow(containers: ContainerSummary[], stats: readonly ContainerStats[] | null, now = this.#now(), container?: string): { engine: RuleEngine; problems: string[] } {
+    const key = [stamp(this.rulesPath()), stamp(join(this.paths.stateDir, GUARD_FILE)), stamp(join(this.paths.stateDir, JOURNAL_FILE))].join('|');
     if (!this.#cache || this.#cache.stamp !== key) {
       const engine = new RuleEngine();
-      const loaded = loadRulesFile(this.paths.rulesFile);
+      const loaded = loadRulesFile(this.rulesPath());
       engine.setRules(loaded.ruleSet);
       // As the agent does: the guard state file, then the journal's entries after it.
       const saved = restoreEngine(engine, this.paths.stateDir);
       const problems = loaded.issues.map(formatIssue);
       if (saved.problem) problems.push(saved.problem);
       if (saved.unreadable > 0) problems.push(`${this.paths.stateDir}: ${saved.unreadable} unreadable journal line(s) skipped`);
-      this.#cache = { stamp: key, engine, problems, labelProblems: new Set() };
+      this.#cache = { stamp: key, engine, problems, labelProblems: new Map() };
     }
     const { engine, problems, labelProblems } = this.#cache;
     const maintenance = readMaintenance(this.paths.stateDir);
@@ -123,14 +136,16 @@ export class LocalRules implements RulesPort {
     engine.onModel({ kind: 'reset', containers }, now);
     if (stats && stats.length > 0) engine.onStats([...stats], now);
     // Label-rule problems are told once by the engine; kept here so every reader sees them.
-    for (const i of engine.drainIssues()) labelProblems.add(formatIssue(i));
-    return { engine, problems: [...problems, ...labelProblems, ...(maintenance.problem ? [maintenance.problem] : [])] };
+    for (const i of engine.drainIssues()) labelProblems.set(formatIssue(i), i.container);
+    // A container's label problems belong to that container: not shown for its neighbours.
+    const labels = [...labelProblems].filter(([, about]) => container === undefined || about === undefined || about === container).map(([text]) => text);
+    return { engine, problems: [...problems, ...labels, ...(maintenance.problem ? [maintenance.problem] : [])] };
   }
 
   /** Each rule's state for a container (all of them when absent), from containers and stats the caller has. */
   explainNow(containers: ContainerSummary[], stats: readonly ContainerStats[] | null, container?: string, now = this.#now()): Explanation {
     const own = container === undefined || !stats ? stats : stats.filter((s) => s.name === container);
-    const { engine, problems } = this.engineNow(containers, own, now);
+    const { engine, problems } = this.engineNow(containers, own, now, container);
     return { statuses: engine.explain(now, container), problems, rules: engine.rules().map((r) => r.name) };
   }
 
@@ -240,7 +255,7 @@ export class LocalRules implements RulesPort {
       if (!engine.hasRule(rule) && !journaled) {
         const names = engine.rules().map((r) => r.name).slice(0, 10);
         throw new BadInputError(
-          `no rule is named \`${rule}\` (in ${this.paths.rulesFile} or in container labels), and the journal has no history of it for ${container}${
+          `no rule is named \`${rule}\` (in ${this.rulesPath()} or in container labels), and the journal has no history of it for ${container}${
             names.length ? `; rules: ${names.join(', ')}` : ''
           }.`,
           { field: 'rule' },
@@ -266,10 +281,10 @@ export class LocalRules implements RulesPort {
   }
 
   async rulesFile(): Promise<RulesFileText> {
-    const loaded = loadRulesFile(this.paths.rulesFile);
-    const file = readRegularFile(this.paths.rulesFile, 1024 * 1024);
+    const loaded = loadRulesFile(this.rulesPath());
+    const file = readRegularFile(this.rulesPath(), 1024 * 1024);
     return {
-      path: this.paths.rulesFile,
+      path: this.rulesPath(),
       text: file.ok ? file.text : null,
       missing: loaded.missing,
       rules: loaded.ruleSet.rules.map((r) => r.name),

@@ -2,7 +2,7 @@ import type { ContainerEvent, ContainerStats, ContainerSummary, HostMetrics, Log
 import { isValidTime } from '../model/duration.js';
 import type { Decision, PastDecision, RuleStatus } from './decisions.js';
 import { ruleStatus } from './explain.js';
-import { dockerRestarts, Guards, type Pending, type GuardSnapshot, type Maintenance } from './guards.js';
+import { dockerRestarts, Guards, supersededBy, type Pending, type GuardSnapshot, type Maintenance } from './guards.js';
 import type { Live } from './live.js';
 import { byPrecedence, matches } from './match.js';
 import { Sustained } from './triggers.js';
@@ -599,6 +599,13 @@ export class RuleEngine {
         out.push(this.#cancel(ruleName, cname, id ?? '', p, now, `${cname} or the rule is gone`));
         continue;
       }
+      // Rules may have changed since it was deferred: one that now takes precedence decides instead.
+      const ordered = this.#rulesFor(l);
+      const over = supersededBy(rule, ordered.slice(0, ordered.indexOf(rule)));
+      if (over) {
+        out.push(this.#cancel(ruleName, cname, l.c.id, p, now, `rule ${over.name} now takes precedence on the same condition`));
+        continue;
+      }
       const still =
         p.trigger.kind === 'exit' || p.trigger.kind === 'oom'
           ? l.c.state !== 'running' && l.c.state !== 'restarting'
@@ -614,7 +621,9 @@ export class RuleEngine {
         out.push(this.#cancel(ruleName, cname, l.c.id, p, now, silenced));
         continue;
       }
-      out.push(this.#guards.act(rule, l.c, s, p.trigger, now));
+      // Said as it is now, not as it was when deferred ("unhealthy for 5m", not the 4m of then).
+      const trigger = p.trigger.kind === 'unhealthy' && l.unhealthySince !== null ? { ...p.trigger, detail: `unhealthy for ${words(now - l.unhealthySince)}` } : p.trigger;
+      out.push(this.#guards.act(rule, l.c, s, trigger, now));
     }
     for (const l of this.#live.values()) if (l.unhealthySince !== null) out.push(...this.#fireUnhealthy(l, now));
     return out;

@@ -52,7 +52,12 @@ export function ruleStatus(rule: Rule, l: Live, s: KeyState | undefined, silence
       };
     }
   }
-  const budget = rule.guards.budget ? `; budget ${used}/${rule.guards.budget.max} used in ${words(rule.guards.budget.withinMs)}` : '';
+  const spent = rule.guards.budget !== null && used >= rule.guards.budget.max;
+const budget = rule.guards.budget
+  ? spent
+    ? `; budget ${used}/${rule.guards.budget.max} used up in ${words(rule.guards.budget.withinMs)}: the next time it holds, the rule gives up instead`
+    : `; budget ${used}/${rule.guards.budget.max} used in ${words(rule.guards.budget.withinMs)}`
+  : '';
   const current: string[] = [];
   if (rule.triggers.some((t) => t.kind === 'cpu') && l.cpuPercent !== null) current.push(`CPU now ${l.cpuPercent.toFixed(0)}%`);
   if (rule.triggers.some((t) => t.kind === 'memory') && l.memoryBytes !== null) {

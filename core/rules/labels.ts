@@ -15,7 +15,7 @@ export function ruleFromLabels(container: { id: string; name: string; labels: Re
   const file = `labels of ${container.name}`;
   if (on === undefined) {
     for (const label of [LABEL_RESTART_BUDGET, LABEL_BACKOFF]) {
-      if (container.labels[label] !== undefined) issues.push({ file, field: label, message: `has no effect without ${LABEL_RESTART_ON}` });
+      if (container.labels[label] !== undefined) issues.push({ file, container: container.name, field: label, message: `has no effect without ${LABEL_RESTART_ON}` });
     }
     return { rule: null, issues };
   }
@@ -25,10 +25,10 @@ export function ruleFromLabels(container: { id: string; name: string; labels: Re
     else if (part === 'exit-any') triggers.push({ kind: 'exit', code: 'any' });
     else if (part === 'unhealthy') triggers.push({ kind: 'unhealthy', forMs: 0 });
     else if (part === 'oom') triggers.push({ kind: 'oom' });
-    else issues.push({ file, field: LABEL_RESTART_ON, message: `unknown condition "${part}"; expected a comma list of ${RESTART_ON.join(', ')}` });
+    else issues.push({ file, container: container.name, field: LABEL_RESTART_ON, message: `unknown condition "${part}"; expected a comma list of ${RESTART_ON.join(', ')}` });
   }
   if (triggers.length === 0 && issues.length === 0) {
-    issues.push({ file, field: LABEL_RESTART_ON, message: `is empty; expected a comma list of ${RESTART_ON.join(', ')}` });
+    issues.push({ file, container: container.name, field: LABEL_RESTART_ON, message: `is empty; expected a comma list of ${RESTART_ON.join(', ')}` });
   }
   const guards = defaultGuards({ kind: 'restart' }, {});
   for (const [label, fn] of [
@@ -41,7 +41,7 @@ export function ruleFromLabels(container: { id: string; name: string; labels: Re
       fn(value);
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      issues.push({ file, field: label, message: err.message });
+      issues.push({ file, container: container.name, field: label, message: err.message });
     }
   }
   if (issues.length > 0) return { rule: null, issues };

@@ -83,6 +83,8 @@ export interface RuleIssue {
   message: string;
   line?: number;
   column?: number;
+  /** The container whose labels it is about (label rules only). */
+  container?: string;
 }
 
 export const DEFAULT_BACKOFF = { minMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 } as const;

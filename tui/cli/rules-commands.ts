@@ -20,10 +20,11 @@ import type { CliIO, RulesPaths } from './program.js';
 
 export type { RulesPaths } from './program.js';
 
-export function pathsFrom(io: CliIO, opts: { rules?: string; stateDir?: string }): RulesPaths {
+export function pathsFrom(io: CliIO, opts: { rules?: string; stateDir?: string }): RulesPaths & { explicitRules: boolean } {
   return {
     rulesFile: opts.rules ? resolve(opts.rules) : defaultRulesFile(io.env),
     stateDir: opts.stateDir ? resolve(opts.stateDir) : stateDir(io.env),
+    explicitRules: opts.rules !== undefined,
   };
 }
 
