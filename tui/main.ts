@@ -65,6 +65,20 @@ const io: CliIO = {
   isTTY: outTTY,
   errIsTTY: process.stderr.isTTY === true,
   env: process.env,
+  // A question needs a person: stdin and stdout both terminals.
+  ...(outTTY && process.stdin.isTTY
+    ? {
+        ask: async (question: string) => {
+          const { createInterface } = await import('node:readline/promises');
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 };
 
 /** The rest of `outpost`. The specifier names the built file next to this one (see scripts/build.mjs); the single executable's build puts the module itself in its place (scripts/release.mjs). */

@@ -70,6 +70,8 @@ export interface LocalNodeOptions {
    * agent's files: core/agent/local-rules.ts); given the node, as it reads its live model.
    */
   rules?: (node: LocalNode) => RulesPort;
+  /** Whether the node is this machine; default: from the endpoint (an engine-only peer on a unix:// socket passes false). */
+  isThisMachine?: boolean;
   /** Deadline of every engine request in ms (default: OUTPOST_ENGINE_TIMEOUT, else 10 s; see deadline.ts). */
   requestTimeoutMs?: number;
 }
@@ -114,7 +116,7 @@ export class LocalNode implements Node {
     this.#options = options;
     this.name = options.name ?? 'local';
     this.endpoint = options.endpoint ?? resolveEndpoint();
-    this.isThisMachine = isThisMachine(this.endpoint);
+    this.isThisMachine = options.isThisMachine ?? isThisMachine(this.endpoint);
     this.rules = options.rules ? options.rules(this) : null;
     this.#conn = new Connection(
       {

@@ -22,6 +22,8 @@ export interface CliIO {
   /** stderr is a terminal (default: as stdout). */
   errIsTTY?: boolean;
   env: NodeJS.ProcessEnv;
+  /** Asks a person a question (stdin and stdout are a terminal); absent when nobody can answer. */
+  ask?: (question: string) => Promise<string>;
 }
 
 export interface GlobalOptions {
@@ -105,39 +107,62 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     result.code = await runTui({ endpoint, readOnly: opts.readOnly === true });
   });
 
+  /** The node a command acts on: `--node NAME` (a peer from the peers file, or `local`), else this machine. */
+  const nodeNamed = async (name: string | undefined): Promise<Node> => {
+    if (name === undefined) return nodeFor(program, io.env);
+    const { nodeByName } = await import('../../core/peers/fleet-from-config.js');
+    return nodeByName(io.env, name, () => nodeFor(program, io.env));
+  };
   const withNode = <A extends unknown[]>(fn: (node: Node, ...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
-      const node = await nodeFor(program, io.env);
+      // Commander passes the command last; its options hold --node.
+      const cmd = args[args.length - 1] as Command;
+      const node = await nodeNamed(cmd.opts<{ node?: string }>().node);
       try {
         await fn(node, ...args);
       } finally {
         await node.close();
       }
     };
+  const nodeOpt = (c: Command) => c.option('--node <name>', 'the node to act on (default: this machine; `outpost peers list` names the others)');
 
-  program
-    .command('ps')
-    .description('list containers')
-    .option('-a, --all', 'include stopped containers')
-    .option('--json', 'print a JSON array (fields: docs/cli.md)')
-    .option('-q, --quiet', 'print only container IDs')
-    .option('-w, --wide', 'do not truncate; add the command column')
-    .action(
-      withNode(async (node, opts: { all?: boolean; json?: boolean; quiet?: boolean; wide?: boolean }) => {
-        const list = await node.list({ all: opts.all === true });
-        if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
-        if (opts.quiet) return io.out(list.map((c) => `${c.id.slice(0, 12)}\n`).join(''));
-        const { renderTable } = await import('../presentation/format.js');
-        const { psColumns } = await import('../presentation/container-row.js');
-        io.out(`${renderTable(list, psColumns(Date.now(), opts.wide === true))}\n`);
-      }),
-    );
+  nodeOpt(
+    program
+      .command('ps')
+      .description('list containers')
+      .option('-a, --all', 'include stopped containers')
+      .option('--all-nodes', 'list the containers of every node (this machine and its peers), with a NODE column')
+      .option('--json', 'print a JSON array (fields: docs/cli.md)')
+      .option('-q, --quiet', 'print only container IDs')
+      .option('-w, --wide', 'do not truncate; add the command column'),
+  ).action(async (opts: { all?: boolean; allNodes?: boolean; node?: string; json?: boolean; quiet?: boolean; wide?: boolean }, cmd: Command) => {
+    if (opts.allNodes) {
+      if (opts.node !== undefined) throw new BadInputError('--all-nodes and --node: give one of them.');
+      const { psAllNodes } = await import('./ps-all-nodes.js');
+      const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
+      const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: 5000 });
+      try {
+        await psAllNodes(fleet, opts, io);
+      } finally {
+        await fleet.close();
+      }
+      return;
+    }
+    await withNode(async (node, o: typeof opts, _cmd: Command) => {
+      const list = await node.list({ all: o.all === true });
+      if (o.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
+      if (o.quiet) return io.out(list.map((c) => `${c.id.slice(0, 12)}\n`).join(''));
+      const { renderTable } = await import('../presentation/format.js');
+      const { psColumns } = await import('../presentation/container-row.js');
+      io.out(`${renderTable(list, psColumns(Date.now(), o.wide === true))}\n`);
+    })(opts, cmd);
+  });
 
-  program
+  nodeOpt(program
     .command('inspect')
     .description("show a container's full configuration and state as JSON")
     .argument('<container>', 'name or ID prefix')
-    .option('--raw', "print the engine's own inspect document")
+    .option('--raw', "print the engine's own inspect document"))
     .action(
       withNode(async (node, ref: string, opts: { raw?: boolean }) => {
         const details = await node.inspect(ref);
@@ -147,7 +172,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       }),
     );
 
-  program
+  nodeOpt(program
     .command('logs')
     .description("print a container's logs")
     .argument('<container>', 'name or ID prefix')
@@ -155,7 +180,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .option('-n, --tail <lines>', 'lines from the end ("all" for everything)', 'all')
     .option('--since <when>', 'only lines after: a duration (10m), an RFC 3339 time or Unix seconds')
     .option('-t, --timestamps', 'show timestamps')
-    .option('--raw', 'print control characters as they are (default when not a terminal)')
+    .option('--raw', 'print control characters as they are (default when not a terminal)'))
     .action(
       withNode(async (node, ref: string, opts: { follow?: boolean; tail: string; since?: string; timestamps?: boolean; raw?: boolean }) => {
         const { runLogs } = await import('./logs-command.js');
@@ -168,7 +193,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       program
         .command(name)
         .description(description)
-        .argument('<containers...>', 'names or ID prefixes'),
+        .argument('<containers...>', 'names or ID prefixes')
+        .option('--node <name>', 'the node to act on (default: this machine; `outpost peers list` names the others)'),
     ).action(
       withNode(async (node, refs: string[], opts: Record<string, unknown>) => {
         let failed: unknown = null;
@@ -214,12 +240,12 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   lifecycle('pause', 'pause containers', (c) => c, (n, r) => n.pause(r));
   lifecycle('unpause', 'unpause containers', (c) => c, (n, r) => n.unpause(r));
 
-  program
+  nodeOpt(program
     .command('stats')
     .description('live CPU, memory, network and block I/O of running containers')
     .option('--once', 'print one sample and exit')
     .option('--json', 'JSON: an array with --once, otherwise one array per line')
-    .addOption(new Option('--interval <ms>', 'milliseconds between samples').default(2000).argParser(intArg('--interval', 200, 3_600_000)))
+    .addOption(new Option('--interval <ms>', 'milliseconds between samples').default(2000).argParser(intArg('--interval', 200, 3_600_000))))
     .action(
       withNode(async (node, opts: { once?: boolean; json?: boolean; interval: number }) => {
         const { runStats } = await import('./stats-command.js');
@@ -227,10 +253,10 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       }),
     );
 
-  program
+  nodeOpt(program
     .command('host')
     .description("this node's CPU, memory, disks, temperature, load and network")
-    .option('--json', 'print JSON (fields: docs/cli.md)')
+    .option('--json', 'print JSON (fields: docs/cli.md)'))
     .action(
       withNode(async (node, opts: { json?: boolean }) => {
         const host = await node.host();
@@ -241,10 +267,10 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       }),
     );
 
-  program
+  nodeOpt(program
     .command('info')
     .description('the engine this node talks to')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON'))
     .action(
       withNode(async (node, opts: { json?: boolean }) => {
         const info = await node.info();
@@ -370,6 +396,44 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       // The engine is asked only when the journal has no entry about the container named.
       const m = await rulesModule();
       await withRules(opts, (r) => m.journalCommand(r, opts, io), true);
+    });
+
+  // ---- peers ----------------------------------------------------------------
+  const peersModule = () => import('./peers-commands.js');
+  const peers = program.command('peers').description('the nodes beside this one ($XDG_CONFIG_HOME/outpost/peers.json; tokens in peer-tokens.json, mode 0600)');
+  peers
+    .command('add')
+    .description("add a peer: an engine URL (ssh://, tcp://, unix://), an agent's https URL, or a join code")
+    .argument('<url-or-join-code>', 'where the peer is')
+    .option('--name <name>', 'its name (default: from the host name)')
+    .option('--token <token>', "the agent's token (agent peers)")
+    .option('--fingerprint <hex>', "the agent certificate's SHA-256 (default: fetched, shown and confirmed on a terminal)")
+    .option('--kind <kind>', 'agent or engine (default: from the URL)')
+    .action(async (arg: string, opts: { name?: string; token?: string; fingerprint?: string; kind?: string }) => {
+      result.code = await (await peersModule()).peersAdd(arg, opts, io);
+    });
+  peers
+    .command('list')
+    .description('the configured peers')
+    .option('--json', 'print JSON')
+    .option('--check', 'connect to each and show its state and latency')
+    .action(async (opts: { json?: boolean; check?: boolean }) => {
+      result.code = await (await peersModule()).peersList(opts, io);
+    });
+  peers
+    .command('remove')
+    .description('remove a peer (and its token)')
+    .argument('<name>', 'the peer')
+    .action(async (name: string) => {
+      result.code = (await peersModule()).peersRemove(name, io);
+    });
+  peers
+    .command('rename')
+    .description('rename a peer')
+    .argument('<old>', 'its name now')
+    .argument('<new>', 'its new name')
+    .action(async (from: string, to: string) => {
+      result.code = (await peersModule()).peersRename(from, to, io);
     });
 
   // Only the top level takes leftovers (to name an unknown command); set after the subcommands

@@ -1,0 +1,184 @@
+/**
+ * `outpost peers` and the CLI across nodes: the shared private engine as
+ * this machine, a second private engine added as an engine-only peer
+ * (its unix:// socket).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIO } from '../../tui/cli/program.js';
+import type { Run } from '../harness/cli.js';
+import { startPrivateEngine, type PrivateEngine } from '../harness/engine.js';
+import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { importTestImage } from '../harness/image.js';
+
+const P = 'clipeer-';
+const FP = 'cd'.repeat(32);
+let cfg: string;
+let peer: PrivateEngine;
+let env: Record<string, string>;
+
+async function inProcess(args: string[], ask?: (q: string) => Promise<string>): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { out: (t) => (stdout += t), err: (t) => (stderr += t), isTTY: false, env: { ...env }, ...(ask ? { ask } : {}) };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+const peersJson = () => join(cfg, 'outpost', 'peers.json');
+
+beforeAll(async () => {
+  cfg = mkdtempSync(join(tmpdir(), 'outpost-clipeer-'));
+  env = { XDG_CONFIG_HOME: cfg, DOCKER_HOST: dockerHost(), HOME: '/nonexistent' };
+  peer = await startPrivateEngine('peer');
+  await importTestImage(peer.dockerHost);
+  await makeContainer(docker(), { name: `${P}here`, cmd: 'sleep 3600' });
+  await makeContainer(docker(peer.dockerHost), { name: `${P}there`, cmd: 'sleep 3600' });
+}, 120_000);
+
+afterAll(async () => {
+  await removeByPrefix(docker(), P);
+  await peer?.dispose();
+  rmSync(cfg, { recursive: true, force: true });
+});
+
+describe('outpost peers', () => {
+  it('adds, lists, renames and removes an engine-only peer', async () => {
+    const add = await inProcess(['peers', 'add', `unix://${peer.socket}`, '--name', 'box-2']);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(JSON.parse(readFileSync(peersJson(), 'utf8'))).toEqual({ peers: [{ name: 'box-2', kind: 'engine', url: `unix://${peer.socket}` }] });
+    const list = await inProcess(['peers', 'list', '--json', '--check']);
+    expect(list.code).toBe(0);
+    const rows = JSON.parse(list.stdout) as { name: string; state: string; latencyMs: number }[];
+    expect(rows).toMatchObject([{ name: 'box-2', kind: 'engine', state: 'online' }]);
+    expect(rows[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect((await inProcess(['peers', 'rename', 'box-2', 'box-3'])).code).toBe(0);
+    expect((await inProcess(['peers', 'list'])).stdout).toMatch(/box-3\s+engine\s+unix:\/\//);
+    expect((await inProcess(['peers', 'remove', 'box-3'])).code).toBe(0);
+    expect((await inProcess(['peers', 'list', '--json'])).stdout.trim()).toBe('[]');
+  });
+
+  it('adds an agent peer with a pinned fingerprint; the token goes to peer-tokens.json (0600)', async () => {
+    const add = await inProcess(['peers', 'add', 'https://gw-7.site.example:7443', '--token', 'tok-1', '--fingerprint', FP.toUpperCase().match(/../g)!.join(':')]);
+    expect(add.stderr).toBe('');
+    expect(add.stdout).toMatch(/added gw-7 \(agent/);
+    expect(readFileSync(peersJson(), 'utf8')).not.toContain('tok-1');
+    const tokens = join(cfg, 'outpost', 'peer-tokens.json');
+    expect(JSON.parse(readFileSync(tokens, 'utf8'))).toEqual({ tokens: { 'gw-7': 'tok-1' } });
+    expect(statSync(tokens).mode & 0o777).toBe(0o600);
+    // Renamed: the token follows; removed: the token goes.
+    expect((await inProcess(['peers', 'rename', 'gw-7', 'gw-8'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(tokens, 'utf8'))).toEqual({ tokens: { 'gw-8': 'tok-1' } });
+    expect((await inProcess(['peers', 'remove', 'gw-8'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(tokens, 'utf8'))).toEqual({ tokens: {} });
+  });
+
+  it('without --fingerprint: refuses when nobody can confirm, asks on a terminal (N keeps nothing)', async () => {
+    const r = await inProcess(['peers', 'add', 'https://127.0.0.1:1', '--token', 't', '--name', 'nofp']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--fingerprint: not a terminal/);
+    // On a terminal it connects first: nothing answers on port 1, so it says so and adds nothing.
+    const asked = await inProcess(['peers', 'add', 'https://127.0.0.1:1', '--token', 't', '--name', 'nofp'], () => Promise.resolve('y'));
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/URL: cannot fetch the certificate/);
+    expect(existsSync(peersJson()) ? readFileSync(peersJson(), 'utf8') : '').not.toContain('nofp');
+  });
+
+  it.each([
+    [['peers', 'add', 'ftp://x'], /URL .*https/],
+    [['peers', 'add', 'unix://relative.sock'], /URL .*absolute socket path/],
+    [['peers', 'add', 'ssh://me@h', '--name', 'Bad_Name'], /--name `Bad_Name` is not a valid name/],
+    [['peers', 'add', 'ssh://me@h', '--name', 'local'], /--name `local` is this machine's node/],
+    [['peers', 'add', 'ssh://me@h', '--token', 't'], /--token: an engine peer has no token/],
+    [['peers', 'add', 'https://h:7443', '--fingerprint', FP], /--token: an agent peer needs its token/],
+    [['peers', 'add', 'https://h:7443', '--token', 't', '--fingerprint', 'abc'], /--fingerprint must be a SHA-256/],
+    [['peers', 'add', 'not a join code!'], /join code: it is not a join code/],
+    [['peers', 'add', 'b3Bvc3QtYm9ndXM'], /join code: /],
+    [['peers', 'add', 'ssh://me@h', '--kind', 'pirate'], /--kind must be agent or engine/],
+    [['peers', 'remove', 'ghost'], /NAME: no peer named `ghost`/],
+    [['peers', 'rename', 'ghost', 'g2'], /OLD: no peer named `ghost`/],
+  ])('refuses %j with exit 2, naming the field', async (args, message) => {
+    const before = existsSync(peersJson()) ? readFileSync(peersJson(), 'utf8') : null;
+    const r = await inProcess(args as string[]);
+    expect(r.stderr).toMatch(message);
+    expect(r.code).toBe(2);
+    expect(existsSync(peersJson()) ? readFileSync(peersJson(), 'utf8') : null).toBe(before);
+  });
+
+  it('refuses a duplicate name', async () => {
+    expect((await inProcess(['peers', 'add', 'ssh://me@h', '--name', 'dup'])).code).toBe(0);
+    const r = await inProcess(['peers', 'add', 'ssh://me@g', '--name', 'dup']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--name: a peer named `dup` already exists/);
+    expect((await inProcess(['peers', 'remove', 'dup'])).code).toBe(0);
+  });
+
+  it('a garbage, FIFO or huge peers file: exit 2 naming the file, and the file is left as it was', async () => {
+    mkdirSync(join(cfg, 'outpost'), { recursive: true });
+    writeFileSync(peersJson(), '{"peers": [ oops');
+    for (const args of [['peers', 'list'], ['peers', 'add', 'ssh://me@h', '--name', 'x'], ['ps', '--all-nodes'], ['ps', '--node', 'x']]) {
+      const r = await inProcess(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`${peersJson()} is not valid JSON`);
+    }
+    expect(readFileSync(peersJson(), 'utf8')).toBe('{"peers": [ oops');
+    // Without --node, this machine's commands do not read the peers file at all.
+    expect((await inProcess(['ps', '-q'])).code).toBe(0);
+    rmSync(peersJson());
+    execFileSync('mkfifo', [peersJson()]);
+    const fifo = await inProcess(['peers', 'list']);
+    expect(fifo.code).toBe(2);
+    expect(fifo.stderr).toMatch(/is not a regular file \(a FIFO\)/);
+    rmSync(peersJson());
+    writeFileSync(peersJson(), `{"peers":[],"x":"${'y'.repeat(400_000)}"}`);
+    const huge = await inProcess(['peers', 'list']);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/at most 256\.0 KiB is read/);
+    rmSync(peersJson());
+  });
+});
+
+describe('the CLI across nodes', () => {
+  beforeAll(async () => {
+    expect((await inProcess(['peers', 'add', `unix://${peer.socket}`, '--name', 'box-2'])).code).toBe(0);
+  });
+
+  it('ps --all-nodes lists both nodes with a NODE column (and `node` in --json)', async () => {
+    const table = await inProcess(['ps', '--all-nodes']);
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^NODE\s+/);
+    expect(table.stdout).toMatch(new RegExp(`local\\s+\\S+\\s+${P}here`));
+    expect(table.stdout).toMatch(new RegExp(`box-2\\s+\\S+\\s+${P}there`));
+    const json = JSON.parse((await inProcess(['ps', '--all-nodes', '--json'])).stdout) as { node: string; name: string }[];
+    expect(json.find((c) => c.name === `${P}here`)?.node).toBe('local');
+    expect(json.find((c) => c.name === `${P}there`)?.node).toBe('box-2');
+  });
+
+  it('--node NAME acts on that node; an unknown name exits 2 naming the known ones', async () => {
+    const ps = await inProcess(['ps', '--node', 'box-2']);
+    expect(ps.stdout).toContain(`${P}there`);
+    expect(ps.stdout).not.toContain(`${P}here`);
+    expect((await inProcess(['restart', '--node', 'box-2', `${P}there`])).code).toBe(0);
+    expect((await inProcess(['inspect', '--node', 'box-2', `${P}there`])).code).toBe(0);
+    const wrongNode = await inProcess(['inspect', '--node', 'local', `${P}there`]);
+    expect(wrongNode.code).not.toBe(0);
+    const unknown = await inProcess(['ps', '--node', 'nowhere']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no node named `nowhere`\. Known nodes: local, box-2\./);
+  });
+
+  it('an unreachable node is reported on stderr; the others still answer, exit 0', async () => {
+    const add = await inProcess(['peers', 'add', `unix://${cfg}/none.sock`, '--name', 'gone']);
+    expect(add.code).toBe(0);
+    const r = await inProcess(['ps', '--all-nodes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${P}here`);
+    expect(r.stdout).toContain(`${P}there`);
+    expect(r.stderr).toMatch(/^Error: node gone: .*none\.sock/m);
+    expect((await inProcess(['peers', 'remove', 'gone'])).code).toBe(0);
+  });
+});
