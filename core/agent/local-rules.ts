@@ -361,8 +361,11 @@ export class LocalRules implements RulesPort {
     if (all.some((c) => c.name === name)) return { gone: false };
     if (history()) return { gone: true };
     const near = all.filter((c) => c.id.startsWith(name) || c.name.includes(name)).map((c) => c.name).slice(0, 5);
+    const isRule = loadRulesFile(this.rulesPath()).ruleSet.rules.some((r) => r.name === name);
     throw new BadInputError(
-      `no container is named \`${name}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${n}\``).join(', ')}?)` : ''}.`,
+      `no container is named \`${name}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${n}\``).join(', ')}?)` : ''}.${
+        isRule ? ` \`${name}\` is a rule: this takes a container's name (pause and resume without one apply to the whole node).` : ''
+      }`,
       { field: 'container', container: name },
     );
   }

@@ -36,8 +36,10 @@ export async function runAction(node: Node, containerId: string, action: Action)
         const timeout = new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`still running after ${EXEC_TIMEOUT_MS / 1000}s`)), EXEC_TIMEOUT_MS).unref());
         try {
           const code = await Promise.race([session.wait(), timeout]);
-          detail = ` (exit code ${code}${out.trim() ? `, output: ${JSON.stringify(out.trim().slice(0, 200))}` : ''})`;
+          const output = out.trim() ? `output: ${JSON.stringify(out.trim().slice(0, 200))}` : '';
+          // A failure says the code in its error; the detail then adds only the output.
           if (code !== 0) error = `the command exited with code ${code}`;
+          detail = code !== 0 ? (output ? ` (${output})` : '') : ` (exit code ${code}${output ? `, ${output}` : ''})`;
         } finally {
           session.close();
         }

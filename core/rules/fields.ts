@@ -353,6 +353,7 @@ export function actionAt(value: unknown, path: Path): Action {
       return { kind: 'kill', signal };
     }
     case 'exec': {
+      if (typeof arg === 'string' && arg.trim() === '') throw new FieldError(at, 'expected a command, got an empty string');
       const command = typeof arg === 'string' ? ['sh', '-c', arg] : stringListAt(arg, at, 'the command');
       if (command.length === 0) throw new FieldError(at, 'expected a command, got an empty list');
       return { kind: 'exec', command };

@@ -86,3 +86,10 @@ describe('the local rules port reads the rules the running agent enforces', () =
     }
   });
 });
+
+describe('rules file checks after a trial', () => {
+  it('refuses `exec: ""` as it refuses `exec: []`', () => {
+    const { issues } = parseRules('rules:\n  - {name: x, when: {exit: nonzero}, then: {exec: ""}}\n', 'rules.yaml');
+    expect(issues.map((i) => i.message)).toEqual(['expected a command, got an empty string']);
+  });
+});
