@@ -3,10 +3,11 @@ import { runTuiBench } from './tui.js';
 import { runAgentBench } from './agent.js';
 import { runDevEngine } from './dev-engine.js';
 import { runStartupBench } from './startup.js';
+import { runCompareBench } from './compare.js';
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'core', 'tui', 'agent', 'startup', 'engine'].includes(which)) {
-  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, all, or engine [N] (a private engine left running)`);
+if (!['all', 'core', 'tui', 'agent', 'startup', 'engine', 'compare'].includes(which)) {
+  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
   process.exit(2);
 }
 if (which === 'engine') {
@@ -21,3 +22,4 @@ if (which === 'all' || which === 'core') await runCoreBench();
 if (which === 'all' || which === 'tui') await runTuiBench(process.argv.slice(3));
 if (which === 'all' || which === 'agent') await runAgentBench();
 if (which === 'all' || which === 'startup') await runStartupBench();
+if (which === 'compare') await runCompareBench(process.argv[3]);
