@@ -2,7 +2,7 @@ import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../core/model/types.js';
 import { BINDINGS, HELP_VIEWS, keysFor, lookupGlobal, lookupKey, NO_KEY, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
-import { initialState, reduce, settle, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
+import { initialState, reduce, settle, showsAll, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
 
 /** The (input, key) Ink hands over for a key of the table. */
 function press(m: KeyMatch): [string, Key] {
@@ -250,8 +250,8 @@ describe('the reducer', () => {
     expect(palette('logs nope').state.message).toEqual({ text: 'no container `nope`', kind: 'error' });
     expect(palette('restart d-i').effects).toEqual([{ kind: 'run', action: 'restart', targets: [LIST[3]] }]);
     expect(palette('rm').state.confirm).toEqual({ action: 'remove', targets: [LIST[0]] });
-    expect(palette('node gw-2').state.nodeIndex).toBe(1);
-    expect(palette('node nope').state.message?.text).toBe('no node `nope`');
+    expect(palette('node gw-2').state).toMatchObject({ nodeIndex: 1, allNodes: false });
+    expect(palette('node nope').state.message?.text).toBe('no node `nope` (nodes: all, local, gw-2)');
     expect(palette('sort cpu').state.sort).toBe('cpu');
     expect(palette('sort size').state.message?.kind).toBe('error');
     expect(palette('filter web').state.filter).toBe('web');
@@ -271,7 +271,54 @@ describe('the reducer', () => {
     expect(keys(initialState, [ch('o'), ch('o')]).state.sort).toBe('cpu');
     expect(keys(initialState, [ch('n')]).state.message?.text).toContain('only one node');
     const two = ctx(LIST, { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: false }] });
-    expect(keys(initialState, [ch('n'), ch('n'), ch('n')], two).state.nodeIndex).toBe(1);
+    // all → local → gw-2 → all
+    expect(keys(initialState, [ch('n')], two).state).toMatchObject({ allNodes: false, nodeIndex: 0 });
+    expect(keys(initialState, [ch('n'), ch('n')], two).state).toMatchObject({ allNodes: false, nodeIndex: 1 });
+    expect(keys(initialState, [ch('n'), ch('n'), ch('n')], two).state).toMatchObject({ allNodes: true, nodeIndex: 0 });
+  });
+
+  describe('many nodes', () => {
+    const here = ['a', 'b'].map((n) => c(n));
+    const there = ['x', 'y'].map((n) => ({ ...c(n), node: 'gw-2' }));
+    const two = (o: Partial<KeyContext> = {}) =>
+      ctx([], { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: false }], containers: (n) => (n === 'local' ? here : n === 'gw-2' ? there : []), ...o });
+    const down = (s: UiState, n: number, context: KeyContext) => keys(s, Array.from({ length: n }, () => ch('j')), context).state;
+
+    it('the all-nodes view lists every node\'s containers; a node view only its own', () => {
+      const context = two();
+      const all = [...here, ...there];
+      expect(selectedName(down(initialState, 3, context), all)).toBe('y');
+      const gw = keys(initialState, [ch(':'), ...typing('node gw-2'), flag('return')], context).state;
+      expect(selectedName(down(gw, 5, context), there)).toBe('y');
+      expect(keys(gw, [ch(':'), ...typing('node all'), flag('return')], context).state.allNodes).toBe(true);
+    });
+
+    it('actions, logs and shell act on the container of its own node', () => {
+      const context = two();
+      const onY = down(initialState, 3, context);
+      expect(keys(onY, [ch('r')], context).effects).toEqual([{ kind: 'run', action: 'restart', targets: [there[1]] }]);
+      expect(keys(onY, [ch('e')], context).effects).toEqual([{ kind: 'exec', container: there[1] }]);
+      // Marked across nodes: one merged logs view of both.
+      const marked = keys(initialState, [ch(' '), ch('j'), ch(' '), flag('return')], context);
+      expect(marked.effects).toEqual([{ kind: 'open-logs', targets: [here[0], there[0]] }]);
+      expect(keys(initialState, [ch(':'), ...typing('restart x'), flag('return')], context).effects).toEqual([{ kind: 'run', action: 'restart', targets: [there[0]] }]);
+    });
+
+    it('the rules and the journal are those of the selected container\'s node', () => {
+      const context = two();
+      const rulesTab = { ...initialState, tab: 'rules' as const };
+      expect(keys(rulesTab, [ch('R')], context).effects).toEqual([{ kind: 'rules-reset', container: 'a' }]);
+      const onX = down(rulesTab, 2, context);
+      expect(keys(onX, [ch('R')], context).state.message?.text).toBe('rules: no agent reachable for this node');
+      expect(keys(onX, [ch('J')], context).state.message?.kind).toBe('error');
+      expect(keys(rulesTab, [ch('J')], context).state.mode).toBe('journal');
+    });
+
+    it('one node: the all-nodes view is that node\'s list, `n` says how to add peers', () => {
+      expect(showsAll(initialState, ctx(LIST))).toBe(false);
+      expect(showsAll(initialState, two())).toBe(true);
+      expect(keys(initialState, [ch('n')]).state.allNodes).toBe(true);
+    });
   });
 
   it('sends Ctrl-C, Ctrl-L and q out as effects; other Ctrl keys are not their letter; in the logs view keys go to its screen', () => {

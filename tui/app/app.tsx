@@ -62,8 +62,12 @@ export function App(props: AppProps) {
 
   const nodes = fleet.nodes();
   const node = nodes[Math.min(state.nodeIndex, nodes.length - 1)] ?? null;
+  // The all-nodes view merges every node's containers (each row knows its node: `c.node`).
+  const showAll = state.allNodes && nodes.length > 1;
   const nodeView = snapshot.nodes.find((n) => n.name === node?.name);
-  const nodeContainers = nodeView?.containers;
+  const merged = useMemo(() => (showAll ? snapshot.nodes.flatMap((n) => n.containers) : null), [showAll, snapshot.nodes]);
+  const nodeContainers = merged ?? nodeView?.containers;
+  const nodeNamed = (name: string): Node | null => nodes.find((n) => n.name === name) ?? null;
 
   // Stats change every sample; only the CPU and memory orders depend on them.
   const statsForSort = state.sort === 'cpu' || state.sort === 'memory' ? snapshot.stats : NO_STATS;
@@ -71,12 +75,14 @@ export function App(props: AppProps) {
   const list = useMemo(() => rows.flatMap((r) => (r.kind === 'container' ? [r.container] : [])), [rows]);
   const sel = settle(state.sel, list);
   const selected = list.find((c) => c.id === sel.id) ?? null;
+  // Every action, the logs, the details and the rules are those of the selected container's own node.
+  const selNode = selected ? (nodeNamed(selected.node) ?? (showAll ? null : node)) : showAll ? null : node;
 
   const logs = useLogsView();
-  const tail = useLogTail(node, selected, state.tab === 'logs' && state.mode !== 'logs');
-  const details = useDetails(node, selected, state.tab === 'inspect' || state.tab === 'stats');
-  const { busy, run } = useContainerActions(node, say);
-  const port = node?.rules ?? null;
+  const tail = useLogTail(selNode, selected, state.tab === 'logs' && state.mode !== 'logs');
+  const details = useDetails(selNode, selected, state.tab === 'inspect' || state.tab === 'stats');
+  const { busy, run } = useContainerActions((c) => nodeNamed(c.node) ?? (showAll ? null : node), say);
+  const port = selNode?.rules ?? null;
   const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice: say, secondTick: Math.floor(now / 1000), modelVersion: nodeContainers });
   const { journal } = rules;
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
@@ -107,7 +113,7 @@ export function App(props: AppProps) {
       case 'run':
         return void run(effect.action, effect.targets);
       case 'open-logs':
-        return node ? logs.open(node, effect.targets, prefs.logBufferLines) : undefined;
+        return logs.open((c) => nodeNamed(c.node) ?? (showAll ? null : node), effect.targets, prefs.logBufferLines);
       case 'logs-key':
         return logs.send(effect.input, effect.key);
       case 'rules-reset':
@@ -115,12 +121,13 @@ export function App(props: AppProps) {
       case 'rules-pause':
         return rules.togglePause(effect.container);
       case 'exec': {
-        if (!node) return;
         const c = effect.container;
+        const on = nodeNamed(c.node) ?? (showAll ? null : node);
+        if (!on) return;
         // After this frame (the UI is unmounted from the screen first).
         setTimeout(
           () =>
-            void onExec(node, c).then(
+            void onExec(on, c).then(
               (code) => dispatch({ type: 'exec-ended', name: c.name, code }),
               (err: unknown) => dispatch({ type: 'exec-failed', error: err instanceof Error ? err.message : String(err) }),
             ),
@@ -187,6 +194,7 @@ export function App(props: AppProps) {
       snapshot={snapshot}
       nodeView={nodeView}
       nodeName={node?.name ?? ''}
+      showAll={showAll}
       rows={rows}
       selected={selected}
       tableTop={tableTop}

@@ -90,7 +90,7 @@ export const BINDINGS: readonly Binding[] = [
   { view: 'main', keys: [k('/')], label: '/', action: 'filter', help: 'filter (text, or /regex/); esc clears' },
   { view: 'main', keys: [f('escape')], label: 'esc', action: 'clear', help: 'clear the filter and the marks' },
   { view: 'main', keys: [k('o')], label: 'o', action: 'sort', help: 'cycle sort: name, state, cpu, memory, uptime' },
-  { view: 'main', keys: [k('n')], label: 'n', action: 'next-node', help: 'next node' },
+  { view: 'main', keys: [k('n')], label: 'n', action: 'next-node', help: 'next node: all nodes → each node → all (also :node NAME, :node all)' },
   { view: 'main', keys: [k(':')], label: ':', action: 'palette', help: 'command palette' },
   { view: 'main', keys: [k('r')], label: 'r', action: 'restart', help: 'restart', mutating: true },
   { view: 'main', keys: [k('s')], label: 's', action: 'stop-start', help: 'stop / start', mutating: true },
@@ -259,7 +259,7 @@ export function parsePalette(input: string): PaletteCommand | { kind: 'error'; m
     case 'remove':
       return { kind: 'action', action: 'remove', target: arg };
     case 'node':
-      return arg ? { kind: 'node', name: arg } : { kind: 'error', message: 'node needs a name: `:node gw-2`' };
+      return arg ? { kind: 'node', name: arg } : { kind: 'error', message: 'node needs a name: `:node gw-2`, or `:node all` for every node' };
     case 'sort':
       return arg ? { kind: 'sort', key: arg } : { kind: 'error', message: 'sort needs a key: name, state, cpu, memory or uptime' };
     case 'filter':

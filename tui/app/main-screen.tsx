@@ -24,9 +24,12 @@ function HeaderView({
   width,
   readOnly,
   rulesAgent,
+  allNodes,
 }: {
   snapshot: FleetSnapshot;
   nodeIndex: number;
+  /** The all-nodes view is shown. */
+  allNodes: boolean;
   theme: Theme;
   width: number;
   readOnly: boolean;
@@ -39,6 +42,7 @@ function HeaderView({
     readOnly,
     rulesAgent,
     width,
+    allNodes,
   });
   return (
     <Box width={width} height={1}>
@@ -62,6 +66,7 @@ export const Header = memo(
   HeaderView,
   (a, b) =>
     a.nodeIndex === b.nodeIndex &&
+    a.allNodes === b.allNodes &&
     a.theme === b.theme &&
     a.width === b.width &&
     a.readOnly === b.readOnly &&
@@ -119,13 +124,21 @@ export function ContainerTable(props: {
   sort: SortKey;
   /** What the rule agent did to each container (by ID). */
   agent: ReadonlyMap<string, AgentMarks>;
+  /** The all-nodes view: a NODE column first. */
+  nodeColumn?: boolean;
 }) {
   const { rows, top, height, theme, width, snapshot, now } = props;
   const visible = rows.slice(top, top + height - 1);
+  // A node that is not answering: its rows are its last known state, dimmed, with when it was last seen.
+  const offline = new Map<string, number>();
+  for (const n of snapshot.nodes) if (n.status.state === 'offline') offline.set(n.name, n.status.since);
+  const nodeW = props.nodeColumn ? Math.min(16, Math.max(4, ...snapshot.nodes.map((n) => n.name.length))) : 0;
+  const lineW = nodeW ? Math.max(10, width - nodeW - 1) : width;
+  const nodeCell = (name: string) => (nodeW ? `${truncate(inert(name), nodeW).padEnd(nodeW)} ` : '');
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text color={theme.color('muted')} wrap="truncate-end">
-        {headerLine(width, props.sort)}
+        {`${nodeW ? `${'NODE'.padEnd(nodeW)} ` : ''}${headerLine(lineW, props.sort)}`}
       </Text>
       {visible.length === 0 ? <Text color={theme.color('muted')}>  {props.emptyText}</Text> : null}
       {visible.map((row) => {
@@ -140,15 +153,25 @@ export function ContainerTable(props: {
         const selected = c.id === props.selectedId;
         const busy = props.busy.get(c.id);
         const agent = props.agent.get(c.id);
-        const line = containerLine(c, snapshot.stats.get(c.id), now, width, { marked: props.marked.has(c.id), indent: row.grouped, ...(agent ? { agent } : {}) });
+        const line = nodeCell(c.node) + containerLine(c, snapshot.stats.get(c.id), now, lineW, { marked: props.marked.has(c.id), indent: row.grouped, ...(agent ? { agent } : {}) });
+        const since = offline.get(c.node);
+        const tag = busy ?? (since !== undefined ? `last seen ${ago(now - since)}` : undefined);
         return (
-          <Text key={c.id} inverse={selected} color={busy ? theme.color('warn') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
-            {busy ? `${line.slice(0, Math.max(0, width - busy.length - 2))} ${busy}` : line}
+          <Text key={c.id} inverse={selected} dimColor={since !== undefined && !busy} color={busy ? theme.color('warn') : since !== undefined ? theme.color('muted') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
+            {tag ? `${line.slice(0, Math.max(0, width - tag.length - 2))} ${tag}` : line}
           </Text>
         );
       })}
     </Box>
   );
+}
+
+/** `40s ago`, `3m ago`, `2h ago`. */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
 }
 
 export const DetailTabs = memo(function DetailTabs({ tab, theme, width, title }: { tab: DetailTab; theme: Theme; width: number; title: string }) {

@@ -11,7 +11,7 @@ import { mainHeights, mainHints } from '../presentation/main-layout.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
 import { PALETTE_WORDS } from './keymap.js';
 import { PromptLine } from './line-input.js';
-import { ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
+import { ago, ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
 import { RulesPanel } from './rules-panel.js';
 import type { UiState } from './state.js';
 import type { Theme } from './theme.js';
@@ -22,6 +22,8 @@ export interface MainViewProps {
   snapshot: FleetSnapshot;
   nodeView: NodeView | undefined;
   nodeName: string;
+  /** The all-nodes view: every node's containers, with a node column. */
+  showAll?: boolean;
   rows: readonly ListRow[];
   selected: ContainerSummary | null;
   /** The list's first row shown, kept between frames (and while another view is up). */
@@ -100,20 +102,35 @@ export function MainView(p: MainViewProps) {
   const extra = bottom.length - 1;
   const detailHeight = Math.max(0, paneHeight - extra);
   const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight));
-  const offline = nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
+  const offline = !p.showAll && nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
+  // In the all-nodes view, the nodes that do not answer and why (the host strip is the selected row's node's).
+  const down = p.showAll ? snapshot.nodes.filter((n) => n.status.state !== 'online') : [];
+  const hostNode = p.showAll ? snapshot.nodes.find((n) => n.name === selected?.node) : nodeView;
   const recent: readonly JournalEntry[] = rules && selected ? rules.journal.filter((e) => e.container === selected.name).slice(-8) : [];
 
   return (
     <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
-      <Header snapshot={snapshot} nodeIndex={state.nodeIndex} theme={theme} width={width} readOnly={p.readOnly} rulesAgent={rules?.agent ? rules.agent.running : null} />
-      {offline ? (
+      <Header snapshot={snapshot} nodeIndex={state.nodeIndex} allNodes={p.showAll === true} theme={theme} width={width} readOnly={p.readOnly} rulesAgent={rules?.agent ? rules.agent.running : null} />
+      {down.length > 0 ? (
+        <Box height={1}>
+          <Text color={theme.color('bad')} wrap="truncate-end">
+            {down
+              .map((n) =>
+                n.status.state === 'offline'
+                  ? `${inert(n.name)} unreachable (last seen ${ago(now - n.status.since)}), retrying: ${inert(n.status.reason)}`
+                  : `${inert(n.name)} connecting…`,
+              )
+              .join(' · ')}
+          </Text>
+        </Box>
+      ) : offline ? (
         <Box height={1}>
           <Text color={theme.color('bad')} wrap="truncate-end">
             {inert(p.nodeName)} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {inert(offline.reason)}
           </Text>
         </Box>
       ) : (
-        <HostStrip node={nodeView} theme={theme} width={width} />
+        <HostStrip node={hostNode} theme={theme} width={width} />
       )}
       <ContainerTable
         rows={p.rows}
@@ -128,6 +145,7 @@ export function MainView(p: MainViewProps) {
         theme={theme}
         width={width}
         now={now}
+        nodeColumn={p.showAll === true}
         emptyText={nodeView?.status.state === 'connecting' ? 'connecting to the engine…' : state.filter ? 'no container matches the filter (esc clears it)' : 'no containers on this node'}
       />
       {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} /> : null}

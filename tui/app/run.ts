@@ -1,5 +1,5 @@
 /**
- * Composition root of the terminal UI: one Fleet (the local node for now),
+ * Composition root of the terminal UI: one Fleet (this machine's node and the peers of the peers file),
  * preferences, and the Ink app. The engine connection starts before Ink and
  * React are even loaded, so the two overlap; the first frame waits (briefly)
  * for the first container list rather than drawing "connecting…" first.
@@ -29,9 +29,18 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const onError = (text: string) => (sink ? sink(text) : pending.push(text));
   // The node's rule engine (LocalRules on the agent's files), loaded after the first frame.
   const node = new LocalNode({ endpoint: options.endpoint, onError, rules: localRules(process.env) });
-  const fleet = new Fleet([node]);
   // Connect in the background: when the engine is down the UI says so and keeps retrying.
   const connected = node.connect().catch(() => undefined);
+  // The peers (a damaged peers file: this machine alone, and the status line says why).
+  let fleet: Fleet;
+  try {
+    const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
+    fleet = await buildFleet(process.env, node, { onError });
+  } catch (err) {
+    onError(`peers: ${err instanceof Error ? err.message : String(err)}`);
+    fleet = new Fleet([node]);
+  }
+  for (const peer of fleet.nodes()) if (peer !== node) peer.connect().catch(() => undefined);
   // The first container list (from one request) is enough for the first frame.
   let stopWaiting: () => void = () => {};
   const firstList = new Promise<void>((resolve) => {

@@ -38,7 +38,10 @@ export interface UiState {
   typed: string;
   helpFor: HelpView;
   helpTop: number;
+  /** The node shown when `allNodes` is off (or there is only one). */
   nodeIndex: number;
+  /** Every node's containers in one list (with a node column); `n` goes from it to each node and back. */
+  allNodes: boolean;
   sel: Selection;
   filter: string;
   sort: SortKey;
@@ -57,6 +60,7 @@ export const initialState: UiState = {
   helpFor: 'main',
   helpTop: 0,
   nodeIndex: 0,
+  allNodes: true,
   sel: { id: null, name: null, place: 0, lost: null },
   filter: '',
   sort: 'name',
@@ -123,9 +127,30 @@ export function currentNode(state: UiState, ctx: Pick<KeyContext, 'nodes'>): Nod
   return ctx.nodes[Math.min(state.nodeIndex, ctx.nodes.length - 1)] ?? null;
 }
 
+/** Whether the list merges every node (the all-nodes view; with one node there is nothing to merge). */
+export function showsAll(state: UiState, ctx: Pick<KeyContext, 'nodes'>): boolean {
+  return state.allNodes && ctx.nodes.length > 1;
+}
+
+/** The nodes whose containers the list shows. */
+export function shownNodes(state: UiState, ctx: Pick<KeyContext, 'nodes'>): NodeFacts[] {
+  if (showsAll(state, ctx)) return [...ctx.nodes];
+  const n = currentNode(state, ctx);
+  return n ? [n] : [];
+}
+
+/** The node a container runs on (its own node, whatever the view). */
+export function nodeOf(c: ContainerSummary | null, state: UiState, ctx: Pick<KeyContext, 'nodes'>): NodeFacts | null {
+  if (!c) return showsAll(state, ctx) ? null : currentNode(state, ctx);
+  return ctx.nodes.find((n) => n.name === c.node) ?? (showsAll(state, ctx) ? null : currentNode(state, ctx));
+}
+
+function allShown(state: UiState, ctx: KeyContext): ContainerSummary[] {
+  return shownNodes(state, ctx).flatMap((n) => ctx.containers(n.name));
+}
+
 function listOf(state: UiState, ctx: KeyContext): ContainerSummary[] {
-  const node = currentNode(state, ctx);
-  return visibleList(node ? ctx.containers(node.name) : [], state.filter, state.sort, ctx.stats);
+  return visibleList(allShown(state, ctx), state.filter, state.sort, ctx.stats);
 }
 
 /** The selected container, on the list as it is now. */
@@ -246,12 +271,14 @@ function onJournalKey(state: UiState, input: string, key: Key, ctx: KeyContext):
 }
 
 function openJournal(state: UiState, ctx: KeyContext): Step {
-  if (!currentNode(state, ctx)?.rules) return say(state, `journal: ${NO_RULES.slice('rules: '.length)}`, 'error');
+  // The journal of the selected container's node (in the all-nodes view, the node of the row).
+  const node = nodeOf(selectedIn(state, listOf(state, ctx)), state, ctx);
+  if (!node?.rules) return say(state, `journal: ${NO_RULES.slice('rules: '.length)}`, 'error');
   return same({ ...state, mode: 'journal', journal: { ...state.journal, back: 0 } });
 }
 
 function openLogs(state: UiState, targets: ContainerSummary[], ctx: KeyContext): Step {
-  if (!currentNode(state, ctx) || targets.length === 0) return same(state);
+  if (shownNodes(state, ctx).length === 0 || targets.length === 0) return same(state);
   return { state: { ...state, mode: 'logs', logsOpen: true }, effects: [{ kind: 'open-logs', targets }] };
 }
 
@@ -304,13 +331,18 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
       return openJournal(state, ctx);
     case 'rules-reset':
     case 'rules-pause':
-      if (!currentNode(state, ctx)?.rules) return say(state, NO_RULES, 'error');
+      if (!nodeOf(selected, state, ctx)?.rules) return say(state, NO_RULES, 'error');
       if (!selected) return same(state);
       return { state, effects: [{ kind: action, container: selected.name }] };
     case 'sort':
       return same({ ...state, sort: SORT_KEYS[(SORT_KEYS.indexOf(state.sort) + 1) % SORT_KEYS.length] as SortKey });
-    case 'next-node':
-      return ctx.nodes.length > 1 ? same({ ...state, nodeIndex: (state.nodeIndex + 1) % ctx.nodes.length }) : say(state, 'only one node: add peers with `outpost peers add`');
+    case 'next-node': {
+      // all → the first node → … → the last → all.
+      if (ctx.nodes.length <= 1) return say(state, 'only one node: add peers with `outpost peers add`');
+      if (state.allNodes) return same({ ...state, allNodes: false, nodeIndex: 0 });
+      const i = Math.min(state.nodeIndex, ctx.nodes.length - 1) + 1;
+      return same(i >= ctx.nodes.length ? { ...state, allNodes: true, nodeIndex: 0 } : { ...state, nodeIndex: i });
+    }
     case 'mark': {
       if (!selected) return same(state);
       const marked = new Set(state.marked);
@@ -319,8 +351,8 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
       return moveTo(cur + 1, { ...state, marked });
     }
     case 'open-logs': {
-      const node = currentNode(state, ctx);
-      const all = node ? ctx.containers(node.name) : [];
+      // Marked containers of every node shown: one merged stream, each line prefixed by its container.
+      const all = allShown(state, ctx);
       return openLogs(state, state.marked.size > 0 ? all.filter((c) => state.marked.has(c.id)) : selected ? [selected] : [], ctx);
     }
     case 'restart':
@@ -332,7 +364,7 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
     case 'pause-unpause':
       return mutate(state, selected?.state === 'paused' ? 'unpause' : 'pause', selected, ctx);
     case 'shell':
-      if (!currentNode(state, ctx) || !selected) return same(state);
+      if (!nodeOf(selected, state, ctx) || !selected) return same(state);
       if (selected.state !== 'running') return say(state, `${selected.name} is not running`, 'error');
       return { state: { ...state, mode: 'suspended' }, effects: [{ kind: 'exec', container: selected }] };
     default:
@@ -342,8 +374,7 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
 
 function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
   const cmd = parsePalette(text);
-  const node = currentNode(state, ctx);
-  const all = node ? ctx.containers(node.name) : [];
+  const all = allShown(state, ctx);
   const find = (ref: string | null): ContainerSummary | null => {
     if (!ref) return selectedIn(state, listOf(state, ctx));
     return all.find((c) => c.name === ref) ?? all.find((c) => c.id.startsWith(ref)) ?? null;
@@ -366,8 +397,9 @@ function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
       return c ? openLogs(state, [c], ctx) : say(state, `no container \`${cmd.target}\``, 'error');
     }
     case 'node': {
+      if (cmd.name === 'all') return same({ ...state, allNodes: true });
       const i = ctx.nodes.findIndex((n) => n.name === cmd.name);
-      return i >= 0 ? same({ ...state, nodeIndex: i }) : say(state, `no node \`${cmd.name}\``, 'error');
+      return i >= 0 ? same({ ...state, nodeIndex: i, allNodes: false }) : say(state, `no node \`${cmd.name}\` (nodes: all, ${ctx.nodes.map((n) => n.name).join(', ')})`, 'error');
     }
     case 'sort':
       return SORT_KEYS.includes(cmd.key as SortKey) ? same({ ...state, sort: cmd.key as SortKey }) : say(state, `sort by one of: ${SORT_KEYS.join(', ')}`, 'error');

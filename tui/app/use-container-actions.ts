@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { Node } from '../../core/node.js';
 import type { ContainerAction } from './state.js';
@@ -16,16 +16,22 @@ const progressWords: Record<ContainerAction, [string, string]> = {
 export type Say = (text: string, kind?: 'info' | 'error') => void;
 
 /**
- * Runs container actions on a node, one container after the other: each is
+ * Runs container actions, each on the container's own node (`nodeOf`), one after the other: each is
  * marked busy ("restarting…") in the list while its request runs, and the
  * outcome is said on the status line.
  */
-export function useContainerActions(node: Node | null, say: Say): { busy: ReadonlyMap<string, string>; run: (action: ContainerAction, targets: ContainerSummary[]) => Promise<void> } {
+export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null, say: Say): { busy: ReadonlyMap<string, string>; run: (action: ContainerAction, targets: ContainerSummary[]) => Promise<void> } {
   const [busy, setBusy] = useState<ReadonlyMap<string, string>>(new Map());
+  const resolve = useRef(nodeOf);
+  resolve.current = nodeOf;
   const run = useCallback(
     async (action: ContainerAction, targets: ContainerSummary[]) => {
-      if (!node) return;
       for (const c of targets) {
+        const node = resolve.current(c);
+        if (!node) {
+          say(`${action} ${c.name} failed: its node ${c.node} is no longer in the fleet`, 'error');
+          continue;
+        }
         const [doing, done] = progressWords[action];
         setBusy((b) => new Map(b).set(c.id, `${doing}…`));
         say(`${doing} ${c.name}…`);
@@ -55,7 +61,7 @@ export function useContainerActions(node: Node | null, say: Say): { busy: Readon
         }
       }
     },
-    [node, say],
+    [say],
   );
   return { busy, run };
 }

@@ -7,7 +7,8 @@ import type { KeyHandler } from './use-keys.js';
 
 export interface LogsView {
   session: LogSession | null;
-  open(node: Node, targets: ContainerSummary[], capacity: number): void;
+  /** Opens the logs of `targets`, each read from its own node (`nodeOf`): one merged stream. */
+  open(nodeOf: (c: ContainerSummary) => Node | null, targets: ContainerSummary[], capacity: number): void;
   close(): void;
   /** A key for the logs screen; kept until it listens when it is not mounted yet. */
   send(input: string, key: Key): void;
@@ -23,9 +24,13 @@ export function useLogsView(): LogsView {
   const keys = useRef<KeyHandler | null>(null);
   const queue = useRef<[string, Key][]>([]);
   useEffect(() => () => session?.close(), [session]);
-  const open = useCallback((node: Node, targets: ContainerSummary[], capacity: number) => {
+  const open = useCallback((nodeOf: (c: ContainerSummary) => Node | null, targets: ContainerSummary[], capacity: number) => {
     queue.current = [];
-    setSession(new LogSession(targets.map((c) => ({ node, id: c.id, name: c.name })), { capacity, tail: 1000 }));
+    const from = targets.flatMap((c) => {
+      const node = nodeOf(c);
+      return node ? [{ node, id: c.id, name: c.name }] : [];
+    });
+    if (from.length > 0) setSession(new LogSession(from, { capacity, tail: 1000 }));
   }, []);
   const close = useCallback(() => setSession(null), []);
   const send = useCallback((input: string, key: Key) => {

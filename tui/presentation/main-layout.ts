@@ -45,23 +45,29 @@ export interface HeaderNode {
  * the title, then the other nodes; the selected node's counts are never cut
  * (at 45 columns `local 7/10`, not `local 7/1`).
  */
-export function headerPieces(o: { nodes: readonly HeaderNode[]; nodeIndex: number; readOnly: boolean; rulesAgent: boolean | null; width: number }): HeaderPiece[] {
+export function headerPieces(o: { nodes: readonly HeaderNode[]; nodeIndex: number; readOnly: boolean; rulesAgent: boolean | null; width: number; allNodes?: boolean }): HeaderPiece[] {
   const dot = (n: HeaderNode): HeaderPiece =>
     n.state === 'online' ? { text: '●', color: 'ok' } : n.state === 'connecting' ? { text: '○', color: 'warn' } : { text: '✕', color: 'bad' };
-  const nodePieces = (n: HeaderNode, i: number, name = n.name): HeaderPiece[] => {
-    const inv = i === o.nodeIndex;
+  // With several nodes the list can show them all: `all` leads the nodes, shown as selected then.
+  const multi = o.nodes.length > 1;
+  const all = multi && o.allNodes === true;
+  const nodePieces = (n: HeaderNode, i: number, name = n.name, words = true): HeaderPiece[] => {
+    const inv = !all && i === o.nodeIndex;
+    // A peer that is not online says so in words (the dot's colour is not enough with NO_COLOR).
+    const word = !words || !multi || n.state === 'online' ? '' : n.state === 'connecting' ? ' connecting' : ' unreachable';
     return [
       { text: ' ', inverse: inv },
       { ...dot(n), inverse: inv },
-      { text: ` ${name} ${n.running}/${n.total} `, inverse: inv },
+      { text: ` ${name} ${n.running}/${n.total}${word} `, inverse: inv },
     ];
   };
   const build = (level: number): HeaderPiece[] => {
     const out: HeaderPiece[] = [];
     if (level < 3) out.push({ text: 'Outpost ', bold: true });
+    if (multi) out.push({ text: ' all ', inverse: all });
     o.nodes.forEach((n, i) => {
-      if (level >= 4 && i !== o.nodeIndex) return;
-      out.push(...nodePieces(n, i));
+      if (level >= 4 && (all || i !== o.nodeIndex)) return;
+      out.push(...nodePieces(n, i, n.name, level < 2));
     });
     if (o.readOnly) out.push({ text: level >= 2 ? ' ro' : ' read-only', color: 'warn' });
     if (o.readOnly && o.rulesAgent !== null) out.push({ text: ' ·', color: 'muted' });
@@ -77,7 +83,7 @@ export function headerPieces(o: { nodes: readonly HeaderNode[]; nodeIndex: numbe
   }
   // Still too wide (a long node name): cut the name, keep its counts.
   const n = o.nodes[o.nodeIndex];
-  if (!n) return [];
+  if (!n || all) return all ? [{ text: ' all ', inverse: true }] : [];
   const room = o.width - ` ● ${n.running}/${n.total} `.length - 1;
   const name = room >= 2 ? `${n.name.slice(0, room - 1)}…` : '';
   return nodePieces(n, o.nodeIndex, name);
