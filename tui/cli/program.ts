@@ -3,6 +3,7 @@ import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/error
 import type { Node } from '../../core/node.js';
 import type { RulesPort } from '../../core/rules/port.js';
 import { normalizeSignal, SIGNAL_HINT } from '../../core/model/signals.js';
+import { registerApiCommands } from './api-commands.js';
 
 /**
  * Output sinks, injected so tests can capture them. `out` and `err` are safe
@@ -435,6 +436,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .action(async (from: string, to: string) => {
       result.code = (await peersModule()).peersRename(from, to, io);
     });
+
+  registerApiCommands(program, io);
 
   // Only the top level takes leftovers (to name an unknown command); set after the subcommands
   // are made so that they keep refusing extra arguments.

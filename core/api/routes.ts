@@ -1,0 +1,309 @@
+/**
+ * The agent API's one route table: method, path, the least role that may
+ * call it, and the zod schemas of its path parameters, query and body. The
+ * server (core/api/server.ts) routes and validates with it; the client
+ * (core/remote/) builds its requests from it and checks its own input with
+ * the same schemas; test/api/auth.test.ts walks it, so an endpoint cannot
+ * be added without its auth being tested.
+ *
+ * Query values arrive as strings: the helpers below parse them (and the
+ * client writes them with `queryString`).
+ */
+import { z } from 'zod';
+
+export type Role = 'viewer' | 'operator' | 'admin';
+export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Whether a token of role `have` may call a route that needs `need`. */
+export function allows(have: Role, need: Role): boolean {
+  return RANK[have] >= RANK[need];
+}
+
+/** Largest request body the agent reads (bigger ones get 413). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** A container name or ID prefix: Docker's name alphabet, so no `/`, `..`, NUL or `%` gets through. */
+export const refSchema = z
+  .string()
+  .min(1, 'a container name or ID is required')
+  .max(256, 'at most 256 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a container name or ID: letters, digits, `_`, `.` and `-`, starting with a letter or digit');
+
+/** A token's or a rule's name. */
+export const nameSchema = z
+  .string()
+  .min(1, 'a name is required')
+  .max(64, 'at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, `_`, `.` and `-`, starting with a letter or digit');
+
+const qBool = z.enum(['true', 'false', '1', '0'], { message: 'true or false' }).transform((v) => v === 'true' || v === '1');
+/** A number as text; ranges are the node's to check (its messages name the CLI's flags). */
+const qNum = z
+  .string()
+  .max(32)
+  .regex(/^-?\d+(\.\d+)?$/, 'a number')
+  .transform(Number);
+const qInterval = z
+  .string()
+  .regex(/^\d{1,9}$/, 'whole milliseconds')
+  .transform(Number)
+  .refine((n) => n >= 100 && n <= 3_600_000, 'from 100 to 3600000 ms');
+const qJsonStrings = (max: number) =>
+  z
+    .string()
+    .max(MAX_BODY_BYTES)
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON array of strings' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.string().max(64 * 1024)).max(max));
+
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  role: Role;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** `ndjson`: the answer is a stream of envelopes, one a line; `ws`: a WebSocket (exec). */
+  stream?: 'ndjson' | 'ws';
+  /** Changes something: written to the audit log. */
+  mutating?: boolean;
+  /** What the route does, for docs/api.md and error messages. */
+  summary: string;
+}
+
+const ref = z.object({ ref: refSchema }).strict();
+const stopBody = z.object({ timeoutSeconds: z.number().optional() }).strict();
+const target = z.object({ container: refSchema.optional() }).strict();
+
+function route<const D extends RouteDef>(d: D): D {
+  return d;
+}
+
+export const ROUTES = {
+  info: route({ method: 'GET', path: '/v1/info', role: 'viewer', summary: 'the engine the agent talks to' }),
+  status: route({ method: 'GET', path: '/v1/status', role: 'viewer', summary: "the agent's own connection to its engine" }),
+  host: route({ method: 'GET', path: '/v1/host', role: 'viewer', summary: 'host metrics now' }),
+  hostWatch: route({ method: 'GET', path: '/v1/host/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional() }).strict(), summary: 'host metrics at an interval' }),
+  list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),
+  inspect: route({ method: 'GET', path: '/v1/containers/:ref', role: 'viewer', params: ref, summary: 'one container in detail (a viewer gets no env values and no raw document)' }),
+  resolve: route({ method: 'GET', path: '/v1/containers/:ref/id', role: 'viewer', params: ref, summary: 'the full ID of a name or ID prefix' }),
+  start: route({ method: 'POST', path: '/v1/containers/:ref/start', role: 'operator', params: ref, mutating: true, summary: 'start' }),
+  stop: route({ method: 'POST', path: '/v1/containers/:ref/stop', role: 'operator', params: ref, body: stopBody, mutating: true, summary: 'stop' }),
+  restart: route({ method: 'POST', path: '/v1/containers/:ref/restart', role: 'operator', params: ref, body: stopBody, mutating: true, summary: 'restart' }),
+  kill: route({
+    method: 'POST',
+    path: '/v1/containers/:ref/kill',
+    role: 'operator',
+    params: ref,
+    body: z.object({ signal: z.string().max(40).optional() }).strict(),
+    mutating: true,
+    summary: 'send a signal',
+  }),
+  remove: route({
+    method: 'DELETE',
+    path: '/v1/containers/:ref',
+    role: 'operator',
+    params: ref,
+    query: z.object({ force: qBool.optional(), volumes: qBool.optional() }).strict(),
+    mutating: true,
+    summary: 'remove',
+  }),
+  pause: route({ method: 'POST', path: '/v1/containers/:ref/pause', role: 'operator', params: ref, mutating: true, summary: 'pause' }),
+  unpause: route({ method: 'POST', path: '/v1/containers/:ref/unpause', role: 'operator', params: ref, mutating: true, summary: 'unpause' }),
+  logs: route({
+    method: 'GET',
+    path: '/v1/containers/:ref/logs',
+    role: 'operator',
+    params: ref,
+    stream: 'ndjson',
+    query: z
+      .object({
+        tail: z.union([z.literal('all'), qNum]).optional(),
+        since: qNum.optional(),
+        follow: qBool.optional(),
+        timestamps: qBool.optional(),
+        maxLineBytes: z.string().regex(/^\d{1,9}$/, 'whole bytes').transform(Number).refine((n) => n >= 256, 'at least 256').optional(),
+      })
+      .strict(),
+    summary: 'log lines (stdout, stderr or tty), tail and follow',
+  }),
+  exec: route({
+    method: 'GET',
+    path: '/v1/containers/:ref/exec',
+    role: 'operator',
+    params: ref,
+    stream: 'ws',
+    mutating: true,
+    query: z
+      .object({
+        cmd: qJsonStrings(1024),
+        tty: qBool.optional(),
+        env: qJsonStrings(1024).optional(),
+        user: z.string().max(256).optional(),
+        workingDir: z.string().max(4096).optional(),
+        cols: z.string().regex(/^\d{1,4}$/).transform(Number).optional(),
+        rows: z.string().regex(/^\d{1,4}$/).transform(Number).optional(),
+      })
+      .strict(),
+    summary: 'a process in the container over a WebSocket (see the exec protocol)',
+  }),
+  model: route({ method: 'GET', path: '/v1/model', role: 'viewer', stream: 'ndjson', summary: 'the live model: a reset, then upserts and removals' }),
+  events: route({ method: 'GET', path: '/v1/events', role: 'viewer', stream: 'ndjson', summary: 'container events as they arrive' }),
+  stats: route({ method: 'GET', path: '/v1/stats', role: 'viewer', summary: 'one sample of every running container' }),
+  statsWatch: route({ method: 'GET', path: '/v1/stats/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional() }).strict(), summary: 'samples at an interval' }),
+
+  rulesAgent: route({ method: 'GET', path: '/v1/rules/agent', role: 'viewer', summary: 'whether the rule agent runs' }),
+  rulesExplain: route({ method: 'GET', path: '/v1/rules/explain', role: 'viewer', query: target, summary: 'each rule and its state now' }),
+  rulesProblems: route({ method: 'GET', path: '/v1/rules/problems', role: 'viewer', summary: 'problems of the rules' }),
+  rulesJournal: route({
+    method: 'GET',
+    path: '/v1/rules/journal',
+    role: 'viewer',
+    query: z
+      .object({
+        limit: z.string().regex(/^\d{1,7}$/).transform(Number).optional(),
+        container: refSchema.optional(),
+        rule: nameSchema.optional(),
+        afterSeq: z.string().regex(/^\d{1,15}$/).transform(Number).optional(),
+      })
+      .strict(),
+    summary: 'journal entries, oldest first',
+  }),
+  rulesFollow: route({ method: 'GET', path: '/v1/rules/journal/follow', role: 'viewer', stream: 'ndjson', summary: 'new journal entries as they are written' }),
+  rulesPaused: route({ method: 'GET', path: '/v1/rules/paused', role: 'viewer', query: target, summary: 'whether rules are paused' }),
+  rulesPause: route({
+    method: 'POST',
+    path: '/v1/rules/pause',
+    role: 'operator',
+    body: z.object({ container: refSchema.optional(), until: z.number().int().positive().optional() }).strict(),
+    mutating: true,
+    summary: 'pause the rules (node or container)',
+  }),
+  rulesResume: route({ method: 'POST', path: '/v1/rules/resume', role: 'operator', body: target, mutating: true, summary: 'end a pause' }),
+  rulesReset: route({
+    method: 'POST',
+    path: '/v1/rules/reset',
+    role: 'operator',
+    body: z.object({ container: refSchema, rule: nameSchema.optional(), waitMs: z.number().int().min(0).max(60_000).optional() }).strict(),
+    mutating: true,
+    summary: 're-arm a container',
+  }),
+  rulesFile: route({ method: 'GET', path: '/v1/rules/file', role: 'admin', summary: 'the rules file' }),
+
+  tokensList: route({ method: 'GET', path: '/v1/tokens', role: 'admin', summary: 'the tokens (names, roles; never the tokens)' }),
+  tokensCreate: route({
+    method: 'POST',
+    path: '/v1/tokens',
+    role: 'admin',
+    body: z.object({ name: nameSchema, role: z.enum(['viewer', 'operator', 'admin']) }).strict(),
+    mutating: true,
+    summary: 'a new token (answered once)',
+  }),
+  tokensRevoke: route({ method: 'DELETE', path: '/v1/tokens/:name', role: 'admin', params: z.object({ name: nameSchema }).strict(), mutating: true, summary: 'revoke a token at once' }),
+} as const satisfies Record<string, RouteDef>;
+
+export type RouteName = keyof typeof ROUTES;
+export type RouteOf<N extends RouteName> = (typeof ROUTES)[N];
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+/** The validated input of a route, as its handler gets it. */
+export interface Input<N extends RouteName> {
+  params: Out<RouteOf<N> extends { params: infer S } ? S : undefined>;
+  query: Out<RouteOf<N> extends { query: infer S } ? S : undefined>;
+  body: Out<RouteOf<N> extends { body: infer S } ? S : undefined>;
+}
+
+interface Compiled {
+  name: RouteName;
+  def: RouteDef;
+  segments: string[];
+}
+
+const COMPILED: Compiled[] = (Object.entries(ROUTES) as [RouteName, RouteDef][]).map(([name, def]) => ({ name, def, segments: def.path.split('/').slice(1) }));
+
+export type Match =
+  | { kind: 'route'; name: RouteName; def: RouteDef; params: Record<string, string> }
+  | { kind: 'no-such-path' }
+  | { kind: 'wrong-method'; allowed: string[] }
+  | { kind: 'bad-path'; message: string };
+
+/**
+ * The route of a request path (without its query). Segments are decoded one
+ * by one, so `%2F` can never make a new segment; a segment that does not
+ * decode is refused.
+ */
+export function matchRoute(method: string, pathname: string): Match {
+  if (pathname.length > 2048) return { kind: 'bad-path', message: 'the path is longer than 2048 characters' };
+  const raw = pathname.split('/').slice(1);
+  const segments: string[] = [];
+  for (const s of raw) {
+    try {
+      segments.push(decodeURIComponent(s));
+    } catch {
+      return { kind: 'bad-path', message: 'the path has a malformed %-escape' };
+    }
+  }
+  const allowed: string[] = [];
+  for (const c of COMPILED) {
+    if (c.segments.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < segments.length; i++) {
+      const want = c.segments[i] as string;
+      const got = segments[i] as string;
+      if (want.startsWith(':')) params[want.slice(1)] = got;
+      else if (want !== got) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    if (c.def.method === method) return { kind: 'route', name: c.name, def: c.def, params };
+    allowed.push(c.def.method);
+  }
+  return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'no-such-path' };
+}
+
+/** One zod failure in words: `query.tail: a number; body.signal: …`. */
+export function describeIssues(where: string, error: z.ZodError): { message: string; field: string } {
+  const first = error.issues[0];
+  const parts = error.issues.slice(0, 5).map((i) => {
+    const path = [where, ...i.path.map(String)].join('.');
+    return `${path}: ${i.message}`;
+  });
+  return { message: parts.join('; '), field: [where, ...(first?.path.map(String) ?? [])].join('.') };
+}
+
+/** The path of a route with its parameters filled in (each one escaped). */
+export function pathFor(def: RouteDef, params: Record<string, string> = {}): string {
+  return def.path.replace(/:([A-Za-z]+)/g, (_, k: string) => encodeURIComponent(params[k] ?? ''));
+}
+
+/** A query object as the server's schemas read it: booleans and numbers as text, arrays as JSON. */
+export function queryString(query: Record<string, unknown> | undefined): string {
+  if (!query) return '';
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    q.set(k, typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The query of a URL as an object; a key given twice is refused (which one would win is a trap). */
+export function queryObject(search: URLSearchParams): { ok: true; value: Record<string, string> } | { ok: false; message: string } {
+  const out: Record<string, string> = {};
+  for (const [k, v] of search) {
+    if (Object.prototype.hasOwnProperty.call(out, k)) return { ok: false, message: `query.${k.slice(0, 40)}: given more than once` };
+    out[k] = v;
+  }
+  return { ok: true, value: out };
+}

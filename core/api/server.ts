@@ -1,0 +1,622 @@
+/**
+ * The agent's API: one node (and its rules port) over HTTPS (node:https; ws
+ * for exec, the one bidirectional stream). Every request is authenticated
+ * first (a request without a valid token gets 401 whatever its path), then
+ * routed and validated with the one route table (routes.ts), then answered
+ * with the `{result} | {error}` envelope, or as NDJSON (one envelope a
+ * line) for streams. See docs/api.md.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { BadInputError, ForbiddenError, httpStatusFor, InternalError, OutpostError, UnauthorisedError } from '../model/errors.js';
+import { errorEnvelope, serializeError } from '../model/envelope.js';
+import type { Disposer } from '../model/types.js';
+import type { ExecSession, LogStream, Node } from '../node.js';
+import type { RulesPort } from '../rules/port.js';
+import { AuditLog } from './audit.js';
+import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type Input, type RouteDef, type RouteName } from './routes.js';
+import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
+import type { TlsIdentity } from './tls.js';
+
+export interface ApiServerOptions {
+  node: Node;
+  stateDir: string;
+  host: string;
+  /** 0: any free port (see `port` after start). */
+  port: number;
+  /** TLS identity; absent only with `insecureHttp` (loopback only). */
+  identity?: TlsIdentity;
+  insecureHttp?: boolean;
+  log?: (line: string) => void;
+  /** Wrong tokens a client address may present in a window before it gets 429 (default 10 a minute). */
+  authFailures?: { max: number; windowMs: number };
+  /** A stream whose client reads too slowly is ended once this much waits unsent (default 8 MiB). */
+  maxStreamBufferBytes?: number;
+  /** An empty line on every idle stream at this interval, so clients notice a dead link (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** Whether an address is loopback (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+interface Ctx {
+  token: TokenRecord;
+  client: string;
+  peer: string;
+}
+
+/** A stream the source pushes (model, events, stats, host, journal); `lossy` sources drop items while the client is behind. */
+class PushStream {
+  constructor(
+    readonly start: (emit: (item: unknown) => void, fail: (err: unknown) => void) => Disposer,
+    readonly lossy = false,
+  ) {}
+}
+
+/** A stream the server pulls (logs): the next item is read only when the last one was taken. */
+class PullStream {
+  constructor(readonly source: LogStream) {}
+}
+
+interface OpenStream {
+  hash: string;
+  close: () => void;
+}
+
+type Handler<N extends RouteName> = (input: Input<N>, ctx: Ctx) => Promise<unknown> | unknown;
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 409: 'Conflict' };
+
+export class ApiServer {
+  readonly #o: ApiServerOptions;
+  readonly #server: HttpServer;
+  readonly #wss: WebSocketServer;
+  readonly #tokens: TokenWatcher;
+  readonly #audit: AuditLog;
+  readonly #streams = new Set<OpenStream>();
+  readonly #failures = new Map<string, { count: number; start: number }>();
+  readonly #handlers: { [N in RouteName]: Handler<N> };
+  readonly #log: (line: string) => void;
+
+  private constructor(o: ApiServerOptions) {
+    this.#o = o;
+    this.#log = o.log ?? (() => undefined);
+    this.#audit = new AuditLog(o.stateDir, this.#log);
+    this.#tokens = new TokenWatcher(o.stateDir, (tokens) => this.#tokensChanged(tokens), this.#log);
+    const tls = !o.insecureHttp;
+    if (!tls && !isLoopback(o.host)) throw new BadInputError(`Plain HTTP is allowed only on a loopback address, not on ${o.host}; drop --insecure-http.`, { field: 'listen' });
+    if (tls && !o.identity) throw new InternalError('the API server needs a TLS identity');
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
+    };
+    this.#server = tls
+      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2' }, handler)
+      : createHttpServer(handler);
+    this.#server.headersTimeout = 10_000;
+    this.#server.maxHeadersCount = 100;
+    this.#server.on('clientError', (_err, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    this.#server.on('tlsClientError', () => undefined);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      this.#upgrade(req, socket, head).catch((err: unknown) => rawError(socket, httpStatusFor(err), err));
+    });
+    this.#handlers = this.#makeHandlers();
+  }
+
+  /** Listens; resolves once the port is open. */
+  static async start(o: ApiServerOptions): Promise<ApiServer> {
+    const s = new ApiServer(o);
+    await new Promise<void>((resolve, reject) => {
+      s.#server.once('error', reject);
+      s.#server.listen(o.port, o.host, () => {
+        s.#server.off('error', reject);
+        resolve();
+      });
+    });
+    return s;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const h = this.#o.host.includes(':') ? `[${this.#o.host}]` : this.#o.host;
+    return `${this.#o.insecureHttp ? 'http' : 'https'}://${h}:${this.port}`;
+  }
+
+  get auditPath(): string {
+    return this.#audit.path;
+  }
+
+  /** Re-reads the tokens now (a revoke through the API or a test). */
+  reloadTokens(): void {
+    this.#tokens.reload();
+  }
+
+  async close(): Promise<void> {
+    this.#tokens.close();
+    for (const s of [...this.#streams]) s.close();
+    for (const c of this.#wss.clients) c.terminate();
+    this.#wss.close();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  #tokensChanged(tokens: TokenRecord[]): void {
+    const live = new Set(tokens.map((t) => t.hash));
+    for (const s of [...this.#streams]) if (!live.has(s.hash)) s.close();
+  }
+
+  // ---- authentication ---------------------------------------------------------
+
+  #authenticate(req: IncomingMessage): { ok: true; ctx: Ctx } | { ok: false; status: number; err: OutpostError; headers?: Record<string, string> } {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const peer = String(req.headers.host ?? 'this address').slice(0, 100);
+    const max = this.#o.authFailures?.max ?? 10;
+    const windowMs = this.#o.authFailures?.windowMs ?? 60_000;
+    const now = Date.now();
+    const f = this.#failures.get(client);
+    if (f && now - f.start < windowMs && f.count >= max) {
+      const wait = Math.ceil((f.start + windowMs - now) / 1000);
+      return { ok: false, status: 429, err: new UnauthorisedError(peer, `too many wrong tokens from ${client}; wait ${wait} s`), headers: { 'retry-after': String(wait) } };
+    }
+    const header = req.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,200})$/.exec(header) : null;
+    if (!m) return { ok: false, status: 401, err: new UnauthorisedError(peer, 'no token: send `Authorization: Bearer TOKEN`') };
+    const token = findToken(this.#tokens.tokens, m[1] as string);
+    if (!token) {
+      if (!f || now - f.start >= windowMs) {
+        if (this.#failures.size > 10_000) this.#failures.clear();
+        this.#failures.set(client, { count: 1, start: now });
+      } else f.count++;
+      return { ok: false, status: 401, err: new UnauthorisedError(peer, 'the token is wrong or revoked') };
+    }
+    return { ok: true, ctx: { token, client, peer } };
+  }
+
+  // ---- requests ---------------------------------------------------------------
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = this.#authenticate(req);
+    if (!auth.ok) {
+      req.resume();
+      return this.#send(res, auth.status, errorEnvelope(auth.err), auth.headers);
+    }
+    const ctx = auth.ctx;
+    const found = this.#route(req);
+    if ('status' in found) {
+      req.resume();
+      return this.#send(res, found.status, errorEnvelope(found.err), found.headers);
+    }
+    const { name, def } = found;
+    if (!allows(ctx.token.role, def.role)) {
+      req.resume();
+      if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: 'forbidden', client: ctx.client });
+      return this.#send(res, 403, errorEnvelope(new ForbiddenError(ctx.peer, `${def.method} ${def.path}`, ctx.token.role)));
+    }
+    if (def.stream === 'ws') {
+      req.resume();
+      return this.#send(res, 400, errorEnvelope(new BadInputError(`${def.path} is a WebSocket: send the request with \`Upgrade: websocket\`.`)));
+    }
+    const body = await readBody(req, res);
+    if (body === null) return; // answered (too large, or the client went away)
+    const input = validate(def, found.params, found.query, body);
+    if (!input.ok) return this.#send(res, 400, errorEnvelope(input.err));
+    let answer: unknown;
+    try {
+      answer = await (this.#handlers[name] as Handler<RouteName>)(input.value as Input<RouteName>, ctx);
+    } catch (err) {
+      if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: `error: ${serializeError(err).code}`, client: ctx.client });
+      throw err;
+    }
+    if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: 'ok', client: ctx.client });
+    if (answer instanceof PushStream || answer instanceof PullStream) return this.#stream(res, answer, ctx);
+    this.#send(res, 200, { result: answer ?? null });
+  }
+
+  #route(req: IncomingMessage):
+    | { name: RouteName; def: RouteDef; params: Record<string, string>; query: Record<string, string> }
+    | { status: number; err: OutpostError; headers?: Record<string, string> } {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (!pathname.startsWith('/')) return { status: 400, err: new BadInputError('The request path must start with `/`.') };
+    if (pathname.includes('\0')) return { status: 400, err: new BadInputError('The request path holds a NUL character.') };
+    const m = matchRoute(req.method ?? '', pathname);
+    if (m.kind === 'bad-path') return { status: 400, err: new BadInputError(`Bad path: ${m.message}.`) };
+    if (m.kind === 'no-such-path') return { status: 404, err: new BadInputError(`No such endpoint: ${String(req.method).slice(0, 10)} ${pathname.slice(0, 200)} (docs/api.md lists them).`) };
+    if (m.kind === 'wrong-method') return { status: 405, err: new BadInputError(`${pathname.slice(0, 200)} does not take ${String(req.method).slice(0, 10)}; it takes ${m.allowed.join(', ')}.`), headers: { allow: m.allowed.join(', ') } };
+    let search: URLSearchParams;
+    try {
+      search = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    } catch {
+      return { status: 400, err: new BadInputError('The query does not parse.') };
+    }
+    const query = queryObject(search);
+    if (!query.ok) return { status: 400, err: new BadInputError(query.message, { field: 'query' }) };
+    return { name: m.name, def: m.def, params: m.params, query: query.value };
+  }
+
+  #send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.headersSent) {
+      if (!res.writableEnded) res.end(`${JSON.stringify(body)}\n`);
+      return;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  #fail(res: ServerResponse, err: unknown): void {
+    if (!(err instanceof OutpostError)) this.#log(`api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    try {
+      this.#send(res, httpStatusFor(err), errorEnvelope(err));
+    } catch {
+      res.destroy();
+    }
+  }
+
+  // ---- streams ----------------------------------------------------------------
+
+  #stream(res: ServerResponse, s: PushStream | PullStream, ctx: Ctx): void {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.flushHeaders();
+    const maxBuffer = this.#o.maxStreamBufferBytes ?? 8 * 1024 * 1024;
+    let closed = false;
+    let dispose: Disposer = () => undefined;
+    const finish = (err?: unknown) => {
+      if (closed) return;
+      closed = true;
+      clearInterval(beat);
+      this.#streams.delete(entry);
+      dispose();
+      if (!res.writableEnded && !res.destroyed) res.end(err === undefined ? undefined : `${JSON.stringify(errorEnvelope(err))}\n`);
+    };
+    const entry: OpenStream = { hash: ctx.token.hash, close: () => finish(new UnauthorisedError(ctx.peer, 'the token was revoked')) };
+    this.#streams.add(entry);
+    const beat = setInterval(() => {
+      if (!closed && res.writableLength === 0) res.write('\n');
+    }, this.#o.heartbeatMs ?? 15_000);
+    beat.unref();
+    res.on('close', () => finish());
+    if (s instanceof PushStream) {
+      const emit = (item: unknown) => {
+        if (closed) return;
+        if (s.lossy && res.writableNeedDrain) return; // the client is behind: skip this sample, the next one says it all
+        if (res.writableLength > maxBuffer) return finish(new BadInputError(`the client read too slowly (over ${maxBuffer} bytes waiting); reconnect`));
+        res.write(`${JSON.stringify({ result: item })}\n`);
+      };
+      try {
+        dispose = s.start(emit, (err) => finish(err));
+      } catch (err) {
+        finish(err);
+      }
+      if (closed) dispose();
+      return;
+    }
+    const source = s.source;
+    dispose = () => source.close();
+    void (async () => {
+      try {
+        for await (const line of source) {
+          if (closed) return;
+          if (!res.write(`${JSON.stringify({ result: line })}\n`)) {
+            // Backpressure: take the next line only once this one has gone out.
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                resolve();
+              };
+              res.on('drain', done);
+              res.on('close', done);
+            });
+          }
+        }
+        finish();
+      } catch (err) {
+        finish(err);
+      }
+    })();
+  }
+
+  // ---- exec over a WebSocket ---------------------------------------------------
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const auth = this.#authenticate(req);
+    if (!auth.ok) return rawError(socket, auth.status, auth.err);
+    const ctx = auth.ctx;
+    const found = this.#route(req);
+    if ('status' in found) return rawError(socket, found.status, found.err);
+    const { name, def } = found;
+    if (!allows(ctx.token.role, def.role)) {
+      if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: 'forbidden', client: ctx.client });
+      return rawError(socket, 403, new ForbiddenError(ctx.peer, `${def.method} ${def.path}`, ctx.token.role));
+    }
+    if (name !== 'exec') return rawError(socket, 400, new BadInputError(`${def.path} is not a WebSocket endpoint.`));
+    const input = validate(def, found.params, found.query, '');
+    if (!input.ok) return rawError(socket, 400, input.err);
+    const { params, query } = input.value as Input<'exec'>;
+    let session: ExecSession;
+    const audit = (outcome: string) => this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: params.ref, outcome, client: ctx.client });
+    try {
+      session = await this.#o.node.exec(params.ref, { ...query });
+    } catch (err) {
+      audit(`error: ${serializeError(err).code}`);
+      return rawError(socket, httpStatusFor(err), err);
+    }
+    audit('ok');
+    if (socket.destroyed) return session.close();
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#execSocket(ws, session, ctx));
+  }
+
+  #execSocket(ws: WebSocket, session: ExecSession, ctx: Ctx): void {
+    let closed = false;
+    let queue = Promise.resolve();
+    const finish = (code = 1000, reason = '') => {
+      if (closed) return;
+      closed = true;
+      this.#streams.delete(entry);
+      off();
+      session.close();
+      if (ws.readyState === ws.OPEN) ws.close(code, reason.slice(0, 120));
+    };
+    const entry: OpenStream = { hash: ctx.token.hash, close: () => finish(4001, 'the token was revoked') };
+    this.#streams.add(entry);
+    // Handlers first, synchronously: nothing the client sends may arrive before them.
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      queue = queue.then(async () => {
+        if (closed) return;
+        if (isBinary) return session.write(buf);
+        let msg: { type?: unknown; cols?: unknown; rows?: unknown; id?: unknown };
+        try {
+          msg = JSON.parse(buf.toString('utf8')) as typeof msg;
+        } catch {
+          return send({ type: 'error', error: serializeError(new BadInputError('a control message must be JSON')) });
+        }
+        if (msg.type === 'end') return session.end();
+        if (msg.type === 'resize') {
+          const ok = Number.isInteger(msg.cols) && Number.isInteger(msg.rows) && (msg.cols as number) > 0 && (msg.rows as number) > 0 && (msg.cols as number) < 10000 && (msg.rows as number) < 10000;
+          try {
+            if (!ok) throw new BadInputError('resize needs whole cols and rows from 1 to 9999', { field: 'cols' });
+            await session.resize(msg.cols as number, msg.rows as number);
+            send({ type: 'resized', id: msg.id ?? null });
+          } catch (err) {
+            send({ type: 'resized', id: msg.id ?? null, error: serializeError(err) });
+          }
+          return;
+        }
+        send({ type: 'error', error: serializeError(new BadInputError(`unknown control message type \`${String(msg.type).slice(0, 20)}\``)) });
+      });
+    });
+    ws.on('close', () => finish());
+    ws.on('error', () => finish());
+    const send = (m: unknown) => {
+      if (!closed && ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    const maxBuffer = this.#o.maxStreamBufferBytes ?? 8 * 1024 * 1024;
+    const off = session.onOutput((data, stream) => {
+      if (closed || ws.readyState !== ws.OPEN) return;
+      // ws.send does not report backpressure: its buffer does.
+      if (ws.bufferedAmount > maxBuffer) return finish(1013, 'the client read too slowly');
+      const frame = Buffer.allocUnsafe(data.length + 1);
+      frame[0] = stream === 'stderr' ? 2 : 1;
+      frame.set(data, 1);
+      ws.send(frame, { binary: true });
+    });
+    session
+      .wait()
+      .then((code) => {
+        send({ type: 'exit', code });
+        finish();
+      })
+      .catch((err: unknown) => {
+        send({ type: 'error', error: serializeError(err) });
+        finish(1011, 'exec failed');
+      });
+  }
+
+  // ---- the handlers -------------------------------------------------------------
+
+  #rules(): RulesPort {
+    const r = this.#o.node.rules;
+    if (!r) throw new BadInputError(`The node ${this.#o.node.name} has no rule engine.`);
+    return r;
+  }
+
+  #makeHandlers(): { [N in RouteName]: Handler<N> } {
+    const node = this.#o.node;
+    return {
+      info: () => node.info(),
+      status: () => node.status(),
+      host: () => node.host(),
+      hostWatch: (i) => new PushStream((emit) => node.watchHost(emit, i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {}), true),
+      list: (i) => node.list({ all: i.query.all === true }),
+      inspect: async (i, ctx) => {
+        const d = await node.inspect(i.params.ref);
+        if (ctx.token.role !== 'viewer') return d;
+        // A viewer reads state, not secrets: the variables' names only, and no raw document.
+        return { ...d, env: d.env.map((e) => e.split('=')[0] ?? ''), raw: null };
+      },
+      resolve: (i) => node.resolve(i.params.ref),
+      start: (i) => node.start(i.params.ref),
+      stop: (i) => node.stop(i.params.ref, i.body ?? {}),
+      restart: (i) => node.restart(i.params.ref, i.body ?? {}),
+      kill: (i) => node.kill(i.params.ref, i.body?.signal),
+      remove: (i) => node.remove(i.params.ref, { force: i.query.force === true, volumes: i.query.volumes === true }),
+      pause: (i) => node.pause(i.params.ref),
+      unpause: (i) => node.unpause(i.params.ref),
+      logs: async (i) => new PullStream(await node.logs(i.params.ref, i.query)),
+      exec: () => {
+        throw new BadInputError('exec is a WebSocket');
+      },
+      model: () => new PushStream((emit) => node.watch(emit)),
+      events: () => new PushStream((emit) => node.watchEvents(emit)),
+      stats: () => node.statsOnce(),
+      statsWatch: (i) => new PushStream((emit) => node.watchStats(emit, i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {}), true),
+      rulesAgent: () => this.#rules().agent(),
+      rulesExplain: (i) => this.#rules().explain(i.query.container),
+      rulesProblems: () => this.#rules().problems(),
+      rulesJournal: async (i) => {
+        const page = await this.#rules().journal(i.query);
+        return { entries: [...page], unreadable: page.unreadable ?? 0 };
+      },
+      rulesFollow: () => {
+        const rules = this.#rules();
+        return new PushStream((emit) => rules.followJournal(emit));
+      },
+      rulesPaused: (i) => this.#rules().paused(i.query),
+      rulesPause: async (i) => (await this.#rules().pause({ ...(i.body.container ? { container: i.body.container } : {}) }, i.body.until ? { until: i.body.until } : {})) ?? null,
+      rulesResume: async (i) => (await this.#rules().resume(i.body ?? {})) ?? null,
+      rulesReset: (i) => this.#rules().reset(i.body.container, i.body.rule, i.body.waitMs === undefined ? {} : { waitMs: i.body.waitMs }),
+      rulesFile: () => this.#rules().rulesFile(),
+      tokensList: () => readTokens(this.#o.stateDir).map((t) => ({ name: t.name, role: t.role, created: t.created })),
+      tokensCreate: (i) => {
+        const token = createToken(this.#o.stateDir, i.body.name, i.body.role);
+        this.#tokens.reload();
+        return { name: i.body.name, role: i.body.role, token };
+      },
+      tokensRevoke: (i) => {
+        revokeToken(this.#o.stateDir, i.params.name);
+        this.#tokens.reload();
+        return null;
+      },
+    };
+  }
+}
+
+function targetOf(params: Record<string, string>, body: unknown): string | null {
+  if (params.ref) return params.ref;
+  if (params.name) return params.name;
+  if (body && typeof body === 'object') {
+    const b = body as { container?: unknown; name?: unknown };
+    if (typeof b.container === 'string') return b.container;
+    if (typeof b.name === 'string') return b.name;
+  }
+  return null;
+}
+
+/** The body's text, at most MAX_BODY_BYTES; null when it answered already (413) or the client went away. */
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = () => {
+    const text = JSON.stringify(errorEnvelope(new BadInputError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, { field: 'body' })));
+    res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), connection: 'close' });
+    res.end(text);
+    req.resume();
+  };
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+    tooLarge();
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        done = true;
+        tooLarge();
+        resolve(null);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', () => {
+      if (done) return;
+      done = true;
+      resolve(null);
+    });
+    req.on('close', () => {
+      if (done) return;
+      done = true;
+      resolve(null);
+    });
+  });
+}
+
+const EMPTY = { safeParse: (v: Record<string, unknown>) => (Object.keys(v).length === 0 ? { success: true as const, data: undefined } : null) };
+
+/** Params, query and body checked against the route's schemas; any failure in words. */
+function validate(def: RouteDef, params: Record<string, string>, query: Record<string, string>, body: string): { ok: true; value: { params: unknown; query: unknown; body: unknown } } | { ok: false; err: BadInputError } {
+  const out: { params: unknown; query: unknown; body: unknown } = { params: undefined, query: undefined, body: undefined };
+  const parts: ['params' | 'query', Record<string, string>][] = [
+    ['params', params],
+    ['query', query],
+  ];
+  for (const [where, value] of parts) {
+    const schema = def[where];
+    if (!schema) {
+      if (!EMPTY.safeParse(value)) {
+        const key = Object.keys(value)[0] ?? '';
+        return { ok: false, err: new BadInputError(`${where}.${key.slice(0, 40)}: ${def.method} ${def.path} takes no ${where === 'query' ? 'query parameters' : 'parameters'}.`, { field: `${where}.${key.slice(0, 40)}` }) };
+      }
+      continue;
+    }
+    const r = schema.safeParse(value);
+    if (!r.success) {
+      const d = describeIssues(where, r.error);
+      return { ok: false, err: new BadInputError(d.message, { field: d.field }) };
+    }
+    out[where] = r.data;
+  }
+  const text = body.trim();
+  if (!def.body) {
+    if (text !== '') return { ok: false, err: new BadInputError(`body: ${def.method} ${def.path} takes no body.`, { field: 'body' }) };
+    return { ok: true, value: out };
+  }
+  let json: unknown = {};
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, err: new BadInputError(`body: not JSON (${(err as Error).message.slice(0, 200)}).`, { field: 'body' }) };
+    }
+  }
+  const r = def.body.safeParse(json);
+  if (!r.success) {
+    const d = describeIssues('body', r.error);
+    return { ok: false, err: new BadInputError(d.message, { field: d.field }) };
+  }
+  out.body = r.data;
+  return { ok: true, value: out };
+}
+
+/** An HTTP error answer on a socket that asked for an upgrade (no 101 is ever sent for it). */
+function rawError(socket: Duplex, status: number, err: unknown): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify(errorEnvelope(err));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  (socket as Socket).destroySoon?.();
+}
+
+export { ROUTES };

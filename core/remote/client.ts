@@ -1,0 +1,305 @@
+/**
+ * The client side of the agent API: requests built from the one route table
+ * (core/api/routes.ts) and checked with its schemas before they leave, over
+ * a TLS connection pinned to the agent's certificate.
+ *
+ * Pinning: every socket is opened by PinnedAgent.createConnection, which
+ * hands it to the HTTP layer only after the handshake and the check (so not
+ * one byte, the token least of all, goes to an impostor): the peer
+ * certificate's SHA-256 fingerprint must be the pinned one; once the pinned
+ * certificate is known, it is the only CA and the chain must verify against
+ * it too. The hostname check is replaced by the fingerprint (the agent's
+ * certificate names no host). Session resumption is off
+ * (`maxCachedSessions: 0`): a resumed session would skip the certificate.
+ */
+import { request as httpRequest, type IncomingMessage, type ClientRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { BadInputError, OutpostError, PeerTimeoutError, PeerUnreachableError, ProtocolError } from '../model/errors.js';
+import { deserializeError, fromEnvelope } from '../model/envelope.js';
+import { describeIssues, pathFor, queryString, ROUTES, type RouteDef, type RouteName } from '../api/routes.js';
+import { pemOfDer } from '../api/tls.js';
+
+export interface PeerOptions {
+  name: string;
+  /** `https://HOST:PORT` (or `http://` on loopback, for an agent run with --insecure-http). */
+  url: string;
+  /** The agent certificate's SHA-256 fingerprint, `AB:CD:…`. */
+  fingerprint: string;
+  token: string;
+  /** The pinned certificate (PEM), when the caller keeps it; else it is learnt from the first socket whose fingerprint matches. */
+  certificate?: string;
+  /** Deadline of every request, ms (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface CallInput {
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+
+/** Longest answer read into memory (a list of many containers, an inspect with a big raw document). */
+const MAX_ANSWER = 64 * 1024 * 1024;
+/** Longest line of a stream (a 4 MiB log line, escaped). */
+const MAX_LINE = 32 * 1024 * 1024;
+/** A stream that says nothing (not even the agent's heartbeat) this long is taken for dead. */
+const STREAM_IDLE_MS = 45_000;
+
+interface Pin {
+  fingerprint: string;
+  pem: string | null;
+}
+
+class PinnedAgent extends HttpsAgent {
+  readonly #pin: Pin;
+  readonly #peer: string;
+  constructor(pin: Pin, peer: string) {
+    super({ keepAlive: true, maxCachedSessions: 0, maxSockets: 32 });
+    this.#pin = pin;
+    this.#peer = peer;
+  }
+
+  override createConnection(options: RequestOptions, cb?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
+    const host = options.host ?? 'localhost';
+    const socket: TLSSocket = tlsConnect({
+      host,
+      port: Number(options.port),
+      ...(isIP(host) ? {} : { servername: host }),
+      minVersion: 'TLSv1.2',
+      ...(this.#pin.pem ? { ca: [this.#pin.pem] } : {}),
+      // Verified below, before the socket is handed over: the fingerprint, and the chain against the pinned certificate.
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
+    let done = false;
+    const finish = (err: Error | null) => {
+      if (done) return;
+      done = true;
+      if (err) {
+        socket.destroy();
+        cb?.(err, socket);
+      } else cb?.(null, socket);
+    };
+    socket.once('secureConnect', () => {
+      const cert = socket.getPeerCertificate();
+      const got = cert?.fingerprint256 ?? '(no certificate)';
+      if (got !== this.#pin.fingerprint) {
+        return finish(
+          new PeerUnreachableError(
+            this.#peer,
+            `REFUSED: its certificate is not the pinned one: pinned ${this.#pin.fingerprint}, presented ${got}. ` +
+              'If the agent was reinstalled, add the peer again with its new join code; otherwise something else answers at that address',
+          ),
+        );
+      }
+      if (this.#pin.pem && !socket.authorized) {
+        return finish(new PeerUnreachableError(this.#peer, `REFUSED: its certificate does not verify against the pinned one (${String(socket.authorizationError)})`));
+      }
+      if (!this.#pin.pem && cert.raw) this.#pin.pem = pemOfDer(cert.raw);
+      finish(null);
+    });
+    socket.once('error', (err) => finish(err));
+    return undefined;
+  }
+}
+
+/** What a network failure means, for a peer. */
+export function peerError(err: unknown, peer: string): OutpostError {
+  if (err instanceof OutpostError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new PeerUnreachableError(peer, e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err));
+}
+
+export class ApiClient {
+  readonly url: URL;
+  readonly timeoutMs: number;
+  readonly #token: string;
+  readonly #agent: HttpsAgent | HttpAgent;
+  readonly #tls: boolean;
+  readonly #open = new Set<ClientRequest>();
+
+  constructor(o: PeerOptions) {
+    this.url = new URL(o.url);
+    if (this.url.protocol !== 'https:' && this.url.protocol !== 'http:') throw new BadInputError(`A peer's address must be https://HOST:PORT, not ${o.url.slice(0, 100)}.`, { field: 'url' });
+    this.#tls = this.url.protocol === 'https:';
+    this.#token = o.token;
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.#agent = this.#tls ? new PinnedAgent({ fingerprint: o.fingerprint.toUpperCase(), pem: o.certificate ?? null }, this.label) : new HttpAgent({ keepAlive: true });
+  }
+
+  get label(): string {
+    return this.url.origin;
+  }
+
+  get agent(): HttpsAgent | HttpAgent {
+    return this.#agent;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  /** The path and query of a call, checked against the route's schemas (a bad argument never leaves this machine). */
+  target(name: RouteName, input: CallInput = {}): { def: RouteDef; path: string; body: string | null } {
+    const def: RouteDef = ROUTES[name];
+    const check = (where: string, schema: RouteDef['params'], value: unknown) => {
+      if (!schema) return;
+      const r = schema.safeParse(value);
+      if (!r.success) {
+        const d = describeIssues(where, r.error);
+        throw new BadInputError(d.message, { field: d.field });
+      }
+    };
+    check('params', def.params, input.params ?? {});
+    const qs = queryString(input.query);
+    check('query', def.query, Object.fromEntries(new URLSearchParams(qs.slice(1))));
+    let body: string | null = null;
+    if (def.body) {
+      check('body', def.body, input.body ?? {});
+      body = JSON.stringify(input.body ?? {});
+    }
+    return { def, path: pathFor(def, input.params) + qs, body };
+  }
+
+  #request(name: RouteName, input: CallInput, headers: Record<string, string> = {}): Promise<{ res: IncomingMessage; req: ClientRequest }> {
+    const { def, path, body } = this.target(name, input);
+    const what = `${def.method} ${def.path}`;
+    return new Promise((resolve, reject) => {
+      const req = (this.#tls ? httpsRequest : httpRequest)({
+        agent: this.#agent,
+        host: this.url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(this.url.port || (this.#tls ? 443 : 80)),
+        method: def.method,
+        path,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          accept: 'application/json',
+          ...(body !== null ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+          ...headers,
+        },
+      });
+      this.#open.add(req);
+      req.on('close', () => this.#open.delete(req));
+      const timer = setTimeout(() => req.destroy(new PeerTimeoutError(this.label, what, this.timeoutMs)), this.timeoutMs);
+      req.on('response', (res) => {
+        clearTimeout(timer);
+        resolve({ res, req });
+      });
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(peerError(err, this.label));
+      });
+      req.end(body ?? undefined);
+    });
+  }
+
+  /** A JSON call: its result, or its error as the named class. */
+  async call<T>(name: RouteName, input: CallInput = {}): Promise<T> {
+    const { res, req } = await this.#request(name, input);
+    const timer = setTimeout(() => req.destroy(new PeerTimeoutError(this.label, `${ROUTES[name].method} ${ROUTES[name].path}`, this.timeoutMs)), this.timeoutMs);
+    try {
+      const text = await readAll(res, MAX_ANSWER);
+      return fromEnvelope<T>(parseJson(text, res.statusCode));
+    } catch (err) {
+      throw peerError(err, this.label);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A stream's items, pulled (the next line is read when the last one was
+   * taken, so a slow reader slows the agent down through TCP). Rejects with
+   * the agent's error when it refuses; `close()` ends it.
+   */
+  async stream<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T>; close: () => void }> {
+    const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson' });
+    if (res.statusCode !== 200) {
+      const text = await readAll(res, MAX_ANSWER).catch(() => '');
+      throw peerError(fromEnvelopeError(text, res.statusCode), this.label);
+    }
+    let idle = setTimeout(() => undefined, 0);
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => req.destroy(new PeerTimeoutError(this.label, `${ROUTES[name].path} (a stream that went silent)`, STREAM_IDLE_MS)), STREAM_IDLE_MS);
+      idle.unref();
+    };
+    arm();
+    const label = this.label;
+    const items = (async function* () {
+      let pending: Buffer = Buffer.alloc(0);
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          arm();
+          pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+          let nl: number;
+          while ((nl = pending.indexOf(10)) >= 0) {
+            const line = pending.subarray(0, nl).toString('utf8');
+            pending = pending.subarray(nl + 1);
+            if (line.trim() === '') continue; // heartbeat
+            yield fromEnvelope<T>(parseJson(line, 200));
+          }
+          if (pending.length > MAX_LINE) throw new ProtocolError(`a stream line longer than ${MAX_LINE} bytes from ${label}`);
+        }
+        if (!res.complete) throw new PeerUnreachableError(label, 'the stream broke off');
+      } finally {
+        clearTimeout(idle);
+        req.destroy();
+      }
+    })();
+    return {
+      items,
+      close: () => {
+        clearTimeout(idle);
+        req.destroy();
+      },
+    };
+  }
+
+  /** Ends every request in flight and the kept-alive sockets. */
+  destroy(): void {
+    for (const r of [...this.#open]) r.destroy();
+    this.#agent.destroy();
+  }
+}
+
+function readAll(res: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        res.destroy(new ProtocolError(`an answer larger than ${max} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('the answer broke off')));
+  });
+}
+
+function parseJson(text: string, status: number | undefined): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ProtocolError(`an answer that is not JSON (HTTP ${status ?? '?'}): ${text.slice(0, 200)}`);
+  }
+}
+
+/** The error of a refused request's body (an envelope), or a ProtocolError naming the status. */
+export function fromEnvelopeError(text: string, status: number | undefined): OutpostError {
+  try {
+    const v = JSON.parse(text) as { error?: unknown };
+    if (v && typeof v === 'object' && 'error' in v) return deserializeError(v.error);
+  } catch {
+    // below
+  }
+  return new ProtocolError(`HTTP ${status ?? '?'} without an error envelope: ${text.slice(0, 200)}`);
+}

@@ -1,0 +1,273 @@
+/**
+ * RemoteNode: a peer's node through its Outpost agent's HTTPS API
+ * (core/api/), pinned to the agent's certificate (client.ts). The live
+ * model is the agent's model stream (a reset, then changes) kept in a
+ * ContainerStore; the events stream feeds watchEvents. Both are opened by
+ * each session of the shared connection state machine, so a peer that goes
+ * away turns offline, is retried with back-off, and resyncs (a new reset)
+ * when it comes back. Stats and host figures are sampled with the shared
+ * poller. Every container, event and figure is named after this node.
+ */
+import { ContainerStore } from '../model/container-store.js';
+import { PeerTimeoutError, ProtocolError } from '../model/errors.js';
+import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus } from '../model/types.js';
+import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions } from '../node.js';
+import { Connection } from '../shared/connection.js';
+import { poll } from '../shared/poll.js';
+import { ApiClient, peerError, type PeerOptions } from './client.js';
+import { remoteExec } from './remote-exec.js';
+import { RemoteRules } from './remote-rules.js';
+
+export interface RemoteNodeOptions extends PeerOptions {
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  now?: () => number;
+  onError?: (message: string) => void;
+}
+
+export class RemoteNode implements Node {
+  readonly name: string;
+  readonly kind = 'agent' as const;
+  readonly isThisMachine = false;
+  readonly rules: RemoteRules;
+  readonly url: string;
+
+  readonly #client: ApiClient;
+  readonly #store: ContainerStore;
+  readonly #conn: Connection;
+  readonly #eventListeners = new Set<(e: ContainerEvent) => void>();
+  readonly #pollers = new Set<Disposer>();
+  /** The streams of the session now (model, events); closed on loss and on close(). */
+  #session: { close: () => void }[] = [];
+  #generation = 0;
+
+  constructor(o: RemoteNodeOptions) {
+    this.name = o.name;
+    this.url = o.url;
+    this.#client = new ApiClient(o);
+    this.#store = new ContainerStore(o.onError);
+    this.rules = new RemoteRules(this.#client);
+    this.#conn = new Connection(
+      {
+        open: () => this.#open(),
+        abandon: () => this.#dropSession(),
+        describe: (err) => peerError(err, this.#client.label).message,
+      },
+      {
+        ...(o.reconnectMinMs !== undefined ? { minDelayMs: o.reconnectMinMs } : {}),
+        ...(o.reconnectMaxMs !== undefined ? { maxDelayMs: o.reconnectMaxMs } : {}),
+        ...(o.now ? { now: o.now } : {}),
+      },
+    );
+  }
+
+  // ---- the session: model and events --------------------------------------
+
+  async connect(): Promise<void> {
+    try {
+      await this.#conn.connect();
+    } catch (err) {
+      throw peerError(err, this.#client.label);
+    }
+  }
+
+  #dropSession(): void {
+    this.#generation++;
+    for (const s of this.#session.splice(0)) s.close();
+  }
+
+  async #open(): Promise<void> {
+    this.#dropSession();
+    const gen = this.#generation;
+    const lost = (reason: string) => {
+      if (gen !== this.#generation || this.#conn.closed) return;
+      this.#dropSession();
+      this.#conn.lost(reason);
+    };
+    const events = await this.#client.stream<ContainerEvent>('events');
+    this.#session.push(events);
+    const model = await this.#client.stream<ModelChange>('model');
+    this.#session.push(model);
+    const it = model.items[Symbol.asyncIterator]();
+    // The first change is the agent's full list; it must come within the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([
+      it.next(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PeerTimeoutError(this.#client.label, 'GET /v1/model (its first list)', this.#client.timeoutMs)), this.#client.timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (first.done || first.value.kind !== 'reset') throw new ProtocolError(`the model stream of ${this.#client.label} did not start with a reset`);
+    this.#apply(first.value);
+    void (async () => {
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+          if (gen !== this.#generation) return;
+          this.#apply(r.value);
+        }
+        lost('the agent ended the model stream');
+      } catch (err) {
+        lost(peerError(err, this.#client.label).message);
+      }
+    })();
+    void (async () => {
+      try {
+        for await (const e of events.items) {
+          if (gen !== this.#generation) return;
+          const ev = { ...e, node: this.name };
+          for (const l of [...this.#eventListeners]) l(ev);
+        }
+        lost('the agent ended the event stream');
+      } catch (err) {
+        lost(peerError(err, this.#client.label).message);
+      }
+    })();
+  }
+
+  #own<T extends { node: string }>(x: T): T {
+    return { ...x, node: this.name };
+  }
+
+  #apply(change: ModelChange): void {
+    if (change.kind === 'reset' && Array.isArray(change.containers)) this.#store.reset(change.containers.map((c) => this.#own(c)));
+    else if (change.kind === 'upsert' && change.container && typeof change.container.id === 'string') this.#store.upsert(this.#own(change.container), change.event);
+    else if (change.kind === 'remove' && typeof change.id === 'string') this.#store.remove(change.id);
+    else throw new ProtocolError(`a model change of unknown shape from ${this.#client.label}`);
+  }
+
+  async close(): Promise<void> {
+    this.#conn.close();
+    this.#dropSession();
+    for (const d of [...this.#pollers]) d();
+    this.rules.close();
+    this.#client.destroy();
+  }
+
+  status(): NodeStatus {
+    return this.#conn.status();
+  }
+
+  onStatus(listener: (status: NodeStatus) => void): Disposer {
+    return this.#conn.onStatus(listener);
+  }
+
+  containers(): ContainerSummary[] {
+    return this.#store.all();
+  }
+
+  watch(listener: (change: ModelChange) => void): Disposer {
+    return this.#store.subscribe(listener);
+  }
+
+  watchEvents(listener: (event: ContainerEvent) => void): Disposer {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
+  // ---- queries and actions --------------------------------------------------
+
+  async info(): Promise<EngineInfo> {
+    return this.#own(await this.#client.call<EngineInfo>('info'));
+  }
+
+  async list(options: ListOptions = {}): Promise<ContainerSummary[]> {
+    return (await this.#client.call<ContainerSummary[]>('list', { query: { all: options.all === true } })).map((c) => this.#own(c));
+  }
+
+  async inspect(ref: string): Promise<ContainerDetails> {
+    return this.#own(await this.#client.call<ContainerDetails>('inspect', { params: { ref } }));
+  }
+
+  resolve(ref: string): Promise<string> {
+    return this.#client.call('resolve', { params: { ref } });
+  }
+
+  async start(ref: string): Promise<void> {
+    await this.#client.call('start', { params: { ref } });
+  }
+
+  async stop(ref: string, options: StopOptions = {}): Promise<void> {
+    await this.#client.call('stop', { params: { ref }, body: { ...options } });
+  }
+
+  async restart(ref: string, options: StopOptions = {}): Promise<void> {
+    await this.#client.call('restart', { params: { ref }, body: { ...options } });
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    await this.#client.call('kill', { params: { ref }, body: signal === undefined ? {} : { signal } });
+  }
+
+  async remove(ref: string, options: RemoveOptions = {}): Promise<void> {
+    await this.#client.call('remove', { params: { ref }, query: { force: options.force === true, volumes: options.volumes === true } });
+  }
+
+  async pause(ref: string): Promise<void> {
+    await this.#client.call('pause', { params: { ref } });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    await this.#client.call('unpause', { params: { ref } });
+  }
+
+  async logs(ref: string, options: LogOptions = {}): Promise<LogStream> {
+    const s = await this.#client.stream<LogLine>('logs', { params: { ref }, query: { ...options } });
+    let closed = false;
+    const it = s.items[Symbol.asyncIterator]();
+    return {
+      [Symbol.asyncIterator]: () => ({
+        async next() {
+          try {
+            return await it.next();
+          } catch (err) {
+            if (closed) return { value: undefined, done: true };
+            throw err;
+          }
+        },
+        async return() {
+          s.close();
+          await it.return?.();
+          return { value: undefined, done: true };
+        },
+      }),
+      close: () => {
+        closed = true;
+        s.close();
+      },
+    };
+  }
+
+  exec(ref: string, options: ExecOptions): Promise<ExecSession> {
+    return remoteExec(this.#client, ref, options);
+  }
+
+  // ---- resources ------------------------------------------------------------
+
+  async statsOnce(): Promise<ContainerStats[]> {
+    return this.#client.call('stats');
+  }
+
+  watchStats(listener: (stats: ContainerStats[]) => void, options: StatsOptions = {}): Disposer {
+    return poll(options.intervalMs ?? 2000, () => this.statsOnce(), listener, this.#pollers);
+  }
+
+  async host(): Promise<HostMetrics | null> {
+    const h = await this.#client.call<HostMetrics | null>('host');
+    return h ? this.#own(h) : null;
+  }
+
+  watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
+    return poll(
+      options.intervalMs ?? 2000,
+      async () => {
+        const h = await this.host();
+        if (!h) throw new Error('no host metrics');
+        return h;
+      },
+      listener,
+      this.#pollers,
+    );
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The agent API's command line: `outpost agent --listen ADDR:PORT
+ * [--insecure-http]` and `outpost tokens create|list|revoke`. Registered on
+ * the program by one call in program.ts; each action imports what it needs.
+ */
+import { Option, type Command } from 'commander';
+import { BadInputError } from '../../core/model/errors.js';
+import type { CliIO } from './program.js';
+
+/** `HOST:PORT`, `[V6]:PORT`; the port 0 to 65535. */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new BadInputError(`--listen \`${value.slice(0, 80)}\` must be ADDRESS:PORT, e.g. 0.0.0.0:8443, 127.0.0.1:8443 or [::1]:8443.`, { field: 'listen' });
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+/** An address a peer can reach this agent at, for the join code (a wildcard bind names no address). */
+async function advertisedHost(host: string): Promise<string> {
+  if (host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;
+  const os = await import('node:os');
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return os.hostname();
+}
+
+export function registerApiCommands(program: Command, io: CliIO): void {
+  const agent = program.commands.find((c) => c.name() === 'agent');
+  if (agent) {
+    agent
+      .option('--listen <address:port>', 'also serve this node over HTTPS (the agent API: docs/api.md), e.g. 0.0.0.0:8443')
+      .option('--insecure-http', 'plain HTTP instead of HTTPS (only on a loopback address)');
+    agent.hook('preAction', async (_cmd, action) => {
+      if (action !== agent) return;
+      const opts = agent.opts<{ listen?: string; insecureHttp?: boolean; rules?: string; stateDir?: string }>();
+      if (!opts.listen) {
+        if (opts.insecureHttp) throw new BadInputError('--insecure-http goes with --listen.');
+        return;
+      }
+      await startAgentApi(program, agent, opts as { listen: string; insecureHttp?: boolean; rules?: string; stateDir?: string }, io);
+    });
+  }
+
+  const stateOpt = (c: Command) => c.option('--state-dir <dir>', 'agent state (default: $XDG_STATE_HOME/outpost)');
+  const dirOf = async (opts: { stateDir?: string }) => (await import('./rules-commands.js')).pathsFrom(io, opts).stateDir;
+  const tokens = program.command('tokens').description("the agent API's tokens (roles: viewer, operator, admin)");
+  stateOpt(tokens.command('create').description('make a token; prints it alone on stdout (it is shown only once)'))
+    .argument('<name>', 'a name for it (who or what uses it)')
+    .addOption(new Option('--role <role>', 'viewer (read), operator (lifecycle, logs, exec, pause rules), admin (tokens, rules file)').choices(['viewer', 'operator', 'admin']).makeOptionMandatory())
+    .action(async (name: string, opts: { role: 'viewer' | 'operator' | 'admin'; stateDir?: string }) => {
+      const { createToken } = await import('../../core/api/tokens.js');
+      io.out(`${createToken(await dirOf(opts), name, opts.role)}\n`);
+    });
+  stateOpt(tokens.command('list').description('the tokens: name, role, created (never the tokens themselves)'))
+    .option('--json', 'print JSON')
+    .action(async (opts: { stateDir?: string; json?: boolean }) => {
+      const { readTokens } = await import('../../core/api/tokens.js');
+      const list = readTokens(await dirOf(opts)).map((t) => ({ name: t.name, role: t.role, created: new Date(t.created).toISOString() }));
+      if (opts.json) return io.out(`${JSON.stringify(list, null, 2)}\n`);
+      const w = Math.max(4, ...list.map((t) => t.name.length));
+      io.out(`${'NAME'.padEnd(w)}  ROLE      CREATED\n${list.map((t) => `${t.name.padEnd(w)}  ${t.role.padEnd(8)}  ${t.created}\n`).join('')}`);
+    });
+  stateOpt(tokens.command('revoke').description('revoke a token (a running agent refuses it at once and ends its streams)'))
+    .argument('<name>', 'the token name')
+    .action(async (name: string, opts: { stateDir?: string }) => {
+      const { revokeToken } = await import('../../core/api/tokens.js');
+      revokeToken(await dirOf(opts), name);
+      io.err(`revoked ${name}\n`);
+    });
+}
+
+/** Starts the API next to the rule agent: its own LocalNode with the rules port on the agent's files; stopped on SIGTERM/SIGINT. */
+async function startAgentApi(program: Command, agent: Command, opts: { listen: string; insecureHttp?: boolean; rules?: string; stateDir?: string }, io: CliIO): Promise<void> {
+  const { host, port } = parseListen(opts.listen);
+  const { ApiServer, isLoopback } = await import('../../core/api/server.js');
+  if (opts.insecureHttp && !isLoopback(host)) throw new BadInputError(`--insecure-http is allowed only on a loopback address (127.0.0.1, ::1), not ${host}: tokens would cross the network in clear.`, { field: 'listen' });
+  const paths = (await import('./rules-commands.js')).pathsFrom(io, opts);
+  (await import('../../core/agent/agent.js')).assertNoOtherAgent(paths.stateDir);
+  const { loadOrCreateIdentity } = await import('../../core/api/tls.js');
+  const { createToken, readTokens, tokensPath } = await import('../../core/api/tokens.js');
+  const { existsSync, mkdirSync } = await import('node:fs');
+  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+  const identity = opts.insecureHttp ? undefined : await loadOrCreateIdentity(paths.stateDir);
+  const firstToken = existsSync(tokensPath(paths.stateDir)) ? null : createToken(paths.stateDir, 'admin', 'admin');
+  const { LocalNode } = await import('../../core/docker/local-node.js');
+  const { LocalRules } = await import('../../core/agent/local-rules.js');
+  const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
+  const g = program.opts<{ host?: string }>();
+  const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(io.env);
+  const log = (line: string) => io.err(`${new Date().toISOString()} ${line}\n`);
+  const node = new LocalNode({ endpoint, rules: (n) => new LocalRules(n, paths), onError: log });
+  node.connect().catch((err: unknown) => log(`api: engine unreachable (${(err as Error).message}); retrying in the background`));
+  const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log });
+  log(`api: listening on ${server.url}${identity ? ` (certificate SHA-256 ${identity.fingerprint})` : ' (plain HTTP, loopback only)'}`);
+  if (readTokens(paths.stateDir).length === 0) log('api: no tokens: nothing is accepted until `outpost tokens create NAME --role ROLE` makes one');
+  if (identity?.created || firstToken) {
+    const lines = ['outpost agent: first start of the API; save what follows (the token is shown only this once).'];
+    if (identity) lines.push(`certificate fingerprint (SHA-256): ${identity.fingerprint}`);
+    if (firstToken) lines.push(`admin token: ${firstToken}`);
+    if (firstToken && identity) {
+      const { encodeJoinCode } = await import('../../core/api/join-code.js');
+      const url = `https://${await advertisedHost(host)}:${server.port}`;
+      lines.push(`join code (for \`outpost peers add CODE\` on another machine): ${encodeJoinCode({ url, fingerprint: identity.fingerprint, token: firstToken })}`);
+    }
+    io.out(`${lines.join('\n')}\n`);
+  }
+  const stop = () => {
+    void server.close().then(() => node.close());
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  void agent;
+}
