@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { resolveEndpoint } from '../../../core/docker/endpoint.js';
 import { LocalNode } from '../../../core/docker/local-node.js';
 import { Fleet } from '../../../core/fleet.js';
+import { buildFleet } from '../../../core/peers/fleet-from-config.js';
 import { LocalRules } from '../../../core/agent/local-rules.js';
 import { defaultRulesFile, stateDir } from '../../../core/agent/store.js';
 import { errorEnvelope } from '../../../core/model/envelope.js';
@@ -107,11 +108,20 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => undefined); // a tray app lives on without windows
   void app.whenReady().then(async () => {
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-    // The composition root: this machine's engine, with its rules port on the agent's files.
+    // The composition root: this machine's engine, with its rules port on the agent's files, and
+    // the peers of the peers file (the same fleet as the TUI's and the CLI's: core/peers).
     const paths = { rulesFile: defaultRulesFile(process.env), stateDir: stateDir(process.env) };
     const node = new LocalNode({ endpoint: resolveEndpoint(process.env), rules: (n) => new LocalRules(n, paths) });
-    const fleet = new Fleet([node]);
-    node.connect().catch(() => undefined); // unreachable: the tray says so and the node keeps retrying
+    let fleet: Fleet;
+    try {
+      fleet = await buildFleet(process.env, node);
+    } catch (err) {
+      // A damaged peers file: this machine alone, and a notification says why.
+      fleet = new Fleet([node]);
+      new Notification({ title: 'Outpost: peers not loaded', body: err instanceof Error ? err.message : String(err) }).show();
+    }
+    // Unreachable: the tray says so and each node keeps retrying.
+    for (const n of fleet.nodes()) n.connect().catch(() => undefined);
     controller = new DesktopController({ fleet, shell, settings: await confSettings() });
     for (const channel of CHANNELS) {
       ipcMain.handle(channel, (event, args) => {
