@@ -71,7 +71,7 @@ interface OpenStream {
 
 type Handler<N extends RouteName> = (input: Input<N>, ctx: Ctx) => Promise<unknown> | unknown;
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 409: 'Conflict' };
+const STATUS_TEXT: Record<number, string> = { 431: 'Request Header Fields Too Large', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 409: 'Conflict' };
 
 export class ApiServer {
   readonly #o: ApiServerOptions;
@@ -100,9 +100,10 @@ export class ApiServer {
       : createHttpServer(handler);
     this.#server.headersTimeout = 10_000;
     this.#server.maxHeadersCount = 100;
-    this.#server.on('clientError', (_err, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      // Not HTTP at all (or a body where none was announced): an envelope all the same, then the connection ends.
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      rawError(socket, status, new BadInputError(`Malformed HTTP request (${String(err.code ?? err.message).slice(0, 60)}).`));
     });
     this.#server.on('tlsClientError', () => undefined);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
