@@ -50,7 +50,9 @@ function toPem(der: ArrayBuffer, label: string): string {
 export async function makeSelfSigned(commonName = `outpost-agent ${hostname()}`): Promise<{ cert: string; key: string }> {
   // Loaded when a certificate is made (first start only), after the Reflect calls it needs.
   await import('./reflect-shim.js');
-  const x509 = await import('@peculiar/x509');
+  const mod = (await import('@peculiar/x509')) as typeof import('@peculiar/x509') & { default?: typeof import('@peculiar/x509') };
+  // A CommonJS package: its exports are the namespace under vitest, `default` in the bundle.
+  const x509 = mod.X509CertificateGenerator ? mod : (mod.default as typeof import('@peculiar/x509'));
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
