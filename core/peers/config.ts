@@ -83,7 +83,9 @@ export function urlProblem(kind: PeerKind, url: unknown): string | null {
   } catch {
     return `\`${url}\` is not a URL (https://host:port)`;
   }
-  if (u.protocol !== 'https:') return `\`${url}\`: an agent peer is reached over https://`;
+  // http:// only on this machine's loopback (an agent run with --insecure-http, as its join code says).
+  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\./.test(u.hostname);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) return `\`${url}\`: an agent peer is reached over https:// (http:// only on loopback)`;
   if (!u.hostname) return `\`${url}\` has no host name`;
   return null;
 }

@@ -31,15 +31,28 @@ export async function peerEndpoint(peer: PeerWithToken): Promise<Endpoint> {
   return endpoint;
 }
 
-/** The default agent-peer factory: RemoteNode, loaded only when an agent peer is configured. */
+/** `AB:CD:…`, as the agent prints it and its client pins it. */
+export function colonFingerprint(hex: string): string {
+  return (hex.toUpperCase().match(/../g) ?? []).join(':');
+}
+
+/** The default agent-peer factory: RemoteNode (its HTTPS client), loaded only when an agent peer is configured. */
 export const defaultFactory: PeerFactory = async (peer) => {
-  if (!peer.token) return new UnreachableNode(peer.name, 'agent', `no token for ${peer.name}: add it with \`outpost peers add ${peer.url} --name ${peer.name} --token T\``);
-  return new UnreachableNode(peer.name, 'agent', 'agent peers need RemoteNode, which this build does not have yet');
+  if (!peer.token) return new UnreachableNode(peer.name, 'agent', `no token for ${peer.name} in peer-tokens.json: add the peer again with --token`);
+  if (!peer.fingerprint) return new UnreachableNode(peer.name, 'agent', `no pinned fingerprint for ${peer.name}`);
+  const { RemoteNode } = await import('../remote/remote-node.js');
+  return new RemoteNode({ name: peer.name, url: peer.url, fingerprint: colonFingerprint(peer.fingerprint), token: peer.token });
 };
 
 /** The Node of one peer. */
 export async function nodeForPeer(peer: PeerWithToken, options: FleetOptions = {}): Promise<Node> {
-  if (peer.kind === 'agent') return (options.factory ?? defaultFactory)(peer);
+  if (peer.kind === 'agent') {
+    try {
+      return await (options.factory ?? defaultFactory)(peer);
+    } catch (err) {
+      return new UnreachableNode(peer.name, 'agent', err instanceof Error ? err.message : String(err));
+    }
+  }
   const { LocalNode } = await import('../docker/local-node.js');
   try {
     const endpoint = await peerEndpoint(peer);

@@ -76,6 +76,25 @@ describe('outpost peers', () => {
     expect(JSON.parse(readFileSync(tokens, 'utf8'))).toEqual({ tokens: {} });
   });
 
+  it('adds an agent peer from a join code: address, pinned fingerprint and token in one paste', async () => {
+    const { encodeJoinCode } = await import('../../core/api/join-code.js');
+    const fp = FP.toUpperCase().match(/../g)!.join(':');
+    const code = encodeJoinCode({ url: 'https://gw-9.example:7443', fingerprint: fp, token: `op_${'a'.repeat(43)}` });
+    const add = await inProcess(['peers', 'add', code]);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const listed = JSON.parse((await inProcess(['peers', 'list', '--json'])).stdout) as unknown[];
+    expect(listed).toContainEqual({ name: 'gw-9', kind: 'agent', url: 'https://gw-9.example:7443', fingerprint: FP });
+    // A --fingerprint that is not the code's: refused.
+    const other = await inProcess(['peers', 'add', code, '--name', 'gw-10', '--fingerprint', 'ef'.repeat(32)]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--fingerprint differs from the join code's/);
+    // Its node is a RemoteNode with the pin in the agent's form; nothing answers there, so --node says so.
+    const ps = await inProcess(['ps', '--node', 'gw-9']);
+    expect(ps.code).not.toBe(0);
+    expect((await inProcess(['peers', 'remove', 'gw-9'])).code).toBe(0);
+  });
+
   it('without --fingerprint: refuses when nobody can confirm, asks on a terminal (N keeps nothing)', async () => {
     const r = await inProcess(['peers', 'add', 'https://127.0.0.1:1', '--token', 't', '--name', 'nofp']);
     expect(r.code).toBe(2);
@@ -95,8 +114,9 @@ describe('outpost peers', () => {
     [['peers', 'add', 'ssh://me@h', '--token', 't'], /--token: an engine peer has no token/],
     [['peers', 'add', 'https://h:7443', '--fingerprint', FP], /--token: an agent peer needs its token/],
     [['peers', 'add', 'https://h:7443', '--token', 't', '--fingerprint', 'abc'], /--fingerprint must be a SHA-256/],
-    [['peers', 'add', 'not a join code!'], /join code: it is not a join code/],
-    [['peers', 'add', 'b3Bvc3QtYm9ndXM'], /join code: /],
+    [['peers', 'add', 'not a join code!'], /join code: Not an Outpost join code/],
+    [['peers', 'add', 'outpost1:b3Bvc3QtYm9ndXM'], /join code: The join code is damaged/],
+    [['peers', 'add', `outpost1:${Buffer.from(JSON.stringify({ url: 'https://h:1', fingerprint: 'x', token: 'y' })).toString('base64url')}`], /join code: /],
     [['peers', 'add', 'ssh://me@h', '--kind', 'pirate'], /--kind must be agent or engine/],
     [['peers', 'remove', 'ghost'], /NAME: no peer named `ghost`/],
     [['peers', 'rename', 'ghost', 'g2'], /OLD: no peer named `ghost`/],

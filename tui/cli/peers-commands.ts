@@ -46,7 +46,7 @@ async function target(arg: string, opts: AddOptions): Promise<{ kind: PeerKind; 
   try {
     decoded = await decodeJoin(text);
   } catch (err) {
-    throw new BadInputError(`join code: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BadInputError(`join code: ${err instanceof Error ? err.message : String(err)} (or give the agent's https:// URL with --token and --fingerprint)`);
   }
   const why = urlProblem('agent', decoded.url);
   if (why) throw new BadInputError(`join code: its URL ${why}.`);
@@ -55,18 +55,10 @@ async function target(arg: string, opts: AddOptions): Promise<{ kind: PeerKind; 
   return { kind: 'agent', url: decoded.url, fingerprint: fp, token: decoded.token };
 }
 
-/** The agent's join-code decoder (core/api/join-code.ts), loaded when present. */
+/** The agent's join-code decoder (core/api/join-code.ts): strict, its messages say what is wrong. */
 async function decodeJoin(code: string): Promise<{ url: string; fingerprint: string; token: string }> {
-  if (code.length > 4096 || !/^[A-Za-z0-9._~+/=:-]+$/.test(code)) throw new Error('it is not a join code (use the line `outpost agent` printed, or an https:// URL with --fingerprint and --token).');
-  const load = joinCodeLoader;
-  if (!load) throw new Error('this build cannot decode join codes yet; give the agent\'s https:// URL with --fingerprint and --token.');
-  return (await load())(code);
-}
-
-/** Where the join-code decoder comes from; set once the agent's API code is in the build. */
-let joinCodeLoader: (() => Promise<(code: string) => { url: string; fingerprint: string; token: string }>) | null = null;
-export function setJoinCodeLoader(load: typeof joinCodeLoader): void {
-  joinCodeLoader = load;
+  const { decodeJoinCode } = await import('../../core/api/join-code.js');
+  return decodeJoinCode(code);
 }
 
 /** A default name from the URL's host: `gw-2.site.example` → `gw-2`. */
