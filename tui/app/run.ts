@@ -31,6 +31,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const node = new LocalNode({ endpoint: options.endpoint, onError, rules: localRules(process.env) });
   // Connect in the background: when the engine is down the UI says so and keeps retrying.
   const connected = node.connect().catch(() => undefined);
+  // Ink and React load while the peers file is read.
+  const mount = import('./mount.js');
   // The peers (a damaged peers file: this machine alone, and the status line says why).
   let fleet: Fleet;
   try {
@@ -46,7 +48,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const firstList = new Promise<void>((resolve) => {
     stopWaiting = node.watch(() => resolve());
   });
-  const { mountTui } = await import('./mount.js');
+  const { mountTui } = await mount;
   await Promise.race([firstList, connected, new Promise((r) => setTimeout(r, FIRST_FRAME_WAIT_MS))]);
   stopWaiting();
   return mountTui(fleet, options.readOnly, (s) => {
