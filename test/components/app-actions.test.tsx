@@ -5,7 +5,7 @@ import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
 import type { JournalEntry } from '../../core/agent/journal.js';
 import { App } from '../../tui/app/app.js';
-import { localRules } from '../../tui/app/lazy-rules.js';
+import { localRules } from '../../core/agent/lazy-rules.js';
 import { FleetView, type FleetSnapshot } from '../../tui/app/fleet-view.js';
 import { StatsPanel } from '../../tui/app/main-screen.js';
 import { DEFAULT_PREFS, type Prefs } from '../../tui/app/prefs.js';

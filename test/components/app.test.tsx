@@ -4,7 +4,7 @@ import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
 import { App } from '../../tui/app/app.js';
-import { localRules } from '../../tui/app/lazy-rules.js';
+import { localRules } from '../../core/agent/lazy-rules.js';
 import { FleetView } from '../../tui/app/fleet-view.js';
 import { DEFAULT_PREFS } from '../../tui/app/prefs.js';
 import { makeTheme } from '../../tui/app/theme.js';

@@ -7,7 +7,7 @@
 import type { Endpoint } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
-import { localRules } from './lazy-rules.js';
+import { localRules } from '../../core/agent/lazy-rules.js';
 
 export interface TuiOptions {
   endpoint: Endpoint;

@@ -65,12 +65,11 @@ export interface RulesPaths {
 async function nodeFor(program: Command, env: NodeJS.ProcessEnv, paths?: RulesPaths): Promise<Node> {
   const { LocalNode } = await import('../../core/docker/local-node.js');
   const { parseHostUrl, resolveEndpoint } = await import('../../core/docker/endpoint.js');
-  const { LocalRules } = await import('../../core/agent/local-rules.js');
+  // The rules code (engine, YAML, journal) loads only when a command asks the node for its rules.
+  const { localRules } = await import('../../core/agent/lazy-rules.js');
   const g = program.opts<GlobalOptions>();
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(env);
-  const { defaultRulesFile, stateDir } = await import('../../core/agent/store.js');
-  const p = paths ?? { rulesFile: defaultRulesFile(env), stateDir: stateDir(env) };
-  return new LocalNode({ endpoint, rules: (node) => new LocalRules(node, p) });
+  return new LocalNode({ endpoint, rules: localRules(env, paths) });
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * A RulesPort whose implementation is loaded on its first use. The rule
- * engine, the YAML parser and the journal code are not on the TUI's startup
- * path: the composition root hands a node this port, and the code behind it
- * is imported when the UI first asks (after the first frame).
+ * engine, the YAML parser and the journal code are not on the startup path
+ * of the TUI (its first frame) nor of a CLI command that does not ask for
+ * rules (`ps`): the composition root hands a node this port, and the code
+ * behind it is imported when something first asks.
  */
-import type { Disposer } from '../../core/model/types.js';
-import type { Node } from '../../core/node.js';
-import type { RulesPort } from '../../core/rules/port.js';
+import type { Disposer } from '../model/types.js';
+import type { Node } from '../node.js';
+import type { RulesPort } from '../rules/port.js';
+import type { LocalRulesPaths } from './local-rules.js';
 
 export function lazyRules(load: () => Promise<RulesPort>): RulesPort {
   let loading: Promise<RulesPort> | null = null;
@@ -38,11 +40,11 @@ export function lazyRules(load: () => Promise<RulesPort>): RulesPort {
   };
 }
 
-/** This machine's rules (the agent's files, as LocalRules reads them), for the node built by the composition root. */
-export function localRules(env: NodeJS.ProcessEnv): (node: Node) => RulesPort {
+/** This machine's rules (the agent's files, as LocalRules reads them) at the env's default paths, or at `paths`. */
+export function localRules(env: NodeJS.ProcessEnv, paths?: LocalRulesPaths): (node: Node) => RulesPort {
   return (node) =>
     lazyRules(async () => {
-      const [{ LocalRules }, { defaultRulesFile, stateDir }] = await Promise.all([import('../../core/agent/local-rules.js'), import('../../core/agent/store.js')]);
-      return new LocalRules(node, { rulesFile: defaultRulesFile(env), stateDir: stateDir(env) });
+      const [{ LocalRules }, { defaultRulesFile, stateDir }] = await Promise.all([import('./local-rules.js'), import('./store.js')]);
+      return new LocalRules(node, paths ?? { rulesFile: defaultRulesFile(env), stateDir: stateDir(env) });
     });
 }
