@@ -27,15 +27,15 @@ const tick = () => new Promise((r) => setTimeout(r, 30));
 const strip = (s: string | undefined) => (s ?? '').replace(/\x1b\[[0-9;]*m/g, '');
 
 /** The screen behind the same key router the app uses. */
-function Routed(props: { session: LogSession; saveDir: string; onBack: () => void }) {
+function Routed(props: { session: LogSession; saveDir: string; onBack: () => void; width?: number }) {
   const keys = useRef<KeyHandler | null>(null);
   useKeys((input, key) => keys.current?.(input, key), { isActive: true });
-  return <LogsScreen session={props.session} width={60} height={12} theme={makeTheme({ NO_COLOR: '1' })} keys={keys} saveDir={props.saveDir} onBack={props.onBack} onHelp={() => {}} />;
+  return <LogsScreen session={props.session} width={props.width ?? 60} height={12} theme={makeTheme({ NO_COLOR: '1' })} keys={keys} saveDir={props.saveDir} onBack={props.onBack} onHelp={() => {}} />;
 }
 
-function screen(session: LogSession, saveDir = tmpdir()) {
+function screen(session: LogSession, saveDir = tmpdir(), width?: number) {
   let back = 0;
-  const r = render(<Routed session={session} saveDir={saveDir} onBack={() => back++} />);
+  const r = render(<Routed session={session} saveDir={saveDir} onBack={() => back++} width={width} />);
   return { ...r, backs: () => back };
 }
 
@@ -140,8 +140,62 @@ describe('LogsScreen', () => {
     await tick();
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
-    expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('2024-05-01T10:00:00.000000000Z stdout one\n2024-05-01T10:00:00.000000000Z stderr two\n');
+    // As shown (timestamps off); a file has no colour, so the stderr line keeps its `!` mark.
+    expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('one\n! two\n');
     expect(strip(r.lastFrame())).toContain('saved 2 lines');
+  });
+
+  it('S saves what is shown: the filtered lines, timestamps as shown, and says how many and where', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-save-'));
+    const r = screen(sessionWith(['a', 'ERROR one', 'b', 'error two', 'c'].map((text) => ({ text }))), dir);
+    await tick();
+    for (const k of ['/', 'error', '\r', 'F', 'S']) {
+      r.stdin.write(k);
+      await tick();
+    }
+    let files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('ERROR one\nerror two\n');
+    expect(strip(r.lastFrame()).replace(/\n/g, '')).toContain(`saved 2 lines (filtered) to ${dir}/`);
+    await new Promise((res) => setTimeout(res, 5));
+    r.stdin.write('t');
+    await tick();
+    r.stdin.write('S');
+    await tick();
+    files = readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    expect(readFileSync(join(dir, files[1] as string), 'utf8')).toBe('2024-05-01T10:00:00.000 ERROR one\n2024-05-01T10:00:00.000 error two\n');
+  });
+
+  it('pads merged names to the longest, on screen and in the saved file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-save-'));
+    const s = sessionWith([], ['api', 'logger']);
+    s.buffer.push({ source: 0, stream: 'stdout', timestamp: '2024-05-01T10:00:00.000000000Z', text: 'from api' });
+    s.buffer.push({ source: 1, stream: 'stdout', timestamp: '2024-05-01T10:00:01.000000000Z', text: 'from logger' });
+    const r = screen(s, dir);
+    await tick();
+    const frame = strip(r.lastFrame());
+    expect(frame).toContain('api    │ from api');
+    expect(frame).toContain('logger │ from logger');
+    r.stdin.write('S');
+    await tick();
+    const files = readdirSync(dir);
+    expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('api    │ from api\nlogger │ from logger\n');
+  });
+
+  it('a saveDir that does not exist is said plainly, with where it is set', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'op-save-')), 'nope');
+    const r = screen(sessionWith([{ text: 'one' }]), dir, 80);
+    await tick();
+    r.stdin.write('S');
+    await tick();
+    expect(strip(r.lastFrame()).split('\n').at(-1)).toBe(`cannot save to ${dir}: no such directory (saveDir in tui.json)`);
+    // Narrower, the folder is cut from its start: the reason and where it is set are kept.
+    const narrow = screen(sessionWith([{ text: 'one' }]), join(dir, 'deeper'), 70);
+    await tick();
+    narrow.stdin.write('S');
+    await tick();
+    expect(strip(narrow.lastFrame()).split('\n').at(-1)).toMatch(/^cannot save to …[^ ]*\/nope\/deeper: no such directory \(saveDir in tui\.json\)$/);
   });
 });
 
@@ -236,7 +290,7 @@ describe('LogsScreen search, top and save', () => {
       const body = readFileSync(join(dir, files[0] as string), 'utf8');
       expect(body).not.toMatch(/\x1b/);
       expect(body).toContain('red \\x1b[31mtext\\x1b[0m \\x1b]0;title\\x07');
-      expect(strip(r.lastFrame()).replace(/\n/g, '')).toContain(`saved 1 lines to ${dir}/`);
+      expect(strip(r.lastFrame()).replace(/\n/g, '')).toContain(`saved 1 line to ${dir}/`);
     } finally {
       if (saved === undefined) delete process.env.OUTPOST_START_DIR;
       else process.env.OUTPOST_START_DIR = saved;

@@ -113,7 +113,7 @@ export const BINDINGS: readonly Binding[] = [
   { view: 'logs', keys: [k('+', 1), k('-', -1)], label: '+/-', action: 'context', help: 'context lines around matches when filtering' },
   { view: 'logs', keys: [k('t')], label: 't', action: 'timestamps', help: 'timestamps' },
   { view: 'logs', keys: [k('w')], label: 'w', action: 'wrap', help: 'wrap long lines' },
-  { view: 'logs', keys: [k('S')], label: 'S', action: 'save', help: 'save the buffer to a file' },
+  { view: 'logs', keys: [k('S')], label: 'S', action: 'save', help: 'save the lines as shown to a file (filtered, timestamps as shown)' },
   { view: 'logs', keys: [f('escape')], label: 'esc', action: 'escape', help: 'clear the search (in its prompt: cancel); then back' },
   { view: 'logs', keys: [k('q')], label: 'q', action: 'back', help: 'back' },
   // A legend, not a key: what the gutter's mark means.

@@ -126,12 +126,19 @@ export function LogsScreen(props: LogsScreenProps) {
   const bodyHeight = Math.max(1, height - 2);
   const multi = session.targets.length > 1;
 
+  // Merged: every name padded to the longest, so the lines start in one column.
+  const nameWidth = multi ? Math.max(...session.targets.map((t) => inert(t.name).length)) : 0;
+  /** The gutter and timestamp of an entry as shown; `markErr`: stderr gets its `!` mark (no colour to tell it). */
+  const prefixOf = (e: LogEntry, markErr: boolean): string => {
+    // Without colour a stderr line is marked by its gutter: `!` (merged: in place of `│`).
+    const err = markErr && e.stream === 'stderr';
+    const gutter = multi ? `${inert(session.targets[e.source]?.name ?? '?').padEnd(nameWidth)} ${err ? STDERR_MARK : '│'} ` : err ? `${STDERR_MARK} ` : '';
+    return `${gutter}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
+  };
+
   const rowsOf = (i: number): Row[] => {
     const e = buffer.at(i) as LogEntry;
-    // Without colour a stderr line is marked by its gutter: `!` (merged: in place of `│`).
-    const err = theme.noColor && e.stream === 'stderr';
-    const gutter = multi ? `${inert(session.targets[e.source]?.name ?? '?')} ${err ? STDERR_MARK : '│'} ` : err ? `${STDERR_MARK} ` : '';
-    const prefix = `${gutter}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
+    const prefix = prefixOf(e, theme.noColor);
     const text = inert(e.text);
     const avail = Math.max(10, width - prefix.length);
     const pieces = wrap ? chunk(text, avail) : [text.length > avail ? `${text.slice(0, avail - 1)}…` : text];
@@ -270,16 +277,29 @@ export function LogsScreen(props: LogsScreenProps) {
         case 'save': {
           const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
           const file = join(saveFolder(props.saveDir), `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+          // What the view shows, whole: the filtered lines (with their context) when F is on, the
+          // gutter and the timestamps as shown; lines are not cut to the width nor wrapped, and a
+          // file has no colour, so stderr lines carry their `!` mark. Escape sequences stay inert.
+          const shownIdx = filtered ?? Array.from({ length: buffer.size }, (_, k) => k);
           try {
-            // The text as the view shows it: escape sequences from containers stay inert in the file too.
-            const body = buffer
-              .slice()
-              .map((e) => `${multi ? `${inert(session.targets[e.source]?.name ?? '?')} ` : ''}${e.timestamp} ${e.stream} ${inert(e.text)}\n`)
+            const body = shownIdx
+              .map((k) => {
+                const e = buffer.at(k) as LogEntry;
+                return `${prefixOf(e, true)}${inert(e.text)}\n`;
+              })
               .join('');
             writeFileSync(file, body, { mode: 0o600 });
-            setMessage({ text: `saved ${buffer.size} lines to ${inert(file)}`, error: false });
+            const what = [filtered ? 'filtered' : null, timestamps ? 'with timestamps' : null].filter(Boolean).join(', ');
+            setMessage({ text: `saved ${shownIdx.length} line${shownIdx.length === 1 ? '' : 's'}${what ? ` (${what})` : ''} to ${inert(file)}`, error: false });
           } catch (err) {
-            setMessage({ text: `could not save to ${inert(file)}: ${(err as Error).message}`, error: true });
+            const code = (err as NodeJS.ErrnoException).code;
+            const dir = inert(saveFolder(props.saveDir));
+            const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'not a directory' : inert((err as Error).message);
+            // The reason and where to change it are kept on a narrow screen: the folder is cut from its start.
+            const tail = `: ${why} (saveDir in tui.json)`;
+            const room = width - 'cannot save to '.length - tail.length;
+            const shownDir = dir.length <= room || room < 4 ? dir : `…${dir.slice(dir.length - room + 1)}`;
+            setMessage({ text: `cannot save to ${shownDir}${tail}`, error: true });
           }
           return;
         }
