@@ -220,6 +220,16 @@ describe('the reducer', () => {
     expect(logs.mode).toBe('logs');
   });
 
+  it('journal c keeps to the container of the selected (bold) entry, not the main list\'s selection', () => {
+    const jctx = ctx(LIST, { journalCount: 3, journalContainers: ['c', 'e', 'd'] });
+    // The main list's selection is `a`; the journal's selected entry is the newest (d), then one up (e).
+    let s = keys(initialState, [ch('J'), ch('c')], jctx).state;
+    expect(s.journal.only).toBe('d');
+    s = keys(s, [ch('c'), ch('k'), ch('c')], jctx).state;
+    expect(s.journal.only).toBe('e');
+    expect(s.journal.back).toBe(0);
+  });
+
   it('scrolls the journal, shows an entry whole, and keeps to one container', () => {
     let s = keys(initialState, [ch('J')]).state;
     expect(s.mode).toBe('journal');
@@ -236,7 +246,7 @@ describe('the reducer', () => {
     s = keys(s, [ch('q')]).state;
     expect(s.journal.detail).toBe(false);
     expect(s.mode).toBe('journal');
-    s = keys(s, [ch('c')]).state;
+    s = keys(s, [ch('c')], ctx(LIST, { journalCount: 2, journalContainers: ['b', 'a'] })).state;
     expect(s.journal.only).toBe('a');
     s = keys(s, [ch('c'), flag('escape')]).state;
     expect(s.journal.only).toBeNull();

@@ -101,6 +101,7 @@ export function App(props: AppProps) {
       width,
       height,
       journalCount: journal.length,
+      journalContainers: journal.map((e) => e.container ?? ''),
     };
   };
 

@@ -92,6 +92,8 @@ export interface KeyContext {
   height: number;
   /** Entries the journal view holds. */
   journalCount: number;
+  /** The container of each journal entry, oldest first ('' for one of no container): `c` keeps to the selected entry's. */
+  journalContainers?: readonly string[];
 }
 
 export type Effect =
@@ -263,8 +265,14 @@ function onJournalKey(state: UiState, input: string, key: Key, ctx: KeyContext):
       return scrollTo(j.back + (arg as number) * Math.max(1, ctx.height - 4));
     case 'ends':
       return arg === 'first' ? scrollTo(ctx.journalCount) : scrollTo(0);
-    case 'only':
-      return same({ ...state, journal: { ...j, back: 0, only: j.only ? null : (selectedIn(state, listOf(state, ctx))?.name ?? null) } });
+    case 'only': {
+      if (j.only) return same({ ...state, journal: { ...j, back: 0, only: null } });
+      // The container of the journal's selected (bold) entry, not the main list's selection.
+      const all = ctx.journalContainers ?? [];
+      const picked = all[all.length - 1 - j.back];
+      if (!picked) return say(state, all.length ? 'journal: the selected entry is of no container' : 'journal: no entry selected');
+      return same({ ...state, journal: { ...j, back: 0, only: picked } });
+    }
     default:
       return same(state);
   }
