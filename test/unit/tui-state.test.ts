@@ -220,6 +220,23 @@ describe('the reducer', () => {
     expect(logs.mode).toBe('logs');
   });
 
+  it('space marks and moves down; the selection stays on its container when a CPU sort reorders the rows', () => {
+    const cpu = (o: Record<string, number>) => new Map(Object.entries(o).map(([n, p]) => [`${n}-id`, { id: `${n}-id`, name: n, at: 0, cpuPercent: p, memoryBytes: 0 } as never]));
+    const first = ctx(LIST, { stats: cpu({ a: 50, b: 40, c: 30, d: 20, e: 10 }) });
+    let s = { ...initialState, sort: 'cpu' as const };
+    s = keys(s, [ch(' ')], first).state;
+    expect([...s.marked]).toEqual(['a-id']);
+    expect(s.sel.id).toBe('b-id');
+    // b jumps to the top: the cursor goes with it, and the next space unmarks… b, the same container.
+    const reordered = ctx(LIST, { stats: cpu({ a: 50, b: 90, c: 30, d: 20, e: 10 }) });
+    s = reduce(s, { type: 'sync', ctx: reordered }).state;
+    expect(s.sel.id).toBe('b-id');
+    s = keys(s, [ch(' ')], reordered).state;
+    expect([...s.marked].sort()).toEqual(['a-id', 'b-id']);
+    expect(s.sel.id).toBe('a-id');
+    expect(BINDINGS.find((b) => b.action === 'mark')?.help).toMatch(/mark.*move down/);
+  });
+
   it('journal c keeps to the container of the selected (bold) entry, not the main list\'s selection', () => {
     const jctx = ctx(LIST, { journalCount: 3, journalContainers: ['c', 'e', 'd'] });
     // The main list's selection is `a`; the journal's selected entry is the newest (d), then one up (e).

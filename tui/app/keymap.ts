@@ -82,7 +82,7 @@ export const BINDINGS: readonly Binding[] = [
   { view: 'main', keys: ENDS, label: 'g/G', action: 'ends', help: 'first / last' },
   { view: 'main', keys: PAGE, label: 'PgUp/PgDn', action: 'page', help: 'page' },
   { view: 'main', keys: [f('return'), k('l')], label: 'enter / l', action: 'open-logs', help: 'logs of the selection (or of the marked containers)' },
-  { view: 'main', keys: [k(' ')], label: 'space', action: 'mark', help: 'mark for merged logs' },
+  { view: 'main', keys: [k(' ')], label: 'space', action: 'mark', help: 'mark (or unmark) and move down: marked ones open as merged logs' },
   { view: 'main', keys: [f('tab')], label: 'tab', action: 'next-tab', help: 'next detail tab (logs, stats, inspect, rules)' },
   { view: 'main', keys: [k('J')], label: 'J', action: 'journal', help: 'journal: what the rule engine did and why' },
   { view: 'main', keys: [k('R')], label: 'R', action: 'rules-reset', help: 'rules tab: re-arm the container (forget back-off, budget, give-up)', when: 'rules-tab', mutating: true },
