@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../core/model/types.js';
-import { BINDINGS, HELP_VIEWS, keysFor, lookupGlobal, lookupKey, NO_KEY, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
+import { BINDINGS, HELP_VIEWS, keysFor, paletteWords, lookupGlobal, lookupKey, NO_KEY, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
 import { initialState, reduce, settle, showsAll, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
 
 /** The (input, key) Ink hands over for a key of the table. */
@@ -223,7 +223,7 @@ describe('the reducer', () => {
   it('space marks and moves down; the selection stays on its container when a CPU sort reorders the rows', () => {
     const cpu = (o: Record<string, number>) => new Map(Object.entries(o).map(([n, p]) => [`${n}-id`, { id: `${n}-id`, name: n, at: 0, cpuPercent: p, memoryBytes: 0 } as never]));
     const first = ctx(LIST, { stats: cpu({ a: 50, b: 40, c: 30, d: 20, e: 10 }) });
-    let s = { ...initialState, sort: 'cpu' as const };
+    let s: UiState = { ...initialState, sort: 'cpu' };
     s = keys(s, [ch(' ')], first).state;
     expect([...s.marked]).toEqual(['a-id']);
     expect(s.sel.id).toBe('b-id');
@@ -235,6 +235,22 @@ describe('the reducer', () => {
     expect([...s.marked].sort()).toEqual(['a-id', 'b-id']);
     expect(s.sel.id).toBe('a-id');
     expect(BINDINGS.find((b) => b.action === 'mark')?.help).toMatch(/mark.*move down/);
+  });
+
+  it(':containers shows every container: it clears the filter and says so (documented in the help)', () => {
+    const s = keys({ ...initialState, filter: 'db' }, [ch(':'), ...typing('containers'), flag('return')]).state;
+    expect(s.filter).toBe('');
+    expect(s.message?.text).toBe('filter `db` cleared: every container shown');
+    expect(BINDINGS.find((b) => b.action === 'palette')?.help).toMatch(/:containers .*clears the filter/);
+  });
+
+  it('the palette does not offer, in --read-only, the commands it would refuse', () => {
+    expect(paletteWords(true)).not.toEqual(expect.arrayContaining(['restart']));
+    for (const w of ['restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm']) expect(paletteWords(true)).not.toContain(w);
+    expect(paletteWords(true)).toEqual(expect.arrayContaining(['containers', 'logs', 'filter', 'journal', 'quit']));
+    expect(paletteWords(false)).toContain('restart');
+    const ro = keys(initialState, [ch(':'), ...typing('nope'), flag('return')], ctx(LIST, { readOnly: true })).state;
+    expect(ro.message?.text).not.toMatch(/restart|kill|rm/);
   });
 
   it('journal c keeps to the container of the selected (bold) entry, not the main list\'s selection', () => {

@@ -91,7 +91,7 @@ export const BINDINGS: readonly Binding[] = [
   { view: 'main', keys: [f('escape')], label: 'esc', action: 'clear', help: 'clear the filter and the marks' },
   { view: 'main', keys: [k('o')], label: 'o', action: 'sort', help: 'cycle sort: name, state, cpu, memory, uptime' },
   { view: 'main', keys: [k('n')], label: 'n', action: 'next-node', help: 'next node: all nodes → each node → all (also :node NAME, :node all)' },
-  { view: 'main', keys: [k(':')], label: ':', action: 'palette', help: 'command palette' },
+  { view: 'main', keys: [k(':')], label: ':', action: 'palette', help: 'command palette (:containers shows every container: it clears the filter, and says so)' },
   { view: 'main', keys: [k('r')], label: 'r', action: 'restart', help: 'restart', mutating: true },
   { view: 'main', keys: [k('s')], label: 's', action: 'stop-start', help: 'stop / start', mutating: true },
   { view: 'main', keys: [k('p')], label: 'p', action: 'pause-unpause', help: 'pause / unpause', mutating: true },
@@ -230,8 +230,15 @@ export type PaletteCommand =
   | { kind: 'journal' }
   | { kind: 'help' };
 export const PALETTE_WORDS = ['containers', 'logs', 'restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm', 'node', 'sort', 'filter', 'journal', 'help', 'quit'];
+/** The palette's commands that change a container: not offered in --read-only (they are refused there). */
+const MUTATING_WORDS = new Set(['restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm']);
 
-export function parsePalette(input: string): PaletteCommand | { kind: 'error'; message: string } {
+/** The palette's commands as offered: in --read-only without those that would be refused. */
+export function paletteWords(readOnly: boolean): string[] {
+  return readOnly ? PALETTE_WORDS.filter((w) => !MUTATING_WORDS.has(w)) : PALETTE_WORDS;
+}
+
+export function parsePalette(input: string, readOnly = false): PaletteCommand | { kind: 'error'; message: string } {
   const [word = '', ...rest] = input.trim().split(/\s+/);
   const arg = rest.join(' ') || null;
   switch (word) {
@@ -265,8 +272,8 @@ export function parsePalette(input: string): PaletteCommand | { kind: 'error'; m
     case 'filter':
       return { kind: 'filter', text: arg ?? '' };
     case '':
-      return { kind: 'error', message: 'type a command: ' + PALETTE_WORDS.join(', ') };
+      return { kind: 'error', message: 'type a command: ' + paletteWords(readOnly).join(', ') };
     default:
-      return { kind: 'error', message: `unknown command \`${word}\`; commands: ${PALETTE_WORDS.join(', ')}` };
+      return { kind: 'error', message: `unknown command \`${word}\`; commands: ${paletteWords(readOnly).join(', ')}` };
   }
 }

@@ -9,7 +9,7 @@ import { truncate, wrapText } from '../presentation/format.js';
 import { inert } from '../presentation/inert.js';
 import { mainHeights, mainHints } from '../presentation/main-layout.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
-import { PALETTE_WORDS } from './keymap.js';
+import { paletteWords } from './keymap.js';
 import { PromptLine } from './line-input.js';
 import { ago, ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
 import { RulesPanel } from './rules-panel.js';
@@ -62,8 +62,9 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   if (state.mode === 'filter') return [<PromptLine key="p" prompt="filter: " value={state.typed} />];
   if (state.mode === 'palette') {
     const word = state.typed.trim().split(/\s+/)[0] ?? '';
-    const fits = PALETTE_WORDS.filter((w) => w.startsWith(word));
-    return [...wrapped(`commands: ${(fits.length ? fits : PALETTE_WORDS).join(' ')}`, theme.color('muted'), 'h', 1), <PromptLine key="p" prompt=":" value={state.typed} />];
+    const words = paletteWords(p.readOnly);
+    const fits = words.filter((w) => w.startsWith(word));
+    return [...wrapped(`commands: ${(fits.length ? fits : words).join(' ')}`, theme.color('muted'), 'h', 1), <PromptLine key="p" prompt=":" value={state.typed} />];
   }
   if (state.mode === 'confirm' && state.confirm) {
     // The live row, not the one captured at the key press: its state may have moved on since.

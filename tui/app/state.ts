@@ -381,7 +381,7 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
 }
 
 function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
-  const cmd = parsePalette(text);
+  const cmd = parsePalette(text, ctx.readOnly);
   const all = allShown(state, ctx);
   const find = (ref: string | null): ContainerSummary | null => {
     if (!ref) return selectedIn(state, listOf(state, ctx));
@@ -397,7 +397,8 @@ function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
     case 'journal':
       return openJournal(state, ctx);
     case 'containers':
-      return same({ ...state, filter: '' });
+      // Every container: the filter goes, and the status line says so (it was dropped silently).
+      return state.filter ? say({ ...state, filter: '' }, `filter \`${state.filter}\` cleared: every container shown`) : same(state);
     case 'filter':
       return same({ ...state, filter: cmd.text });
     case 'logs': {
