@@ -237,6 +237,30 @@ describe('the reducer', () => {
     expect(BINDINGS.find((b) => b.action === 'mark')?.help).toMatch(/mark.*move down/);
   });
 
+  it('an action\'s result stays 3 s before a rule\'s notice replaces it; identical notices coalesce', () => {
+    const ev = (s: UiState, e: UiEvent) => reduce(s, e).state;
+    let s = ev(initialState, { type: 'say', text: 'paused web', at: 10_000 });
+    const n = (at: number, count = 1): UiEvent => ({ type: 'notice', text: '⚑ logger wrote a line', count, at });
+    s = ev(s, n(10_100));
+    s = ev(s, n(10_500, 2));
+    expect(s.message?.text).toBe('paused web');
+    s = ev(s, { type: 'tick', at: 12_999 });
+    expect(s.message?.text).toBe('paused web');
+    s = ev(s, { type: 'tick', at: 13_000 });
+    expect(s.message?.text).toBe('⚑ logger wrote a line (+2 more: J)');
+    s = ev(s, n(13_500));
+    s = ev(s, n(14_000));
+    expect(s.message?.text).toBe('⚑ logger wrote a line (+4 more: J)');
+    // A different notice replaces it; a later action's result again holds.
+    s = ev(s, { type: 'notice', text: '⚑ db is unhealthy', count: 1, at: 14_100 });
+    expect(s.message?.text).toBe('⚑ db is unhealthy');
+    s = ev(s, { type: 'say', text: 'restarted db', at: 15_000 });
+    s = ev(s, n(15_100));
+    expect(s.message?.text).toBe('restarted db');
+    s = ev(s, { type: 'tick', at: 18_000 });
+    expect(s.message?.text).toBe('⚑ logger wrote a line');
+  });
+
   it(':containers shows every container: it clears the filter and says so (documented in the help)', () => {
     const s = keys({ ...initialState, filter: 'db' }, [ch(':'), ...typing('containers'), flag('return')]).state;
     expect(s.filter).toBe('');

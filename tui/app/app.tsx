@@ -19,7 +19,7 @@ import { LogsScreen } from './logs-screen.js';
 import { MainView } from './main-view.js';
 import type { Prefs } from './prefs.js';
 import { agentMarks } from './rules-panel.js';
-import { settle, UiStore, type Effect, type KeyContext, type UiEvent } from './state.js';
+import { HOLD_MS, settle, UiStore, type Effect, type KeyContext, type UiEvent } from './state.js';
 import type { Theme } from './theme.js';
 import { useContainerActions } from './use-container-actions.js';
 import { useDetails } from './use-details.js';
@@ -57,7 +57,9 @@ export function App(props: AppProps) {
 
   const [store] = useState(() => new UiStore());
   const state = useSyncExternalStore(store.subscribe, store.get);
-  const say = useCallback((text: string, kind: 'info' | 'error' = 'info') => void store.dispatch({ type: 'say', text, kind }), [store]);
+  const clock = props.now ?? Date.now;
+  const say = useCallback((text: string, kind: 'info' | 'error' = 'info') => void store.dispatch({ type: 'say', text, kind, at: clock() }), [store, clock]);
+  const notice = useCallback((text: string, kind: 'info' | 'error', count: number) => void store.dispatch({ type: 'notice', text, kind, count, at: clock() }), [store, clock]);
   useEffect(() => notices?.subscribe((text) => store.dispatch({ type: 'say', text, kind: 'error', full: true })), [notices, store]);
 
   const nodes = fleet.nodes();
@@ -83,7 +85,7 @@ export function App(props: AppProps) {
   const details = useDetails(selNode, selected, state.tab === 'inspect' || state.tab === 'stats');
   const { busy, run } = useContainerActions((c) => nodeNamed(c.node) ?? (showAll ? null : node), say);
   const port = selNode?.rules ?? null;
-  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice: say, secondTick: Math.floor(now / 1000), modelVersion: nodeContainers });
+  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice, secondTick: Math.floor(now / 1000), modelVersion: nodeContainers });
   const { journal } = rules;
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
   const marks = useMemo(() => (port ? agentMarks(journal, nodeContainers ?? []) : new Map()), [port, journal, nodeContainers]);
@@ -147,6 +149,14 @@ export function App(props: AppProps) {
   useEffect(() => {
     if (settled) store.dispatch({ type: 'sync', ctx: context() });
   });
+
+  // A notice held behind an action's result is shown when the hold ends.
+  const pendingAt = state.pending ? (state.message?.at ?? 0) : null;
+  useEffect(() => {
+    if (pendingAt === null) return;
+    const t = setTimeout(() => store.dispatch({ type: 'tick', at: clock() }), Math.max(0, pendingAt + HOLD_MS - clock()) + 10);
+    return () => clearTimeout(t);
+  }, [pendingAt, store, clock]);
 
   useKeys((input, key) => dispatch({ type: 'key', input, key, ctx: context() }), { isActive: state.mode !== 'suspended' });
 

@@ -30,6 +30,17 @@ export interface Message {
   kind: 'info' | 'error';
   /** Shown whole, over several rows (preferences problems); any other message takes one row. */
   full?: boolean;
+  /** When it was said (ms): an action's result is held `HOLD_MS` before a notice replaces it. */
+  at?: number;
+  /** A rule's notice: `base` its text, `count` how many of them it stands for (the others: "+N more: J"). */
+  notice?: { base: string; count: number };
+}
+
+/** How long an action's result stays on the status line before a rule's notice may replace it. */
+export const HOLD_MS = 3000;
+
+function noticeMessage(base: string, count: number, kind: Message['kind'], at: number): Message {
+  return { text: `${base}${count > 1 ? ` (+${count - 1} more: J)` : ''}`, kind, at, notice: { base, count } };
 }
 
 export interface UiState {
@@ -48,6 +59,8 @@ export interface UiState {
   marked: ReadonlySet<string>;
   tab: DetailTab;
   message: Message | null;
+  /** A notice that came while an action's result was held: shown when the hold ends (a `tick`). */
+  pending: Message | null;
   confirm: { action: ContainerAction; targets: ContainerSummary[] } | null;
   /** Whether a logs view is open (under its help, too). */
   logsOpen: boolean;
@@ -67,6 +80,7 @@ export const initialState: UiState = {
   marked: new Set(),
   tab: 'logs',
   message: null,
+  pending: null,
   confirm: null,
   logsOpen: false,
   journal: { back: 0, only: null, detail: false },
@@ -111,7 +125,11 @@ export type UiEvent =
   | { type: 'key'; input: string; key: Key; ctx: KeyContext }
   /** The list changed (a snapshot): the selection settles on it. */
   | { type: 'sync'; ctx: KeyContext }
-  | { type: 'say'; text: string; kind?: Message['kind']; full?: boolean }
+  | { type: 'say'; text: string; kind?: Message['kind']; full?: boolean; at?: number }
+  /** A rule's notice (`count` of them in one batch, the newest's text): it waits for a held result, and identical ones add up. */
+  | { type: 'notice'; text: string; count: number; kind?: Message['kind']; at: number }
+  /** Time passed: a pending notice is shown once the result before it was held long enough. */
+  | { type: 'tick'; at: number }
   /** The logs screen went back (q, esc). */
   | { type: 'logs-closed' }
   /** The logs screen's `?`. */
@@ -168,7 +186,24 @@ const NO_RULES = 'rules: no agent reachable for this node';
 export function reduce(state: UiState, event: UiEvent): Step {
   switch (event.type) {
     case 'say':
-      return { state: { ...state, message: { text: event.text, kind: event.kind ?? 'info', ...(event.full ? { full: true } : {}) } }, effects: [] };
+      return { state: { ...state, message: { text: event.text, kind: event.kind ?? 'info', ...(event.full ? { full: true } : {}), ...(event.at !== undefined ? { at: event.at } : {}) } }, effects: [] };
+    case 'notice': {
+      const kind = event.kind ?? 'info';
+      const m = state.message;
+      // The same notice again: one line that counts them.
+      if (m?.notice?.base === event.text) return same({ ...state, message: noticeMessage(event.text, m.notice.count + event.count, kind, event.at) });
+      // An action's result (or anything not a notice) stays HOLD_MS first; the notice waits, coalescing too.
+      if (m && !m.notice && m.at !== undefined && event.at - m.at < HOLD_MS) {
+        const p = state.pending?.notice;
+        return same({ ...state, pending: noticeMessage(event.text, (p?.base === event.text ? p.count : 0) + event.count, kind, event.at) });
+      }
+      return same({ ...state, pending: null, message: noticeMessage(event.text, event.count, kind, event.at) });
+    }
+    case 'tick': {
+      const m = state.message;
+      if (!state.pending || (m && !m.notice && m.at !== undefined && event.at - m.at < HOLD_MS)) return same(state);
+      return same({ ...state, message: { ...state.pending, at: event.at }, pending: null });
+    }
     case 'logs-closed':
       return { state: { ...state, logsOpen: false, mode: state.mode === 'logs' ? 'main' : state.mode }, effects: [] };
     case 'logs-help':

@@ -47,7 +47,7 @@ const words = (err: unknown) => (err instanceof Error ? err.message : String(err
  * journal, followed so that what the agent says (a notification, a give-up,
  * a failed action) reaches the status line at once.
  */
-export function useRules(port: RulesPort | null, explainFor: string | null, o: { say: Say; notice: (text: string, kind: 'info' | 'error') => void; secondTick: number; modelVersion: unknown }): RulesView {
+export function useRules(port: RulesPort | null, explainFor: string | null, o: { say: Say; notice: (text: string, kind: 'info' | 'error', count: number) => void; secondTick: number; modelVersion: unknown }): RulesView {
   const { say, notice, secondTick, modelVersion } = o;
   const [started, setStarted] = useState(false);
   const [agent, setAgent] = useState<AgentState | null>(null);
@@ -92,7 +92,8 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
       if (fresh.some((e) => e.kind === 'agent')) setAgentCheck((n) => n + 1);
       const notices = fresh.filter(isNotice);
       const last = notices.at(-1);
-      if (last) notice(`⚑ ${inert(last.reason)}${notices.length > 1 ? ` (+${notices.length - 1} more: J)` : ''}`, last.kind === 'notify' ? 'info' : 'error');
+      // The newest, with how many came (the status line counts the others: "+N more: J").
+      if (last) notice(`⚑ ${inert(last.reason)}`, last.kind === 'notify' ? 'info' : 'error', notices.length);
     };
     // Follow first, then read what is there: nothing written in between is missed (merged by sequence number).
     const stop = port.followJournal((e) => {
