@@ -38,6 +38,8 @@ const INSPECT_DEADLINE_MS = 10_000;
  * wakes the session as soon as the container starts or the engine is back; this is the fallback.
  */
 const RECHECK_MS = 5000;
+/** Longest wait for a restarted container's first line before its gap mark is shown without it. */
+const MARK_WAIT_MS = 500;
 
 /**
  * A sortable key for an RFC 3339 timestamp: UTC, nine fraction digits. The
@@ -182,8 +184,8 @@ export class LogSession {
     if (changed) this.#notify();
   }
 
-  #marker(source: number, text: string, atMs: number): void {
-    this.push({ source, stream: 'meta', timestamp: new Date(atMs).toISOString(), text: `— ${text} ${clock(atMs)} —` });
+  #marker(source: number, text: string, atMs: number, timestamp = new Date(atMs).toISOString()): void {
+    this.push({ source, stream: 'meta', timestamp, text: `— ${text} ${clock(atMs)} —` });
   }
 
   async #pump(source: number, t: LogTarget, tail: number): Promise<void> {
@@ -219,10 +221,25 @@ export class LogSession {
         await this.#wake(t.node, t.name, RECHECK_MS);
         continue;
       }
+      // A new run's mark waits for its first line: the engine stamps StartedAt after the process
+      // may have written (and a ms stamp sorts after the line's ns one), so in a merged view the
+      // mark at StartedAt landed after the new run's first lines. It goes in just before that line,
+      // with that line's stamp when it is earlier; a run that says nothing gets it after MARK_WAIT_MS.
+      let mark: { text: string; atMs: number } | null = null;
       if (!first) {
-        if (fresh) this.#marker(source, known?.id !== d.id ? 'container re-created' : 'container restarted', d.startedAt ?? Date.now());
+        if (fresh) mark = { text: known?.id !== d.id ? 'container re-created' : 'container restarted', atMs: d.startedAt ?? Date.now() };
         else if (engineLost) this.#marker(source, 'engine reconnected', Date.now());
       }
+      let markTimer: NodeJS.Timeout | null = null;
+      const placeMark = (before?: string) => {
+        if (markTimer) clearTimeout(markTimer);
+        markTimer = null;
+        if (!mark || this.#closed) return;
+        const at = new Date(mark.atMs).toISOString();
+        const lineKey = before ? timeKey(before) : '';
+        this.#marker(source, mark.text, mark.atMs, lineKey !== '' && lineKey < timeKey(at) ? (before as string) : at);
+        mark = null;
+      };
       known = { id: d.id, startedAt: d.startedAt };
       engineLost = false;
       let stream: LogStream;
@@ -236,6 +253,7 @@ export class LogSession {
         );
       } catch (err) {
         if (this.#closed) return;
+        placeMark();
         engineLost = true;
         this.#setState(source, 'unreachable', `${t.name}: ${err instanceof Error ? err.message : String(err)}`);
         await this.#wake(t.node, t.name, RECHECK_MS);
@@ -245,6 +263,7 @@ export class LogSession {
         stream.close();
         return;
       }
+      if (mark) markTimer = setTimeout(() => placeMark(), MARK_WAIT_MS);
       first = false;
       this.#streams.add(stream);
       this.#setState(source, running ? 'streaming' : 'waiting');
@@ -271,6 +290,7 @@ export class LogSession {
             }
             skipping = false;
           }
+          if (mark) placeMark(ts);
           if (ts) lastTs = ts;
           lines++;
           if (line.partial) cutting[line.stream] = true;
@@ -281,6 +301,7 @@ export class LogSession {
         engineLost = true;
         this.#setState(source, 'unreachable', `${t.name}: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
+        placeMark();
         this.#streams.delete(stream);
         stream.close();
       }
