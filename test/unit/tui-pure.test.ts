@@ -332,3 +332,15 @@ describe('hostile text from labels on the list', () => {
     expect(text).not.toMatch(/\x1b/);
   });
 });
+
+describe('the empty list of a node that does not answer', () => {
+  it('says the node is unreachable and when it was last seen, not that it has no containers', async () => {
+    const { emptyListText } = await import('../../tui/app/main-view.js');
+    const off = { state: 'offline' as const, since: 1_000, reason: 'ECONNREFUSED', retryInMs: 1000 };
+    expect(emptyListText([off], '', 91_000, 'gw-2')).toBe('gw-2 is unreachable (last seen 90s ago): its containers are not known');
+    expect(emptyListText([off], 'db', 91_000, 'gw-2')).toMatch(/^gw-2 is unreachable/);
+    expect(emptyListText([off, off], '', 91_000, null)).toBe('no node is reachable (last seen 90s ago): their containers are not known');
+    expect(emptyListText([{ state: 'online', since: 0 }], '', 0, 'local')).toBe('no containers on this node');
+    expect(emptyListText([{ state: 'connecting' }], '', 0, 'local')).toBe('connecting to the engine…');
+  });
+});

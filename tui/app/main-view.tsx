@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { MutableRefObject, ReactElement } from 'react';
-import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
+import type { ContainerDetails, ContainerSummary, NodeStatus } from '../../core/model/types.js';
 import type { JournalEntry } from '../../core/rules/types.js';
 import type { LogSession } from '../logs/log-session.js';
 import type { AgentMarks } from '../presentation/container-line.js';
@@ -91,6 +91,21 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   ];
 }
 
+/**
+ * What an empty list says. A node that does not answer cannot say it has no containers:
+ * it is said unreachable, with when it was last seen (`node`: the one node shown, else null).
+ */
+export function emptyListText(statuses: readonly NodeStatus[], filter: string, now: number, node: string | null): string {
+  if (statuses.length > 0 && statuses.every((s) => s.state === 'connecting')) return 'connecting to the engine…';
+  const off = statuses.filter((s): s is Extract<NodeStatus, { state: 'offline' }> => s.state === 'offline');
+  if (statuses.length > 0 && off.length === statuses.length) {
+    const seen = `last seen ${ago(now - Math.max(...off.map((s) => s.since)))}`;
+    return node !== null ? `${inert(node)} is unreachable (${seen}): its containers are not known` : `no node is reachable (${seen}): their containers are not known`;
+  }
+  if (filter) return 'no container matches the filter (esc clears it)';
+  return node !== null ? 'no containers on this node' : 'no containers on the reachable nodes';
+}
+
 /** The main view: header, host strip, the container list, the detail pane (logs, stats, inspect, rules) and the status area. */
 export function MainView(p: MainViewProps) {
   const { state, snapshot, nodeView, selected, theme, width, height, now, rules } = p;
@@ -147,7 +162,7 @@ export function MainView(p: MainViewProps) {
         width={width}
         now={now}
         nodeColumn={p.showAll === true}
-        emptyText={nodeView?.status.state === 'connecting' ? 'connecting to the engine…' : state.filter ? 'no container matches the filter (esc clears it)' : 'no containers on this node'}
+        emptyText={emptyListText(p.showAll ? snapshot.nodes.map((n) => n.status) : nodeView ? [nodeView.status] : [], state.filter, now, p.showAll ? null : p.nodeName)}
       />
       {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} /> : null}
       {detailHeight > 1 ? (
