@@ -1,3 +1,4 @@
+import { hostKeyCheck } from './known-hosts.js';
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { ApiVersionError } from '../model/errors.js';
@@ -117,7 +118,8 @@ function modemOptions(e: Endpoint): Record<string, unknown> {
         port: e.port,
         protocol: 'ssh',
         ...(e.username ? { username: e.username } : {}),
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+        // ssh2 takes any host key without a verifier: the key must be the one known_hosts lists.
+        sshOptions: { agent: process.env.SSH_AUTH_SOCK, hostVerifier: hostKeyCheck(e.host, e.port) },
       };
   }
 }

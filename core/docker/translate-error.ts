@@ -1,6 +1,7 @@
 import {
   ApiVersionError,
   EngineError,
+  EngineHostKeyError,
   EnginePermissionError,
   EngineTlsError,
   EngineUnreachableError,
@@ -8,6 +9,7 @@ import {
   NoSuchContainerError,
   OutpostError,
 } from '../model/errors.js';
+import { hostKeyRefusal } from './known-hosts.js';
 
 interface DockerodeLikeError {
   code?: string;
@@ -28,6 +30,11 @@ export function translateEngineError(err: unknown, endpoint: string, ref?: strin
   const e = (err ?? {}) as DockerodeLikeError;
   if (e.code === 'EACCES' || e.code === 'EPERM') return new EnginePermissionError(endpoint);
   if (e.code && unreachableCodes.has(e.code)) return new EngineUnreachableError(endpoint, e.code);
+  if (/host denied|verification failed/i.test(e.message ?? '')) {
+    // ssh2 refused the host key through our verifier: say why (unknown, changed or revoked).
+    const m = /^ssh:\/\/(?:[^@/]+@)?(\[[^\]]+\]|[^:/]+):(\d+)/.exec(endpoint);
+    return new EngineHostKeyError(endpoint, (m ? hostKeyRefusal(m[1]?.replace(/^\[|\]$/g, '') ?? '', Number(m[2])) : null) ?? 'its host key was refused');
+  }
   const tls = tlsSide(e.code, e.message);
   if (tls) return new EngineTlsError(endpoint, e.message ?? e.code ?? 'TLS error', tls);
   const engineMessage = engineText(e);

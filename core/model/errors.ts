@@ -169,6 +169,16 @@ export class BadInputError extends OutpostError {
   static override readonly http = 400;
 }
 
+/** An ssh:// engine whose host key is not the one known_hosts lists (unknown, changed or revoked). */
+export class EngineHostKeyError extends OutpostError {
+  static override readonly code = 'ENGINE_HOST_KEY';
+  static override readonly exit = 4;
+  static override readonly http = 502;
+  constructor(endpoint: string, reason: string) {
+    super(`Refused the engine at ${endpoint}: ${reason}`, { endpoint });
+  }
+}
+
 /** Anything else the engine refused, with its own words and status. */
 export class EngineError extends OutpostError {
   static override readonly code = 'ENGINE_ERROR';
@@ -236,6 +246,7 @@ export class InternalError extends OutpostError {
 /** The one table of the domain errors: each class with its code, exit status and HTTP status. */
 export const ERROR_CLASSES = [
   EngineUnreachableError,
+  EngineHostKeyError,
   EngineTimeoutError,
   EnginePermissionError,
   EngineTlsError,
