@@ -117,9 +117,12 @@ export function RulesPanel(props: {
     lines.push({ key: `p:${i}`, el: <Text color={theme.color('bad')} wrap="truncate-end">{l}</Text> });
   }
   if (props.statuses === null) {
-    lines.push({ key: 'loading', el: <Text color={theme.color('muted')}>reading the rules…</Text> });
+    lines.push({ key: 'loading', el: <Text color={theme.color('muted')} wrap="truncate-end">reading the rules…</Text> });
   } else if (props.statuses.length === 0) {
-    lines.push({ key: 'none', el: <Text color={theme.color('muted')}>no rule applies to this container (rules file or outpost.restart-on label)</Text> });
+    // Wrapped here, one row per line: a Text left to wrap itself takes rows the panel does not count, and overlaps what follows.
+    for (const [i, l] of wrapText('no rule applies to this container (rules file or outpost.restart-on label)', width).entries()) {
+      lines.push({ key: `none:${i}`, el: <Text color={theme.color('muted')} wrap="truncate-end">{l}</Text> });
+    }
   }
   // Each rule's explanation is wrapped under it (indented past the state word), not cut.
   for (const s of props.statuses ?? []) {

@@ -1,0 +1,26 @@
+/**
+ * The rules tab in a narrow pane: every line it draws is counted and cut to
+ * the pane's width, so nothing wraps into the rows below it (a trial at
+ * 50x15 saw `— journal (J for all) —l)`, the tail of a wrapped line).
+ */
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { RulesPanel } from '../../tui/app/rules-panel.js';
+import { makeTheme } from '../../tui/app/theme.js';
+import type { JournalEntry } from '../../core/rules/types.js';
+
+const theme = makeTheme({ NO_COLOR: '1' });
+const entry: JournalEntry = { seq: 1, ts: Date.parse('2026-01-02T03:04:05Z'), node: 'local', kind: 'agent', reason: 'agent started' };
+
+describe('RulesPanel in a narrow pane', () => {
+  it('wraps "no rule applies" into rows it counts: no line longer than the pane, the journal header whole', () => {
+    const width = 40;
+    const r = render(<RulesPanel agent={{ running: true, record: null, reason: null }} statuses={[]} problems={[]} recent={[entry]} height={8} width={width} theme={theme} reachable />);
+    const lines = (r.lastFrame() ?? '').split('\n');
+    r.unmount();
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
+    expect(lines.join(' ')).toMatch(/no rule applies to this container \(rules file or\s+outpost\.restart-on label\)/);
+    const header = lines.find((l) => l.includes('journal'));
+    expect(header).toMatch(/^— journal \(J for all\) —*$/);
+  });
+});
