@@ -110,14 +110,14 @@ export function emptyListText(statuses: readonly NodeStatus[], filter: string, n
 export function MainView(p: MainViewProps) {
   const { state, snapshot, nodeView, selected, theme, width, height, now, rules } = p;
   const { tableHeight, detailHeight: paneHeight } = mainHeights(height);
-  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container.id === selected?.id));
-  const top = windowTop(rowOfSelected, tableHeight - 1, p.rows.length, p.tableTop.current);
-  p.tableTop.current = top;
-
   const bottom = statusArea(p, tableHeight, paneHeight);
   const extra = bottom.length - 1;
   const detailHeight = Math.max(0, paneHeight - extra);
   const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight));
+  // The window over the rows is the one the list is drawn in (the status area may have taken some of its rows).
+  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container.id === selected?.id));
+  const top = windowTop(rowOfSelected, listHeight - 1, p.rows.length, p.tableTop.current);
+  p.tableTop.current = top;
   const offline = !p.showAll && nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
   // In the all-nodes view, the nodes that do not answer and why (the host strip is the selected row's node's).
   const down = p.showAll ? snapshot.nodes.filter((n) => n.status.state !== 'online') : [];
