@@ -57,10 +57,12 @@ interface Pin {
 class PinnedAgent extends HttpsAgent {
   readonly #pin: Pin;
   readonly #peer: string;
-  constructor(pin: Pin, peer: string) {
+  readonly #handshakeMs: number;
+  constructor(pin: Pin, peer: string, handshakeMs: number) {
     super({ keepAlive: true, maxCachedSessions: 0, maxSockets: 32 });
     this.#pin = pin;
     this.#peer = peer;
+    this.#handshakeMs = handshakeMs;
   }
 
   override createConnection(options: RequestOptions, cb?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
@@ -76,9 +78,12 @@ class PinnedAgent extends HttpsAgent {
       checkServerIdentity: () => undefined,
     });
     let done = false;
+    // A peer that takes the connection and never speaks TLS must not hold anyone: the handshake has its own deadline.
+    const handshake = setTimeout(() => finish(new PeerTimeoutError(this.#peer, 'the TLS handshake', this.#handshakeMs)), this.#handshakeMs);
     const finish = (err: Error | null) => {
       if (done) return;
       done = true;
+      clearTimeout(handshake);
       if (err) {
         socket.destroy();
         cb?.(err, socket);
@@ -128,7 +133,7 @@ export class ApiClient {
     this.#tls = this.url.protocol === 'https:';
     this.#token = o.token;
     this.timeoutMs = o.timeoutMs ?? 10_000;
-    this.#agent = this.#tls ? new PinnedAgent({ fingerprint: o.fingerprint.toUpperCase(), pem: o.certificate ?? null }, this.label) : new HttpAgent({ keepAlive: true });
+    this.#agent = this.#tls ? new PinnedAgent({ fingerprint: o.fingerprint.toUpperCase(), pem: o.certificate ?? null }, this.label, o.timeoutMs ?? 10_000) : new HttpAgent({ keepAlive: true });
   }
 
   get label(): string {
@@ -168,6 +173,9 @@ export class ApiClient {
   #request(name: RouteName, input: CallInput, headers: Record<string, string> = {}): Promise<{ res: IncomingMessage; req: ClientRequest }> {
     const { def, path, body } = this.target(name, input);
     const what = `${def.method} ${def.path}`;
+    // A stop or restart waits on the peer for the container's grace period (10 s unless given), as a local engine's does.
+    const grace = (input.body as { timeoutSeconds?: unknown } | undefined)?.timeoutSeconds;
+    const extraMs = name === 'stop' || name === 'restart' ? (typeof grace === 'number' && Number.isFinite(grace) ? grace : 10) * 1000 : 0;
     return new Promise((resolve, reject) => {
       const req = (this.#tls ? httpsRequest : httpRequest)({
         agent: this.#agent,
@@ -184,7 +192,13 @@ export class ApiClient {
       });
       this.#open.add(req);
       req.on('close', () => this.#open.delete(req));
-      const timer = setTimeout(() => req.destroy(new PeerTimeoutError(this.label, what, this.timeoutMs)), this.timeoutMs);
+      const deadline = this.timeoutMs + (extraMs ?? 0);
+      // Rejected here, not only through the request's 'error': a request still waiting for its socket may never emit one.
+      const timer = setTimeout(() => {
+        const err = new PeerTimeoutError(this.label, what, deadline);
+        req.destroy(err);
+        reject(err);
+      }, deadline);
       req.on('response', (res) => {
         clearTimeout(timer);
         resolve({ res, req });
