@@ -141,10 +141,11 @@ export function ContainerTable(props: {
         {`${nodeW ? `${'NODE'.padEnd(nodeW)} ` : ''}${headerLine(lineW, props.sort)}`}
       </Text>
       {visible.length === 0 ? <Text color={theme.color('muted')}>  {props.emptyText}</Text> : null}
-      {visible.map((row) => {
+      {visible.map((row, i) => {
         if (row.kind === 'group') {
+          // Keys are unique across nodes: two nodes may hold the same project, or (two peers on one engine) the same container IDs.
           return (
-            <Text key={`g:${row.loose ? '' : 'p:'}${row.project}`} bold color={row.loose ? theme.color('muted') : undefined} wrap="truncate-end">
+            <Text key={`g:${top + i}:${row.loose ? '' : 'p:'}${row.project}`} bold color={row.loose ? theme.color('muted') : undefined} wrap="truncate-end">
               {truncate(groupLine(row, inert), width)}
             </Text>
           );
@@ -157,7 +158,7 @@ export function ContainerTable(props: {
         const since = offline.get(c.node);
         const tag = busy ?? (since !== undefined ? `last seen ${ago(now - since)}` : undefined);
         return (
-          <Text key={c.id} inverse={selected} dimColor={since !== undefined && !busy} color={busy ? theme.color('warn') : since !== undefined ? theme.color('muted') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
+          <Text key={`${c.node}/${c.id}`} inverse={selected} dimColor={since !== undefined && !busy} color={busy ? theme.color('warn') : since !== undefined ? theme.color('muted') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
             {tag ? `${line.slice(0, Math.max(0, width - tag.length - 2))} ${tag}` : line}
           </Text>
         );

@@ -1,0 +1,35 @@
+/**
+ * The all-nodes list when two peers reach one engine (an engine-only peer
+ * and the agent on the same box): the same container IDs on two nodes. Each
+ * row must be its own element; with the ID alone as React's key, rows of
+ * one node stayed on screen after a filter or a change of view.
+ */
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { ContainerTable } from '../../tui/app/main-screen.js';
+import { makeTheme } from '../../tui/app/theme.js';
+import type { FleetSnapshot } from '../../tui/app/fleet-view.js';
+import type { ListRow } from '../../tui/presentation/container-list.js';
+import { summary } from '../harness/summary.js';
+
+const theme = makeTheme({ NO_COLOR: '1' });
+const snapshot: FleetSnapshot = { version: 1, nodes: [], stats: new Map(), cpuHistory: new Map(), memHistory: new Map() };
+const row = (node: string, name: string): ListRow => ({ kind: 'container', container: summary({ id: `id-${name}`, name, node }), grouped: false }) as ListRow;
+
+function table(rows: ListRow[]) {
+  return <ContainerTable rows={rows} top={0} height={8} selectedId={null} marked={new Set()} snapshot={snapshot} busy={new Map()} theme={theme} width={80} now={Date.now()} emptyText="none" sort="name" agent={new Map()} nodeColumn />;
+}
+
+describe('ContainerTable across nodes', () => {
+  it('shows a container of the same ID on two nodes as two rows, and drops them when the rows go', () => {
+    const both = [row('b-engine', 'bench-00'), row('b-join', 'bench-00'), row('b-engine', 'bench-01'), row('b-join', 'bench-01')];
+    const r = render(table(both));
+    const first = r.lastFrame() ?? '';
+    expect(first.split('\n').filter((l) => l.includes('bench-0'))).toHaveLength(4);
+    r.rerender(table([row('b-join', 'bench-01')]));
+    const after = (r.lastFrame() ?? '').split('\n').filter((l) => l.includes('bench-0'));
+    r.unmount();
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatch(/^b-j…\s+bench-01/);
+  });
+});
