@@ -78,7 +78,9 @@ export class Connection {
     if (this.#closed || this.#timer) return;
     const delay = this.#delay;
     this.#delay = Math.min(delay * 2, this.#o.maxDelayMs ?? 5000);
-    this.#set({ state: 'offline', since: this.#now(), reason, retryInMs: delay });
+    // Offline since the first loss, not since the last retry: "last seen 40s ago" must count from the last contact.
+    const since = this.#status.state === 'offline' ? this.#status.since : this.#now();
+    this.#set({ state: 'offline', since, reason, retryInMs: delay });
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#retry();

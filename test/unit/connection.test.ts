@@ -46,6 +46,9 @@ describe('Connection', () => {
     expect(m.attempts).toEqual(['first', 'retry', 'retry', 'retry', 'retry']);
     expect(m.seen.map((s) => (s.state === 'offline' ? s.retryInMs : s.state))).toEqual([100, 200, 400, 400, 'online']);
     expect(m.abandoned()).toBe(3);
+    // While it was away, every offline status kept the time it was lost.
+    const offline = m.seen.filter((s) => s.state === 'offline');
+    expect(new Set(offline.map((s) => (s.state === 'offline' ? s.since : 0))).size).toBe(1);
     // A later loss starts again from the lower bound.
     m.conn.lost('stream ended');
     expect(m.conn.status()).toMatchObject({ state: 'offline', reason: 'stream ended', retryInMs: 100 });
