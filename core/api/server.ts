@@ -81,6 +81,8 @@ export class ApiServer {
   readonly #audit: AuditLog;
   readonly #streams = new Set<OpenStream>();
   readonly #failures = new Map<string, { count: number; start: number }>();
+  /** Per client address: the tokens that authenticated from it lately. A lockout there (someone else behind the same NAT guessing, or a peer with a stale token) does not shut them out. */
+  readonly #goodFrom = new Map<string, Set<string>>();
   readonly #handlers: { [N in RouteName]: Handler<N> };
   readonly #log: (line: string) => void;
 
@@ -170,12 +172,14 @@ export class ApiServer {
     const windowMs = this.#o.authFailures?.windowMs ?? 60_000;
     const now = Date.now();
     const f = this.#failures.get(client);
+    const header = req.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,200})$/.exec(header) : null;
     if (f && now - f.start < windowMs && f.count >= max) {
+      const known = m ? findToken(this.#tokens.tokens, m[1] as string) : null;
+      if (known && this.#goodFrom.get(client)?.has(known.hash)) return { ok: true, ctx: { token: known, client, peer } };
       const wait = Math.ceil((f.start + windowMs - now) / 1000);
       return { ok: false, status: 429, err: new UnauthorisedError(peer, `too many wrong tokens from ${client}; wait ${wait} s`), headers: { 'retry-after': String(wait) } };
     }
-    const header = req.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,200})$/.exec(header) : null;
     if (!m) return { ok: false, status: 401, err: new UnauthorisedError(peer, 'no token: send `Authorization: Bearer TOKEN`') };
     const token = findToken(this.#tokens.tokens, m[1] as string);
     if (!token) {
@@ -185,6 +189,13 @@ export class ApiServer {
       } else f.count++;
       return { ok: false, status: 401, err: new UnauthorisedError(peer, 'the token is wrong or revoked') };
     }
+    let good = this.#goodFrom.get(client);
+    if (!good) {
+      if (this.#goodFrom.size > 10_000) this.#goodFrom.clear();
+      good = new Set();
+      this.#goodFrom.set(client, good);
+    }
+    if (good.size < 64) good.add(token.hash);
     return { ok: true, ctx: { token, client, peer } };
   }
 

@@ -9,7 +9,7 @@
  * poller. Every container, event and figure is named after this node.
  */
 import { ContainerStore } from '../model/container-store.js';
-import { PeerTimeoutError, ProtocolError } from '../model/errors.js';
+import { ForbiddenError, PeerTimeoutError, ProtocolError, UnauthorisedError } from '../model/errors.js';
 import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus } from '../model/types.js';
 import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
@@ -24,6 +24,9 @@ export interface RemoteNodeOptions extends PeerOptions {
   now?: () => number;
   onError?: (message: string) => void;
 }
+
+/** How long a node whose token the peer refused waits before it tries again. */
+export const TOKEN_REFUSED_RETRY_MS = 60_000;
 
 export class RemoteNode implements Node {
   readonly name: string;
@@ -52,6 +55,8 @@ export class RemoteNode implements Node {
         open: () => this.#open(),
         abandon: () => this.#dropSession(),
         describe: (err) => peerError(err, this.#client.label).message,
+        // A refused token is not fixed by trying again in a few seconds: those tries would only lock this address out.
+        retryAfterMs: (err) => (err instanceof UnauthorisedError || err instanceof ForbiddenError ? TOKEN_REFUSED_RETRY_MS : undefined),
       },
       {
         ...(o.reconnectMinMs !== undefined ? { minDelayMs: o.reconnectMinMs } : {}),

@@ -16,6 +16,8 @@ export interface ConnectionSteps {
   abandon(): void;
   /** The failure in words, for the offline status. */
   describe(err: unknown): string;
+  /** A longer wait before the next try for this failure (a refused token: retrying every few seconds only locks the address out), or undefined. */
+  retryAfterMs?(err: unknown): number | undefined;
 }
 
 export interface ConnectionOptions {
@@ -68,16 +70,16 @@ export class Connection {
       await this.#steps.open('first');
       this.#online();
     } catch (err) {
-      this.lost(this.#steps.describe(err));
+      this.lost(this.#steps.describe(err), this.#steps.retryAfterMs?.(err));
       throw err;
     }
   }
 
   /** The session broke (a stream ended, a request failed for good): offline, and retry after the back-off. */
-  lost(reason: string): void {
+  lost(reason: string, delayMs?: number): void {
     if (this.#closed || this.#timer) return;
-    const delay = this.#delay;
-    this.#delay = Math.min(delay * 2, this.#o.maxDelayMs ?? 5000);
+    const delay = delayMs ?? this.#delay;
+    this.#delay = Math.min(this.#delay * 2, this.#o.maxDelayMs ?? 5000);
     // Offline since the first loss, not since the last retry: "last seen 40s ago" must count from the last contact.
     const since = this.#status.state === 'offline' ? this.#status.since : this.#now();
     this.#set({ state: 'offline', since, reason, retryInMs: delay });
@@ -103,7 +105,7 @@ export class Connection {
       this.#online();
     } catch (err) {
       this.#steps.abandon();
-      this.lost(this.#steps.describe(err));
+      this.lost(this.#steps.describe(err), this.#steps.retryAfterMs?.(err));
     }
   }
 

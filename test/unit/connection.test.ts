@@ -64,4 +64,27 @@ describe('Connection', () => {
     expect(m.conn.status().state).toBe('offline');
     expect(m.seen).toHaveLength(1);
   });
+
+  it('waits as long as the steps ask after a failure that retrying soon cannot fix', async () => {
+    const attempts: number[] = [];
+    const conn = new Connection(
+      {
+        open: async () => {
+          attempts.push(Date.now());
+          throw new Error('token refused');
+        },
+        abandon: () => undefined,
+        describe: (err) => (err as Error).message,
+        retryAfterMs: () => 60_000,
+      },
+      { minDelayMs: 100, maxDelayMs: 400 },
+    );
+    await expect(conn.connect()).rejects.toThrow('token refused');
+    expect(conn.status()).toMatchObject({ state: 'offline', retryInMs: 60_000 });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(attempts).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(attempts).toHaveLength(2);
+    conn.close();
+  });
 });
