@@ -63,7 +63,8 @@ describe('outpost peers', () => {
 
   it('adds an agent peer with a pinned fingerprint; the token goes to peer-tokens.json (0600)', async () => {
     const add = await inProcess(['peers', 'add', 'https://gw-7.site.example:7443', '--token', 'tok-1', '--fingerprint', FP.toUpperCase().match(/../g)!.join(':')]);
-    expect(add.stderr).toBe('');
+    // Nothing answers at that address: added with a warning (it is checked at every connection).
+    expect(add.stderr).toMatch(/^warning: the agent at https:\/\/\S+ does not answer now/);
     expect(add.stdout).toMatch(/added gw-7 \(agent/);
     expect(readFileSync(peersJson(), 'utf8')).not.toContain('tok-1');
     const tokens = join(cfg, 'outpost', 'peer-tokens.json');
@@ -81,7 +82,8 @@ describe('outpost peers', () => {
     const fp = FP.toUpperCase().match(/../g)!.join(':');
     const code = encodeJoinCode({ url: 'https://gw-9.example:7443', fingerprint: fp, token: `op_${'a'.repeat(43)}` });
     const add = await inProcess(['peers', 'add', code]);
-    expect(add.stderr).toBe('');
+    // Nothing answers at that address: added with a warning (it is checked at every connection).
+    expect(add.stderr).toMatch(/^warning: the agent at https:\/\/\S+ does not answer now/);
     expect(add.code).toBe(0);
     const listed = JSON.parse((await inProcess(['peers', 'list', '--json'])).stdout) as unknown[];
     expect(listed).toContainEqual({ name: 'gw-9', kind: 'agent', url: 'https://gw-9.example:7443', fingerprint: FP });
@@ -200,5 +202,32 @@ describe('the CLI across nodes', () => {
     expect(r.stdout).toContain(`${P}there`);
     expect(r.stderr).toMatch(/^Error: node gone: .*none\.sock/m);
     expect((await inProcess(['peers', 'remove', 'gone'])).code).toBe(0);
+  });
+});
+
+describe('outpost peers add checks what it pins against the agent', () => {
+  it('refuses a wrong fingerprint and a refused token (exit 2, nothing written); takes the right ones', async () => {
+    const { startTestAgent } = await import('../api/harness.js');
+    const agent = await startTestAgent();
+    try {
+      const right = agent.identity.fingerprint;
+      const wrong = 'AB:'.repeat(31) + 'AB';
+      const bad = await inProcess(['peers', 'add', agent.url, '--name', 'pinchk', '--token', agent.tokens.viewer, '--fingerprint', wrong]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--fingerprint: .*REFUSED: its certificate is not the pinned one/);
+      const refused = await inProcess(['peers', 'add', agent.url, '--name', 'pinchk', '--token', 'op_not-a-token', '--fingerprint', right]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--token: the agent at \S+ refused it/);
+      expect(existsSync(peersJson()) ? readFileSync(peersJson(), 'utf8') : '').not.toContain('pinchk');
+      const ok = await inProcess(['peers', 'add', agent.url, '--name', 'pinchk', '--token', agent.tokens.viewer, '--fingerprint', right]);
+      expect(ok.code).toBe(0);
+      expect(ok.stderr).toBe('');
+      const again = await inProcess(['peers', 'add', agent.url, '--name', 'pinchk2', '--token', agent.tokens.viewer, '--fingerprint', right]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/is already the peer `pinchk`/);
+      expect((await inProcess(['peers', 'remove', 'pinchk'])).code).toBe(0);
+    } finally {
+      await agent.close();
+    }
   });
 });

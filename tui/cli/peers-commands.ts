@@ -114,9 +114,14 @@ export async function peersAdd(arg: string, opts: AddOptions, io: CliIO): Promis
   checkNewName(peers, name, opts.name === undefined ? `--name (from the URL: ${name})` : '--name');
   const peer: PeerConfig = { name, kind: t.kind, url: t.url };
   let token = t.token;
+  const refuseSameUrl = () => {
+    const same = peers.find((p) => p.url === t.url);
+    if (same) throw new BadInputError(`URL: \`${t.url}\` is already the peer \`${same.name}\` (rename it with \`outpost peers rename\`, or remove it first).`);
+  };
   if (t.kind === 'engine') {
     if (opts.token !== undefined) throw new BadInputError('--token: an engine peer has no token (its endpoint\'s own access applies: ssh keys, TLS certificates).');
     if (opts.fingerprint !== undefined) throw new BadInputError('--fingerprint: an engine peer has no certificate to pin (ssh checks known_hosts).');
+    refuseSameUrl();
   } else {
     if (opts.token !== undefined) token = opts.token;
     if (!token || token.trim().length === 0 || token.length > 4096 || /[\s\u0000-\u001f]/.test(token)) {
@@ -128,9 +133,11 @@ export async function peersAdd(arg: string, opts: AddOptions, io: CliIO): Promis
       if (!fp) throw new BadInputError('--fingerprint must be a SHA-256: 64 hex digits, with or without colons.');
       if (t.fingerprint && fp !== t.fingerprint) throw new BadInputError('--fingerprint differs from the join code\'s fingerprint; check which one the agent printed.');
     }
+    refuseSameUrl();
     if (!fp) fp = await askToPin(t.url, io);
     if (!fp) return 1;
     peer.fingerprint = fp;
+    await checkAgentPeer(t.url, fp, token, io);
   }
   if (token !== undefined && t.kind === 'agent') {
     const tokens = readTokens(io.env);
@@ -142,6 +149,28 @@ export async function peersAdd(arg: string, opts: AddOptions, io: CliIO): Promis
   });
   io.out(`added ${name} (${peer.kind}, ${peer.url}${peer.fingerprint ? `, fingerprint ${showFingerprint(peer.fingerprint).slice(0, 23)}…` : ''})\n`);
   return 0;
+}
+
+/**
+ * What is pinned is checked before it is kept: the agent must present that
+ * certificate and take the token. A wrong fingerprint or a refused token is
+ * an error (nothing is written); an agent that does not answer now is added
+ * with a warning (a box being installed may not be up yet).
+ */
+async function checkAgentPeer(url: string, fp: string, token: string, io: CliIO): Promise<void> {
+  const { ApiClient } = await import('../../core/remote/client.js');
+  const { PeerUnreachableError, UnauthorisedError, ForbiddenError } = await import('../../core/model/errors.js');
+  const client = new ApiClient({ name: 'new peer', url, fingerprint: showFingerprint(fp), token, timeoutMs: 5000 });
+  try {
+    await client.call('status');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof PeerUnreachableError && message.includes('REFUSED')) throw new BadInputError(`--fingerprint: ${message}`, { field: 'fingerprint' });
+    if (err instanceof UnauthorisedError || err instanceof ForbiddenError) throw new BadInputError(`--token: the agent at ${url} refused it (${message}); use the token \`outpost agent\` printed, or one from \`outpost tokens create\` on that node.`, { field: 'token' });
+    io.err(`warning: the agent at ${url} does not answer now (${message}); added all the same: it is checked at every connection.\n`);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Trust on first use: connects, shows the fingerprint and asks (a terminal only). Null: not pinned. */
