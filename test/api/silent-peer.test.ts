@@ -26,7 +26,7 @@ afterAll(() => {
 
 describe('a silent peer', () => {
   it('a call ends with PeerTimeoutError within its deadline, and a second one too', async () => {
-    const client = new ApiClient({ url: `https://127.0.0.1:${port}`, fingerprint: 'AA:'.repeat(31) + 'AA', token: 't'.repeat(43), timeoutMs: 800 });
+    const client = new ApiClient({ name: 'silent', url: `https://127.0.0.1:${port}`, fingerprint: 'AA:'.repeat(31) + 'AA', token: 't'.repeat(43), timeoutMs: 800 });
     try {
       for (let i = 0; i < 2; i++) {
         const t0 = Date.now();
