@@ -1,4 +1,9 @@
 /**
+ * Why this file is ~630 lines: authentication, routing, validation and each
+ * route's handler share one request context and one answer path (envelopes,
+ * streams with backpressure, the WebSocket upgrade); the route table, the
+ * tokens, TLS and the audit log are in their own files.
+ *
  * The agent's API: one node (and its rules port) over HTTPS (node:https; ws
  * for exec, the one bidirectional stream). Every request is authenticated
  * first (a request without a valid token gets 401 whatever its path), then

@@ -1,3 +1,9 @@
+/**
+ * The full-screen logs view. Why this file is ~430 lines: the view's own state
+ * (scroll anchor, search, filter with context, wrap, save) and its drawing
+ * share one windowed render; the session (merging, gap marks) is
+ * tui/logs/log-session.ts and the keys are in keymap.ts.
+ */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Box, Text, type Key } from 'ink';

@@ -1,4 +1,8 @@
 /**
+ * Why this file is ~490 lines: one reducer over one state; every view's
+ * transitions (main, prompts, confirm, help, journal, nodes) are cases of the
+ * same switch and share its helpers; the key table is keymap.ts.
+ *
  * The TUI's state and its transitions: one pure reducer, `reduce(state,
  * event)` → the next state and the effects to run (an engine call, opening
  * logs, quitting). The hooks run the effects; nothing here touches Ink,

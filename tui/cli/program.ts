@@ -1,3 +1,9 @@
+/**
+ * The `outpost` command line (commander). Why this file is ~470 lines: it is
+ * the table of every command and option with their argument checks; each
+ * command's work is in its own file (rules-commands, peers-commands,
+ * api-commands, logs-command, stats-command, ps-all-nodes), loaded lazily.
+ */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/errors.js';
 import type { Node } from '../../core/node.js';
