@@ -455,7 +455,7 @@ export class RuleAgent {
     const { error, detail } = await runAction(node, d.containerId, d.action);
     const durationMs = this.#now() - started;
     if (d.action.kind !== 'notify') {
-      this.engine.endAction(d.containerId, this.#now(), error === undefined);
+      this.engine.endAction(d.containerId, this.#now(), error === undefined, d.action);
       if (!this.#stopped) this.#schedule();
     }
     this.#write({

@@ -28,6 +28,8 @@ export interface PastDecision {
   at?: number;
   action?: Action;
   trigger?: TriggerInfo;
+  /** For `outcome`: whether the action worked. */
+  ok?: boolean;
 }
 
 export function about(rule: string, c: { name: string; id: string }, trigger: TriggerInfo, now: number): Omit<DecisionBase, 'reason'> {

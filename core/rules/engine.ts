@@ -55,6 +55,8 @@ export class RuleEngine {
   #live = new Map<string, Live>();
   #byName = new Map<string, string>();
   #guards = new Guards();
+  /** Per container name: when a restart or start of the agent's failed (the engine away): its exit is still to be dealt with. */
+  #failedActs = new Map<string, number>();
   #conds = new Sustained();
   #maintenance: Maintenance = {};
   #issues: RuleIssue[] = [];
@@ -111,6 +113,10 @@ export class RuleEngine {
   restore(entries: Iterable<PastDecision>): void {
     for (const e of entries) {
       if (!e.rule || !e.container || typeof e.rule !== 'string' || typeof e.container !== 'string' || !isValidTime(e.ts)) continue;
+      if (e.kind === 'outcome') {
+        this.#noteOutcome(e.container, e.action, e.ok !== false, e.ts);
+        continue;
+      }
       const s = this.#guards.key(e.rule, e.container);
       const fired = e.trigger && isValidTime(e.trigger.eventTime) ? e.trigger.eventTime : e.ts;
       if (e.trigger && (e.trigger.kind === 'exit' || e.trigger.kind === 'oom') && isValidTime(e.trigger.eventTime)) {
@@ -187,7 +193,9 @@ export class RuleEngine {
   }
 
   /** The action begun with `beginAction` returned (done or failed). */
-  endAction(containerId: string, now: number, ok = true): void {
+  endAction(containerId: string, now: number, ok = true, action?: Action): void {
+    const name = this.#live.get(containerId)?.c.name;
+    if (name !== undefined) this.#noteOutcome(name, action, ok, now);
     const b = this.#busy.get(containerId);
     if (!b) return;
     b.count = Math.max(0, b.count - 1);
@@ -195,6 +203,13 @@ export class RuleEngine {
     b.endedAt = now;
     if (!ok) b.awaitStart = false;
     if (!b.awaitStart) this.#busy.delete(containerId);
+  }
+
+  /** A restart or start that failed leaves the exit that asked for it undealt with (reconcile takes it up again); one that worked ends that. */
+  #noteOutcome(container: string, action: Action | undefined, ok: boolean, at: number): void {
+    if (action && action.kind !== 'restart' && action.kind !== 'start') return;
+    if (ok) this.#failedActs.delete(container);
+    else if (action) this.#failedActs.set(container, at);
   }
 
   /** Whether an action of the agent on this container is in flight, or its outcome not yet seen. */
@@ -671,9 +686,15 @@ export class RuleEngine {
       const c = l.c;
       if (c.state !== 'exited' && c.state !== 'dead') continue;
       const fin = c.finishedAt;
-      if (!isValidTime(fin) || fin <= since || fin > now + 60_000) continue;
+      // An exit whose restart failed (the engine was away) is still to be dealt with, however long ago it was seen.
+      const failed = this.#failedActs.get(c.name);
+      const pending = failed !== undefined && isValidTime(fin) && fin <= failed;
+      if (!isValidTime(fin) || (!pending && fin <= since) || fin > now + 60_000) continue;
       const seen = this.#exits.get(c.name);
-      if (seen !== undefined && (c.startedAt !== null ? seen > c.startedAt : seen >= fin - 1000)) continue;
+      if (!pending && seen !== undefined && (c.startedAt !== null ? seen > c.startedAt : seen >= fin - 1000)) continue;
+      this.#failedActs.delete(c.name);
+      // Seen, but not dealt with: the die below must not be taken for one already counted.
+      if (pending) this.#exits.delete(c.name);
       const code = c.exitCode ?? 0;
       if (c.oomKilled) l.oomAt = fin;
       else if (code === 137 || code === 143) l.killedAt = fin;

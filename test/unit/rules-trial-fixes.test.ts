@@ -93,3 +93,34 @@ describe('rules file checks after a trial', () => {
     expect(issues.map((i) => i.message)).toEqual(['expected a command, got an empty string']);
   });
 });
+
+describe('a restart that failed while the engine was away', () => {
+  const yaml = 'rules:\n  - {name: crash, when: {exit: nonzero}, then: restart, backoff: off}\n';
+  const exited = () => web({ state: 'exited', exitCode: 3, finishedAt: T0 + 1000, startedAt: T0 - 60_000 });
+
+  it('is taken up again by the reconcile after the engine is back (a restarted agent, from its journal)', () => {
+    const e = new RuleEngine();
+    e.setRules(rules(yaml));
+    const trigger = { kind: 'exit' as const, detail: 'exited with code 3', eventTime: T0 + 1000 };
+    e.restore([
+      { kind: 'act', ts: T0 + 1010, rule: 'crash', container: 'web', containerId: 'id-web', level: 1, action: { kind: 'restart' }, trigger },
+      { kind: 'outcome', ts: T0 + 1020, rule: 'crash', container: 'web', containerId: 'id-web', action: { kind: 'restart' }, ok: false },
+    ]);
+    e.onModel({ kind: 'reset', containers: [exited()] }, T0 + 30_000);
+    const ds = e.reconcile(T0 + 20_000, T0 + 30_000);
+    expect(ds.map((d) => d.kind)).toEqual(['act']);
+    expect(ds[0]?.reason).toMatch(/^restarted web: exited with code 3/);
+  });
+
+  it('is not taken up again when the restart worked', () => {
+    const e = new RuleEngine();
+    e.setRules(rules(yaml));
+    const trigger = { kind: 'exit' as const, detail: 'exited with code 3', eventTime: T0 + 1000 };
+    e.restore([
+      { kind: 'act', ts: T0 + 1010, rule: 'crash', container: 'web', containerId: 'id-web', level: 1, action: { kind: 'restart' }, trigger },
+      { kind: 'outcome', ts: T0 + 1020, rule: 'crash', container: 'web', containerId: 'id-web', action: { kind: 'restart' }, ok: true },
+    ]);
+    e.onModel({ kind: 'reset', containers: [exited()] }, T0 + 30_000);
+    expect(e.reconcile(T0 + 20_000, T0 + 30_000)).toEqual([]);
+  });
+});
