@@ -35,8 +35,8 @@ function patternMatches(pattern: string, name: string): boolean {
       return false;
     }
   }
-  // Wildcards (* and ?), as OpenSSH allows in plain entries.
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  // Wildcards (* and ?), as OpenSSH allows in plain entries; a run of stars is one star (many in a row made the match backtrack without end).
+  const re = new RegExp(`^${pattern.replace(/\*+/g, '*').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
   return re.test(name);
 }
 

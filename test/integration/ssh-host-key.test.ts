@@ -122,5 +122,9 @@ describe('known_hosts entries', () => {
     expect(checkHostKey('gw.site', 22, key, [line('*.site,!gw.site')]).ok).toBe(false);
     expect(checkHostKey('gw.site', 22, key, [{ path: 'kh', text: `@revoked gw.site ${hostKey.public}\ngw.site ${hostKey.public}\n` }])).toMatchObject({ ok: false, reason: expect.stringContaining('@revoked') });
     expect(checkHostKey('gw.site', 22, key, [{ path: 'kh', text: '\u0000garbage\n|1|x\n gw.site\n' }]).ok).toBe(false);
+    // A hostile line of stars is answered at once (one star, not a backtracking run of them).
+    const t0 = Date.now();
+    expect(checkHostKey('a'.repeat(60), 22, key, [line(`${'*'.repeat(40)}b`)]).ok).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
