@@ -4,11 +4,12 @@
  * LocalNode on their endpoint (not this machine, no rules); agent peers are
  * built by the factory (RemoteNode, through its agent's HTTPS API).
  */
+import { statSync } from 'node:fs';
 import type { Endpoint } from '../docker/endpoint.js';
 import { Fleet } from '../fleet.js';
 import { BadInputError } from '../model/errors.js';
 import type { Node } from '../node.js';
-import { readPeersWithTokens, type PeerWithToken } from './config.js';
+import { peersFile, readPeersWithTokens, tokensFile, type PeerWithToken } from './config.js';
 import { UnreachableNode } from './unreachable-node.js';
 
 /** Builds the Node of an agent peer. */
@@ -46,6 +47,16 @@ export const defaultFactory: PeerFactory = async (peer) => {
 
 /** The Node of one peer. */
 export async function nodeForPeer(peer: PeerWithToken, options: FleetOptions = {}): Promise<Node> {
+  const node = await buildPeerNode(peer, options);
+  BUILT_FROM.set(node, signature(peer));
+  return node;
+}
+
+/** What a peer's node was built from: a node is rebuilt when its entry (or token) changes. */
+const BUILT_FROM = new WeakMap<Node, string>();
+const signature = (p: PeerWithToken) => JSON.stringify([p.kind, p.url, p.fingerprint ?? '', p.token ?? '']);
+
+async function buildPeerNode(peer: PeerWithToken, options: FleetOptions): Promise<Node> {
   if (peer.kind === 'agent') {
     try {
       return await (options.factory ?? defaultFactory)(peer);
@@ -82,4 +93,78 @@ export async function nodeByName(env: NodeJS.ProcessEnv, name: string, local: ()
   const peer = peers.find((p) => p.name === name);
   if (!peer) throw new BadInputError(`--node: no node named \`${name}\`. Known nodes: ${['local', ...peers.map((p) => p.name)].join(', ')}.`);
   return nodeForPeer(peer, options);
+}
+
+/**
+ * Brings a running fleet in line with the peers file: peers added since are
+ * built, connected and added; removed ones are taken out (and closed); one
+ * whose entry or token changed is rebuilt. This machine's node is never
+ * touched. Throws BadInputError on a bad file (the fleet is left as it was).
+ */
+export async function syncFleet(fleet: Fleet, env: NodeJS.ProcessEnv, options: FleetOptions = {}): Promise<{ added: string[]; removed: string[] }> {
+  const wanted = readPeersWithTokens(env);
+  const byName = new Map(wanted.map((p) => [p.name, p]));
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const node of fleet.nodes()) {
+    if (node.isThisMachine) continue;
+    const want = byName.get(node.name);
+    if (want && BUILT_FROM.get(node) === signature(want)) {
+      byName.delete(node.name);
+      continue;
+    }
+    await fleet.remove(node.name);
+    if (!want) removed.push(node.name);
+  }
+  for (const peer of byName.values()) {
+    if (fleet.nodes().some((n) => n.name === peer.name)) continue;
+    const node = await nodeForPeer(peer, options);
+    fleet.add(node);
+    node.connect().catch(() => undefined);
+    added.push(peer.name);
+  }
+  return { added, removed };
+}
+
+/**
+ * Follows the peers file (and the tokens file) while a face runs: a change (by `outpost peers`
+ * in another terminal, or the tray's settings) is applied to the fleet
+ * within about a second. Checks its modification time once a second (a
+ * stat; fs.watch misses renames over the file on some file systems).
+ */
+export function followPeersFile(fleet: Fleet, env: NodeJS.ProcessEnv, options: FleetOptions & { onChange?: (r: { added: string[]; removed: string[] }) => void; intervalMs?: number } = {}): () => void {
+  const files = [peersFile(env), tokensFile(env)];
+  const look = () => files.map(stamp).join('|');
+  let last = look();
+  let busy = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (busy || stopped) return;
+    const now = look();
+    if (now === last) return;
+    last = now;
+    busy = true;
+    syncFleet(fleet, env, options)
+      .then((r) => {
+        if (!stopped && (r.added.length > 0 || r.removed.length > 0)) options.onChange?.(r);
+      })
+      .catch((err: unknown) => options.onError?.(`peers: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => {
+        busy = false;
+      });
+  }, options.intervalMs ?? 1000);
+  timer.unref?.();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+function stamp(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'none';
+  }
 }

@@ -35,13 +35,18 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const mount = import('./mount.js');
   // The peers (a damaged peers file: this machine alone, and the status line says why).
   let fleet: Fleet;
+  const peers = await import('../../core/peers/fleet-from-config.js');
   try {
-    const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
-    fleet = await buildFleet(process.env, node, { onError });
+    fleet = await peers.buildFleet(process.env, node, { onError });
   } catch (err) {
     onError(`peers: ${err instanceof Error ? err.message : String(err)}`);
     fleet = new Fleet([node]);
   }
+  // Peers added, renamed or removed while the UI runs (`outpost peers` in another terminal) join or leave it.
+  const stopFollowing = peers.followPeersFile(fleet, process.env, {
+    onError,
+    onChange: (r) => onError(`peers: ${[...r.added.map((n) => `${n} added`), ...r.removed.map((n) => `${n} removed`)].join(', ')}`),
+  });
   for (const peer of fleet.nodes()) if (peer !== node) peer.connect().catch(() => undefined);
   // The first container list (from one request) is enough for the first frame.
   let stopWaiting: () => void = () => {};
@@ -51,8 +56,12 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const { mountTui } = await mount;
   await Promise.race([firstList, connected, new Promise((r) => setTimeout(r, FIRST_FRAME_WAIT_MS))]);
   stopWaiting();
-  return mountTui(fleet, options.readOnly, (s) => {
-    sink = s;
-    for (const text of pending.splice(0)) s(text);
-  });
+  try {
+    return await mountTui(fleet, options.readOnly, (s) => {
+      sink = s;
+      for (const text of pending.splice(0)) s(text);
+    });
+  } finally {
+    stopFollowing();
+  }
 }
