@@ -10,6 +10,9 @@
  * client writes them with `queryString`).
  */
 import { z } from 'zod';
+import { describeIssues, nameSchema, refSchema } from '../model/schemas.js';
+
+export { describeIssues, nameSchema, refSchema };
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
@@ -22,20 +25,6 @@ export function allows(have: Role, need: Role): boolean {
 
 /** Largest request body the agent reads (bigger ones get 413). */
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/** A container name or ID prefix: Docker's name alphabet, so no `/`, `..`, NUL or `%` gets through. */
-export const refSchema = z
-  .string()
-  .min(1, 'a container name or ID is required')
-  .max(256, 'at most 256 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a container name or ID: letters, digits, `_`, `.` and `-`, starting with a letter or digit');
-
-/** A token's or a rule's name. */
-export const nameSchema = z
-  .string()
-  .min(1, 'a name is required')
-  .max(64, 'at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, `_`, `.` and `-`, starting with a letter or digit');
 
 const qBool = z.enum(['true', 'false', '1', '0'], { message: 'true or false' }).transform((v) => v === 'true' || v === '1');
 /** A number as text; ranges are the node's to check (its messages name the CLI's flags). */
@@ -269,16 +258,6 @@ export function matchRoute(method: string, pathname: string): Match {
     allowed.push(c.def.method);
   }
   return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'no-such-path' };
-}
-
-/** One zod failure in words: `query.tail: a number; body.signal: …`. */
-export function describeIssues(where: string, error: z.ZodError): { message: string; field: string } {
-  const first = error.issues[0];
-  const parts = error.issues.slice(0, 5).map((i) => {
-    const path = [where, ...i.path.map(String)].join('.');
-    return `${path}: ${i.message}`;
-  });
-  return { message: parts.join('; '), field: [where, ...(first?.path.map(String) ?? [])].join('.') };
 }
 
 /** The path of a route with its parameters filled in (each one escaped). */

@@ -147,7 +147,7 @@ describe('tray main process against the private engine', () => {
 
       // Every error is core's envelope: a code of the table, the details kept; the window gets the named class back.
       const refused = await controller.handle('container:action', { node: 'local', id: web.id, action: 'remove' });
-      expect(refused).toEqual({ error: { code: 'BAD_INPUT', message: 'action must be start, stop or restart', details: { field: 'action' } } });
+      expect(refused).toEqual({ error: { code: 'BAD_INPUT', message: 'action: start, stop or restart', details: { field: 'action' } } });
       expect(() => fromEnvelope(JSON.parse(JSON.stringify(refused)))).toThrow(BadInputError);
       expect(await controller.handle('container:action', { node: 'nowhere', id: web.id, action: 'stop' })).toMatchObject({ error: { code: 'BAD_INPUT' } });
       const missing = await controller.handle('container:action', { node: 'local', id: 'e'.repeat(64), action: 'stop' });

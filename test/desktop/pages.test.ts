@@ -19,6 +19,9 @@ import { Journal } from '../../core/agent/journal.js';
 import { DesktopController, type Shell } from '../../desktop/src/main/controller.js';
 import type { EventName, Events, Settings } from '../../desktop/src/shared/ipc.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { startTestAgent } from '../api/harness.js';
+import { encodeJoinCode } from '../../core/api/join-code.js';
+import { readPeers, readTokens } from '../../core/peers/config.js';
 
 const P = 'page-';
 const PAGES = 'desktop/dist/renderer';
@@ -34,6 +37,7 @@ let node: LocalNode;
 let controller: DesktopController;
 const pages = new Set<Page>();
 let settings: Settings = { notifications: true, startAtLogin: false };
+let peersEnv: NodeJS.ProcessEnv;
 
 /** The Electron shell's part that the pages see: events go to every open page. */
 const shell: Shell = {
@@ -76,7 +80,8 @@ beforeAll(async () => {
   node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths) });
   fleet = new Fleet([node]);
   await node.connect();
-  controller = new DesktopController({ fleet, shell, hostIntervalMs: 500, settings: { get: () => settings, set: (p) => (settings = { ...settings, ...p }) } });
+  peersEnv = { XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir };
+  controller = new DesktopController({ fleet, shell, hostIntervalMs: 500, peersEnv, settings: { get: () => settings, set: (p) => (settings = { ...settings, ...p }) } });
   controller.start();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -183,6 +188,68 @@ describe('tray pages in headless Chromium', () => {
     } finally {
       pages.delete(page);
       await page.close();
+    }
+  });
+
+  it('settings: adds a peer from its join code (fingerprint shown, confirmed, checked against the live agent), renames and removes it; bad input is named', async () => {
+    const agent = await startTestAgent();
+    const page = await open('settings');
+    try {
+      await expect.poll(() => page.locator('.peers').textContent(), { timeout: 10_000 }).toContain('No peers yet');
+      // Hostile and malformed input: named, nothing written.
+      await page.getByLabel('Join code or URL').fill('outpost1:not-base64!<script>window.__pwned=1</script>');
+      await page.getByRole('button', { name: 'Check', exact: true }).click();
+      await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^join code: /);
+      await page.getByLabel('Join code or URL').fill('https://127.0.0.1:1/');
+      await page.getByRole('button', { name: 'Check', exact: true }).click();
+      await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^token: an agent peer needs its token/);
+      expect(readPeers(peersEnv)).toEqual([]);
+      // A join code whose token the agent does not take: refused at "Pin and add", nothing written.
+      const wrong = encodeJoinCode({ url: agent.url, fingerprint: agent.identity.fingerprint, token: `op_${'A'.repeat(43)}` });
+      await page.getByLabel('Join code or URL').fill(wrong);
+      await page.getByLabel('Name').fill('gw-2');
+      await page.getByRole('button', { name: 'Check', exact: true }).click();
+      await page.getByRole('button', { name: 'Pin and add' }).click();
+      await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toMatch(/^token: the agent at https:\/\/127\.0\.0\.1:\d+ refused it/);
+      expect(readPeers(peersEnv)).toEqual([]);
+
+      const code = encodeJoinCode({ url: agent.url, fingerprint: agent.identity.fingerprint, token: agent.tokens.operator });
+      await page.getByLabel('Join code or URL').fill(code);
+      await page.getByLabel('Name').fill('gw-2');
+      await page.getByRole('button', { name: 'Check', exact: true }).click();
+      await expect.poll(() => page.locator('.fingerprint').textContent()).toBe(agent.identity.fingerprint);
+      await page.screenshot({ path: join(ARTIFACTS, 'settings-add-peer.png') });
+      await page.getByRole('button', { name: 'Pin and add' }).click();
+      await expect.poll(() => page.locator('.peers p.ok').textContent(), { timeout: 10_000 }).toBe('Added gw-2.');
+      expect(readPeers(peersEnv)).toEqual([{ name: 'gw-2', kind: 'agent', url: agent.url, fingerprint: agent.identity.fingerprint.replace(/:/g, '').toLowerCase() }]);
+      expect(readTokens(peersEnv)).toEqual({ 'gw-2': agent.tokens.operator });
+      // The fleet has it at once, and it comes online.
+      expect(fleet.nodes().map((n) => n.name)).toEqual(['local', 'gw-2']);
+      await expect.poll(() => page.locator('.peer-list tbody tr td').nth(4).textContent(), { timeout: 15_000 }).toBe('online');
+      await page.screenshot({ path: join(ARTIFACTS, 'settings-peers.png') });
+
+      await page.getByRole('button', { name: 'Rename' }).click();
+      await page.getByLabel('New name for gw-2').fill('Line 3!');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^to: 1–63 characters/);
+      await page.getByLabel('New name for gw-2').fill('line-3');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect.poll(() => page.locator('.peer-list td.name').first().textContent()).toBe('line-3');
+      expect(readTokens(peersEnv)).toEqual({ 'line-3': agent.tokens.operator });
+      await expect.poll(() => fleet.nodes().map((n) => n.name)).toEqual(['local', 'line-3']);
+
+      await page.getByRole('button', { name: 'Remove…' }).click();
+      await page.getByRole('button', { name: 'Remove', exact: true }).click();
+      await expect.poll(() => page.locator('.peers').textContent()).toContain('No peers yet');
+      expect(readPeers(peersEnv)).toEqual([]);
+      expect(readTokens(peersEnv)).toEqual({});
+      expect(fleet.nodes().map((n) => n.name)).toEqual(['local']);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    } finally {
+      pages.delete(page);
+      await page.close();
+      await agent.close();
     }
   });
 });

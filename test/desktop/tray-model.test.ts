@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerSummary, NodeStatus } from '../../core/model/types.js';
 import { actionsOf, buildMenu, iconFile, menuText, PAGE, trayLook, type MenuItem } from '../../desktop/src/main/tray-model.js';
 import { NotificationPolicy } from '../../desktop/src/main/notify-policy.js';
-import { BadRequest, validate } from '../../desktop/src/shared/ipc.js';
+import { BadRequest } from '../../desktop/src/shared/ipc.js';
+import { validate } from '../../desktop/src/main/ipc-validate.js';
 import { BadInputError } from '../../core/model/errors.js';
 import { serializeError } from '../../core/model/envelope.js';
 import type { FleetState, NodeState } from '../../desktop/src/shared/ipc.js';
@@ -180,15 +181,24 @@ describe('IPC requests from a window are validated', () => {
   it('refuses hostile or malformed ones with a precise message', () => {
     const bad: [string, unknown, RegExp][] = [
       ['shell:exec', {}, /unknown channel `shell:exec`/],
-      ['container:action', { node: 'local', id, action: 'rm' }, /action must be start, stop or restart/],
-      ['container:action', { node: 'local', id: '../../etc', action: 'stop' }, /id must be a container ID/],
+      ['container:action', { node: 'local', id, action: 'rm' }, /action: start, stop or restart/],
+      ['container:action', { node: 'local', id: '../../etc', action: 'stop' }, /id: a container ID \(12 to 64 hex digits\)/],
       ['container:action', { node: 'local', id, action: 'stop', force: true }, /unknown field `force`/],
       ['container:action', [1, 2], /arguments must be an object/],
-      ['logs:open', { node: 'local', id, tail: 1e9 }, /tail must be a whole number from 0 to 10000/],
-      ['journal:get', { limit: -1 }, /limit must be a whole number/],
-      ['settings:set', { notifications: 'yes' }, /notifications must be true or false/],
+      ['logs:open', { node: 'local', id, tail: 1e9 }, /tail: at most 10000/],
+      ['journal:get', { limit: -1 }, /limit: from 1/],
+      ['settings:set', { notifications: 'yes' }, /notifications: true or false/],
       ['settings:set', { __proto__: { polluted: true }, constructor: 1 }, /unknown field `constructor`/],
-      ['rules:pause', { node: 'x'.repeat(1000), paused: true }, /node must be a non-empty string of at most 64/],
+      ['rules:pause', { node: 'x'.repeat(1000), paused: true }, /node: at most 64 characters/],
+      ['logs:open', { node: 'local', id, tail: 2.5 }, /tail: a whole number/],
+      ['peers:add', { target: '' }, /target: paste a join code or a URL/],
+      ['peers:add', { target: 'x'.repeat(9000) }, /target: at most 8192 characters/],
+      ['peers:add', { target: 'https://gw:7443', fingerprint: 'zz' }, /fingerprint: a SHA-256 fingerprint/],
+      ['peers:add', { target: 'https://gw:7443', name: 'Bad Name!' }, /name: 1–63 characters/],
+      ['peers:add', { target: 'https://gw:7443', name: 'local' }, /name: `local` is this machine's node/],
+      ['peers:rename', { from: 'gw-1', to: '../x' }, /to: 1–63 characters/],
+      ['peers:remove', { name: 42 }, /name: /],
+      ['peers:preview', { target: 'https://gw:7443', pin: true }, /unknown field `pin`/],
     ];
     for (const [channel, args, message] of bad) {
       expect(() => validate(channel, args)).toThrow(BadRequest);
@@ -203,6 +213,8 @@ describe('IPC requests from a window are validated', () => {
       ['journal:get', { limit: 1, node: '' }, 'node'],
       ['rules:check', { file: '/etc/passwd' }, 'file'],
       ['settings:set', { startAtLogin: 1 }, 'startAtLogin'],
+      ['peers:add', { target: 'https://gw:7443', fingerprint: '00' }, 'fingerprint'],
+      ['peers:rename', { from: 'gw-1', to: 'A B' }, 'to'],
     ];
     for (const [channel, args, field] of fields) {
       const err = (() => {

@@ -11,7 +11,9 @@ import type { LogStream, Node } from '../../../core/node.js';
 import { NotAllowedError } from '../../../core/model/errors.js';
 import { envelopeOf, type Envelope } from '../../../core/model/envelope.js';
 import type { RulesPort } from '../../../core/rules/port.js';
-import { BadRequest, validate, type Calls, type Channel, type EventName, type Events, type FleetState, type Settings } from '../shared/ipc.js';
+import { BadRequest, type Calls, type Channel, type EventName, type Events, type FleetState, type PeerPreview, type PeerRow, type Settings } from '../shared/ipc.js';
+import { validate } from './ipc-validate.js';
+import type { PeerFactory } from '../../../core/peers/fleet-from-config.js';
 import { NotificationPolicy, type DesktopNotification } from './notify-policy.js';
 import { buildMenu, trayLook, type MenuAction, type MenuItem, type TrayLook } from './tray-model.js';
 
@@ -37,6 +39,14 @@ export interface ControllerOptions {
   policy?: NotificationPolicy;
   /** Host samples for the charts (default every 5 s; an hour of them is kept). */
   hostIntervalMs?: number;
+  /**
+   * Where the peers file is (its XDG variables): the settings page adds,
+   * renames and removes peers there and the fleet follows. Absent: the
+   * peer calls are refused.
+   */
+  peersEnv?: NodeJS.ProcessEnv;
+  /** Builds an added agent peer's node (default: RemoteNode). */
+  peerFactory?: PeerFactory;
 }
 
 const HOST_HISTORY = 720;
@@ -303,7 +313,76 @@ export class DesktopController {
         await this.#setPaused(a.node, a.paused);
         return { paused: a.paused };
       }
+      case 'peers:list':
+        return this.#peers();
+      case 'peers:preview':
+        return this.#previewPeer(args as Calls['peers:preview']['args']);
+      case 'peers:add': {
+        const a = args as Calls['peers:add']['args'];
+        const book = await import('../../../core/peers/book.js');
+        const env = this.#peersEnv();
+        const plan = await book.planPeer(env, a, book.formLabel);
+        let warning: string | null = null;
+        if (plan.kind === 'agent') {
+          // The page shows the fingerprint and sends back the one the person confirmed; nothing is pinned unseen.
+          if (!plan.fingerprint) throw new BadRequest('fingerprint: confirm the agent\'s fingerprint first (it is shown when the join code or URL is checked)', 'fingerprint');
+          ({ warning } = await book.verifyAgentPeer(plan.url, plan.fingerprint, plan.token as string, book.formLabel));
+        }
+        const peer = book.savePeer(env, plan);
+        await this.#syncPeers();
+        return { name: peer.name, warning };
+      }
+      case 'peers:rename': {
+        const a = args as Calls['peers:rename']['args'];
+        const book = await import('../../../core/peers/book.js');
+        book.renamePeer(this.#peersEnv(), a.from, a.to, { from: 'from', to: 'to' });
+        await this.#syncPeers();
+        return { name: a.to };
+      }
+      case 'peers:remove': {
+        const a = args as Calls['peers:remove']['args'];
+        const book = await import('../../../core/peers/book.js');
+        book.removePeer(this.#peersEnv(), a.name, 'name');
+        await this.#syncPeers();
+        return { removed: a.name };
+      }
     }
+  }
+
+  #peersEnv(): NodeJS.ProcessEnv {
+    const env = this.#o.peersEnv;
+    if (!env) throw new NotAllowedError('Peers cannot be changed from this window (no peers file is in use).');
+    return env;
+  }
+
+  async #peers(): Promise<PeerRow[]> {
+    const { readPeers } = await import('../../../core/peers/config.js');
+    const { showFingerprint } = await import('../../../core/peers/book.js');
+    return readPeers(this.#peersEnv()).map((p) => {
+      const node = this.#o.fleet.nodes().find((n) => n.name === p.name);
+      return { name: p.name, kind: p.kind, url: p.url, fingerprint: p.fingerprint ? showFingerprint(p.fingerprint) : null, status: node ? node.status() : null };
+    });
+  }
+
+  async #previewPeer(a: Calls['peers:preview']['args']): Promise<PeerPreview> {
+    const book = await import('../../../core/peers/book.js');
+    const plan = await book.planPeer(this.#peersEnv(), a, book.formLabel);
+    if (plan.kind === 'engine') return { name: plan.name, kind: plan.kind, url: plan.url, fingerprint: null, fingerprintFrom: null };
+    if (plan.fingerprint) return { name: plan.name, kind: plan.kind, url: plan.url, fingerprint: book.showFingerprint(plan.fingerprint), fingerprintFrom: 'join code' };
+    let fp: string;
+    try {
+      fp = await book.fetchFingerprint(plan.url);
+    } catch (err) {
+      throw new BadRequest(`target: cannot fetch the certificate of ${plan.url} (${err instanceof Error ? err.message : String(err)}); check the address`, 'target');
+    }
+    return { name: plan.name, kind: plan.kind, url: plan.url, fingerprint: book.showFingerprint(fp), fingerprintFrom: 'agent' };
+  }
+
+  /** The fleet follows the peers file at once (the page and the tray show the change). */
+  async #syncPeers(): Promise<void> {
+    const { syncFleet } = await import('../../../core/peers/fleet-from-config.js');
+    await syncFleet(this.#o.fleet, this.#peersEnv(), this.#o.peerFactory ? { factory: this.#o.peerFactory } : {});
+    this.#refresh();
   }
 
   /** Sends a stream's lines in batches (≤ 10 a second), so a flood cannot swamp the window. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { resolveEndpoint } from '../../../core/docker/endpoint.js';
 import { LocalNode } from '../../../core/docker/local-node.js';
 import { Fleet } from '../../../core/fleet.js';
-import { buildFleet } from '../../../core/peers/fleet-from-config.js';
+import { buildFleet, followPeersFile } from '../../../core/peers/fleet-from-config.js';
 import { LocalRules } from '../../../core/agent/local-rules.js';
 import { defaultRulesFile, stateDir } from '../../../core/agent/store.js';
 import { errorEnvelope } from '../../../core/model/envelope.js';
@@ -122,7 +122,11 @@ if (!app.requestSingleInstanceLock()) {
     }
     // Unreachable: the tray says so and each node keeps retrying.
     for (const n of fleet.nodes()) n.connect().catch(() => undefined);
-    controller = new DesktopController({ fleet, shell, settings: await confSettings() });
+    controller = new DesktopController({ fleet, shell, settings: await confSettings(), peersEnv: process.env });
+    // Peers changed elsewhere (`outpost peers` in a terminal) join or leave the tray within a second.
+    const stopFollowing = followPeersFile(fleet, process.env, {
+      onError: (message) => new Notification({ title: 'Outpost: peers not loaded', body: message }).show(),
+    });
     for (const channel of CHANNELS) {
       ipcMain.handle(channel, (event, args) => {
         // Only our own pages may call.
@@ -134,6 +138,7 @@ if (!app.requestSingleInstanceLock()) {
     nativeTheme.on('updated', () => lastLook && tray?.setImage(icon(lastLook)));
     controller.start();
     app.on('before-quit', () => {
+      stopFollowing();
       controller?.close();
       void fleet.close();
     });

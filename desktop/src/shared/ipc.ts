@@ -58,6 +58,33 @@ export interface Calls {
   'settings:set': { args: Partial<Settings>; result: Settings };
   'rules:check': { args: { node?: string }; result: RulesCheck };
   'rules:pause': { args: { node: string; paused: boolean }; result: { paused: boolean } };
+  /** The peers file's peers (this machine is not one). */
+  'peers:list': { args: Record<string, never>; result: PeerRow[] };
+  /** What adding this would add, with the certificate's fingerprint to confirm (from the join code, or fetched from the agent). Writes nothing. */
+  'peers:preview': { args: { target: string; name?: string; token?: string }; result: PeerPreview };
+  /** Adds a peer; an agent's fingerprint must be the confirmed one (it is checked against the live agent first). */
+  'peers:add': { args: { target: string; name?: string; token?: string; fingerprint?: string }; result: { name: string; warning: string | null } };
+  'peers:rename': { args: { from: string; to: string }; result: { name: string } };
+  'peers:remove': { args: { name: string }; result: { removed: string } };
+}
+
+export interface PeerRow {
+  name: string;
+  kind: 'agent' | 'engine';
+  url: string;
+  /** `AB:CD:…`, or null for an engine peer. */
+  fingerprint: string | null;
+  status: NodeStatus | null;
+}
+
+export interface PeerPreview {
+  name: string;
+  kind: 'agent' | 'engine';
+  url: string;
+  /** `AB:CD:…` to compare with what `outpost agent` printed; null for an engine peer. */
+  fingerprint: string | null;
+  /** Where the fingerprint came from: the join code (already what the agent printed) or the agent's answer now (compare it!). */
+  fingerprintFrom: 'join code' | 'agent' | null;
 }
 
 export type Channel = keyof Calls;
@@ -72,6 +99,11 @@ export const CHANNELS = [
   'settings:set',
   'rules:check',
   'rules:pause',
+  'peers:list',
+  'peers:preview',
+  'peers:add',
+  'peers:rename',
+  'peers:remove',
 ] as const satisfies readonly Channel[];
 
 /** Messages from the main process to the windows. */
@@ -99,72 +131,4 @@ export class BadRequest extends BadInputError {
   constructor(message: string, field?: string) {
     super(message, field !== undefined ? { field } : {});
   }
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(v: unknown, what: string, max = 256): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new BadRequest(`${what} must be a non-empty string of at most ${max} characters`, what);
-  return v;
-}
-
-function onlyKeys(v: Record<string, unknown>, keys: string[], channel: string): void {
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new BadRequest(`${channel}: unknown field \`${k.slice(0, 40)}\``, k.slice(0, 40));
-}
-
-/**
- * Checks a window's request before anything acts on it: a compromised or
- * buggy renderer gets a precise error, never a crash or an action it did not
- * spell out exactly.
- */
-export function validate<C extends Channel>(channel: string, raw: unknown): { channel: C; args: Calls[C]['args'] } {
-  if (!(CHANNELS as readonly string[]).includes(channel)) throw new BadRequest(`unknown channel \`${String(channel).slice(0, 40)}\``, 'channel');
-  const args = raw === undefined ? {} : raw;
-  if (!isObj(args)) throw new BadRequest(`${channel}: arguments must be an object`, 'args');
-  const c = channel as Channel;
-  switch (c) {
-    case 'fleet:get':
-    case 'settings:get':
-      onlyKeys(args, [], c);
-      break;
-    case 'rules:check':
-      onlyKeys(args, ['node'], c);
-      if (args.node !== undefined) str(args.node, 'node', 64);
-      break;
-    case 'container:action':
-      onlyKeys(args, ['node', 'id', 'action'], c);
-      str(args.node, 'node', 64);
-      if (typeof args.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(args.id)) throw new BadRequest('id must be a container ID (12 to 64 hex digits)', 'id');
-      if (args.action !== 'start' && args.action !== 'stop' && args.action !== 'restart') throw new BadRequest('action must be start, stop or restart', 'action');
-      break;
-    case 'logs:open':
-      onlyKeys(args, ['node', 'id', 'tail'], c);
-      str(args.node, 'node', 64);
-      if (typeof args.id !== 'string' || !/^[0-9a-f]{12,64}$/.test(args.id)) throw new BadRequest('id must be a container ID (12 to 64 hex digits)', 'id');
-      if (typeof args.tail !== 'number' || !Number.isInteger(args.tail) || args.tail < 0 || args.tail > 10_000) throw new BadRequest('tail must be a whole number from 0 to 10000', 'tail');
-      break;
-    case 'logs:close':
-      onlyKeys(args, ['stream'], c);
-      str(args.stream, 'stream', 64);
-      break;
-    case 'host:history':
-      onlyKeys(args, ['node'], c);
-      str(args.node, 'node', 64);
-      break;
-    case 'journal:get':
-      onlyKeys(args, ['limit', 'node'], c);
-      if (typeof args.limit !== 'number' || !Number.isInteger(args.limit) || args.limit < 1 || args.limit > 5000) throw new BadRequest('limit must be a whole number from 1 to 5000', 'limit');
-      if (args.node !== undefined) str(args.node, 'node', 64);
-      break;
-    case 'settings:set':
-      onlyKeys(args, ['notifications', 'startAtLogin'], c);
-      for (const k of ['notifications', 'startAtLogin']) if (args[k] !== undefined && typeof args[k] !== 'boolean') throw new BadRequest(`${k} must be true or false`, k);
-      break;
-    case 'rules:pause':
-      onlyKeys(args, ['node', 'paused'], c);
-      str(args.node, 'node', 64);
-      if (typeof args.paused !== 'boolean') throw new BadRequest('paused must be true or false', 'paused');
-      break;
-  }
-  return { channel: c as C, args: args as Calls[C]['args'] };
 }
