@@ -67,12 +67,15 @@ class PinnedAgent extends HttpsAgent {
 
   override createConnection(options: RequestOptions, cb?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
     const host = options.host ?? 'localhost';
+    // Sockets opened together before the first one learnt the certificate have no CA to verify against:
+    // for them the fingerprint alone decides (as for the first), not a chain check they were never given.
+    const pinnedPem = this.#pin.pem;
     const socket: TLSSocket = tlsConnect({
       host,
       port: Number(options.port),
       ...(isIP(host) ? {} : { servername: host }),
       minVersion: 'TLSv1.2',
-      ...(this.#pin.pem ? { ca: [this.#pin.pem] } : {}),
+      ...(pinnedPem ? { ca: [pinnedPem] } : {}),
       // Verified below, before the socket is handed over: the fingerprint, and the chain against the pinned certificate.
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
@@ -101,7 +104,7 @@ class PinnedAgent extends HttpsAgent {
           ),
         );
       }
-      if (this.#pin.pem && !socket.authorized) {
+      if (pinnedPem && !socket.authorized) {
         return finish(new PeerUnreachableError(this.#peer, `REFUSED: its certificate does not verify against the pinned one (${String(socket.authorizationError)})`));
       }
       if (!this.#pin.pem && cert.raw) this.#pin.pem = pemOfDer(cert.raw);
