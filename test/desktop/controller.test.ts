@@ -246,4 +246,39 @@ describe('tray main process against the private engine', () => {
       rmSync(otherState, { recursive: true, force: true });
     }
   });
+
+  it('a peer through its agent: its journal becomes notifications that name it, its rules pause over the API, its containers are in the tray', async () => {
+    const { startTestAgent } = await import('../api/harness.js');
+    const { RemoteNode } = await import('../../core/remote/remote-node.js');
+    const agent = await startTestAgent();
+    const { fleet, shell, controller, close } = await setup();
+    try {
+      const peer = new RemoteNode({ name: 'gw-2', url: agent.url, fingerprint: agent.identity.fingerprint, token: agent.tokens.operator });
+      fleet.add(peer);
+      await peer.connect();
+      await eventually(() => (controller.state().nodes.find((n) => n.name === 'gw-2')?.containers.length ?? 0) > 0, 10_000, 'the peer\'s containers in the tray');
+      expect(controller.state().nodes.find((n) => n.name === 'gw-2')).toMatchObject({ kind: 'agent', isThisMachine: false });
+      // The peer's agent journals under its own name for its node (`local`); the tray says gw-2.
+      const { journal } = Journal.open(agent.stateDir);
+      try {
+        // The journal stream is open once the first entry of a probe arrives.
+        await eventually(async () => {
+          journal.append({ ts: Date.now(), node: 'local', kind: 'give-up', container: `${P}db`, rule: 'crash', reason: `gave up on ${P}db after 5 restarts` });
+          await new Promise((r) => setTimeout(r, 300));
+          return shell.notes.some((n) => n.title === `Outpost gave up on ${P}db on gw-2`);
+        }, 15_000, 'a notification from the peer\'s agent');
+      } finally {
+        journal.close();
+      }
+      const note = shell.notes.find((n) => n.title === `Outpost gave up on ${P}db on gw-2`);
+      expect(note?.target).toEqual({ node: 'gw-2', container: `${P}db` });
+      expect(shell.sent.some((m) => m.event === 'journal:entry' && (m.payload as { node: string }).node === 'gw-2')).toBe(true);
+      expect(await controller.handle('rules:pause', { node: 'gw-2', paused: true })).toEqual({ result: { paused: true } });
+      expect(readMaintenance(agent.stateDir).maintenance.node).toEqual({ until: null });
+      await eventually(() => controller.state().nodes.find((n) => n.name === 'gw-2')?.rulesPaused === true, 5000, 'paused shown');
+    } finally {
+      await close();
+      await agent.close();
+    }
+  });
 });

@@ -137,6 +137,9 @@ describe('notification policy', () => {
       target: { node: 'local', container: 'web' },
     });
     expect(p.fromJournal('local', entry('give-up', 'web'))?.title).toBe('Outpost gave up on web');
+    // A peer's agent: its node is named, and a click leads to that node.
+    expect(p.fromJournal('gw-2', entry('give-up', 'db'), { thisMachine: false })).toMatchObject({ title: 'Outpost gave up on db on gw-2', target: { node: 'gw-2', container: 'db' } });
+    expect(p.fromJournal('gw-2', entry('notify', 'sensor'), { thisMachine: false })?.title).toBe('Outpost: sensor on gw-2');
     expect(p.fromJournal('local', entry('defer', 'web'))).toBeNull();
     expect(p.fromJournal('local', entry('skip', 'web'))).toBeNull();
     expect(p.fromJournal('local', { ...entry('outcome', 'web'), ok: true })).toBeNull();

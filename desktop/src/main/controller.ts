@@ -106,9 +106,11 @@ export class DesktopController {
         const rules = node.rules;
         if (!rules) return () => undefined;
         void this.#checkRules(node.name, rules);
-        const stop = rules.followJournal((e) => {
+        const stop = rules.followJournal((raw) => {
+          // A peer's agent calls its own node by its own name (often `local`): here it is the fleet's name for it.
+          const e = { ...raw, node: node.name };
           this.#o.shell.send('journal:entry', e);
-          const n = this.#policy.fromJournal(node.name, e);
+          const n = this.#policy.fromJournal(node.name, e, { thisMachine: node.isThisMachine });
           if (n) this.#notify(n);
           if (e.kind === 'agent') void this.#checkRules(node.name, rules);
         });

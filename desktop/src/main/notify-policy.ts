@@ -71,14 +71,16 @@ export class NotificationPolicy {
     return { ...n, body };
   }
 
-  /** A journal entry from a node's agent: a notification, or null. */
-  fromJournal(node: string, e: JournalEntry): DesktopNotification | null {
+  /** A journal entry from a node's agent: a notification, or null. A peer's name is in the title (`… on gw-2`). */
+  fromJournal(node: string, e: JournalEntry, where: { thisMachine: boolean } = { thisMachine: true }): DesktopNotification | null {
     let title: string;
     if (e.kind === 'give-up') title = `Outpost gave up on ${e.container ?? 'a container'}`;
     else if (e.kind === 'notify') title = `Outpost: ${e.container ?? node}`;
     else if (e.kind === 'act') title = `Outpost acted on ${e.container ?? 'a container'}`;
     else if (e.kind === 'outcome' && e.ok === false) title = `Outpost could not act on ${e.container ?? 'a container'}`;
     else return null;
+    if (!where.thisMachine && e.kind !== 'notify') title += ` on ${node}`;
+    else if (!where.thisMachine && e.container) title = `Outpost: ${e.container} on ${node}`;
     // A give-up always matters more than the acts before it: it has its own key.
     if (!this.#admit(`${node}\0${e.container ?? ''}\0${e.kind}`)) return null;
     return this.#withHeld({ title, body: e.reason, target: { node, container: e.container ?? null } });
