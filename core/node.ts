@@ -12,6 +12,11 @@ import type {
 } from './model/types.js';
 import type { RulesPort } from './rules/port.js';
 
+export interface WatchEventsOptions {
+  /** Replay the events after this time (ns since the epoch) first. */
+  sinceNano?: number;
+}
+
 export interface ListOptions {
   /** Include stopped containers (default false, like `docker ps`). */
   all?: boolean;
@@ -121,8 +126,12 @@ export interface Node {
   /** Follows the live model; the listener first gets a `reset`. */
   watch(listener: (change: ModelChange) => void): Disposer;
 
-  /** Follows the engine's container events (as they arrive; none are replayed). */
-  watchEvents(listener: (event: ContainerEvent) => void): Disposer;
+  /**
+   * Follows the engine's container events as they arrive. With `sinceNano`,
+   * the events after that moment that the engine still holds come first, in
+   * order and each once (a client that lost its stream resumes without a gap).
+   */
+  watchEvents(listener: (event: ContainerEvent) => void, options?: WatchEventsOptions): Disposer;
 
   /** One sample of every running container's resources. */
   statsOnce(): Promise<ContainerStats[]>;

@@ -144,7 +144,14 @@ export const ROUTES = {
     summary: 'a process in the container over a WebSocket (see the exec protocol)',
   }),
   model: route({ method: 'GET', path: '/v1/model', role: 'viewer', stream: 'ndjson', summary: 'the live model: a reset, then upserts and removals' }),
-  events: route({ method: 'GET', path: '/v1/events', role: 'viewer', stream: 'ndjson', summary: 'container events as they arrive' }),
+  events: route({
+    method: 'GET',
+    path: '/v1/events',
+    role: 'viewer',
+    stream: 'ndjson',
+    query: z.object({ sinceNano: z.string().regex(/^\d{1,19}$/, 'nanoseconds since the epoch').transform(Number).optional() }).strict(),
+    summary: 'container events as they arrive (with sinceNano: those after it first, as far as the engine holds them)',
+  }),
   stats: route({ method: 'GET', path: '/v1/stats', role: 'viewer', summary: 'one sample of every running container' }),
   statsWatch: route({ method: 'GET', path: '/v1/stats/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional() }).strict(), summary: 'samples at an interval' }),
 

@@ -488,7 +488,7 @@ export class ApiServer {
         throw new BadInputError('exec is a WebSocket');
       },
       model: () => new PushStream((emit) => node.watch(emit)),
-      events: () => new PushStream((emit) => node.watchEvents(emit)),
+      events: (i) => new PushStream((emit) => node.watchEvents(emit, i.query.sinceNano ? { sinceNano: i.query.sinceNano } : {})),
       stats: () => node.statsOnce(),
       statsWatch: (i) => new PushStream((emit) => node.watchStats(emit, i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {}), true),
       rulesAgent: () => this.#rules().agent(),

@@ -41,6 +41,7 @@ import type {
   RemoveOptions,
   StatsOptions,
   StopOptions,
+  WatchEventsOptions,
 } from '../node.js';
 import { engineTimeoutFromEnv } from './deadline.js';
 import { compareApi, Engine } from './engine.js';
@@ -224,9 +225,67 @@ export class LocalNode implements Node {
     return this.#store.subscribe(listener);
   }
 
-  watchEvents(listener: (event: ContainerEvent) => void): Disposer {
-    this.#eventListeners.add(listener);
-    return () => this.#eventListeners.delete(listener);
+  watchEvents(listener: (event: ContainerEvent) => void, options: WatchEventsOptions = {}): Disposer {
+    const since = options.sinceNano;
+    if (since === undefined || !(since > 0)) {
+      this.#eventListeners.add(listener);
+      return () => this.#eventListeners.delete(listener);
+    }
+    // Live events wait while the engine replays what came after `since`; one that is in both is given once.
+    let replaying = true;
+    let stopped = false;
+    const queued: ContainerEvent[] = [];
+    const given = new Set<string>();
+    const key = (e: ContainerEvent) => `${e.id}\0${e.action}\0${e.timeNano}`;
+    const live = (e: ContainerEvent) => {
+      if (replaying) queued.push(e);
+      else if (!stopped) listener(e);
+    };
+    this.#eventListeners.add(live);
+    void this.#replayEvents(since, (e) => {
+      if (stopped || e.timeNano <= since) return;
+      given.add(key(e));
+      listener(e);
+    }).finally(() => {
+      replaying = false;
+      for (const e of queued.splice(0)) if (!stopped && e.timeNano > since && !given.has(key(e))) listener(e);
+      given.clear();
+    });
+    return () => {
+      stopped = true;
+      this.#eventListeners.delete(live);
+    };
+  }
+
+  /** The engine's events from `sinceNano` to now (as many as it still holds), within the request deadline; none when it cannot say. */
+  async #replayEvents(sinceNano: number, give: (e: ContainerEvent) => void): Promise<void> {
+    let stream: Readable | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const engine = await this.#getEngine();
+      const until = sinceParam(Date.now() * 1e6);
+      const opts: Record<string, unknown> = { filters: { type: ['container'] }, since: sinceParam(sinceNano), until };
+      stream = (await engine.docker.getEvents(opts)) as unknown as Readable;
+      const s = stream;
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, this.#timeoutMs);
+        readEvents(s, (raw) => {
+          const ev = toContainerEvent(raw, this.name);
+          if (ev) give(ev);
+        });
+        s.once('end', resolve);
+        s.once('close', resolve);
+        s.once('error', () => resolve());
+      });
+    } catch {
+      // The engine cannot replay now: live events only.
+    } finally {
+      clearTimeout(timer);
+      stream?.destroy();
+    }
   }
 
   async #startEvents(): Promise<void> {

@@ -233,7 +233,8 @@ export class ApiClient {
    * taken, so a slow reader slows the agent down through TCP). Rejects with
    * the agent's error when it refuses; `close()` ends it.
    */
-  async stream<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T>; close: () => void }> {
+  /** An ndjson stream; `serverTime` is the agent's clock when it answered (its Date header, ms; null when absent). */
+  async stream<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T>; close: () => void; serverTime: number | null }> {
     const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson' });
     if (res.statusCode !== 200) {
       const text = await readAll(res, MAX_ANSWER).catch(() => '');
@@ -268,8 +269,10 @@ export class ApiClient {
         req.destroy();
       }
     })();
+    const date = typeof res.headers.date === 'string' ? Date.parse(res.headers.date) : NaN;
     return {
       items,
+      serverTime: Number.isFinite(date) ? date : null,
       close: () => {
         clearTimeout(idle);
         req.destroy();

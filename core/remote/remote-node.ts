@@ -11,7 +11,7 @@
 import { ContainerStore } from '../model/container-store.js';
 import { ForbiddenError, PeerTimeoutError, ProtocolError, UnauthorisedError } from '../model/errors.js';
 import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus } from '../model/types.js';
-import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions } from '../node.js';
+import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
 import { ApiClient, peerError, type PeerOptions } from './client.js';
@@ -43,13 +43,27 @@ export class RemoteNode implements Node {
   /** The streams of the session now (model, events); closed on loss and on close(). */
   #session: { close: () => void }[] = [];
   #generation = 0;
+  /** The newest event seen (ns): a new session asks for those after it. */
+  #lastEventNano = 0;
+  /** When the session now began, by the agent's clock (ns, a second early): the replay's start when no event came. */
+  #sessionStartNano = 0;
+  /** The latest events given (a replay overlaps what was seen): each is given once. */
+  #recentEvents = new Set<string>();
+
+  #seenEvent(e: ContainerEvent): boolean {
+    const key = `${e.id}\0${e.action}\0${e.timeNano}`;
+    if (this.#recentEvents.has(key)) return true;
+    this.#recentEvents.add(key);
+    if (this.#recentEvents.size > 2000) for (const k of [...this.#recentEvents].slice(0, 1000)) this.#recentEvents.delete(k);
+    return false;
+  }
 
   constructor(o: RemoteNodeOptions) {
     this.name = o.name;
     this.url = o.url;
     this.#client = new ApiClient(o);
     this.#store = new ContainerStore(o.onError);
-    this.rules = new RemoteRules(this.#client);
+    this.rules = new RemoteRules(this.#client, o.name);
     this.#conn = new Connection(
       {
         open: () => this.#open(),
@@ -89,7 +103,12 @@ export class RemoteNode implements Node {
       this.#dropSession();
       this.#conn.lost(reason);
     };
-    const events = await this.#client.stream<ContainerEvent>('events');
+    // After a loss, the events since the last one seen (or since the last session began, by the agent's
+    // clock) come first: a restarted agent leaves no gap. What was seen already is given once only.
+    const since = Math.max(this.#lastEventNano, this.#sessionStartNano);
+    const events = await this.#client.stream<ContainerEvent>('events', since > 0 ? { query: { sinceNano: String(Math.floor(since)) } } : {});
+    // The Date header has whole seconds: a second earlier is surely before anything this session sees.
+    if (events.serverTime !== null) this.#sessionStartNano = (events.serverTime - 1000) * 1e6;
     this.#session.push(events);
     const model = await this.#client.stream<ModelChange>('model');
     this.#session.push(model);
@@ -121,6 +140,8 @@ export class RemoteNode implements Node {
       try {
         for await (const e of events.items) {
           if (gen !== this.#generation) return;
+          if (typeof e.timeNano === 'number' && e.timeNano > this.#lastEventNano) this.#lastEventNano = e.timeNano;
+          if (this.#seenEvent(e)) continue;
           const ev = { ...e, node: this.name };
           for (const l of [...this.#eventListeners]) l(ev);
         }
@@ -166,9 +187,28 @@ export class RemoteNode implements Node {
     return this.#store.subscribe(listener);
   }
 
-  watchEvents(listener: (event: ContainerEvent) => void): Disposer {
-    this.#eventListeners.add(listener);
-    return () => this.#eventListeners.delete(listener);
+  watchEvents(listener: (event: ContainerEvent) => void, options: WatchEventsOptions = {}): Disposer {
+    if (options.sinceNano === undefined || !(options.sinceNano > 0)) {
+      this.#eventListeners.add(listener);
+      return () => this.#eventListeners.delete(listener);
+    }
+    // A replay is the agent's to do from its engine: a stream of its own, for this listener.
+    let stopped = false;
+    let close: (() => void) | null = null;
+    void (async () => {
+      try {
+        const s = await this.#client.stream<ContainerEvent>('events', { query: { sinceNano: String(Math.floor(options.sinceNano as number)) } });
+        close = s.close;
+        if (stopped) return s.close();
+        for await (const e of s.items) if (!stopped) listener({ ...e, node: this.name });
+      } catch {
+        // The peer is away: this listener's replay ends (the node's status says why).
+      }
+    })();
+    return () => {
+      stopped = true;
+      close?.();
+    };
   }
 
   // ---- queries and actions --------------------------------------------------

@@ -4,12 +4,22 @@ import type { AgentState, Explanation, ExplainOptions, JournalPage, JournalQuery
 import type { JournalEntry } from '../rules/types.js';
 import type { ApiClient } from './client.js';
 
+/** Most entries fetched to fill the gap a broken journal stream left (the rest are in `outpost journal`). */
+const GAP_LIMIT = 1000;
+
 export class RemoteRules implements RulesPort {
   readonly #client: ApiClient;
+  readonly #node: string;
   readonly #follows = new Set<Disposer>();
 
-  constructor(client: ApiClient) {
+  /** `node`: the fleet's name for the peer; its agent calls its own node by its own name (often `local`). */
+  constructor(client: ApiClient, node: string) {
     this.#client = client;
+    this.#node = node;
+  }
+
+  #own(e: JournalEntry): JournalEntry {
+    return { ...e, node: this.#node };
   }
 
   agent(): Promise<AgentState> {
@@ -27,21 +37,74 @@ export class RemoteRules implements RulesPort {
 
   async journal(query: JournalQuery = {}): Promise<JournalPage> {
     const page = await this.#client.call<{ entries: JournalEntry[]; unreadable: number }>('rulesJournal', { query: { ...query } });
-    return Object.assign([...page.entries], { unreadable: page.unreadable });
+    return Object.assign(page.entries.map((e) => this.#own(e)), { unreadable: page.unreadable });
   }
 
-  /** Follows the agent's journal; a broken stream is opened again after a second (entries written meanwhile are not replayed). */
+  /**
+   * Follows the agent's journal. A broken stream (the peer away, its agent
+   * restarted) is opened again after a second, and what was written
+   * meanwhile is fetched by sequence number and given first, in order:
+   * nothing is lost and nothing given twice.
+   */
   followJournal(listener: (entry: JournalEntry) => void): Disposer {
     let stopped = false;
     let close: (() => void) | null = null;
     let timer: NodeJS.Timeout | null = null;
+    /** The newest entry given (or, before any, the newest when following began); null until the first stream is open. */
+    let lastSeq: number | null = null;
+    const give = (e: JournalEntry) => {
+      if (stopped || typeof e.seq !== 'number' || (lastSeq !== null && e.seq <= lastSeq)) return;
+      lastSeq = e.seq;
+      listener(this.#own(e));
+    };
     const run = async () => {
       while (!stopped) {
         try {
           const s = await this.#client.stream<JournalEntry>('rulesFollow');
           close = s.close;
           if (stopped) s.close();
-          for await (const e of s.items) if (!stopped) listener(e);
+          // While the journal is asked what came before (the gap, or where following begins),
+          // entries the stream gives wait their turn.
+          const it = s.items[Symbol.asyncIterator]();
+          // A read left waiting when following stops must not end as an unhandled rejection.
+          const next = () => {
+            const p = it.next();
+            p.catch(() => undefined);
+            return p;
+          };
+          const early: JournalEntry[] = [];
+          let pending = next();
+          let asking = true;
+          const first = lastSeq === null;
+          const before = (first ? this.journal({ limit: 1 }) : this.journal({ afterSeq: lastSeq as number, limit: GAP_LIMIT })).finally(() => (asking = false));
+          let ended = false;
+          while (asking) {
+            const r = await Promise.race([pending.then((v) => ({ v })), before.then(() => null)]);
+            if (!r) break;
+            if (r.v.done) {
+              ended = true;
+              break;
+            }
+            early.push(r.v.value);
+            pending = next();
+          }
+          const page = await before;
+          const earliest = early[0]?.seq;
+          if (first) {
+            const newest = page.at(-1)?.seq ?? 0;
+            lastSeq = earliest !== undefined ? Math.min(newest, earliest - 1) : newest;
+          } else if (page.length === 0 && earliest !== undefined && earliest <= (lastSeq as number)) {
+            // A journal that starts again from fewer entries (a new state directory) numbers anew.
+            lastSeq = earliest - 1;
+          }
+          if (!first) for (const e of page) give(e);
+          for (const e of early) give(e);
+          while (!ended && !stopped) {
+            const r = await pending;
+            if (r.done) break;
+            give(r.value);
+            pending = next();
+          }
         } catch {
           // the peer is away: try again below
         }

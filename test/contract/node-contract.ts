@@ -286,6 +286,34 @@ export function nodeContract(kind: string, P: string, make: () => Promise<NodeUn
         }
       });
 
+      it('watchEvents({sinceNano}) gives the events after that moment first, each once and in order, then live ones', async () => {
+        await node.connect();
+        const t0 = Date.now() * 1e6;
+        const c = await makeContainer(d(), { name: `${P}past`, cmd: 'exit 4' });
+        const id = (await c.inspect()).Id;
+        await c.wait();
+        await new Promise((r) => setTimeout(r, 200));
+        const events: ContainerEvent[] = [];
+        const off = node.watchEvents((e) => events.push(e), { sinceNano: t0 });
+        try {
+          const die = await eventually(() => events.find((e) => e.id === id && e.action === 'die'), 10_000, 'the past die event');
+          expect(die.exitCode).toBe(4);
+          expect(die.node).toBe(node.name);
+          const mine = () => events.filter((e) => e.id === id).map((e) => e.action);
+          expect(mine()).toEqual(['create', 'start', 'die']);
+          expect(events.every((e) => e.timeNano > t0)).toBe(true);
+          const later = await makeContainer(d(), { name: `${P}later`, cmd: 'exit 5' });
+          const laterId = (await later.inspect()).Id;
+          await eventually(() => events.find((e) => e.id === laterId && e.action === 'die'), 10_000, 'a live die event');
+          await new Promise((r) => setTimeout(r, 300));
+          expect(mine()).toEqual(['create', 'start', 'die']);
+          const times = events.map((e) => e.timeNano);
+          expect(times).toEqual([...times].sort((a, b) => a - b));
+        } finally {
+          off();
+        }
+      });
+
       it('statsOnce() and watchStats() give figures for a running container', async () => {
         await node.connect();
         const c = await makeContainer(d(), { name: `${P}busy`, cmd: 'while :; do :; done' });
