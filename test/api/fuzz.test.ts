@@ -22,7 +22,7 @@ const VALUES = ['', 'true', '-1', '1e999', 'NaN', '[]', '["sh"]', '{"a":1}', 'x'
 const BODIES = ['', '{', '[]', 'null', '"x"', '{"timeoutSeconds":"a"}', '{"__proto__":{"admin":true}}', '{"signal":"SIGKILL","x":1}', JSON.stringify({ container: '../x' }), '{"name":"a","role":"root"}', '\u0000', '{"until":-5}', '[' .repeat(5000)];
 const METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'];
 
-it('answers a few thousand hostile requests with 4xx, in bounded time, and stays up', async () => {
+it('answers ten thousand hostile requests with 4xx, in bounded time, and stays up', async () => {
   let seed = 42;
   const rnd = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -31,7 +31,7 @@ it('answers a few thousand hostile requests with 4xx, in bounded time, and stays
   const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)] as T;
   const started = Date.now();
   const statuses = new Map<number, number>();
-  const N = 3000;
+  const N = 10_000;
   const one = async () => {
     const def = pick(defs);
     let path = pathFor(def, { ref: 'nosuch-fuzz', name: 'nosuch' });
@@ -61,7 +61,7 @@ it('answers a few thousand hostile requests with 4xx, in bounded time, and stays
     }),
   );
   const ms = Date.now() - started;
-  expect(ms).toBeLessThan(60_000);
+  expect(ms).toBeLessThan(180_000);
   expect((await raw(agent, 'GET', '/v1/info', { token: agent.tokens.viewer })).status).toBe(200);
   console.log(`fuzz: ${N} requests in ${ms} ms; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-}, 90_000);
+}, 240_000);
