@@ -78,6 +78,7 @@ function route<const D extends RouteDef>(d: D): D {
 export const ROUTES = {
   info: route({ method: 'GET', path: '/v1/info', role: 'viewer', summary: 'the engine the agent talks to' }),
   status: route({ method: 'GET', path: '/v1/status', role: 'viewer', summary: "the agent's own connection to its engine" }),
+  statusWatch: route({ method: 'GET', path: '/v1/status/watch', role: 'viewer', stream: 'ndjson', summary: "the agent's connection to its engine, now and at every change" }),
   host: route({ method: 'GET', path: '/v1/host', role: 'viewer', summary: 'host metrics now' }),
   hostWatch: route({ method: 'GET', path: '/v1/host/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional() }).strict(), summary: 'host metrics at an interval' }),
   list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),

@@ -466,6 +466,11 @@ export class ApiServer {
     return {
       info: () => node.info(),
       status: () => node.status(),
+      statusWatch: () =>
+        new PushStream((emit) => {
+          emit(node.status());
+          return node.onStatus(emit);
+        }),
       host: () => node.host(),
       hostWatch: (i) => new PushStream((emit) => node.watchHost(emit, i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {}), true),
       list: (i) => node.list({ all: i.query.all === true }),

@@ -43,6 +43,9 @@ export class RemoteNode implements Node {
   /** The streams of the session now (model, events); closed on loss and on close(). */
   #session: { close: () => void }[] = [];
   #generation = 0;
+  readonly #statusListeners = new Set<(status: NodeStatus) => void>();
+  /** The agent's own connection to its engine (its status stream); null until told. */
+  #engineStatus: NodeStatus | null = null;
   /** The newest event seen (ns): a new session asks for those after it. */
   #lastEventNano = 0;
   /** When the session now began, by the agent's clock (ns, a second early): the replay's start when no event came. */
@@ -78,6 +81,7 @@ export class RemoteNode implements Node {
         ...(o.now ? { now: o.now } : {}),
       },
     );
+    this.#conn.onStatus(() => this.#emitStatus());
   }
 
   // ---- the session: model and events --------------------------------------
@@ -92,6 +96,7 @@ export class RemoteNode implements Node {
 
   #dropSession(): void {
     this.#generation++;
+    this.#engineStatus = null;
     for (const s of this.#session.splice(0)) s.close();
   }
 
@@ -123,6 +128,22 @@ export class RemoteNode implements Node {
     ]).finally(() => clearTimeout(timer));
     if (first.done || first.value.kind !== 'reset') throw new ProtocolError(`the model stream of ${this.#client.label} did not start with a reset`);
     this.#apply(first.value);
+    // The agent's engine: a peer whose agent answers while its engine is down is not shown as fine.
+    const engineStatus = await this.#client.stream<NodeStatus>('statusWatch');
+    this.#session.push(engineStatus);
+    void (async () => {
+      try {
+        for await (const st of engineStatus.items) {
+          if (gen !== this.#generation) return;
+          const before = JSON.stringify(this.#engineStatus);
+          this.#engineStatus = st;
+          if (JSON.stringify(st) !== before) this.#emitStatus();
+        }
+        lost('the agent ended the status stream');
+      } catch (err) {
+        lost(peerError(err, this.#client.label).message);
+      }
+    })();
     void (async () => {
       try {
         for (;;) {
@@ -171,12 +192,26 @@ export class RemoteNode implements Node {
     this.#client.destroy();
   }
 
+  /**
+   * The peer as the fleet sees it: unreachable when its agent does not
+   * answer; when the agent answers but its own engine does not, offline too,
+   * with that reason (its containers' figures are the agent's last ones).
+   */
   status(): NodeStatus {
-    return this.#conn.status();
+    const conn = this.#conn.status();
+    const engine = this.#engineStatus;
+    if (conn.state !== 'online' || !engine || engine.state !== 'offline') return conn;
+    return { state: 'offline', since: engine.since, reason: `its agent answers, but not its engine: ${engine.reason}`, retryInMs: engine.retryInMs };
   }
 
   onStatus(listener: (status: NodeStatus) => void): Disposer {
-    return this.#conn.onStatus(listener);
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  #emitStatus(): void {
+    const s = this.status();
+    for (const l of [...this.#statusListeners]) l(s);
   }
 
   containers(): ContainerSummary[] {
