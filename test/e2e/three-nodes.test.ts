@@ -185,6 +185,26 @@ describe('three nodes on one machine (127.0.0.2–4), each an agent on its own e
         const s = (await crash.inspect()).State;
         return s.StartedAt !== firstStart;
       }, 30_000, 'n2\'s agent to restart its crashed container with nobody connected');
+      // What it did is in its journal, read from here through its agent (`--node`), named for this fleet's node.
+      const journal = await outpost(['journal', '--node', 'n2', '--json', '-c', `${P}n2-crash`], cfgEnv());
+      expect(journal.code).toBe(0);
+      const acts = journal.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; node: string; container: string });
+      expect(acts.some((e) => e.kind === 'act' && e.container === `${P}n2-crash` && e.node === 'n2')).toBe(true);
+      const status = await outpost(['agent', 'status', '--node', 'n2'], cfgEnv());
+      expect(status.code).toBe(0);
+      const explain = await outpost(['rules', 'explain', '--node', 'n2', `${P}n2-crash`], cfgEnv());
+      expect(explain.code).toBe(0);
+      expect(explain.stdout).toContain(`label:${P}n2-crash`);
+      const paused = await outpost(['rules', 'pause', '--node', 'n2', `${P}n2-crash`, '--for', '1m'], cfgEnv());
+      expect(paused.code).toBe(0);
+      expect((await outpost(['rules', 'resume', '--node', 'n2', `${P}n2-crash`], cfgEnv())).code).toBe(0);
+      // Wrong uses: named, exit 2.
+      const nope = await outpost(['rules', 'pause', '--node', 'nope'], cfgEnv());
+      expect(nope.code).toBe(2);
+      expect(nope.stderr).toMatch(/--node: no node named `nope`/);
+      const both = await outpost(['journal', '--node', 'n2', '--state-dir', '/tmp'], cfgEnv());
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/--node: --rules and --state-dir name this machine's files/);
     } finally {
       await startAgent(site('n3'));
       await startAgent(site('n4'));

@@ -301,8 +301,20 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
    * agent's files first (agent status, journal), so an engine address that does not parse
    * fails only the checks that need the engine, as before the port.
    */
-  const withRules = async (opts: { rules?: string; stateDir?: string }, fn: (rules: RulesPort, p: RulesPaths) => Promise<number>, engineOptional = false): Promise<void> => {
+  const withRules = async (opts: { rules?: string; stateDir?: string; node?: string }, fn: (rules: RulesPort, p: RulesPaths) => Promise<number>, engineOptional = false): Promise<void> => {
     const p = await paths(opts);
+    if (opts.node !== undefined && opts.node !== 'local') {
+      // A peer's rules, through its agent: its files are its own, so local paths make no sense here.
+      if (opts.rules !== undefined || opts.stateDir !== undefined) throw new BadInputError('--node: --rules and --state-dir name this machine\'s files; a peer\'s agent uses its own.', { field: 'node' });
+      const peer = await nodeNamed(opts.node);
+      try {
+        if (!peer.rules) throw new BadInputError(`--node: ${opts.node} is an engine-only peer: it has no rule agent to ask (add it through its agent to see its rules).`, { field: 'node' });
+        result.code = await fn(peer.rules, p);
+      } finally {
+        await peer.close();
+      }
+      return;
+    }
     let node: Node;
     try {
       node = await nodeFor(program, io.env, p);
@@ -333,7 +345,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     const node = new LocalNode({ endpoint, onError: (m) => io.err(`${new Date().toISOString()} ${m}\n`) });
     result.code = await runAgent(node, describeEndpoint(endpoint), await paths(opts), io);
   });
-  rulesOpts(agent.command('status').description('whether an agent enforces the rules (exit 0) or not (exit 3)'))
+  nodeOpt(rulesOpts(agent.command('status').description('whether an agent enforces the rules (exit 0) or not (exit 3)')))
     .option('--json', 'print JSON')
     .action(async (_opts: { rules?: string; stateDir?: string; json?: boolean }, cmd: Command) => {
       // `agent` takes --state-dir and --rules too, and takes them first: read them wherever they were given.
@@ -364,28 +376,28 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       const m = await rulesModule();
       result.code = m.rulesCheck(file ?? m.pathsFrom(io, {}).rulesFile, opts, io);
     });
-  rulesOpts(rules.command('explain').description('what each rule would do now, and why'))
+  nodeOpt(rulesOpts(rules.command('explain').description('what each rule would do now, and why')))
     .argument('[name]', 'a rule or a container')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, opts: { rules?: string; stateDir?: string; json?: boolean }) => {
       const m = await rulesModule();
       await withRules(opts, (r) => m.rulesExplain(r, name, opts, io));
     });
-  rulesOpts(rules.command('pause').description('silence the rules on this node, or for one container'))
+  nodeOpt(rulesOpts(rules.command('pause').description('silence the rules on this node, or for one container')))
     .argument('[container]', 'container name (default: the whole node)')
     .option('--for <duration>', 'for how long (default: until resumed)')
     .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string; for?: string }) => {
       const m = await rulesModule();
       await withRules(opts, (r) => m.rulesPause(r, container, opts, io));
     });
-  rulesOpts(rules.command('resume').description('end a pause'))
+  nodeOpt(rulesOpts(rules.command('resume').description('end a pause')))
     .argument('[container]', 'container name (default: the whole node)')
     .action(async (container: string | undefined, opts: { rules?: string; stateDir?: string }) => {
       const m = await rulesModule();
       await withRules(opts, (r) => m.rulesResume(r, container, io));
     });
 
-  rulesOpts(rules.command('reset').description("re-arm a container: forget its back-off, budget and give-up"))
+  nodeOpt(rulesOpts(rules.command('reset').description("re-arm a container: forget its back-off, budget and give-up")))
     .argument('<container>', 'container name')
     .option('--rule <name>', 'only this rule')
     .action(async (container: string, opts: { rules?: string; stateDir?: string; rule?: string }) => {
@@ -393,7 +405,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       await withRules(opts, (r, p) => m.rulesReset(r, p, container, opts, io));
     });
 
-  rulesOpts(program.command('journal').description("what the rule engine decided and did, and why"))
+  nodeOpt(rulesOpts(program.command('journal').description("what the rule engine decided and did, and why")))
     .option('-f, --follow', 'keep printing new entries')
     .option('--json', 'one JSON object per line')
     .option('-c, --container <name>', 'only entries about this container')
