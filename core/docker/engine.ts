@@ -1,4 +1,5 @@
 import { hostKeyCheck } from './known-hosts.js';
+import { SshTunnelAgent } from './ssh-tunnel.js';
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { ApiVersionError } from '../model/errors.js';
@@ -61,6 +62,11 @@ export class Engine {
     this.label = describeEndpoint(endpoint);
   }
 
+  /** Ends what the engine keeps open between requests (an ssh:// engine's SSH connection). */
+  close(): void {
+    closeModem(this.docker);
+  }
+
   /**
    * `timeoutMs`: the deadline of every request (see deadline.ts); default 10 s.
    * `closed`: aborting it ends every request still waiting (the owner is closing).
@@ -75,9 +81,16 @@ export class Engine {
       // /version is answered at any API version, so it is safe to ask before negotiating.
       raw = (await docker.version()) as typeof raw;
     } catch (err) {
+      closeModem(docker);
       throw translateEngineError(err, label);
     }
-    const api = negotiateApi(raw.ApiVersion ?? '', raw.MinAPIVersion);
+    let api: string;
+    try {
+      api = negotiateApi(raw.ApiVersion ?? '', raw.MinAPIVersion);
+    } catch (err) {
+      closeModem(docker);
+      throw err;
+    }
     (docker as unknown as { modem: { version: string } }).modem.version = `v${api}`;
     return new Engine(
       endpoint,
@@ -92,6 +105,11 @@ export class Engine {
       api,
     );
   }
+}
+
+function closeModem(docker: Dockerode): void {
+  const agent = (docker.modem as unknown as { agent?: unknown }).agent;
+  if (agent instanceof SshTunnelAgent) agent.destroy();
 }
 
 function modemOptions(e: Endpoint): Record<string, unknown> {
@@ -113,13 +131,22 @@ function modemOptions(e: Endpoint): Record<string, unknown> {
       };
     }
     case 'ssh':
+      // One SSH connection for every request (docker-modem's ssh support makes one per request):
+      // plain HTTP through an agent whose connections are dial-stdio channels on it.
       return {
         host: e.host,
         port: e.port,
-        protocol: 'ssh',
-        ...(e.username ? { username: e.username } : {}),
-        // ssh2 takes any host key without a verifier: the key must be the one known_hosts lists.
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK, hostVerifier: hostKeyCheck(e.host, e.port) },
+        protocol: 'http',
+        agent: new SshTunnelAgent({
+          host: e.host,
+          port: e.port,
+          ...(e.username ? { username: e.username } : {}),
+          ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+          readyTimeout: 10_000,
+          keepaliveInterval: 15_000,
+          // ssh2 takes any host key without a verifier: the key must be the one known_hosts lists.
+          hostVerifier: hostKeyCheck(e.host, e.port),
+        }),
       };
   }
 }

@@ -188,7 +188,10 @@ export class LocalNode implements Node {
 
   /** One session: the engine (negotiated again after a loss: it may have come back as another version), its events, a fresh model. */
   async #open(attempt: 'first' | 'retry'): Promise<void> {
-    if (attempt === 'retry') this.#engine = null;
+    if (attempt === 'retry') {
+      this.#engine?.close();
+      this.#engine = null;
+    }
     await this.#getEngine();
     await this.#startEvents();
     await this.#resync();
@@ -205,6 +208,7 @@ export class LocalNode implements Node {
     this.#host?.close();
     this.#events?.destroy();
     this.#events = null;
+    this.#engine?.close();
     this.#engine = null;
     this.#refresh.close();
   }

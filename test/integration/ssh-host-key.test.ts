@@ -6,10 +6,10 @@
  * connection is refused before any request, and the error says why.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, utils } from 'ssh2';
+import { utils } from 'ssh2';
+import { startSshServer, type SshServer } from '../harness/ssh-server.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { EngineHostKeyError } from '../../core/model/errors.js';
@@ -19,7 +19,7 @@ import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fi
 const P = 'sshk-';
 const hostKey = utils.generateKeyPairSync('ed25519');
 const otherKey = utils.generateKeyPairSync('ed25519');
-let server: Server;
+let server: SshServer;
 let port = 0;
 let home = '';
 const savedHome = process.env.HOME;
@@ -36,35 +36,13 @@ function node(): LocalNode {
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'op-sshk-'));
   process.env.HOME = home;
-  const engineSocket = dockerHost().replace(/^unix:\/\//, '');
-  server = new Server({ hostKeys: [hostKey.private] }, (client) => {
-    client.on('authentication', (ctx) => ctx.accept());
-    client.on('error', () => undefined);
-    client.on('ready', () => {
-      client.on('session', (accept) => {
-        const session = accept();
-        session.on('exec', (acceptExec, _reject, info) => {
-          const stream = acceptExec();
-          if (info.command !== 'docker system dial-stdio') {
-            stream.exit(127);
-            stream.end();
-            return;
-          }
-          const engine = connect(engineSocket);
-          stream.pipe(engine).pipe(stream);
-          engine.on('error', () => stream.end());
-          stream.on('close', () => engine.destroy());
-        });
-      });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  server = await startSshServer(dockerHost().replace(/^unix:\/\//, ''), hostKey);
+  port = server.port;
   await makeContainer(docker(), { name: `${P}seen-over-ssh`, cmd: 'sleep 3600' });
 });
 
 afterAll(async () => {
-  server?.close();
+  await server?.close();
   process.env.HOME = savedHome;
   rmSync(home, { recursive: true, force: true });
   await removeByPrefix(docker(), P);
@@ -77,6 +55,34 @@ describe('ssh:// engines and known_hosts', () => {
     try {
       const names = (await n.list()).map((c) => c.name);
       expect(names).toContain(`${P}seen-over-ssh`);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('one SSH connection carries a node\'s requests (docker-modem opened one per request); only a burst past its 8 channels adds one', async () => {
+    knownHosts(`[127.0.0.1]:${port} ${hostKey.public}`);
+    const n = node();
+    const before = server.connections;
+    const channelsBefore = server.channels;
+    try {
+      await n.connect();
+      expect(n.containers().some((c) => c.name === `${P}seen-over-ssh`)).toBe(true);
+      for (let i = 0; i < 10; i++) {
+        await n.list({ all: true });
+        await n.inspect(`${P}seen-over-ssh`);
+      }
+      const stats = await n.statsOnce();
+      expect(stats.some((s) => s.name === `${P}seen-over-ssh`)).toBe(true);
+      // The model's event stream, the first list and its inspects, 20 requests and a stats round: one connection,
+      // and far fewer channels than requests (HTTP keep-alive over each dial-stdio channel).
+      console.log(`ssh: ${server.connections - before} connection(s), ${server.channels - channelsBefore} channel(s) for the session and 21 requests`);
+      expect(server.connections - before).toBe(1);
+      expect(server.channels - channelsBefore).toBeLessThan(12);
+      // Twenty at once: past one connection's 8 channels (OpenSSH's MaxSessions is 10), a second and a third carry them, never more than 4.
+      const many = await Promise.all(Array.from({ length: 20 }, () => n.inspect(`${P}seen-over-ssh`)));
+      expect(many.every((d) => d.name === `${P}seen-over-ssh`)).toBe(true);
+      expect(server.connections - before).toBeLessThanOrEqual(4);
     } finally {
       await n.close();
     }
