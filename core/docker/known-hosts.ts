@@ -7,13 +7,16 @@
  * `[host]:port` for other ports); an unknown host and a changed key are
  * refused, each with what to do.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readRegularFile } from '../model/read-file.js';
 
 export interface HostKeyVerdict {
   ok: boolean;
+  /** Why not: the host is not listed at all (trust on first use may pin it), or another key is (never pinned over). */
+  problem?: 'unknown' | 'changed' | 'revoked';
   /** Why not, in words, with what to do. */
   reason?: string;
 }
@@ -64,7 +67,7 @@ export function checkHostKey(host: string, port: number, key: Buffer, files: { p
         continue;
       }
       const same = listedKey.equals(key);
-      if (marker === '@revoked' && same) return { ok: false, reason: `the host key of ${where} is marked @revoked in ${path}; refusing it.` };
+      if (marker === '@revoked' && same) return { ok: false, problem: 'revoked', reason: `the host key of ${where} is marked @revoked in ${path}; refusing it.` };
       if (marker) continue;
       listed = true;
       if (same) return { ok: true };
@@ -73,11 +76,13 @@ export function checkHostKey(host: string, port: number, key: Buffer, files: { p
   if (listed) {
     return {
       ok: false,
+      problem: 'changed',
       reason: `the host key of ${where} is not the one known_hosts lists for it: it changed, or someone is in between. Refusing it. If the host was reinstalled, check the new key out of band, then \`ssh-keygen -R ${where}\` and connect once with ssh.`,
     };
   }
   return {
     ok: false,
+    problem: 'unknown',
     reason: `${where} is not in known_hosts (${files.map((f) => f.path).join(', ') || '~/.ssh/known_hosts'}); Outpost does not trust a host key on sight. Connect once with \`ssh ${port === 22 ? host : `-p ${port} ${host}`}\`, check the fingerprint it shows, and accept it.`,
   };
 }
@@ -121,4 +126,67 @@ export function hostKeyCheck(host: string, port: number): (key: Buffer) => boole
 export function hostKeyRefusal(host: string, port: number): string | null {
   const verdict = hostKeyVerdicts.get(`${host}:${port}`)?.();
   return verdict && !verdict.ok ? (verdict.reason ?? 'host key refused') : null;
+}
+
+/** The key's type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`) from its blob, or null. */
+export function hostKeyType(key: Buffer): string | null {
+  if (key.length < 4) return null;
+  const n = key.readUInt32BE(0);
+  if (n < 1 || n > 64 || key.length < 4 + n) return null;
+  const t = key.subarray(4, 4 + n).toString('latin1');
+  return /^[a-z0-9@.-]+$/.test(t) ? t : null;
+}
+
+/** The fingerprint as OpenSSH shows it: `SHA256:` and the unpadded base64 of the key's SHA-256. */
+export function hostKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * The host key an SSH server presents, without logging in (the check
+ * refuses the connection once it has the key). Rejects when nothing
+ * answers within `timeoutMs`.
+ */
+export async function fetchHostKey(host: string, port: number, timeoutMs = 5000): Promise<Buffer> {
+  const { Client } = await import('ssh2');
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    let key: Buffer | null = null;
+    const timer = setTimeout(() => {
+      c.end();
+      reject(new Error(`no SSH answer from ${host}:${port} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      c.end();
+      if (key) resolve(key);
+    };
+    c.on('error', (err) => {
+      finish();
+      if (!key) reject(err);
+    });
+    c.connect({
+      host,
+      port,
+      username: 'outpost-host-key-check',
+      readyTimeout: timeoutMs,
+      hostVerifier: (k: Buffer) => {
+        key = Buffer.from(k);
+        setImmediate(finish);
+        return false;
+      },
+    });
+  });
+}
+
+/** Adds the host's key to the user's known_hosts (made 0700/0600 when new), as `ssh` does on "yes". */
+export function pinHostKey(host: string, port: number, key: Buffer, env: NodeJS.ProcessEnv = process.env): string {
+  const type = hostKeyType(key);
+  if (!type) throw new Error('the host presented a key Outpost cannot read');
+  const dir = join(env.HOME || homedir(), '.ssh');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, 'known_hosts');
+  const name = port === 22 ? host : `[${host}]:${port}`;
+  appendFileSync(file, `${name} ${type} ${key.toString('base64')}\n`, { mode: 0o600 });
+  return file;
 }

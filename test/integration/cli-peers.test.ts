@@ -13,6 +13,8 @@ import type { Run } from '../harness/cli.js';
 import { startPrivateEngine, type PrivateEngine } from '../harness/engine.js';
 import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 import { importTestImage } from '../harness/image.js';
+import { startSshServer } from '../harness/ssh-server.js';
+import { hostKeyFingerprint } from '../../core/docker/known-hosts.js';
 
 const P = 'clipeer-';
 const FP = 'cd'.repeat(32);
@@ -129,6 +131,56 @@ describe('outpost peers', () => {
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(2);
     expect(existsSync(peersJson()) ? readFileSync(peersJson(), 'utf8') : null).toBe(before);
+  });
+
+  it('an ssh:// engine peer: an unknown host key is shown and pinned on yes (as ssh does), a changed one refused, no terminal refused', async () => {
+    const server = await startSshServer(peer.socket);
+    const home = mkdtempSync(join(tmpdir(), 'op-sshpin-'));
+    const savedHome = process.env.HOME;
+    const savedEnvHome = env.HOME as string;
+    // The CLI reads known_hosts from HOME; its engine connection does too.
+    process.env.HOME = home;
+    env.HOME = home;
+    const url = `ssh://tech@127.0.0.1:${server.port}`;
+    const kh = join(home, '.ssh', 'known_hosts');
+    try {
+      // Another key listed for the host: refused loudly, never pinned over.
+      server.trust(home, `[127.0.0.1]:${server.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBl1gV2qRZtg8cIrtfxRgyc3vEv7EPIvLrLq1Ch2SoUC`);
+      const changed = await inProcess(['peers', 'add', url, '--name', 'sshbox'], () => Promise.resolve('y'));
+      expect(changed.code).toBe(2);
+      expect(changed.stderr).toMatch(/is not the one known_hosts lists for it/);
+      rmSync(kh);
+      // Not a terminal: nobody can confirm.
+      const blind = await inProcess(['peers', 'add', url, '--name', 'sshbox']);
+      expect(blind.code).toBe(2);
+      expect(blind.stderr).toMatch(/is not in known_hosts and this is not a terminal/);
+      expect(existsSync(kh)).toBe(false);
+      // No: nothing kept.
+      const no = await inProcess(['peers', 'add', url, '--name', 'sshbox'], () => Promise.resolve('n'));
+      expect(no.code).toBe(1);
+      expect(no.stdout).toContain(`presents a ssh-ed25519 key with fingerprint\n  ${hostKeyFingerprint(Buffer.from(server.publicKey.split(' ')[1] as string, 'base64'))}`);
+      expect(existsSync(kh)).toBe(false);
+      expect(JSON.parse(readFileSync(peersJson(), 'utf8')).peers.some((p: { name: string }) => p.name === 'sshbox')).toBe(false);
+      // Yes: pinned in known_hosts, added, and the engine answers through it.
+      const yes = await inProcess(['peers', 'add', url, '--name', 'sshbox'], () => Promise.resolve('y'));
+      expect(yes.stderr).toBe('');
+      expect(yes.code).toBe(0);
+      expect(readFileSync(kh, 'utf8')).toBe(`[127.0.0.1]:${server.port} ${server.publicKey.split(' ').slice(0, 2).join(' ')}\n`);
+      expect(statSync(kh).mode & 0o777).toBe(0o600);
+      const ps = await inProcess(['ps', '--node', 'sshbox']);
+      expect(ps.stderr).toBe('');
+      expect(ps.stdout).toContain(`${P}there`);
+      // Known now: added again without a question (no ask given, not a terminal).
+      expect((await inProcess(['peers', 'remove', 'sshbox'])).code).toBe(0);
+      const again = await inProcess(['peers', 'add', url, '--name', 'sshbox']);
+      expect(again.code).toBe(0);
+      expect((await inProcess(['peers', 'remove', 'sshbox'])).code).toBe(0);
+    } finally {
+      process.env.HOME = savedHome;
+      env.HOME = savedEnvHome;
+      await server.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('refuses a duplicate name', async () => {

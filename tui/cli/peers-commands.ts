@@ -23,9 +23,48 @@ export async function peersAdd(arg: string, opts: AddOptions, io: CliIO): Promis
     const { warning } = await verifyAgentPeer(plan.url, plan.fingerprint, plan.token as string, cliLabel);
     if (warning) io.err(`warning: ${warning}\n`);
   }
+  if (plan.kind === 'engine' && plan.url.startsWith('ssh://') && !(await confirmHostKey(plan.url, io))) return 1;
   const peer = savePeer(io.env, plan);
   io.out(`added ${peer.name} (${peer.kind}, ${peer.url}${peer.fingerprint ? `, fingerprint ${showFingerprint(peer.fingerprint).slice(0, 23)}…` : ''})\n`);
   return 0;
+}
+
+/**
+ * An ssh:// engine's host key, as `ssh` would: listed in known_hosts, it is
+ * fine; another key listed (changed, revoked) is refused; not listed, it is
+ * shown with its fingerprint and pinned into ~/.ssh/known_hosts when the
+ * person says yes (a terminal only). A host that does not answer now is
+ * added with a warning: its key is checked at every connection.
+ */
+async function confirmHostKey(url: string, io: CliIO): Promise<boolean> {
+  const { parseHostUrl } = await import('../../core/docker/endpoint.js');
+  const kh = await import('../../core/docker/known-hosts.js');
+  const e = parseHostUrl(url, '--host');
+  if (e.kind !== 'ssh') return true;
+  const where = e.port === 22 ? e.host : `[${e.host}]:${e.port}`;
+  let key: Buffer;
+  try {
+    key = await kh.fetchHostKey(e.host, e.port);
+  } catch (err) {
+    io.err(`warning: ${where} does not answer now (${err instanceof Error ? err.message : String(err)}); added all the same: its host key is checked against known_hosts at every connection.\n`);
+    return true;
+  }
+  const verdict = kh.checkHostKey(e.host, e.port, key, kh.knownHostsFiles(io.env));
+  if (verdict.ok) return true;
+  if (verdict.problem !== 'unknown') throw new BadInputError(`URL: ${verdict.reason ?? 'its host key is refused'}`, { field: 'url' });
+  if (!io.ask) {
+    throw new BadInputError(`URL: ${where} is not in known_hosts and this is not a terminal, so its host key cannot be confirmed; run \`outpost peers add\` on a terminal, or connect once with \`ssh ${e.port === 22 ? e.host : `-p ${e.port} ${e.host}`}\`.`, { field: 'url' });
+  }
+  const type = kh.hostKeyType(key) ?? 'unknown';
+  io.out(`The host ${where} presents a ${type} key with fingerprint\n  ${kh.hostKeyFingerprint(key)}\nCompare it with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on that host.\n`);
+  const answer = await io.ask('Pin this host key (in ~/.ssh/known_hosts) and add the peer? [y/N] ');
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    io.err('Not added.\n');
+    return false;
+  }
+  const file = kh.pinHostKey(e.host, e.port, key, io.env);
+  io.out(`pinned ${where} in ${file}\n`);
+  return true;
 }
 
 /** Trust on first use: connects, shows the fingerprint and asks (a terminal only). Null: not pinned. */
