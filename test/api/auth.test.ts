@@ -196,8 +196,15 @@ describe('tokens', () => {
     const list = await run(['tokens', 'list', '--json']);
     expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ name: 'ci', role: 'viewer' })]);
     expect(list.out).not.toContain('op_');
-    expect((await run(['tokens', 'revoke', 'ci'])).code).toBe(0);
+    // Revoking the last admin token warns how to get one back; revoking another does not.
+    expect((await run(['tokens', 'create', 'boss', '--role', 'admin'])).code).toBe(0);
+    const first = await run(['tokens', 'revoke', 'ci']);
+    expect(first.code).toBe(0);
+    expect(first.err).toBe('revoked ci\n');
     expect((await run(['tokens', 'revoke', 'ci'])).code).toBe(2);
+    const last = await run(['tokens', 'revoke', 'boss']);
+    expect(last.code).toBe(0);
+    expect(last.err).toMatch(/^revoked boss\nwarning: no admin token is left; make one on this machine with `outpost tokens create NAME --role admin`/);
   });
 });
 

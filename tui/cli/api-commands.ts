@@ -64,9 +64,12 @@ export function registerApiCommands(program: Command, io: CliIO): void {
   stateOpt(tokens.command('revoke').description('revoke a token (a running agent refuses it at once and ends its streams)'))
     .argument('<name>', 'the token name')
     .action(async (name: string, opts: { stateDir?: string }) => {
-      const { revokeToken } = await import('../../core/api/tokens.js');
-      revokeToken(await dirOf(opts), name);
+      const { readTokens, revokeToken } = await import('../../core/api/tokens.js');
+      const dir = await dirOf(opts);
+      revokeToken(dir, name);
       io.err(`revoked ${name}\n`);
+      // Nobody can change tokens, rules or placement through the API now: say how to get that back.
+      if (!readTokens(dir).some((t) => t.role === 'admin')) io.err('warning: no admin token is left; make one on this machine with `outpost tokens create NAME --role admin`.\n');
     });
 }
 
