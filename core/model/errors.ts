@@ -215,7 +215,13 @@ export class PeerUnreachableError extends OutpostError {
   static override readonly exit = 4;
   static override readonly http = 502;
   constructor(peer: string, cause: string) {
-    super(`Cannot reach the Outpost agent at ${peer} (${cause}). Is it running and is its port open? Outpost keeps retrying.`, { peer, cause });
+    // A refusal (another certificate than the pinned one) is not a down agent: say what it is first, not "is it running?".
+    super(
+      cause.startsWith('REFUSED')
+        ? `Refused the agent at ${peer}: ${cause.replace(/^REFUSED: /, '')}.`
+        : `Cannot reach the Outpost agent at ${peer} (${cause}). Is it running and is its port open? Outpost keeps retrying.`,
+      { peer, cause },
+    );
   }
 }
 

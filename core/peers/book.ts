@@ -175,7 +175,7 @@ export async function verifyAgentPeer(url: string, fingerprint: string, token: s
     return { warning: null };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof PeerUnreachableError && message.includes('REFUSED')) throw new BadInputError(`${label('fingerprint')}: ${message}`, { field: 'fingerprint' });
+    if (err instanceof PeerUnreachableError && String(err.details.cause ?? '').startsWith('REFUSED')) throw new BadInputError(`${label('fingerprint')}: ${message}`, { field: 'fingerprint' });
     if (err instanceof UnauthorisedError || err instanceof ForbiddenError) {
       throw new BadInputError(`${label('token')}: the agent at ${url} refused it (${message}); use the token \`outpost agent\` printed, or one from \`outpost tokens create\` on that node.`, { field: 'token' });
     }

@@ -267,7 +267,7 @@ describe('outpost peers add checks what it pins against the agent', () => {
       const wrong = 'AB:'.repeat(31) + 'AB';
       const bad = await inProcess(['peers', 'add', agent.url, '--name', 'pinchk', '--token', agent.tokens.viewer, '--fingerprint', wrong]);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/--fingerprint: .*REFUSED: its certificate is not the pinned one/);
+      expect(bad.stderr).toMatch(/--fingerprint: Refused the agent at https:\/\/\S+: its certificate is not the pinned one/);
       const refused = await inProcess(['peers', 'add', agent.url, '--name', 'pinchk', '--token', 'op_not-a-token', '--fingerprint', right]);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/--token: the agent at \S+ refused it/);
