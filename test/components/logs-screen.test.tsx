@@ -13,9 +13,11 @@ const sessions: LogSession[] = [];
 afterEach(() => sessions.splice(0).forEach((s) => s.close()));
 
 /** A session with no live source: the test fills its buffer as a container would. */
-function sessionWith(lines: Partial<LogEntry>[], names = ['web']): LogSession {
+function sessionWith(lines: Partial<LogEntry>[], names = ['web'], nodes: string[] = []): LogSession {
+  // The screen asks a target's node only its name and whether it is this machine (the session does not follow).
+  const nodeOf = (i: number) => ({ name: nodes[i] ?? 'local', isThisMachine: (nodes[i] ?? 'local') === 'local' }) as never;
   const s = new LogSession(
-    names.map((name) => ({ node: null as never, id: name, name })),
+    names.map((name, i) => ({ node: nodeOf(i), id: name, name })),
     { capacity: 1000, tail: 0, follow: false },
   );
   sessions.push(s);
@@ -181,6 +183,26 @@ describe('LogsScreen', () => {
     await tick();
     const files = readdirSync(dir);
     expect(readFileSync(join(dir, files[0] as string), 'utf8')).toBe('api    │ from api\nlogger │ from logger\n');
+  });
+
+  it('a merge across nodes names each line\'s node (two nodes may each have a `web`), on screen and in the saved file\'s name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-save-'));
+    const s = sessionWith([], ['web', 'web'], ['local', 'gw-2']);
+    s.buffer.push({ source: 0, stream: 'stdout', timestamp: '2024-05-01T10:00:00.000000000Z', text: 'here' });
+    s.buffer.push({ source: 1, stream: 'stdout', timestamp: '2024-05-01T10:00:01.000000000Z', text: 'there' });
+    const r = screen(s, dir, 120);
+    await tick();
+    const frame = strip(r.lastFrame());
+    expect(frame).toContain('local/web │ here');
+    expect(frame).toContain('gw-2/web  │ there');
+    expect(frame.split('\n')[0]).toContain('local/web, gw-2/web');
+    r.stdin.write('S');
+    await tick();
+    expect(readdirSync(dir)[0]).toMatch(/^outpost-local_web\+gw-2_web-/);
+    // One peer's container alone: named with its node too.
+    const one = screen(sessionWith([{ text: 'x' }], ['db'], ['gw-2']), dir, 120);
+    await tick();
+    expect(strip(one.lastFrame()).split('\n')[0]).toContain('gw-2/db');
   });
 
   it('a saveDir that does not exist is said plainly, with where it is set', async () => {

@@ -10,7 +10,7 @@ import { Box, Text, type Key } from 'ink';
 import type { MutableRefObject } from 'react';
 import type { KeyHandler } from './use-keys.js';
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'react';
-import type { LogEntry, LogSession } from '../logs/log-session.js';
+import type { LogEntry, LogSession, LogTarget } from '../logs/log-session.js';
 import { compileSearch, filterWithContext, highlight, matches } from '../logs/search.js';
 import { inert } from '../presentation/inert.js';
 import type { Theme } from './theme.js';
@@ -132,13 +132,17 @@ export function LogsScreen(props: LogsScreenProps) {
   const bodyHeight = Math.max(1, height - 2);
   const multi = session.targets.length > 1;
 
+  // A peer's container, or a merge across nodes, is named with its node (`gw-2/web`): two nodes can hold a `web` each.
+  const manyNodes = new Set(session.targets.map((t) => t.node.name)).size > 1;
+  const labelOf = (t: LogTarget): string => (manyNodes || !t.node.isThisMachine ? `${t.node.name}/${t.name}` : t.name);
   // Merged: every name padded to the longest, so the lines start in one column.
-  const nameWidth = multi ? Math.max(...session.targets.map((t) => inert(t.name).length)) : 0;
+  const nameWidth = multi ? Math.max(...session.targets.map((t) => inert(labelOf(t)).length)) : 0;
   /** The gutter and timestamp of an entry as shown; `markErr`: stderr gets its `!` mark (no colour to tell it). */
   const prefixOf = (e: LogEntry, markErr: boolean): string => {
     // Without colour a stderr line is marked by its gutter: `!` (merged: in place of `│`).
     const err = markErr && e.stream === 'stderr';
-    const gutter = multi ? `${inert(session.targets[e.source]?.name ?? '?').padEnd(nameWidth)} ${err ? STDERR_MARK : '│'} ` : err ? `${STDERR_MARK} ` : '';
+    const target = session.targets[e.source];
+    const gutter = multi ? `${inert(target ? labelOf(target) : '?').padEnd(nameWidth)} ${err ? STDERR_MARK : '│'} ` : err ? `${STDERR_MARK} ` : '';
     return `${gutter}${timestamps && e.timestamp ? `${e.timestamp.slice(0, 23)} ` : ''}`;
   };
 
@@ -281,7 +285,7 @@ export function LogsScreen(props: LogsScreenProps) {
         case 'wrap':
           return setWrap((w) => !w);
         case 'save': {
-          const name = session.targets.map((t) => t.name).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
+          const name = session.targets.map(labelOf).join('+').replace(/[^A-Za-z0-9_.+-]/g, '_');
           const file = join(saveFolder(props.saveDir), `outpost-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
           // What the view shows, whole: the filtered lines (with their context) when F is on, the
           // gutter and the timestamps as shown; lines are not cut to the width nor wrapped, and a
@@ -322,10 +326,10 @@ export function LogsScreen(props: LogsScreenProps) {
     };
   }, [keys, onKeysReady]);
 
-  const names = session.targets.map((t) => t.name).join(', ');
+  const names = session.targets.map(labelOf).join(', ');
   // Following a container that is stopped (or an engine that is away) is said, not implied.
   const states = session.states();
-  const waiting = session.targets.filter((_, i) => states[i] === 'waiting').map((t) => t.name);
+  const waiting = session.targets.filter((_, i) => states[i] === 'waiting').map(labelOf);
   const unreachable = states.some((st) => st === 'unreachable');
   const pos = cursor !== null ? found.indexOf(cursor - buffer.firstSeq) : -1;
   const header = logsHeader(inert(names), width, {
