@@ -56,7 +56,7 @@ describe('a slow stream consumer', () => {
           expect(res.statusCode).toBe(200);
           // The client stops reading at once, for 7 s, while the container writes its 100 MB.
           res.pause();
-          setTimeout(async () => {
+          const resumeReading = async () => {
             // By now the container has written everything: the agent could have taken it all in.
             const tailLine = (await c.logs({ stdout: true, tail: 1 })).toString('latin1');
             writtenBeforeResume = tailLine.includes(`${LINES} x`);
@@ -81,7 +81,8 @@ describe('a slow stream consumer', () => {
               }
             });
             res.resume();
-          }, 7000);
+          };
+          setTimeout(() => void resumeReading().catch(reject), 7000);
         },
       );
       req.on('error', (err) => (got === LINES ? resolve() : reject(err)));
