@@ -12,6 +12,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readRegularFile } from '../model/read-file.js';
+import { sshClientClass } from './ssh-module.js';
 
 export interface HostKeyVerdict {
   ok: boolean;
@@ -148,7 +149,7 @@ export function hostKeyFingerprint(key: Buffer): string {
  * answers within `timeoutMs`.
  */
 export async function fetchHostKey(host: string, port: number, timeoutMs = 5000): Promise<Buffer> {
-  const { Client } = await import('ssh2');
+  const Client = await sshClientClass();
   return new Promise((resolve, reject) => {
     const c = new Client();
     let key: Buffer | null = null;

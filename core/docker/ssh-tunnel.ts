@@ -19,6 +19,7 @@ import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type { Client, ConnectConfig } from 'ssh2';
+import { sshClientClass } from './ssh-module.js';
 
 export const CHANNELS_PER_CONNECTION = 8;
 export const MAX_CONNECTIONS = 4;
@@ -57,7 +58,7 @@ export class SshTunnelAgent extends Agent {
       if (i >= 0) this.#links.splice(i, 1);
     };
     link.ready = (async () => {
-      const { Client: SshClient } = await import('ssh2');
+      const SshClient = await sshClientClass();
       return new Promise<Client>((resolve, reject) => {
         const c = new SshClient();
         let up = false;
