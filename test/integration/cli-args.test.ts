@@ -81,4 +81,25 @@ describe('-H ssh://', () => {
     expect(r.stderr).toContain('ssh://someone@127.0.0.1:1');
     expect(r.stderr).not.toMatch(/Invalid username|DeprecationWarning/);
   });
+
+  it('the built outpost lists an ssh:// engine whose host key known_hosts lists (one SSH connection for the command)', async () => {
+    const { startSshServer } = await import('../harness/ssh-server.js');
+    const { dockerHost } = await import('../harness/fixtures.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const server = await startSshServer(dockerHost().replace(/^unix:\/\//, ''));
+    const home = mkdtempSync(join(tmpdir(), 'op-ssh-cli-'));
+    try {
+      server.trust(home);
+      const r = await outpost(['-H', `ssh://tech@127.0.0.1:${server.port}`, 'ps', '-a'], { HOME: home });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`${P}target`);
+      expect(server.connections).toBe(1);
+    } finally {
+      await server.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 });
