@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage } from '../test/harness/image.js';
 import { readJournal } from '../core/agent/journal.js';
-import { cpuOfAll, cpuSeconds, pidsMatching, runContainer, saveResult, sleep } from './lib.js';
+import { cpuOfAll, cpuSeconds, percentile, pidsMatching, round, runContainer, saveResult, sleep } from './lib.js';
 
 const CONTAINERS = 50;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 30_000);
@@ -44,13 +44,6 @@ async function stopAgent(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
 }
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
-}
-
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 export async function runAgentBench(): Promise<void> {
   const engine = await startPrivateEngine('bench-agent');

@@ -39,6 +39,15 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
   };
   // Another agent first: nothing is opened (no engine connection, no journal) for an agent that may not run.
   assertNoOtherAgent(paths.stateDir);
+  // The signals are ours from here: a SIGTERM during start-up (systemd stopping a unit that is
+  // starting) ends the agent cleanly once its start is done, instead of killing it mid-write.
+  let stopWith: ((signal: string) => void) | null = null;
+  let early: string | null = null;
+  const onSignal = (signal: string) => (stopWith ? stopWith(signal) : (early ??= signal));
+  const onTerm = () => onSignal('SIGTERM');
+  const onInt = () => onSignal('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
   const agent = new RuleAgent({ node, endpoint, rulesFile: paths.rulesFile, stateDir: paths.stateDir, log, onEntry });
   try {
     try {
@@ -49,6 +58,8 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
     await agent.start();
   } catch (err) {
     // Every error path closes what was opened, so the process can exit with the error's code.
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
     await agent.stop().catch(() => undefined);
     await node.close().catch(() => undefined);
     throw err;
@@ -60,12 +71,11 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
     }; state in ${paths.stateDir}`,
   );
   const code = await new Promise<number>((done) => {
-    const stop = (signal: string) => {
+    stopWith = (signal: string) => {
       log(`${signal}: stopping`);
       done(0);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    if (early) stopWith(early);
     process.on('SIGHUP', () => {
       const issues = agent.reload();
       log(issues.length === 0 ? 'SIGHUP: rules reloaded' : `SIGHUP: the rules file has ${issues.length} problem(s); kept the rules in force`);
