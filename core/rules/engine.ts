@@ -664,7 +664,7 @@ export class RuleEngine {
     if (due.length === 0) return [];
     const out = this.#fire(l, now, (t, rule) => {
       if (t.kind !== 'unhealthy' || !due.some((d) => d.rule === rule)) return null;
-      return { kind: 'unhealthy', detail: now - since < 1000 ? 'turned unhealthy' : `unhealthy for ${words(now - since)}`, eventTime: now - since < 1000 ? since : now };
+      return { kind: 'unhealthy', detail: now - since < 1000 ? 'turned unhealthy' : `unhealthy for ${words(now - since)}`, eventTime: now - since < 1000 ? since : now, holdingSince: since };
     });
     const floor = this.sampleIntervalMs ?? 5_000;
     for (const d of due) l.unhealthyDue.set(d.rule.name, now + Math.max(d.forMs, floor));

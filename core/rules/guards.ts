@@ -137,9 +137,12 @@ export class Guards {
     const when = trigger.eventTime ?? now;
     this.version++;
     if (s.lastActionAt !== null || s.gaveUpAt !== null) {
-      // "Without trouble" means it: the last time this condition fired counts, acted on or not.
+      // "Without trouble" means it: the last time this condition fired counts, acted on or not,
+      // and a condition that has held without a break since then (it fires again each time it has
+      // held for its duration) leaves no time without trouble at all.
       const stableFrom = Math.max(startedAt ?? 0, s.lastActionAt ?? 0, s.gaveUpAt ?? 0, s.troubleAt ?? 0);
-      if (when - stableFrom >= resetAfter(rule)) {
+      const troubleAgain = trigger.holdingSince !== undefined ? Math.min(when, trigger.holdingSince) : when;
+      if (troubleAgain - stableFrom >= resetAfter(rule)) {
         s.level = 0;
         s.gaveUpAt = null;
         s.actions = [];

@@ -105,6 +105,12 @@ export interface TriggerInfo {
   /** When the engine stamped the event that fired it (ms since epoch). */
   eventTime?: number;
   value?: number;
+  /**
+   * When a sustained condition (unhealthy, CPU, memory, host) began to hold
+   * without a break: a condition that fired, and holds still, fires again, and
+   * the time between is not "without trouble".
+   */
+  holdingSince?: number;
 }
 
 export type JournalKind = 'act' | 'defer' | 'skip' | 'give-up' | 'outcome' | 'notify' | 'error' | 'agent' | 'reset';

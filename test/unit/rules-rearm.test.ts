@@ -256,3 +256,35 @@ describe('the health log replaces a first guess (issue item 10)', () => {
     expect(e.explain(T0 + 17 * S, 'web')[0]?.detail).toMatch(/unhealthy for 2m17s$/);
   });
 });
+
+describe('a condition that holds without a break is never "without trouble" (issue item 5, when its duration is longer than reset-after)', () => {
+  it('unhealthy for 5s with reset-after 2s and a budget of 1: the second firing gives up instead of a new "1st" action', () => {
+    const e = engineWith('rules:\n  - {name: ur, when: {unhealthy: 5s}, then: {exec: "true"}, backoff: {min: 1s, max: 1s, reset-after: 2s}, budget: 1/10m}\n');
+    e.onEvent(ev('health_status: unhealthy', T0), T0);
+    const ds = runTicks(e, T0, T0 + 40 * S);
+    const acts = ds.filter((d) => d.kind === 'act');
+    expect(acts.length).toBe(1);
+    expect(kinds(ds)).toContain('give-up');
+  });
+
+  it('CPU above for 5s with reset-after 2s and a budget of 1: one action, then a give-up, while it stays busy', () => {
+    const e = engineWith('rules:\n  - {name: hot, when: {cpu: {above: 10, for: 5s}}, then: {exec: "true"}, backoff: {min: 1s, max: 1s, reset-after: 2s}, budget: 1/10m}\n');
+    const ds: Decision[] = [];
+    for (let t = T0; t <= T0 + 40 * S; t += S) ds.push(...e.onStats([stat({ cpuPercent: 50, at: t })], t), ...e.tick(t));
+    expect(ds.filter((d) => d.kind === 'act').length).toBe(1);
+    expect(kinds(ds)).toContain('give-up');
+  });
+
+  it('a break in the condition longer than reset-after does count: after it, the budget starts over', () => {
+    const e = engineWith('rules:\n  - {name: hot, when: {cpu: {above: 10, for: 3s}}, then: {exec: "true"}, backoff: {min: 1s, max: 1s, reset-after: 5s}, budget: 1/10m}\n');
+    const ds: Decision[] = [];
+    const feed = (from: number, to: number, cpu: number) => {
+      for (let t = from; t <= to; t += S) ds.push(...e.onStats([stat({ cpuPercent: cpu, at: t })], t), ...e.tick(t));
+    };
+    feed(T0, T0 + 4 * S, 50); // fires once
+    feed(T0 + 5 * S, T0 + 20 * S, 1); // 15 s calm
+    feed(T0 + 21 * S, T0 + 25 * S, 50); // fires again: a new streak, acted on
+    expect(ds.filter((d) => d.kind === 'act').length).toBe(2);
+    expect(kinds(ds)).not.toContain('give-up');
+  });
+});
