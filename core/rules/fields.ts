@@ -37,8 +37,15 @@ export class FieldError extends Error {
   constructor(
     readonly path: Path,
     message: string,
+    /** Further problems found in the same check (every unknown key of a mapping), reported with this one. */
+    readonly more: readonly FieldError[] = [],
   ) {
     super(message);
+  }
+
+  /** This problem and the ones found with it. */
+  all(): FieldError[] {
+    return [this, ...this.more];
   }
 }
 
@@ -68,18 +75,19 @@ export function editDistance(a: string, b: string): number {
   return row[b.length] as number;
 }
 
+/** Throws a FieldError naming every key of `map` that is not allowed (the first, with the others in `more`). */
 export function checkKeys(map: Record<string, unknown>, allowed: readonly string[], path: Path): void {
+  const errors: FieldError[] = [];
   for (const key of Object.keys(map)) {
     if (allowed.includes(key)) continue;
     const near = allowed
       .map((a) => ({ a, d: editDistance(a, key) }))
       .filter((x) => x.d <= 2)
       .sort((x, y) => x.d - y.d)[0]?.a;
-    throw new FieldError(
-      [...path, key],
-      `unknown key \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ''}; expected one of: ${allowed.join(', ')}`,
-    );
+    errors.push(new FieldError([...path, key], `unknown key \`${key}\`${near ? ` (did you mean \`${near}\`?)` : ''}; expected one of: ${allowed.join(', ')}`));
   }
+  const [first, ...rest] = errors;
+  if (first) throw new FieldError(first.path, first.message, rest);
 }
 
 export const SIZE_UNITS: Record<string, number> = {

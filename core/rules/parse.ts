@@ -83,14 +83,14 @@ export function parseRules(text: string, file: string): ParseResult {
     checkKeys(root, ['version', 'interval', 'webhook', 'defaults', 'rules'], []);
   } catch (err) {
     if (!(err instanceof FieldError)) throw err;
-    ctx.issues.push(issueAt(ctx, err.path, err.message));
+    for (const e of err.all()) ctx.issues.push(issueAt(ctx, e.path, e.message));
   }
   const top = (fn: () => void) => {
     try {
       fn();
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      ctx.issues.push(issueAt(ctx, err.path, err.message));
+      for (const e of err.all()) ctx.issues.push(issueAt(ctx, e.path, e.message));
     }
   };
   top(() => {
@@ -160,7 +160,7 @@ function ruleAt(
       return fn();
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      report(err.path, err.message);
+      for (const e of err.all()) report(e.path, e.message);
       return undefined;
     }
   };

@@ -209,3 +209,13 @@ describe('parseSize', () => {
     expect(parseSize('12 parsecs')).toBeNull();
   });
 });
+
+describe('every unknown key of a mapping in one run (issue item 9, siblings)', () => {
+  it('at the top, in a rule and in its parts: each one named', () => {
+    const text = 'foo: 1\nbar: 2\nconstructor: 3\ntoString: 4\nrules:\n  - name: a\n    thn: restart\n    whn: x\n    when: {exit: nonzero}\n    then: restart\n    backoff: {min: 1s, mix: 2s, maks: 3s}\n';
+    const { issues } = parseRules(text, 'rules.yaml');
+    const fields = issues.map((i) => i.field);
+    // Fields within a rule are named from the rule (its issue says which rule).
+    expect(fields).toEqual(['foo', 'bar', 'constructor', 'toString', 'thn', 'whn', 'backoff.mix', 'backoff.maks']);
+  });
+});
