@@ -1,4 +1,5 @@
 /** Mounts the Ink app on the terminal for a fleet; resolves with the exit code when it quits. */
+import { inert } from '../presentation/inert.js';
 import { render } from 'ink';
 import type { Fleet } from '../../core/fleet.js';
 import type { ContainerSummary } from '../../core/model/types.js';
@@ -58,11 +59,17 @@ export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (
   view.start();
   // Exact widths for unusual text (emoji sequences, combining marks) once the first frames are out.
   setTimeout(() => void import('./fast-string-width.js').then((m) => m.loadFullWidth()), 500).unref();
+  let prefsProblems: string[] = [];
   void loadPrefs().then(({ prefs: loaded, problems }) => {
     Object.assign(prefs, loaded);
     view.setIntervals({ statsIntervalMs: loaded.statsIntervalMs, hostIntervalMs: loaded.hostIntervalMs });
-    // One line each (the status area wraps them), so every problem can be read.
-    if (problems.length > 0) for (const l of noticeListeners) l(problems.join('\n'));
+    // One line each (the status area wraps them). A small terminal shows the first ones: they are all
+    // printed again when the UI ends, on the normal screen, where they stay to be read.
+    prefsProblems = problems;
+    if (problems.length > 0) {
+      const head = `preferences: ${problems.length} problem(s), all printed when you quit`;
+      for (const l of noticeListeners) l([head, ...problems].join('\n'));
+    }
   });
 
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => instance?.unmount());
@@ -72,5 +79,6 @@ export async function mountTui(fleet: Fleet, readOnly: boolean, attachErrors?: (
   await fleet.close();
   restore();
   process.off('exit', restore);
+  if (prefsProblems.length > 0) process.stderr.write(`${prefsProblems.map((p) => `preferences: ${inert(p)}`).join('\n')}\n`);
   return 0;
 }
