@@ -34,11 +34,12 @@ import { LocalNode } from '../core/docker/local-node.js';
 import { Fleet } from '../core/fleet.js';
 import type { ContainerEvent, Disposer, ModelChange } from '../core/model/types.js';
 import type { Node } from '../core/node.js';
+import { ApiClient } from '../core/remote/client.js';
 import { RemoteNode } from '../core/remote/remote-node.js';
 import { FleetView } from '../tui/app/fleet-view.js';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage, TEST_IMAGE } from '../test/harness/image.js';
-import { cpuSeconds, median, percentile, round, runContainer, saveResult, sleep } from './lib.js';
+import { cpuOfAll, cpuSeconds, median, percentile, pidsMatching, round, runContainer, saveResult, sleep } from './lib.js';
 import { PtyRun } from './pty.js';
 
 const IDLE_CONTAINERS = 50;
@@ -117,6 +118,8 @@ function routeOf(method: string, path: string): string {
 class Relay {
   port = 0;
   bytes = 0;
+  /** Reads off either socket (a rough count of how the bytes were cut up). */
+  chunks = 0;
   readonly byRoute = new Map<string, number>();
   readonly #routeOfPort = new Map<number, string>();
   #cut = false;
@@ -132,6 +135,7 @@ class Relay {
       const pass = (from: Socket, to: Socket) =>
         from.on('data', (d: Buffer) => {
           this.bytes += d.length;
+          this.chunks++;
           const route = this.#routeOfPort.get(clientPort) ?? '(TLS handshakes)';
           this.byRoute.set(route, (this.byRoute.get(route) ?? 0) + d.length);
           if (this.#cut) {
@@ -203,7 +207,9 @@ class AgentProcess {
   /** Starts it; resolves when it listens (on the first start, once it printed its fingerprint and admin token). */
   start(): Promise<void> {
     const first = this.fingerprint === '';
-    const child = spawn(process.execPath, ['dist/outpost.mjs', 'agent', '--listen', `127.0.0.1:${this.port}`], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_PROF=DIR writes a CPU profile of each agent run there (to see where its time goes).
+    const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, 'dist/outpost.mjs', 'agent', '--listen', `127.0.0.1:${this.port}`], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.#out = '';
     return new Promise((resolve, reject) => {
@@ -304,11 +310,10 @@ function countRequests(relay: Relay): { counts: Map<string, number>; stop: () =>
     const req = (message as { request: ClientRequest }).request;
     const route = routeOf(req.method, req.path);
     counts.set(route, (counts.get(route) ?? 0) + 1);
-    req.once('socket', (s: Socket) => {
-      const tell = () => relay.carries(s.localPort ?? 0, route);
-      if (s.localPort) tell();
-      else s.once('connect', tell);
-    });
+    // Published once the request has its socket (a kept-alive one, or a new one after its handshake).
+    const port = req.socket?.localPort;
+    if (port) relay.carries(port, route);
+    else req.once('socket', (s: Socket) => relay.carries(s.localPort ?? 0, route));
   };
   subscribe('http.client.request.start', onStart);
   return { counts, stop: () => unsubscribe('http.client.request.start', onStart) };
@@ -373,13 +378,16 @@ export async function runPeersBench(parts: string[] = []): Promise<void> {
       // 1. Idle: the agent alone first (its rule engine, its engine connection), then watched.
       await sleep(5000);
       const alone = await measureWindow(agent, relay, WINDOW_MS / 2);
+      // Requests are told to the relay from the first (so the streams' bytes are theirs); counted over the window.
+      const requests = countRequests(relay);
       const watcher = await watchLikeTheTui(relayed, pin);
       open.push(watcher);
       await sleep(10_000); // the first samples, the journal read, the JIT: not idle
-      const requests = countRequests(relay);
       const routes0 = new Map(relay.byRoute);
+      const counts0 = new Map(requests.counts);
       const watched = await measureWindow(agent, relay, WINDOW_MS);
       requests.stop();
+      for (const [route, n] of counts0) requests.counts.set(route, (requests.counts.get(route) ?? 0) - n);
       await watcher.close();
       open.splice(open.indexOf(watcher), 1);
       const windowS = WINDOW_MS / 1000;
@@ -507,41 +515,80 @@ export async function runPeersBench(parts: string[] = []): Promise<void> {
     }
 
     if (want('logs')) {
-      // 3. The same finished log read whole, alternately through the agent and from the engine.
+      // 3. The same finished log read whole, alternately through the agent and from the engine;
+      //    with each run's CPU by process, to see which side bounds it.
       const c = await runContainer(d, 'pb-logs', ['seq', '1', String(LOG_LINES)]);
       await c.wait();
+      const enginePids = pidsMatching(engine.dir);
       const read = async (node: Node) => {
+        const cpu0 = { agent: cpuSeconds(agent.pid), engine: cpuOfAll(enginePids), client: process.cpuUsage() };
         const t0 = performance.now();
         let lines = 0;
         const stream = await node.logs(c.id, { tail: 'all', follow: false });
         for await (const _ of stream) lines++;
         const ms = performance.now() - t0;
         if (lines !== LOG_LINES) throw new Error(`peers: ${node.name} gave ${lines} log lines of ${LOG_LINES}`);
-        return (lines / ms) * 1000;
+        const client = process.cpuUsage(cpu0.client);
+        const s = ms / 1000;
+        // Each process's CPU over the read, in cores (1 = one core busy all along).
+        const cores = { agent: (cpuSeconds(agent.pid) - cpu0.agent) / s, engine: (cpuOfAll(enginePids) - cpu0.engine) / s, client: (client.user + client.system) / 1e6 / s };
+        return { rate: (lines / ms) * 1000, cores };
       };
       await read(remote);
       await read(local);
-      const rates = { remote: [] as number[], local: [] as number[] };
+      const runs = { remote: [] as Awaited<ReturnType<typeof read>>[], local: [] as Awaited<ReturnType<typeof read>>[] };
       for (let i = 0; i < LOG_RUNS; i++) {
         if (i % 2 === 0) {
-          rates.remote.push(await read(remote));
-          rates.local.push(await read(local));
+          runs.remote.push(await read(remote));
+          runs.local.push(await read(local));
         } else {
-          rates.local.push(await read(local));
-          rates.remote.push(await read(remote));
+          runs.local.push(await read(local));
+          runs.remote.push(await read(remote));
         }
       }
+      // Once more through the relay: the bytes on the wire per line (TLS records and chunk framing included).
+      const relayedNode = new RemoteNode({ name: 'peer-relayed', url: relayed, fingerprint: pin.fingerprint, token: pin.token });
+      const b0 = relay.bytes;
+      const chunks0 = relay.chunks;
+      await read(relayedNode);
+      const wireBytesPerLine = round((relay.bytes - b0) / LOG_LINES, 1);
+      const readsPerLine = round((relay.chunks - chunks0) / LOG_LINES, 3);
+      await relayedNode.close();
+      /** Each process's CPU per line, µs (cores busy / lines per second): the work the path costs, whatever the machine's load. */
+      const cpuPerLine = (xs: Awaited<ReturnType<typeof read>>[]) => {
+        const per = (k: 'agent' | 'engine' | 'client') => round(median(xs.map((x) => (x.cores[k] / x.rate) * 1e6)), 2);
+        return { agent: per('agent'), engine: per('engine'), client: per('client') };
+      };
+      const cores = (xs: Awaited<ReturnType<typeof read>>[]) => ({
+        agent: round(median(xs.map((x) => x.cores.agent)), 2),
+        engine: round(median(xs.map((x) => x.cores.engine)), 2),
+        client: round(median(xs.map((x) => x.cores.client)), 2),
+        cpuUsPerLine: cpuPerLine(xs),
+      });
+      const rates = { remote: runs.remote.map((r) => r.rate), local: runs.local.map((r) => r.rate) };
       logs = {
         lines: LOG_LINES,
         runs: LOG_RUNS,
+        measured: 'RemoteNode.logs (tail all, no follow) of a finished container against LocalNode.logs on the same container, alternating',
         remoteLinesPerS: Math.round(median(rates.remote)),
         directLinesPerS: Math.round(median(rates.local)),
         ratio: round(median(rates.remote) / median(rates.local), 2),
         remoteRuns: rates.remote.map((x) => Math.round(x)),
         directRuns: rates.local.map((x) => Math.round(x)),
+        coresBusyThroughAgent: cores(runs.remote),
+        coresBusyDirect: cores(runs.local),
+        wireBytesPerLine,
+        relayReadsPerLine: readsPerLine,
         target: 0.8,
       };
       console.log(`logs (${LOG_LINES} lines, medians of ${LOG_RUNS} interleaved; target ratio ≥ 0.8): through the agent ${logs.remoteLinesPerS} lines/s, from the engine ${logs.directLinesPerS} lines/s, ratio ${logs.ratio}`);
+      const cb = logs.coresBusyThroughAgent;
+      const cd = logs.coresBusyDirect;
+      console.log(`  cores busy through the agent: agent ${cb.agent}, client ${cb.client}, engine ${cb.engine}; directly: client ${cd.client}, engine ${cd.engine}`);
+      console.log(
+        `  CPU per line through the agent: agent ${cb.cpuUsPerLine.agent} µs + client ${cb.cpuUsPerLine.client} µs + engine ${cb.cpuUsPerLine.engine} µs; directly: client ${cd.cpuUsPerLine.client} µs + engine ${cd.cpuUsPerLine.engine} µs (${(await import('node:os')).cpus().length} cores)`,
+      );
+      console.log(`  on the wire: ${wireBytesPerLine} bytes a line (the line itself: ${String(LOG_LINES).length} digits at most), ${readsPerLine} socket reads a line`);
       await c.remove({ force: true });
     }
 
@@ -656,13 +703,44 @@ export async function runPeersBench(parts: string[] = []): Promise<void> {
         await once(remote);
         await once(local);
       }
-      const xs = { remote: [] as number[], local: [] as number[] };
+      // The engine's own list (one request, no inspect): what LocalNode.list adds to it is an inspect of each container.
+      const engineList = async () => {
+        const t0 = performance.now();
+        const rows = await d.listContainers({ all: true });
+        const ms = performance.now() - t0;
+        if (rows.length !== LIST_SIZE) throw new Error(`peers: the engine listed ${rows.length} containers`);
+        return ms;
+      };
+      const xs = { remote: [] as number[], local: [] as number[], engine: [] as number[] };
       for (let i = 0; i < LIST_RUNS; i++) {
         xs.remote.push(await once(remote));
         xs.local.push(await once(local));
+        xs.engine.push(await engineList());
+      }
+      // The same 500 from the agent's live model (what a RemoteNode's model starts from): the first line of
+      // GET /v1/model, each on a new pinned TLS connection (the stream's socket goes with it), handshake included.
+      const client = new ApiClient({ name: 'peer', url: direct, fingerprint: pin.fingerprint, token: pin.token });
+      const fromModel = async () => {
+        const t0 = performance.now();
+        const st = await client.stream<ModelChange>('model');
+        const first = await st.items[Symbol.asyncIterator]().next();
+        const ms = performance.now() - t0;
+        st.close();
+        const n = !first.done && first.value.kind === 'reset' ? first.value.containers.length : -1;
+        if (n !== LIST_SIZE) throw new Error(`peers: the model stream began with ${n} containers`);
+        return ms;
+      };
+      const m: number[] = [];
+      try {
+        for (let i = 0; i < 10; i++) await fromModel();
+        for (let i = 0; i < LIST_RUNS / 3; i++) m.push(await fromModel());
+      } finally {
+        client.destroy();
       }
       const r = [...xs.remote].sort((a, b) => a - b);
       const l = [...xs.local].sort((a, b) => a - b);
+      const e = [...xs.engine].sort((a, b) => a - b);
+      m.sort((a, b) => a - b);
       list = {
         containers: LIST_SIZE,
         runs: LIST_RUNS,
@@ -671,9 +749,15 @@ export async function runPeersBench(parts: string[] = []): Promise<void> {
         remoteP99Ms: round(percentile(r, 99)),
         directP50Ms: round(percentile(l, 50)),
         directP99Ms: round(percentile(l, 99)),
+        engineListP50Ms: round(percentile(e, 50)),
+        engineListP99Ms: round(percentile(e, 99)),
+        agentOverheadP50Ms: round(percentile(r, 50) - percentile(l, 50)),
+        agentModelResetNewConnection: { runs: m.length, p50Ms: round(percentile(m, 50)), p99Ms: round(percentile(m, 99)) },
         targetP99Ms: 20,
       };
-      console.log(`list (${LIST_SIZE} containers, ${LIST_RUNS} runs; target p99 ≤ 20 ms): through the agent p50 ${list.remoteP50Ms} ms, p99 ${list.remoteP99Ms} ms; the engine directly p50 ${list.directP50Ms} ms, p99 ${list.directP99Ms} ms`);
+      console.log(`list (${LIST_SIZE} containers, ${LIST_RUNS} runs; target p99 ≤ 20 ms): through the agent p50 ${list.remoteP50Ms} ms, p99 ${list.remoteP99Ms} ms; LocalNode.list on the engine p50 ${list.directP50Ms} ms, p99 ${list.directP99Ms} ms`);
+      console.log(`  the engine's own list (GET /containers/json?all=1, no inspects): p50 ${list.engineListP50Ms} ms, p99 ${list.engineListP99Ms} ms; the agent adds ${list.agentOverheadP50Ms} ms at p50 to LocalNode.list`);
+      console.log(`  the same 500 from the agent's live model (GET /v1/model's reset, new TLS connection each): p50 ${list.agentModelResetNewConnection.p50Ms} ms, p99 ${list.agentModelResetNewConnection.p99Ms} ms`);
     }
 
     const file = saveResult('peers', { cores: (await import('node:os')).cpus().length, idle, events, logs, unreachable, list });
