@@ -117,6 +117,8 @@ interface NodeState {
 
 interface Evaluation {
   state: NodeState;
+  /** Replicas of this workload on the node when it was evaluated (the tie-break; later rounds change the state). */
+  here: number;
   fits: boolean;
   score: number;
   rejections: Rejection[];
@@ -247,7 +249,13 @@ export function balancedAllocation(fractions: number[]): number {
   return (1 - Math.sqrt(variance)) * 100;
 }
 
-function evaluate(state: NodeState, w: Workload, ctx: RoundContext): Evaluation {
+/**
+ * One node for one round. `full` collects every reason of a rejected node
+ * (for the table and the summary); rounds that are not shown stop at the
+ * fixed reasons, which never change.
+ */
+function evaluate(state: NodeState, w: Workload, ctx: RoundContext, full: boolean): Evaluation {
+  if (!full && state.fixed.length > 0) return { state, here: state.existing + state.placed, fits: false, score: 0, rejections: state.fixed, parts: null };
   const rejections = state.fixed.length > 0 ? [...state.fixed] : [];
   if (state.snap.reachable) {
     const { cpu, memoryBytes } = w.resources;
@@ -278,7 +286,7 @@ function evaluate(state: NodeState, w: Workload, ctx: RoundContext): Evaluation 
       }
     }
   }
-  if (rejections.length > 0) return { state, fits: false, score: 0, rejections, parts: null };
+  if (rejections.length > 0) return { state, here: state.existing + state.placed, fits: false, score: 0, rejections, parts: null };
   const snap = state.snap;
   const cpuUsed = state.cpuUsed + w.resources.cpu;
   const memUsed = state.memUsed + w.resources.memoryBytes;
@@ -294,6 +302,7 @@ function evaluate(state: NodeState, w: Workload, ctx: RoundContext): Evaluation 
   const score = ctx.totalWeight === 0 ? resources : ((resources + state.matchedWeight) * RESOURCE_WEIGHT) / (RESOURCE_WEIGHT + ctx.totalWeight);
   return {
     state,
+    here: state.existing + state.placed,
     fits: true,
     score,
     rejections,
@@ -329,7 +338,7 @@ function compare(a: Evaluation, b: Evaluation): number {
   if (a.fits) {
     const d = key(b.score) - key(a.score);
     if (d !== 0) return d;
-    const r = a.state.existing + a.state.placed - (b.state.existing + b.state.placed);
+    const r = a.here - b.here;
     if (r !== 0) return r;
   }
   return a.state.snap.name < b.state.snap.name ? -1 : a.state.snap.name > b.state.snap.name ? 1 : 0;
@@ -365,14 +374,15 @@ export function place(workload: Workload, nodes: NodeSnapshot[], options: PlaceO
   let summary: string | null = null;
   for (let round = 0; round < Math.max(1, count); round++) {
     ctx.minDomain = ctx.domains.size > 0 ? Math.min(...ctx.domains.values()) : 0;
-    const evaluations = states.map((s) => evaluate(s, workload, ctx));
+    const evaluations = states.map((s) => evaluate(s, workload, ctx, round === 0));
     if (round === 0) shown = evaluations;
     if (count === 0) break;
     let best: Evaluation | null = null;
     for (const e of evaluations) if (e.fits && better(e, best)) best = e;
     if (best === null) {
-      shown = evaluations;
-      summary = summaryOf(evaluations, round, count);
+      // The round that failed is the one shown: again with every reason of every node.
+      shown = round === 0 ? evaluations : states.map((s) => evaluate(s, workload, ctx, true));
+      summary = summaryOf(shown, round, count);
       break;
     }
     const s = best.state;
