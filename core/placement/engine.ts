@@ -159,19 +159,36 @@ function holds(state: NodeState, c: Constraint, w: Workload): boolean {
   }
 }
 
-/** The rejection of a failed constraint, in the brief's words: "arch amd64, needs arm64", "label.zone is line-1, needs line-2". */
-function rejectionOf(state: NodeState, c: Constraint, w: Workload): Rejection {
-  if (c.kind === 'image-present') return { kind: `image ${w.image} not present`, text: `image ${w.image} not present` };
-  if (c.kind === 'device') return { kind: c.negated, text: c.negated };
+/** The words for a failed constraint, as the brief has them: "arch amd64, needs arm64", "label.zone is line-1, needs line-2". */
+function constraintText(state: NodeState, c: Constraint, w: Workload): string {
+  if (c.kind === 'image-present') return `image ${w.image} not present`;
+  if (c.kind === 'device') return c.negated;
   const v = attrValue(state, c);
   const list = c.values.join(', ');
   const is = c.attr === 'arch' || c.attr === 'os' ? `${c.field} ${v ?? '(unknown)'}` : v === undefined ? `${c.field} not set` : `${c.field} is ${v}`;
-  const text =
-    c.op === '==' ? `${is}, needs ${list}`
+  return c.op === '==' ? `${is}, needs ${list}`
     : c.op === '!=' ? `${is}, must not be ${list}`
     : c.op === 'in' ? `${is}, needs one of (${list})`
     : `${is}, must not be one of (${list})`;
-  return { kind: c.negated, text };
+}
+
+/** A failed constraint: its kind is fixed text from the compiled spec; its words are made only when read. */
+class ConstraintRejection implements Rejection {
+  readonly kind: string;
+  #text: string | null = null;
+
+  constructor(
+    private readonly state: NodeState,
+    private readonly c: Constraint,
+    private readonly w: Workload,
+  ) {
+    this.kind = c.kind === 'image-present' ? `image ${w.image} not present` : c.negated;
+  }
+
+  get text(): string {
+    if (this.#text === null) this.#text = constraintText(this.state, this.c, this.w);
+    return this.#text;
+  }
 }
 
 function domainOf(state: NodeState, w: Workload): string {
@@ -212,7 +229,7 @@ function initialState(snap: NodeSnapshot, w: Workload, ports: string[]): NodeSta
     state.fixed.push({ kind: 'unreachable', text: 'unreachable' });
     return state;
   }
-  for (const c of w.constraints) if (!holds(state, c, w)) state.fixed.push(rejectionOf(state, c, w));
+  for (const c of w.constraints) if (!holds(state, c, w)) state.fixed.push(new ConstraintRejection(state, c, w));
   state.eligible = state.fixed.length === 0;
   // The workload's own running replicas hold their ports: only ports taken by others (beyond those) reject here.
   if (ports.length > 0 && snap.portsInUse && state.existing === 0) {
@@ -405,23 +422,66 @@ function summaryOf(evaluations: Evaluation[], round: number, count: number): str
   return round === 0 ? line : `${round} of ${count} replicas placed; for replica ${round + 1}, ${line}`;
 }
 
+/**
+ * A node's verdict. The numbers are set when it is made; the texts (reasons,
+ * the one-line text) are built when first read, so a decision that only
+ * needs `chosen` (failover) does not format a hundred lines it never shows.
+ */
+class Verdict implements NodeVerdict {
+  readonly node: string;
+  readonly fits: boolean;
+  readonly score: number;
+  readonly shown: number;
+  readonly replicas: number;
+  readonly placed: number;
+  readonly rejections: Rejection[];
+  readonly parts: ScoreParts | null;
+  #reasons: string[] | null = null;
+  #text: string | null = null;
+
+  constructor(e: Evaluation) {
+    this.node = e.state.snap.name;
+    this.fits = e.fits;
+    this.score = e.score;
+    this.shown = Math.round(e.score);
+    this.replicas = e.state.existing + e.state.placed;
+    this.placed = e.state.placed;
+    this.rejections = e.rejections;
+    this.parts = e.parts;
+  }
+
+  get reasons(): string[] {
+    if (this.#reasons === null) {
+      const p = this.parts;
+      this.#reasons =
+        !this.fits || !p
+          ? this.rejections.map((r) => r.text)
+          : [fitText(p), `balanced ${Math.round(p.balanced)}`, ...p.matched.map((m) => `preference ${m.text} +${m.weight}`)];
+    }
+    return this.#reasons;
+  }
+
+  get text(): string {
+    if (this.#text === null) this.#text = textOf(this);
+    return this.#text;
+  }
+}
+
+function fitText(p: ScoreParts): string {
+  return `${p.strategy} ${Math.round(p.fit)} (cpu ${Math.round(p.cpu)}, memory ${Math.round(p.memory)})`;
+}
+
+function textOf(v: NodeVerdict): string {
+  const p = v.parts;
+  if (!v.fits || !p) return `rejected: ${v.reasons.join('; ')}`;
+  const balanced = Math.round(p.balanced);
+  if (p.totalWeight === 0) return `score ${v.shown} = ${fitText(p)} ×2/3 + balanced ${balanced} ×1/3`;
+  const prefs = p.matched.length > 0 ? p.matched.map((m) => ` + preference ${m.text} +${m.weight}`).join('') : ' + no preference matched';
+  return `score ${v.shown} = (resources ${Math.round(p.resources)} [${fitText(p)}, balanced ${balanced}]${prefs}) ×100/${RESOURCE_WEIGHT + p.totalWeight}`;
+}
+
 function verdictOf(e: Evaluation): NodeVerdict {
-  const s = e.state;
-  const base = { node: s.snap.name, fits: e.fits, score: e.score, shown: Math.round(e.score), replicas: s.existing + s.placed, placed: s.placed, rejections: e.rejections, parts: e.parts };
-  if (!e.fits || !e.parts) {
-    const reasons = e.rejections.map((r) => r.text);
-    return { ...base, reasons, text: `rejected: ${reasons.join('; ')}` };
-  }
-  const p = e.parts;
-  const r = (n: number) => Math.round(n);
-  const fitText = `${p.strategy} ${r(p.fit)} (cpu ${r(p.cpu)}, memory ${r(p.memory)})`;
-  const reasons = [fitText, `balanced ${r(p.balanced)}`, ...p.matched.map((m) => `preference ${m.text} +${m.weight}`)];
-  let text = `score ${base.shown} = ${fitText} ×2/3 + balanced ${r(p.balanced)} ×1/3`;
-  if (p.totalWeight > 0) {
-    const prefs = p.matched.length > 0 ? p.matched.map((m) => ` + preference ${m.text} +${m.weight}`).join('') : ' + no preference matched';
-    text = `score ${base.shown} = (resources ${r(p.resources)} [${fitText}, balanced ${r(p.balanced)}]${prefs}) ×100/${RESOURCE_WEIGHT + p.totalWeight}`;
-  }
-  return { ...base, reasons, text };
+  return new Verdict(e);
 }
 
 /** Cores as people write them: 0.5, 2, 0.25. */

@@ -81,7 +81,7 @@ export function placementJson(placement: Placement, workload?: Pick<Workload, 'n
       placed: v.placed,
       text: v.text,
       reasons: [...v.reasons],
-      rejections: v.rejections.map((r) => ({ ...r })),
+      rejections: v.rejections.map((r) => ({ kind: r.kind, text: r.text })),
       parts: v.parts,
     })),
   };
