@@ -333,6 +333,9 @@ describe('the summary line and the table', () => {
     const json = placementJson(p, spec());
     expect(json).toMatchObject({ workload: 'web', chosen: [], nodes: [{ fits: false, rejections: [{ kind: 'label.zone != a' }] }] });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+    // The words are built lazily on the verdict; the JSON carries them as plain strings.
+    expect(json.nodes[0]?.text).toBe('rejected: label.zone is x\u001b[2J, needs a');
+    expect(json.nodes[0]?.rejections[0]?.text).toBe('label.zone is x\u001b[2J, needs a');
   });
 });
 
