@@ -30,6 +30,8 @@ export class RefreshQueue<R> {
   #scheduled = false;
   #held = false;
   #closed = false;
+  /** Who waits for nothing to be waiting or in flight. */
+  #idleWaiters: (() => void)[] = [];
 
   constructor(options: RefreshQueueOptions<R>) {
     this.#options = options;
@@ -46,12 +48,34 @@ export class RefreshQueue<R> {
   drop(id: string): void {
     this.#pending.delete(id);
     this.#inflight.delete(id);
+    this.#checkIdle();
+  }
+
+  /**
+   * Resolves when no container is waiting or in flight and answers are not held back: every
+   * event queued so far is then in the model. A closed queue counts as idle.
+   */
+  whenIdle(): Promise<void> {
+    if (this.#idle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #idle(): boolean {
+    return this.#closed || (!this.#held && this.#pending.size === 0 && this.#inflight.size === 0);
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#idle()) return;
+    for (const w of this.#idleWaiters.splice(0)) w();
   }
 
   /** Holds answers back while the node lists everything again; releasing starts what waited. */
   hold(on: boolean): void {
     this.#held = on;
-    if (!on) this.#schedule();
+    if (!on) {
+      this.#schedule();
+      this.#checkIdle();
+    }
   }
 
   /** Containers waiting or in flight (for tests and diagnostics). */
@@ -63,6 +87,7 @@ export class RefreshQueue<R> {
     this.#closed = true;
     this.#pending.clear();
     this.#inflight.clear();
+    this.#checkIdle();
   }
 
   #schedule(): void {
@@ -93,6 +118,7 @@ export class RefreshQueue<R> {
     if (this.#inflight.get(id) !== token) {
       // Dropped (destroyed) or closed while in flight: the answer is about a container that is gone.
       this.#pump();
+      this.#checkIdle();
       return;
     }
     this.#inflight.delete(id);
@@ -105,6 +131,7 @@ export class RefreshQueue<R> {
       deliver();
     } finally {
       this.#pump();
+      this.#checkIdle();
     }
   }
 }

@@ -127,4 +127,46 @@ describe('RefreshQueue', () => {
     expect(h.applied).toEqual([]);
     expect(h.calls).toHaveLength(1);
   });
+
+  it('whenIdle() resolves only once nothing waits, nothing is in flight and answers are not held', async () => {
+    const h = harness();
+    let idle = false;
+    await h.q.whenIdle(); // an empty queue is idle at once
+    h.q.queue('a', 'die');
+    void h.q.whenIdle().then(() => (idle = true));
+    await h.settle();
+    expect(idle).toBe(false); // waiting for the burst to end
+    await h.turn();
+    expect(h.calls.map((c) => c.id)).toEqual(['a']);
+    await h.settle();
+    expect(idle).toBe(false); // in flight
+    h.q.hold(true);
+    h.calls[0]?.answer('exited');
+    await h.settle();
+    expect(idle).toBe(false); // held back during a listing: asked again afterwards
+    h.q.hold(false);
+    await h.turn();
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]?.answer('exited');
+    await h.settle();
+    expect(idle).toBe(true);
+    expect(h.applied).toEqual([['a', 'exited', 'die']]);
+  });
+
+  it('whenIdle() resolves when the only container in flight is dropped, or the queue closes', async () => {
+    const h = harness();
+    h.q.queue('a');
+    await h.turn();
+    let idle = false;
+    void h.q.whenIdle().then(() => (idle = true));
+    h.q.drop('a');
+    await h.settle();
+    expect(idle).toBe(true);
+    h.q.queue('b');
+    let closed = false;
+    void h.q.whenIdle().then(() => (closed = true));
+    h.q.close();
+    await h.settle();
+    expect(closed).toBe(true);
+  });
 });
