@@ -80,7 +80,7 @@ export const ROUTES = {
   status: route({ method: 'GET', path: '/v1/status', role: 'viewer', summary: "the agent's own connection to its engine" }),
   statusWatch: route({ method: 'GET', path: '/v1/status/watch', role: 'viewer', stream: 'ndjson', summary: "the agent's connection to its engine, now and at every change" }),
   host: route({ method: 'GET', path: '/v1/host', role: 'viewer', summary: 'host metrics now' }),
-  hostWatch: route({ method: 'GET', path: '/v1/host/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional() }).strict(), summary: 'host metrics at an interval' }),
+  hostWatch: route({ method: 'GET', path: '/v1/host/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional(), compact: qBool.optional() }).strict(), summary: 'host metrics at an interval (compact: only what changed)' }),
   list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),
   inspect: route({ method: 'GET', path: '/v1/containers/:ref', role: 'viewer', params: ref, summary: 'one container in detail (a viewer gets no env values and no raw document)' }),
   resolve: route({ method: 'GET', path: '/v1/containers/:ref/id', role: 'viewer', params: ref, summary: 'the full ID of a name or ID prefix' }),
@@ -120,6 +120,7 @@ export const ROUTES = {
         follow: qBool.optional(),
         timestamps: qBool.optional(),
         maxLineBytes: z.string().regex(/^\d{1,9}$/, 'whole bytes').transform(Number).refine((n) => n >= 256, 'at least 256').optional(),
+        batch: qBool.optional(),
       })
       .strict(),
     summary: 'log lines (stdout, stderr or tty), tail and follow',
@@ -154,7 +155,7 @@ export const ROUTES = {
     summary: 'container events as they arrive (with sinceNano: those after it first, as far as the engine holds them)',
   }),
   stats: route({ method: 'GET', path: '/v1/stats', role: 'viewer', summary: 'one sample of every running container' }),
-  statsWatch: route({ method: 'GET', path: '/v1/stats/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional() }).strict(), summary: 'samples at an interval' }),
+  statsWatch: route({ method: 'GET', path: '/v1/stats/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional(), compact: qBool.optional() }).strict(), summary: 'samples at an interval (compact: only what changed)' }),
 
   rulesAgent: route({ method: 'GET', path: '/v1/rules/agent', role: 'viewer', summary: 'whether the rule agent runs' }),
   rulesExplain: route({ method: 'GET', path: '/v1/rules/explain', role: 'viewer', query: target, summary: 'each rule and its state now' }),

@@ -25,6 +25,7 @@ import { AuditLog } from './audit.js';
 import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type Input, type RouteDef, type RouteName } from './routes.js';
 import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
 import type { TlsIdentity } from './tls.js';
+import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
 
 export interface ApiServerOptions {
   node: Node;
@@ -66,8 +67,27 @@ class PushStream {
 
 /** A stream the server pulls (logs): the next item is read only when the last one was taken. */
 class PullStream {
-  constructor(readonly source: LogStream) {}
+  /** `batch`: runs of lines as `{"results": [...]}` envelopes (asked for by the client). */
+  constructor(
+    readonly source: LogStream,
+    readonly batch = false,
+  ) {}
 }
+
+/**
+ * An idle stream carries an empty line this often, and says so in `x-outpost-heartbeat-ms`: a
+ * client takes three missed beats for a cut link, so a peer behind one is marked unreachable in
+ * under 5 s. Each beat is one small TLS record (about 25 bytes) per open stream.
+ */
+const HEARTBEAT_MS = 1_500;
+
+/** A compact sample stream's frame, when there is one (nothing is written when nothing moved). */
+function emitFrame(emit: (item: unknown) => void, frame: DeltaFrame | null): void {
+  if (frame) emit(frame);
+}
+
+/** Log lines gathered for one write at most (then written at once, whatever comes next). */
+const BATCH_BYTES = 64 * 1024;
 
 interface OpenStream {
   hash: string;
@@ -295,7 +315,8 @@ export class ApiServer {
   // ---- streams ----------------------------------------------------------------
 
   #stream(res: ServerResponse, s: PushStream | PullStream, ctx: Ctx): void {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    const beatMs = this.#o.heartbeatMs ?? HEARTBEAT_MS;
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-outpost-heartbeat-ms': String(beatMs) });
     res.flushHeaders();
     const maxBuffer = this.#o.maxStreamBufferBytes ?? 8 * 1024 * 1024;
     let closed = false;
@@ -312,7 +333,7 @@ export class ApiServer {
     this.#streams.add(entry);
     const beat = setInterval(() => {
       if (!closed && res.writableLength === 0) res.write('\n');
-    }, this.#o.heartbeatMs ?? 15_000);
+    }, beatMs);
     beat.unref();
     res.on('close', () => finish());
     if (s instanceof PushStream) {
@@ -332,25 +353,54 @@ export class ApiServer {
     }
     const source = s.source;
     dispose = () => source.close();
+    // Lines the engine gave in one go leave in one write (a write per line was 40 % of the
+    // agent's time): they gather until the reader has to wait for the engine (setImmediate runs
+    // after the decoded lines' microtasks) or BATCH_BYTES are waiting. With `batch`, a gathered
+    // run is one envelope `{"results": [...]}`, which the other side parses in one go.
+    let held: unknown[] = [];
+    let heldBytes = 0;
+    let scheduled = false;
+    let behind = false;
+    const flush = () => {
+      scheduled = false;
+      if (held.length === 0 || closed) return;
+      const text = s.batch ? `${JSON.stringify({ results: held })}\n` : held.map((l) => `${JSON.stringify({ result: l })}\n`).join('');
+      held = [];
+      heldBytes = 0;
+      if (!res.write(text)) behind = true;
+    };
+    const drained = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
     void (async () => {
       try {
         for await (const line of source) {
           if (closed) return;
-          if (!res.write(`${JSON.stringify({ result: line })}\n`)) {
-            // Backpressure: take the next line only once this one has gone out.
-            await new Promise<void>((resolve) => {
-              const done = () => {
-                res.off('drain', done);
-                res.off('close', done);
-                resolve();
-              };
-              res.on('drain', done);
-              res.on('close', done);
-            });
+          held.push(line);
+          heldBytes += line.text.length + 48;
+          if (heldBytes >= BATCH_BYTES) flush();
+          else if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
+          if (behind) {
+            // Backpressure: take the next line only once what was written has gone out (the
+            // write may have been made from setImmediate and drained already: no wait then).
+            behind = false;
+            if (res.writableNeedDrain) await drained();
           }
         }
+        flush();
         finish();
       } catch (err) {
+        flush();
         finish(err);
       }
     })();
@@ -472,7 +522,13 @@ export class ApiServer {
           return node.onStatus(emit);
         }),
       host: () => node.host(),
-      hostWatch: (i) => new PushStream((emit) => node.watchHost(emit, i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {}), true),
+      hostWatch: (i) => {
+        const every = i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {};
+        if (i.query.compact !== true) return new PushStream((emit) => node.watchHost(emit, every), true);
+        // Changes only: every frame must reach the reader, so this stream is not lossy (the buffer cap still holds).
+        const enc = hostEncoder();
+        return new PushStream((emit) => node.watchHost((h) => emitFrame(emit, enc.frame([h], h.at)), every));
+      },
       list: (i) => node.list({ all: i.query.all === true }),
       inspect: async (i, ctx) => {
         const d = await node.inspect(i.params.ref);
@@ -488,14 +544,22 @@ export class ApiServer {
       remove: (i) => node.remove(i.params.ref, { force: i.query.force === true, volumes: i.query.volumes === true }),
       pause: (i) => node.pause(i.params.ref),
       unpause: (i) => node.unpause(i.params.ref),
-      logs: async (i) => new PullStream(await node.logs(i.params.ref, i.query)),
+      logs: async (i) => {
+        const { batch, ...options } = i.query;
+        return new PullStream(await node.logs(i.params.ref, options), batch === true);
+      },
       exec: () => {
         throw new BadInputError('exec is a WebSocket');
       },
       model: () => new PushStream((emit) => node.watch(emit)),
       events: (i) => new PushStream((emit) => node.watchEvents(emit, i.query.sinceNano ? { sinceNano: i.query.sinceNano } : {})),
       stats: () => node.statsOnce(),
-      statsWatch: (i) => new PushStream((emit) => node.watchStats(emit, i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {}), true),
+      statsWatch: (i) => {
+        const every = i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {};
+        if (i.query.compact !== true) return new PushStream((emit) => node.watchStats(emit, every), true);
+        const enc = statsEncoder();
+        return new PushStream((emit) => node.watchStats((rows) => emitFrame(emit, enc.frame(rows, rows[0]?.at ?? Date.now())), every));
+      },
       rulesAgent: () => this.#rules().agent(),
       rulesExplain: (i) => this.#rules().explain(i.query.container),
       rulesProblems: () => this.#rules().problems(),

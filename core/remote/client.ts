@@ -46,8 +46,22 @@ export interface CallInput {
 const MAX_ANSWER = 64 * 1024 * 1024;
 /** Longest line of a stream (a 4 MiB log line, escaped). */
 const MAX_LINE = 32 * 1024 * 1024;
-/** A stream that says nothing (not even the agent's heartbeat) this long is taken for dead. */
+/**
+ * A stream that says nothing (not even the agent's heartbeat) for three of the agent's heartbeat
+ * intervals (its `x-outpost-heartbeat-ms` header) is taken for a cut link; an agent that does not
+ * say its interval beats every 15 s, so 45 s for it.
+ */
+const MISSED_BEATS = 3;
 const STREAM_IDLE_MS = 45_000;
+/** Whatever an agent says, a stream is given at least this long (a busy agent may beat late). */
+const MIN_STREAM_IDLE_MS = 3_000;
+
+/** How long a stream may be silent, from the agent's heartbeat header. */
+export function streamIdleMs(header: unknown): number {
+  const beat = typeof header === 'string' && /^\d{1,7}$/.test(header) ? Number(header) : NaN;
+  if (!(beat > 0)) return STREAM_IDLE_MS;
+  return Math.min(STREAM_IDLE_MS, Math.max(MIN_STREAM_IDLE_MS, beat * MISSED_BEATS));
+}
 
 interface Pin {
   fingerprint: string;
@@ -235,37 +249,53 @@ export class ApiClient {
    */
   /** An ndjson stream; `serverTime` is the agent's clock when it answered (its Date header, ms; null when absent). */
   async stream<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T>; close: () => void; serverTime: number | null }> {
+    const s = await this.streamBatches<T>(name, input);
+    const items = (async function* () {
+      for await (const batch of s.items) yield* batch;
+    })();
+    return { ...s, items };
+  }
+
+  /**
+   * The same stream, as the runs of items the agent wrote together (one for each `result`
+   * envelope, many for a `results` one): a reader of many log lines takes them without a promise
+   * per line.
+   */
+  async streamBatches<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T[]>; close: () => void; serverTime: number | null }> {
     const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson' });
     if (res.statusCode !== 200) {
       const text = await readAll(res, MAX_ANSWER).catch(() => '');
       throw peerError(fromEnvelopeError(text, res.statusCode), this.label);
     }
-    let idle = setTimeout(() => undefined, 0);
-    const arm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => req.destroy(new PeerTimeoutError(this.label, `${ROUTES[name].path} (a stream that went silent)`, STREAM_IDLE_MS)), STREAM_IDLE_MS);
-      idle.unref();
-    };
-    arm();
+    // A silent stream is a cut link. One timer checks the time of the last bytes (re-arming a
+    // timer on every chunk of a fast log stream cost more than reading it).
+    const idleMs = streamIdleMs(res.headers['x-outpost-heartbeat-ms']);
+    let last = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - last > idleMs) req.destroy(new PeerTimeoutError(this.label, `${ROUTES[name].path} (a stream that went silent)`, idleMs));
+    }, Math.min(500, Math.floor(idleMs / 10)));
+    watchdog.unref();
     const label = this.label;
     const items = (async function* () {
       let pending: Buffer = Buffer.alloc(0);
       try {
         for await (const chunk of res as AsyncIterable<Buffer>) {
-          arm();
+          last = Date.now();
           pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+          let start = 0;
           let nl: number;
-          while ((nl = pending.indexOf(10)) >= 0) {
-            const line = pending.subarray(0, nl).toString('utf8');
-            pending = pending.subarray(nl + 1);
-            if (line.trim() === '') continue; // heartbeat
-            yield fromEnvelope<T>(parseJson(line, 200));
+          while ((nl = pending.indexOf(10, start)) >= 0) {
+            const line = pending.toString('utf8', start, nl);
+            start = nl + 1;
+            if (line.length === 0 || line.trim() === '') continue; // heartbeat
+            yield fromStreamEnvelope<T>(parseJson(line, 200));
           }
+          pending = start === 0 ? pending : pending.subarray(start);
           if (pending.length > MAX_LINE) throw new ProtocolError(`a stream line longer than ${MAX_LINE} bytes from ${label}`);
         }
         if (!res.complete) throw new PeerUnreachableError(label, 'the stream broke off');
       } finally {
-        clearTimeout(idle);
+        clearInterval(watchdog);
         req.destroy();
       }
     })();
@@ -274,7 +304,7 @@ export class ApiClient {
       items,
       serverTime: Number.isFinite(date) ? date : null,
       close: () => {
-        clearTimeout(idle);
+        clearInterval(watchdog);
         req.destroy();
       },
     };
@@ -303,6 +333,16 @@ function readAll(res: IncomingMessage, max: number): Promise<string> {
     res.on('error', reject);
     res.on('aborted', () => reject(new Error('the answer broke off')));
   });
+}
+
+/** A stream line: `{"result": x}` is one item, `{"results": [...]}` a run of them, `{"error"}` the stream's failure. */
+function fromStreamEnvelope<T>(value: unknown): T[] {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'results' in value) {
+    const r = (value as { results: unknown }).results;
+    if (!Array.isArray(r)) throw new ProtocolError(`malformed stream line from the other side (results is not a list)`);
+    return r as T[];
+  }
+  return [fromEnvelope<T>(value)];
 }
 
 function parseJson(text: string, status: number | undefined): unknown {

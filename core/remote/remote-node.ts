@@ -9,7 +9,8 @@
  * poller. Every container, event and figure is named after this node.
  */
 import { ContainerStore } from '../model/container-store.js';
-import { ForbiddenError, PeerTimeoutError, ProtocolError, UnauthorisedError } from '../model/errors.js';
+import { hostDecoder, statsDecoder, type DeltaDecoder } from './sample-delta.js';
+import { BadInputError, ForbiddenError, PeerTimeoutError, ProtocolError, UnauthorisedError } from '../model/errors.js';
 import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus } from '../model/types.js';
 import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
@@ -26,7 +27,9 @@ export interface RemoteNodeOptions extends PeerOptions {
 }
 
 /** How long a node whose token the peer refused waits before it tries again. */
-export const TOKEN_REFUSED_RETRY_MS = 60_000;
+export /** A sample stream that broke while the node stays online is opened again after this long. */
+const SAMPLE_STREAM_RETRY_MS = 1000;
+const TOKEN_REFUSED_RETRY_MS = 60_000;
 
 export class RemoteNode implements Node {
   readonly name: string;
@@ -293,14 +296,26 @@ export class RemoteNode implements Node {
   }
 
   async logs(ref: string, options: LogOptions = {}): Promise<LogStream> {
-    const s = await this.#client.stream<LogLine>('logs', { params: { ref }, query: { ...options } });
+    // Lines come in runs (`batch`); an agent from before batching refuses the key, and is asked without it.
+    const s = await this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options, batch: true } }).catch((err: unknown) => {
+      if (err instanceof BadInputError && /\bbatch\b/.test(err.message)) return this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options } });
+      throw err;
+    });
     let closed = false;
     const it = s.items[Symbol.asyncIterator]();
+    let run: LogLine[] = [];
+    let at = 0;
     return {
       [Symbol.asyncIterator]: () => ({
-        async next() {
+        async next(): Promise<IteratorResult<LogLine>> {
           try {
-            return await it.next();
+            while (at >= run.length) {
+              const r = await it.next();
+              if (r.done) return { value: undefined, done: true };
+              run = r.value;
+              at = 0;
+            }
+            return { value: run[at++] as LogLine, done: false };
           } catch (err) {
             if (closed) return { value: undefined, done: true };
             throw err;
@@ -330,7 +345,17 @@ export class RemoteNode implements Node {
   }
 
   watchStats(listener: (stats: ContainerStats[]) => void, options: StatsOptions = {}): Disposer {
-    return poll(options.intervalMs ?? 2000, () => this.statsOnce(), listener, this.#pollers);
+    const intervalMs = options.intervalMs ?? 2000;
+    // One stream of changes (a few hundred bytes a sample on a quiet node, where polling whole
+    // samples cost 8 KB/s and a new monitor at the agent each time); an agent from before
+    // compact streams is polled.
+    return this.#followSamples(
+      'statsWatch',
+      intervalMs,
+      statsDecoder,
+      listener,
+      () => poll(intervalMs, () => this.statsOnce(), listener, this.#pollers),
+    );
   }
 
   async host(): Promise<HostMetrics | null> {
@@ -339,15 +364,95 @@ export class RemoteNode implements Node {
   }
 
   watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
-    return poll(
-      options.intervalMs ?? 2000,
-      async () => {
-        const h = await this.host();
-        if (!h) throw new Error('no host metrics');
-        return h;
+    const intervalMs = options.intervalMs ?? 2000;
+    return this.#followSamples(
+      'hostWatch',
+      intervalMs,
+      hostDecoder,
+      (rows) => {
+        const row = rows[0];
+        if (!row) return;
+        const { id: _id, ...h } = row;
+        listener(this.#own(h));
       },
-      listener,
-      this.#pollers,
+      () =>
+        poll(
+          intervalMs,
+          async () => {
+            const h = await this.host();
+            if (!h) throw new Error('no host metrics');
+            return h;
+          },
+          listener,
+          this.#pollers,
+        ),
     );
+  }
+
+  /**
+   * A compact sample stream for as long as the listener wants it: opened while the node is
+   * online, again after every loss (a fresh decoder each time: the agent starts each stream
+   * with whole rows), closed when the node goes offline or close() is called.
+   */
+  #followSamples<T extends object>(route: 'statsWatch' | 'hostWatch', intervalMs: number, decoder: () => DeltaDecoder<T>, give: (rows: T[]) => void, fallback: () => Disposer): Disposer {
+    let stopped = false;
+    let current: { close: () => void } | null = null;
+    let opening = false;
+    let retry: NodeJS.Timeout | undefined;
+    let polling: Disposer | null = null;
+    const again = () => {
+      clearTimeout(retry);
+      if (!stopped) retry = setTimeout(start, SAMPLE_STREAM_RETRY_MS);
+    };
+    const start = () => {
+      if (stopped || polling || current || opening || this.#conn.status().state !== 'online') return;
+      opening = true;
+      this.#client.stream<unknown>(route, { query: { intervalMs: String(intervalMs), compact: true } }).then(
+        (s) => {
+          opening = false;
+          if (stopped || this.#conn.status().state !== 'online') return s.close();
+          current = s;
+          const dec = decoder();
+          void (async () => {
+            try {
+              for await (const frame of s.items) {
+                if (stopped) break;
+                give(dec.apply(frame));
+              }
+            } catch {
+              // A broken stream: the node's status says why; the samples resume with it.
+            } finally {
+              s.close();
+              if (current === s) current = null;
+              again();
+            }
+          })();
+        },
+        (err: unknown) => {
+          opening = false;
+          if (err instanceof BadInputError && /\bcompact\b/.test(err.message) && !stopped) {
+            polling = fallback();
+            return;
+          }
+          again();
+        },
+      );
+    };
+    const offStatus = this.#conn.onStatus((st) => {
+      if (st.state === 'online') start();
+      else current?.close();
+    });
+    start();
+    const dispose = () => {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(retry);
+      offStatus();
+      current?.close();
+      polling?.();
+      this.#pollers.delete(dispose);
+    };
+    this.#pollers.add(dispose);
+    return dispose;
   }
 }
