@@ -170,6 +170,8 @@ export interface PlacedCopy {
 /** What a node tells its peers with each heartbeat: how long since it last heard each voter, on its own clock. */
 export interface PeerView {
   heardAgoMs: Record<string, number>;
+  /** Its own standing: a fenced copy is restarted only on a node that is not cut off itself (it would fence again at once). */
+  mode?: Mode;
 }
 
 export interface FailoverInput {
@@ -339,7 +341,7 @@ export function initialFailoverState(self: string, monoNowMs: number, voters: re
 export function viewOf(state: FailoverState, monoNowMs: number): PeerView {
   const heardAgoMs: Record<string, number> = {};
   for (const [v, at] of Object.entries(state.lastSeenMs)) heardAgoMs[v] = Math.max(0, monoNowMs - at);
-  return { heardAgoMs };
+  return { heardAgoMs, mode: state.mode };
 }
 
 /** Whether this node stopped the container by fencing: the rule engine and any restart must leave it alone. */
@@ -568,7 +570,12 @@ export function step(
       continue;
     }
     // Nothing runs and nothing was lost running: a copy fenced by a partition that healed before lost_after comes back.
-    const stopped = visible.filter((c) => fencedCopy(c) && movable(c)).sort((a, b) => compareCopies(settings.reconcile, a, b));
+    const standsWell = (node: string) => {
+      if (node === self) return true;
+      const got = input.views?.[node];
+      return got !== undefined && got.receivedAgoMs <= settings.viewMaxAgeMs && got.view.mode === 'majority';
+    };
+    const stopped = visible.filter((c) => fencedCopy(c) && movable(c) && standsWell(c.node)).sort((a, b) => compareCopies(settings.reconcile, a, b));
     const back = stopped[0];
     if (back && mode === 'majority') {
       const reason = `${label(back)} was fenced on ${back.node} and no copy runs anywhere (${reachable.length} of ${n} voters reachable): restarting the fenced copy ${back.containerId.slice(0, 12)}`;

@@ -609,6 +609,17 @@ describe('fleet timelines (every 100 ms: no singleton runs twice)', () => {
     expect(witnessed.doubles).toEqual([]);
   });
 
+  it('a fenced copy is not restarted on a node that is still cut off itself', () => {
+    const s = settings(['a', 'b', 'c', 'd', 'e']);
+    const fenced = copy({ node: 'e', running: false, fenced: true });
+    const input = (mode: 'majority' | 'cut-off'): FailoverInput => ({
+      self: 'a', monoNowMs: 0, reachable: { b: true, c: true, e: true }, copies: [fenced], workloads: { web: workload('web') },
+      views: { e: { view: { heardAgoMs: {}, mode }, receivedAgoMs: 0 } },
+    });
+    expect(kinds(step(null, input('cut-off'), s).decisions, 'unfence')).toEqual([]);
+    expect(kinds(step(null, input('majority'), s).decisions, 'unfence')).toEqual([expect.objectContaining({ node: 'e', containerId: fenced.containerId })]);
+  });
+
   it('a node that comes back fenced keeps its copy stopped while the replacement runs, and every node journals it', () => {
     const sim = new Sim(['a', 'b', 'c'], settings(['a', 'b', 'c']));
     const orig = sim.run(web, 'c');
