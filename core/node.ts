@@ -9,6 +9,7 @@ import type {
   LogLine,
   ModelChange,
   NodeStatus,
+  RunSpec,
 } from './model/types.js';
 import type { RulesPort } from './rules/port.js';
 
@@ -140,4 +141,14 @@ export interface Node {
 
   host(): Promise<HostMetrics | null>;
   watchHost(listener: (metrics: HostMetrics) => void, options?: StatsOptions): Disposer;
+
+  /** The images the engine holds: every repo:tag and each image's ID. */
+  images(): Promise<string[]>;
+  /**
+   * Which of these host device paths exist on the node's machine; null when the node cannot
+   * tell (an engine reached over ssh:// or tcp:// shows nothing of its host's /dev).
+   */
+  devices(paths: string[]): Promise<Record<string, boolean> | null>;
+  /** Creates and starts a container; resolves with its ID. */
+  run(spec: RunSpec): Promise<string>;
 }

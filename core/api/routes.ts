@@ -10,7 +10,7 @@
  * client writes them with `queryString`).
  */
 import { z } from 'zod';
-import { describeIssues, nameSchema, refSchema } from '../model/schemas.js';
+import { describeIssues, devicePathsSchema, nameSchema, refSchema, runSpecSchema } from '../model/schemas.js';
 
 export { describeIssues, nameSchema, refSchema };
 
@@ -81,6 +81,30 @@ export const ROUTES = {
   statusWatch: route({ method: 'GET', path: '/v1/status/watch', role: 'viewer', stream: 'ndjson', summary: "the agent's connection to its engine, now and at every change" }),
   host: route({ method: 'GET', path: '/v1/host', role: 'viewer', summary: 'host metrics now' }),
   hostWatch: route({ method: 'GET', path: '/v1/host/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional(), compact: qBool.optional() }).strict(), summary: 'host metrics at an interval (compact: only what changed)' }),
+  run: route({ method: 'POST', path: '/v1/containers', role: 'admin', body: runSpecSchema, mutating: true, summary: 'create and start a container (placement)' }),
+  images: route({ method: 'GET', path: '/v1/images', role: 'viewer', summary: "the images the engine holds (repo:tag and IDs)" }),
+  devices: route({
+    method: 'GET',
+    path: '/v1/devices',
+    role: 'viewer',
+    query: z
+      .object({
+        paths: z
+          .string()
+          .max(MAX_BODY_BYTES)
+          .transform((s, ctx) => {
+            try {
+              return JSON.parse(s) as unknown;
+            } catch {
+              ctx.addIssue({ code: 'custom', message: 'a JSON array of paths' });
+              return z.NEVER;
+            }
+          })
+          .pipe(devicePathsSchema),
+      })
+      .strict(),
+    summary: "which host device paths exist on the agent's machine",
+  }),
   list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),
   inspect: route({ method: 'GET', path: '/v1/containers/:ref', role: 'viewer', params: ref, summary: 'one container in detail (a viewer gets no env values and no raw document)' }),
   resolve: route({ method: 'GET', path: '/v1/containers/:ref/id', role: 'viewer', params: ref, summary: 'the full ID of a name or ID prefix' }),

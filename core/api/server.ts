@@ -530,6 +530,9 @@ export class ApiServer {
         return new PushStream((emit) => node.watchHost((h) => emitFrame(emit, enc.frame([h], h.at)), every));
       },
       list: (i) => node.list({ all: i.query.all === true }),
+      run: (i) => node.run(i.body),
+      images: () => node.images(),
+      devices: (i) => node.devices(i.query.paths),
       inspect: async (i, ctx) => {
         const d = await node.inspect(i.params.ref);
         if (ctx.token.role !== 'viewer') return d;

@@ -27,6 +27,7 @@ import type {
   HostMetrics,
   ModelChange,
   NodeStatus,
+  RunSpec,
 } from '../model/types.js';
 import { ContainerMonitor, type StatsSource } from '../monitor/container-monitor.js';
 import { HostMonitor } from '../monitor/host-monitor.js';
@@ -80,6 +81,20 @@ export interface LocalNodeOptions {
 const INSPECT_CONCURRENCY = 16;
 /** How long list() may spend making sure the model is current before it asks the engine instead. */
 const MODEL_CHECK_MS = 500;
+/** `["zone=line-2", "gpu"]` as the engine gives its labels → `{zone: "line-2", gpu: ""}`. */
+function engineLabels(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (!Array.isArray(raw)) return { ...out };
+  for (const l of raw) {
+    if (typeof l !== 'string') continue;
+    const eq = l.indexOf('=');
+    const key = eq < 0 ? l : l.slice(0, eq);
+    if (key === '' || key === '__proto__') continue;
+    out[key] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return { ...out };
+}
+
 /** What the engine lists without `all`: containers whose process is there (docker ps shows paused and restarting ones). */
 const LISTED_WITHOUT_ALL: ReadonlySet<string> = new Set(['running', 'paused', 'restarting']);
 /** Interval between the two readings a one-shot host sample takes for its rates (as `vmstat 1 2` does, shorter). */
@@ -374,6 +389,8 @@ export class LocalNode implements Node {
       CgroupVersion?: string;
       OSType?: string;
       Architecture?: string;
+      Name?: string;
+      Labels?: unknown;
     };
     try {
       raw = (await engine.docker.info()) as typeof raw;
@@ -392,7 +409,79 @@ export class LocalNode implements Node {
       containers: raw.Containers ?? 0,
       running: raw.ContainersRunning ?? 0,
       cgroupVersion: raw.CgroupVersion === '1' || raw.CgroupVersion === '2' ? raw.CgroupVersion : 'unknown',
+      hostname: typeof raw.Name === 'string' ? raw.Name : '',
+      labels: engineLabels(raw.Labels),
     };
+  }
+
+  // ---- placement ----------------------------------------------------------
+
+  async images(): Promise<string[]> {
+    const engine = await this.#getEngine();
+    let rows: { Id?: string; RepoTags?: string[] | null }[];
+    try {
+      rows = (await engine.docker.listImages()) as typeof rows;
+    } catch (err) {
+      this.#fail(err);
+    }
+    const out = new Set<string>();
+    for (const r of rows) {
+      if (typeof r.Id === 'string') out.add(r.Id);
+      for (const t of r.RepoTags ?? []) if (typeof t === 'string' && t !== '<none>:<none>') out.add(t);
+    }
+    return [...out];
+  }
+
+  async devices(paths: string[]): Promise<Record<string, boolean> | null> {
+    // Only an engine on this machine's own socket shares this machine's /dev.
+    if (!this.isThisMachine) return null;
+    const { existsSync } = await import('node:fs');
+    const out: Record<string, boolean> = {};
+    for (const p of paths) if (typeof p === 'string' && p.startsWith('/dev/') && !p.includes('..')) out[p] = existsSync(p);
+    return out;
+  }
+
+  async run(spec: RunSpec): Promise<string> {
+    const engine = await this.#getEngine();
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
+    for (const p of spec.ports) {
+      const key = `${p.container}/${p.protocol}`;
+      exposed[key] = {};
+      if (p.host !== null) (bindings[key] ??= []).push({ ...(p.ip ? { HostIp: p.ip } : {}), HostPort: String(p.host) });
+    }
+    let id: string;
+    try {
+      const c = await engine.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+        Env: spec.env,
+        Labels: spec.labels,
+        ExposedPorts: exposed,
+        HostConfig: {
+          PortBindings: bindings,
+          Binds: spec.volumes.filter((v) => v.source !== null).map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
+          Devices: spec.devices.map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
+          RestartPolicy: { Name: spec.restart.name, ...(spec.restart.maxRetries !== null ? { MaximumRetryCount: spec.restart.maxRetries } : {}) },
+          ...(spec.cpus > 0 ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+          ...(spec.memoryBytes > 0 ? { Memory: spec.memoryBytes } : {}),
+        },
+        // Anonymous volumes (a target without a source) are the image's own business: named here so they are made.
+        Volumes: Object.fromEntries(spec.volumes.filter((v) => v.source === null).map((v) => [v.target, {}])),
+      });
+      id = c.id;
+    } catch (err) {
+      this.#fail(err, spec.name);
+    }
+    try {
+      await engine.docker.getContainer(id).start();
+    } catch (err) {
+      // A container that cannot start is not left behind half-made.
+      await engine.docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+      this.#fail(err, spec.name);
+    }
+    return id;
   }
 
   /**

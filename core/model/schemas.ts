@@ -50,3 +50,34 @@ export function describeIssues(where: string, error: z.ZodError): { message: str
   });
   return { message: parts.join('; '), field: [where, ...(first?.path.map(String) ?? [])].filter(Boolean).join('.') };
 }
+
+/** A host path for a device, a bind mount's source or a container path: absolute, no `..` step, no NUL. */
+const absPath = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} is required`)
+    .max(4096, 'at most 4096 characters')
+    .refine((p) => p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), `${what}: an absolute path without \`..\``);
+const port = z.number().int('a whole number').min(1, 'from 1').max(65535, 'at most 65535');
+
+/** A container to create and start (`POST /v1/containers`, what placement sends a node). */
+export const runSpecSchema = z
+  .object({
+    name: nameSchema,
+    image: z.string().min(1, 'an image is required').max(512, 'at most 512 characters'),
+    cmd: z.array(z.string().max(64 * 1024)).max(1000).nullable(),
+    env: z.array(z.string().max(64 * 1024).regex(/^[^=\0]+=/, 'NAME=value')).max(1000),
+    labels: z.record(z.string().max(256), z.string().max(64 * 1024)),
+    ports: z
+      .array(z.object({ container: port, host: port.nullable(), protocol: z.enum(['tcp', 'udp', 'sctp']), ip: z.union([z.ipv4(), z.ipv6()], { message: 'an IP address' }).nullable() }).strict())
+      .max(256),
+    volumes: z.array(z.object({ source: z.union([absPath('source'), z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a volume name')]).nullable(), target: absPath('target'), readOnly: z.boolean() }).strict()).max(256),
+    devices: z.array(z.object({ host: absPath('host'), container: absPath('container'), permissions: z.string().regex(/^[rwm]{1,3}$/, 'r, w and m') }).strict()).max(256),
+    restart: z.object({ name: z.enum(['no', 'on-failure', 'always', 'unless-stopped']), maxRetries: z.number().int().min(0).max(1_000_000).nullable() }).strict(),
+    cpus: z.number().min(0).max(1024),
+    memoryBytes: z.number().int().min(0).max(2 ** 50),
+  })
+  .strict();
+
+/** Device paths asked about (`GET /v1/devices?paths=[...]`). */
+export const devicePathsSchema = z.array(absPath('a device path').refine((p) => p.startsWith('/dev/'), 'a path under /dev/')).max(64);

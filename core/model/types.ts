@@ -166,6 +166,27 @@ export interface EngineInfo {
   containers: number;
   running: number;
   cgroupVersion: '1' | '2' | 'unknown';
+  /** The engine host's name (Docker's `Name`). */
+  hostname: string;
+  /** The engine's own labels (daemon.json `labels`, dockerd `--label k=v`): what placement's `label.KEY` reads. */
+  labels: Record<string, string>;
+}
+
+/** A container to create and start (what placement runs on a node). */
+export interface RunSpec {
+  name: string;
+  image: string;
+  /** The command, or null for the image's own. */
+  cmd: string[] | null;
+  env: string[];
+  labels: Record<string, string>;
+  ports: { container: number; host: number | null; protocol: 'tcp' | 'udp' | 'sctp'; ip: string | null }[];
+  volumes: { source: string | null; target: string; readOnly: boolean }[];
+  devices: { host: string; container: string; permissions: string }[];
+  restart: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number | null };
+  /** Limits: CPU cores (0: none) and memory bytes (0: none). */
+  cpus: number;
+  memoryBytes: number;
 }
 
 /** What a node says about its own reachability. */

@@ -38,6 +38,15 @@ export class UnreachableNode implements Node {
   info(): Promise<EngineInfo> {
     return this.#fail();
   }
+  images(): Promise<string[]> {
+    return this.#fail();
+  }
+  devices(): Promise<Record<string, boolean> | null> {
+    return this.#fail();
+  }
+  run(): Promise<string> {
+    return this.#fail();
+  }
   list(): Promise<ContainerSummary[]> {
     return this.#fail();
   }

@@ -11,7 +11,7 @@
 import { ContainerStore } from '../model/container-store.js';
 import { hostDecoder, statsDecoder, type DeltaDecoder } from './sample-delta.js';
 import { BadInputError, ForbiddenError, PeerTimeoutError, ProtocolError, UnauthorisedError } from '../model/errors.js';
-import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus } from '../model/types.js';
+import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus, RunSpec } from '../model/types.js';
 import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
@@ -356,6 +356,20 @@ export class RemoteNode implements Node {
       listener,
       () => poll(intervalMs, () => this.statsOnce(), listener, this.#pollers),
     );
+  }
+
+  // ---- placement ------------------------------------------------------------
+
+  images(): Promise<string[]> {
+    return this.#client.call('images');
+  }
+
+  devices(paths: string[]): Promise<Record<string, boolean> | null> {
+    return this.#client.call('devices', { query: { paths: JSON.stringify(paths) } });
+  }
+
+  run(spec: RunSpec): Promise<string> {
+    return this.#client.call('run', { body: spec });
   }
 
   async host(): Promise<HostMetrics | null> {

@@ -7,9 +7,8 @@
  * peer and client is away; and a TUI watching the site lives through 20
  * kills of a peer's engine, showing the peer down each time and back after.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,93 +17,26 @@ import { LocalNode } from '../../core/docker/local-node.js';
 import type { Fleet } from '../../core/fleet.js';
 import { buildFleet } from '../../core/peers/fleet-from-config.js';
 import { BIN, outpost } from '../harness/cli.js';
-import { startPrivateEngine, type PrivateEngine } from '../harness/engine.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
-import { importTestImage } from '../harness/image.js';
 import { Tmux } from '../harness/tmux.js';
+import { homeEnv, siteNode, startAgent, stopAgent, type SiteNode } from '../harness/site.js';
 
 const P = 'site-';
 
-interface Site {
-  name: string;
-  ip: string;
-  port: number;
-  engine: PrivateEngine;
-  home: string;
-  agent: ChildProcess | null;
-  log: string;
-  /** Started before: its state directory holds its certificate and tokens, so no join code is printed. */
-  started: boolean;
-}
+type Site = SiteNode;
 
 let home: string;
 const sites: Site[] = [];
-const cfgEnv = () => ({ HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.state') });
-
-function freePort(ip: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, ip, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts the site's agent; on its first start it resolves with the join code it printed. */
-function startAgent(site: Site): Promise<string | null> {
-  const again = site.started;
-  site.started = true;
-  const child = spawn(process.execPath, [BIN, 'agent', '--listen', `${site.ip}:${site.port}`], {
-    env: { PATH: process.env.PATH ?? '', DOCKER_HOST: site.engine.dockerHost, HOME: site.home, XDG_CONFIG_HOME: join(site.home, '.config'), XDG_STATE_HOME: join(site.home, '.state') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  site.agent = child;
-  site.log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent ${site.name} did not start; its output:\n${site.log}`)), 30_000);
-    const look = (d: Buffer) => {
-      site.log += d.toString();
-      const code = /join code \(for `outpost peers add CODE` on another machine\): (\S+)/.exec(site.log)?.[1];
-      if (code) {
-        clearTimeout(timer);
-        resolve(code);
-      } else if (again && /api: listening on https:\/\//.test(site.log)) {
-        clearTimeout(timer);
-        resolve(null);
-      }
-    };
-    child.stdout?.on('data', look);
-    child.stderr?.on('data', look);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (!/api: listening/.test(site.log)) reject(new Error(`agent ${site.name} exited (${code}); its output:\n${site.log}`));
-    });
-  });
-}
-
-async function stopAgent(site: Site, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  const c = site.agent;
-  site.agent = null;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
-  await exited;
-}
+const cfgEnv = () => homeEnv(home);
 
 beforeAll(async () => {
   if (!existsSync(BIN)) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
   home = mkdtempSync(join(tmpdir(), 'op-site-'));
   await makeContainer(docker(), { name: `${P}here`, cmd: 'sleep 3600' });
   for (const [i, name] of ['n2', 'n3', 'n4'].entries()) {
-    const ip = `127.0.0.${i + 2}`;
-    const engine = await startPrivateEngine(name);
-    await importTestImage(engine.dockerHost);
-    const siteHome = join(home, name);
-    mkdirSync(siteHome, { recursive: true });
-    const site: Site = { name, ip, port: await freePort(ip), engine, home: siteHome, agent: null, log: '', started: false };
+    const site = await siteNode(home, name, `127.0.0.${i + 2}`);
     sites.push(site);
+    const engine = site.engine;
     await makeContainer(docker(engine.dockerHost), { name: `${P}${name}-web`, cmd: "trap 'exit 0' TERM; while :; do echo serving; sleep 1; done" });
     const code = await startAgent(site);
     expect(code).toMatch(/^outpost1:/);

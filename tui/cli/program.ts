@@ -454,6 +454,54 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       result.code = (await peersModule()).peersRename(from, to, io);
     });
 
+  // ---- placement --------------------------------------------------------------
+  const placementModule = () => import('./placement-commands.js');
+  /** The fleet placement acts on: this machine and the peers file's nodes (this machine alone without peers). */
+  const withFleet = async (fn: (nodes: readonly Node[]) => Promise<number>): Promise<number> => {
+    const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
+    const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: 10_000 });
+    try {
+      return await fn(fleet.nodes());
+    } finally {
+      await fleet.close();
+    }
+  };
+  program
+    .command('place')
+    .description('choose the node(s) for a workload, explain every node\'s verdict, and run it there (docs/placement.md)')
+    .argument('<file>', 'the workload spec (YAML or JSON)')
+    .option('--dry-run', 'print the table only (exit 3 when nothing fits)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { dryRun?: boolean; json?: boolean }) => {
+      const m = await placementModule();
+      result.code = await withFleet((nodes) => m.placeCommand(nodes, file, opts, io));
+    });
+  const workloads = program.command('workloads').description('placed workloads: check a spec, list where they run, remove one');
+  workloads
+    .command('list', { isDefault: true })
+    .description('every placed workload, its replicas and where they run')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const m = await placementModule();
+      result.code = await withFleet((nodes) => m.workloadsList(nodes, opts, io));
+    });
+  workloads
+    .command('check')
+    .description('validate a workload spec (exit 2 when it has problems)')
+    .argument('<file>', 'the workload spec')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      result.code = (await placementModule()).workloadsCheck(file, opts, io);
+    });
+  workloads
+    .command('rm')
+    .description("remove a placed workload's containers from every node")
+    .argument('<name>', 'the workload')
+    .action(async (name: string) => {
+      const m = await placementModule();
+      result.code = await withFleet((nodes) => m.workloadsRemove(nodes, name, io));
+    });
+
   registerApiCommands(program, io);
 
   // Only the top level takes leftovers (to name an unknown command); set after the subcommands

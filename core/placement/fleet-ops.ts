@@ -1,0 +1,222 @@
+/**
+ * Placement on real nodes: each node's snapshot (through the same `Node` interface whether it is
+ * this machine, a peer's agent or an engine-only peer), running a workload's replicas on the
+ * chosen nodes, and the placed workloads the fleet runs, read back from their containers' labels.
+ *
+ * A placed container carries everything another node needs to re-place it: the workload's name,
+ * replica, generation, and the spec's own text (re-parsed, so a newer Outpost reads it as it
+ * reads a file).
+ */
+import { BadInputError, OutpostError } from '../model/errors.js';
+import type { ContainerSummary, RunSpec } from '../model/types.js';
+import type { Node } from '../node.js';
+import { place, type NodeSnapshot, type Placement } from './engine.js';
+import { parseWorkload, type Workload } from './spec.js';
+
+export const LABEL_WORKLOAD = 'outpost.workload';
+export const LABEL_REPLICA = 'outpost.workload.replica';
+export const LABEL_GENERATION = 'outpost.workload.generation';
+export const LABEL_SPEC = 'outpost.workload.spec';
+export const LABEL_MOVABLE = 'outpost.workload.movable';
+/** The largest spec text a container label carries (a workload file is small; this keeps labels sane). */
+export const MAX_SPEC_LABEL_BYTES = 32 * 1024;
+
+/** A placed workload's container, as its labels say. */
+export interface PlacedCopy {
+  workload: string;
+  replica: number;
+  generation: number;
+  node: string;
+  containerId: string;
+  containerName: string;
+  movable: boolean;
+  running: boolean;
+  state: string;
+  /** When the container was created (engine clock, ms). */
+  createdAt: number;
+  startedAt: number | null;
+  cpu: number;
+  memoryBytes: number;
+}
+
+/** The placed copies among a node's containers (any container without the labels is not one). */
+export function placedCopies(node: string, containers: readonly ContainerSummary[]): PlacedCopy[] {
+  const out: PlacedCopy[] = [];
+  for (const c of containers) {
+    const name = c.labels[LABEL_WORKLOAD];
+    if (typeof name !== 'string' || name === '') continue;
+    const replica = Number(c.labels[LABEL_REPLICA]);
+    const generation = Number(c.labels[LABEL_GENERATION] ?? '0');
+    const res = resourcesOf(c.labels);
+    out.push({
+      workload: name,
+      replica: Number.isInteger(replica) && replica >= 0 ? replica : 0,
+      generation: Number.isInteger(generation) && generation >= 0 ? generation : 0,
+      node,
+      containerId: c.id,
+      containerName: c.name,
+      movable: c.labels[LABEL_MOVABLE] === 'true',
+      running: c.state === 'running' || c.state === 'restarting' || c.state === 'paused',
+      state: c.state,
+      createdAt: c.created,
+      startedAt: c.startedAt,
+      cpu: res.cpu,
+      memoryBytes: res.memoryBytes,
+    });
+  }
+  return out;
+}
+
+function resourcesOf(labels: Record<string, string>): { cpu: number; memoryBytes: number } {
+  const cpu = Number(labels['outpost.workload.cpu'] ?? '0');
+  const mem = Number(labels['outpost.workload.memory'] ?? '0');
+  return { cpu: Number.isFinite(cpu) && cpu > 0 ? cpu : 0, memoryBytes: Number.isFinite(mem) && mem > 0 ? mem : 0 };
+}
+
+/** The spec a placed container carries, parsed again; null (with why) when it is missing or bad. */
+export function specOf(c: Pick<ContainerSummary, 'labels' | 'name'>): { workload: Workload | null; problem: string | null } {
+  const text = c.labels[LABEL_SPEC];
+  if (typeof text !== 'string' || text === '') return { workload: null, problem: `${c.name} carries no workload spec (label ${LABEL_SPEC})` };
+  const r = parseWorkload(text, `${c.name}:${LABEL_SPEC}`);
+  if (!r.workload) return { workload: null, problem: r.issues[0]?.message ?? 'the spec does not parse' };
+  return { workload: r.workload, problem: null };
+}
+
+/**
+ * What placement knows of one node. An unreachable node (any of its answers fails) is in the
+ * table as rejected, with the reason. Devices are asked for only when the workload names some.
+ */
+export async function snapshotOf(node: Node, workload: Workload): Promise<{ snapshot: NodeSnapshot; copies: PlacedCopy[]; problem: string | null }> {
+  const devicePaths = [...new Set([...workload.devices.map((d) => d.host), ...workload.constraints.flatMap((c) => (c.kind === 'device' ? [c.path] : []))])];
+  const needImages = workload.constraints.some((c) => c.kind === 'image-present');
+  try {
+    const [info, containers, images, devices] = await Promise.all([
+      node.info(),
+      node.list({ all: true }),
+      needImages ? node.images() : Promise.resolve([] as string[]),
+      devicePaths.length > 0 ? node.devices(devicePaths) : Promise.resolve({} as Record<string, boolean>),
+    ]);
+    const copies = placedCopies(node.name, containers);
+    const running = copies.filter((c) => c.running);
+    const replicasOf: Record<string, number> = {};
+    for (const c of running) replicasOf[c.workload] = (replicasOf[c.workload] ?? 0) + 1;
+    const portsInUse = containers.filter((c) => c.state === 'running').flatMap((c) => c.ports.filter((p) => p.publicPort).map((p) => `${p.protocol}/${p.publicPort}`));
+    return {
+      snapshot: {
+        name: node.name,
+        reachable: true,
+        arch: info.arch,
+        os: info.os,
+        hostname: info.hostname,
+        labels: info.labels,
+        cpuCores: info.cpus,
+        memoryBytes: info.memTotalBytes,
+        allocated: { cpu: running.reduce((a, c) => a + c.cpu, 0), memoryBytes: running.reduce((a, c) => a + c.memoryBytes, 0) },
+        devices: devices ? Object.entries(devices).filter(([, ok]) => ok).map(([p]) => p) : [],
+        images,
+        replicasOf,
+        portsInUse,
+      },
+      copies,
+      problem: devices === null && devicePaths.length > 0 ? `${node.name} cannot say which devices its host has (an engine-only peer)` : null,
+    };
+  } catch (err) {
+    return {
+      snapshot: { name: node.name, reachable: false, arch: '', os: '', hostname: '', labels: {}, cpuCores: 0, memoryBytes: 0, allocated: { cpu: 0, memoryBytes: 0 }, devices: [], images: [] },
+      copies: [],
+      problem: `${node.name}: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+}
+
+/** The container for replica `replica` of a workload: labelled so any node knows it as placed. */
+export function runSpecFor(workload: Workload, specText: string, replica: number, generation: number): RunSpec {
+  if (Buffer.byteLength(specText) > MAX_SPEC_LABEL_BYTES) throw new BadInputError(`the workload file is over ${MAX_SPEC_LABEL_BYTES / 1024} KiB: a placed container carries its spec in a label`);
+  return {
+    name: generation > 0 ? `${workload.name}-${replica}-g${generation}` : `${workload.name}-${replica}`,
+    image: workload.image,
+    cmd: workload.command,
+    env: Object.entries(workload.env).map(([k, v]) => `${k}=${v}`),
+    labels: {
+      ...workload.labels,
+      [LABEL_WORKLOAD]: workload.name,
+      [LABEL_REPLICA]: String(replica),
+      [LABEL_GENERATION]: String(generation),
+      [LABEL_MOVABLE]: String(workload.movable),
+      'outpost.workload.cpu': String(workload.resources.cpu),
+      'outpost.workload.memory': String(workload.resources.memoryBytes),
+      [LABEL_SPEC]: specText,
+    },
+    ports: workload.ports.map((p) => ({ container: p.container, host: p.host, protocol: p.protocol, ip: p.ip })),
+    volumes: workload.volumes.map((v) => ({ source: v.source, target: v.target, readOnly: v.readOnly })),
+    devices: workload.devices.map((d) => ({ host: d.host, container: d.container, permissions: d.permissions })),
+    // A movable workload is never restarted by Docker itself: a node that fences itself stops its
+    // copy, and a restart policy would start it again behind the fence (docs/placement.md).
+    restart: workload.movable ? { name: 'no', maxRetries: null } : { name: workload.restart.name, maxRetries: workload.restart.maxRetries },
+    cpus: workload.resources.cpu,
+    memoryBytes: workload.resources.memoryBytes,
+  };
+}
+
+export interface PlanResult {
+  placement: Placement;
+  /** Why some node could not be asked (shown beside the table). */
+  problems: string[];
+  /** Replicas that run already (by replica number), and the numbers still to place. */
+  running: PlacedCopy[];
+  missing: number[];
+}
+
+/** The decision for a workload across these nodes: replicas already running count, the missing ones are placed. */
+export async function planPlacement(nodes: readonly Node[], workload: Workload): Promise<PlanResult> {
+  const snaps = await Promise.all(nodes.map((n) => snapshotOf(n, workload)));
+  const copies = snaps.flatMap((s) => s.copies).filter((c) => c.workload === workload.name && c.running);
+  const have = new Set(copies.map((c) => c.replica));
+  const missing: number[] = [];
+  for (let r = 0; r < workload.replicas; r++) if (!have.has(r)) missing.push(r);
+  const placement = place(workload, snaps.map((s) => s.snapshot), { count: missing.length });
+  return { placement, problems: snaps.flatMap((s) => (s.problem ? [s.problem] : [])), running: copies, missing };
+}
+
+export interface RunResult {
+  replica: number;
+  node: string;
+  containerId: string | null;
+  error: string | null;
+}
+
+/** Runs the planned replicas on their nodes (each through its own Node: an agent, or this engine). */
+export async function runPlanned(nodes: readonly Node[], workload: Workload, specText: string, plan: PlanResult, generation = 0): Promise<RunResult[]> {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const out: RunResult[] = [];
+  for (const [i, nodeName] of plan.placement.chosen.entries()) {
+    const replica = plan.missing[i];
+    if (replica === undefined) break;
+    const node = byName.get(nodeName);
+    if (!node) {
+      out.push({ replica, node: nodeName, containerId: null, error: `no node ${nodeName}` });
+      continue;
+    }
+    try {
+      const id = await node.run(runSpecFor(workload, specText, replica, generation));
+      out.push({ replica, node: nodeName, containerId: id, error: null });
+    } catch (err) {
+      out.push({ replica, node: nodeName, containerId: null, error: err instanceof OutpostError || err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return out;
+}
+
+/** Every placed copy on these nodes, with the nodes that could not be asked. */
+export async function fleetCopies(nodes: readonly Node[]): Promise<{ copies: PlacedCopy[]; problems: string[] }> {
+  const answers = await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        return { copies: placedCopies(n.name, await n.list({ all: true })), problem: null };
+      } catch (err) {
+        return { copies: [] as PlacedCopy[], problem: `${n.name}: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    }),
+  );
+  return { copies: answers.flatMap((a) => a.copies), problems: answers.flatMap((a) => (a.problem ? [a.problem] : [])) };
+}

@@ -1,0 +1,93 @@
+/**
+ * A site on one machine, for the multi-node tests: private engines, each with the built
+ * `outpost agent --listen` on its own loopback address (127.0.0.2, .3, …), their state in
+ * their own home directories. The tests add them as peers with the join codes the agents print.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { BIN } from './cli.js';
+import { startPrivateEngine, type PrivateEngine } from './engine.js';
+import { importTestImage } from './image.js';
+
+export interface SiteNode {
+  name: string;
+  ip: string;
+  port: number;
+  engine: PrivateEngine;
+  home: string;
+  agent: ChildProcess | null;
+  log: string;
+  /** Started before: its state directory holds its certificate and tokens, so no join code is printed. */
+  started: boolean;
+  /** The join code its first start printed. */
+  joinCode: string | null;
+}
+
+/** The config and state directories under a home, as the CLI and the agent find them. */
+export function homeEnv(home: string): Record<string, string> {
+  return { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.state') };
+}
+
+export function freePort(ip: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, ip, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A node of the site: its private engine (with `engineArgs`, e.g. `--label zone=line-2`) and the test image; no agent yet. */
+export async function siteNode(parent: string, name: string, ip: string, engineArgs: string[] = []): Promise<SiteNode> {
+  const engine = await startPrivateEngine(name, engineArgs);
+  await importTestImage(engine.dockerHost);
+  const home = join(parent, name);
+  mkdirSync(home, { recursive: true });
+  return { name, ip, port: await freePort(ip), engine, home, agent: null, log: '', started: false, joinCode: null };
+}
+
+/** Starts the node's agent (extra environment in `env`); on its first start it resolves with the join code it printed. */
+export function startAgent(site: SiteNode, env: Record<string, string> = {}): Promise<string | null> {
+  const again = site.started;
+  site.started = true;
+  const child = spawn(process.execPath, [BIN, 'agent', '--listen', `${site.ip}:${site.port}`], {
+    env: { PATH: process.env.PATH ?? '', DOCKER_HOST: site.engine.dockerHost, ...homeEnv(site.home), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  site.agent = child;
+  site.log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent ${site.name} did not start; its output:\n${site.log}`)), 30_000);
+    const look = (d: Buffer) => {
+      site.log += d.toString();
+      const code = /join code \(for `outpost peers add CODE` on another machine\): (\S+)/.exec(site.log)?.[1];
+      if (code) {
+        clearTimeout(timer);
+        site.joinCode = code;
+        resolve(code);
+      } else if (again && /api: listening on https:\/\//.test(site.log)) {
+        clearTimeout(timer);
+        resolve(null);
+      }
+    };
+    child.stdout?.on('data', look);
+    child.stderr?.on('data', look);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!/api: listening/.test(site.log)) reject(new Error(`agent ${site.name} exited (${code}); its output:\n${site.log}`));
+    });
+  });
+}
+
+export async function stopAgent(site: SiteNode, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const c = site.agent;
+  site.agent = null;
+  if (!c || c.exitCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill(signal);
+  await exited;
+}
