@@ -10,8 +10,9 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node } from '../../core/node.js';
 import { AmbiguousContainerError, BadInputError, NoSuchContainerError } from '../../core/model/errors.js';
-import type { ContainerEvent, LogLine, ModelChange, NodeStatus } from '../../core/model/types.js';
+import type { ContainerEvent, LogLine, ModelChange, NodeStatus, RunSpec } from '../../core/model/types.js';
 import { eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { TEST_IMAGE } from '../harness/image.js';
 
 export interface NodeUnderTest {
   node: Node;
@@ -20,6 +21,8 @@ export interface NodeUnderTest {
   /** How the node names where it is reached (`info().endpoint`). */
   endpoint: string;
   dispose(): Promise<void>;
+  /** The node can see its engine host's /dev (false for an engine reached over ssh:// or tcp://). */
+  seesHostDevices?: boolean;
 }
 
 async function collect(stream: AsyncIterable<LogLine>, until?: (lines: LogLine[]) => boolean): Promise<LogLine[]> {
@@ -343,6 +346,55 @@ export function nodeContract(kind: string, P: string, make: () => Promise<NodeUn
         expect(h?.node).toBe(node.name);
         expect(h?.memTotalBytes).toBeGreaterThan(0);
         expect(h?.cpuPercent).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    describe('placement: images, devices, run', () => {
+      it('info() names the host and the engine labels; images() holds the test image by tag and ID', async () => {
+        const info = await node.info();
+        expect(typeof info.hostname).toBe('string');
+        expect(info.hostname.length).toBeGreaterThan(0);
+        expect(info.labels).toEqual(expect.any(Object));
+        const images = await node.images();
+        expect(images).toContain(TEST_IMAGE);
+        const id = (await d().getImage(TEST_IMAGE).inspect()).Id;
+        expect(images).toContain(id);
+      });
+
+      it("devices() says which /dev paths the node's host has, or null where it cannot tell (an engine-only peer)", async () => {
+        const answer = await node.devices(['/dev/null', '/dev/outpost-no-such-device']);
+        if (under.seesHostDevices !== false) expect(answer).toEqual({ '/dev/null': true, '/dev/outpost-no-such-device': false });
+        else expect(answer).toBeNull();
+      });
+
+      it('run() creates and starts a container with its labels, limits and restart policy; a bad spec or a taken name is refused', async () => {
+        const name = `${P}placed`;
+        const spec: RunSpec = {
+          name,
+          image: TEST_IMAGE,
+          cmd: ['sh', '-c', 'echo placed; sleep 3600'],
+          env: ['ZONE=line-2'],
+          labels: { 'outpost.workload': 'web', 'outpost.test': '1' },
+          ports: [],
+          volumes: [],
+          devices: [],
+          restart: { name: 'no', maxRetries: null },
+          cpus: 0.5,
+          memoryBytes: 64 * 1024 * 1024,
+        };
+        const id = await node.run(spec);
+        expect(id).toMatch(/^[0-9a-f]{64}$/);
+        const raw = await d().getContainer(id).inspect();
+        expect(raw.State.Running).toBe(true);
+        expect(raw.Config.Labels['outpost.workload']).toBe('web');
+        expect(raw.Config.Env).toContain('ZONE=line-2');
+        expect(raw.HostConfig.NanoCpus).toBe(5e8);
+        expect(raw.HostConfig.Memory).toBe(64 * 1024 * 1024);
+        expect(raw.HostConfig.RestartPolicy?.Name).toBe('no');
+        await expect(node.run(spec)).rejects.toThrow(/already in use|conflict|name/i);
+        await expect(node.run({ ...spec, name: `${P}nope`, image: 'outpost-test/no-such-image:1' })).rejects.toThrow(/no such image|not found|pull/i);
+        expect((await d().listContainers({ all: true, filters: { name: [`${P}nope`] } })).length).toBe(0);
+        await d().getContainer(id).remove({ force: true });
       });
     });
   });

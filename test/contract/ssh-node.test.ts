@@ -24,6 +24,7 @@ nodeContract('engine-only peer over ssh://', 'ct-ssh-', async () => {
     node,
     engine: docker(),
     endpoint: `ssh://tech@127.0.0.1:${server.port}`,
+    seesHostDevices: false,
     dispose: async () => {
       await server.close();
       process.env.HOME = savedHome;
