@@ -57,6 +57,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'outpost-pages-'));
   await makeContainer(docker(), { name: `${P}web`, cmd: "trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo \"GET /index.html $i\"; echo '<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>'; sleep 0.2; done" });
   await makeContainer(docker(), { name: `${P}db`, cmd: "trap 'exit 0' TERM; while :; do echo query ok; sleep 1; done" });
+  await makeContainer(docker(), { name: `${P}api-0`, cmd: 'sleep 3600', labels: { 'outpost.workload': `${P}api<script>window.__pwned=3</script>`, 'outpost.workload.replica': '0', 'outpost.workload.movable': 'true' } });
   const broken = await makeContainer(docker(), { name: `${P}broken`, cmd: 'echo failing >&2; exit 3' });
   await broken.wait();
   const { journal } = Journal.open(join(dir, 'state', 'outpost'));
@@ -157,6 +158,9 @@ describe('tray pages in headless Chromium', () => {
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       await expect.poll(() => page.locator('.journal').textContent()).toContain(`gave up on ${P}broken <b onmouseover=alert(1)>3 restarts</b>`);
       await expect.poll(() => page.locator('.chart figcaption strong').first().textContent(), { timeout: 10_000 }).toMatch(/%$/);
+      // Placed workloads, from their containers' labels; a hostile workload name is text.
+      await expect.poll(() => page.locator('.workloads tbody tr').first().textContent()).toBe(`${P}api<script>window.__pwned=3</script>0localrunningyes`);
+      expect(await page.locator('.workloads script').count()).toBe(0);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
       expect((page as Page & { errors: string[] }).errors).toEqual([]);
     } finally {

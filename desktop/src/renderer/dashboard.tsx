@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import type { ContainerSummary, HostMetrics, LogLine } from '../../../core/model/types.js';
 import type { JournalEntry } from '../../../core/agent/journal.js';
 import type { ContainerAction, FleetState } from '../shared/ipc.js';
+import { placedCopies } from '../../../core/placement/copies.js';
 import { call, on } from './api.js';
 import { Chart } from './chart.js';
 import { compileQuery, Highlight } from './highlight.js';
@@ -139,6 +140,45 @@ function Logs({ node, container }: { node: string; container: ContainerSummary |
   );
 }
 
+/** Placed workloads across every node (from their containers' labels); an unreachable node's copies as last seen. */
+function Workloads({ fleet }: { fleet: FleetState | null }) {
+  const rows = useMemo(
+    () =>
+      (fleet?.nodes ?? [])
+        .flatMap((n) => placedCopies(n.name, n.containers).map((c) => ({ ...c, reachable: n.status.state === 'online' })))
+        .sort((a, b) => a.workload.localeCompare(b.workload) || a.replica - b.replica || a.node.localeCompare(b.node)),
+    [fleet],
+  );
+  if (rows.length === 0) return null;
+  return (
+    <section className="workloads">
+      <h2>Placed workloads</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Workload</th>
+            <th>Replica</th>
+            <th>Node</th>
+            <th>State</th>
+            <th>Movable</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${r.node}/${r.containerId}`} data-workload={r.workload} className={r.reachable ? '' : 'stale'}>
+              <td className="name">{r.workload}</td>
+              <td>{r.replica}</td>
+              <td>{r.node}</td>
+              <td className={!r.reachable ? 'muted' : r.running ? 'ok' : 'bad'}>{r.reachable ? r.state : `${r.state} (node unreachable: last seen)`}</td>
+              <td>{r.movable ? 'yes' : 'no'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 function Journal({ entries }: { entries: JournalEntry[] }) {
   return (
     <section className="journal">
@@ -234,6 +274,7 @@ function Dashboard() {
         {node ? <Containers node={node.name} containers={node.containers} selected={selected} busy={busy} onSelect={setSelected} onAction={act} /> : <p className="muted">Connecting…</p>}
         <Logs node={node?.name ?? ''} container={container} />
       </div>
+      <Workloads fleet={fleet} />
       <Journal entries={journal} />
     </main>
   );
