@@ -163,3 +163,70 @@ export async function fleetCopies(nodes: readonly Node[]): Promise<{ copies: Pla
   );
   return { copies: answers.flatMap((a) => a.copies), problems: answers.flatMap((a) => (a.problem ? [a.problem] : [])) };
 }
+
+export interface MovePlan {
+  copy: PlacedCopy;
+  workload: Workload;
+  specText: string;
+  placement: Placement;
+  problems: string[];
+}
+
+/**
+ * Where a placed copy would go: every other node, judged as for a new replica (the copy's own
+ * node is rejected, since the copy leaves it).
+ */
+export async function planMove(nodes: readonly Node[], containerId: string, from: string): Promise<MovePlan> {
+  const source = nodes.find((n) => n.name === from);
+  if (!source) throw new BadInputError(`no node ${from}`);
+  const row = (await source.list({ all: true })).find((c) => c.id === containerId);
+  if (!row) throw new BadInputError(`the container is no longer on ${from}`);
+  const copy = placedCopies(from, [row])[0];
+  if (!copy) throw new BadInputError(`${row.name} is not a placed workload: only containers that \`outpost place\` ran can be moved`);
+  const { workload, problem } = specOf(row);
+  if (!workload) throw new BadInputError(`${row.name}: ${problem ?? 'no spec'}`);
+  const snaps = await Promise.all(nodes.map((n) => snapshotOf(n, workload)));
+  const others = snaps.filter((s) => s.snapshot.name !== from);
+  const placement = place(workload, others.map((s) => s.snapshot), { count: 1 });
+  placement.verdicts.push({
+    node: from,
+    fits: false,
+    score: 0,
+    shown: 0,
+    replicas: 1,
+    placed: 0,
+    reasons: ['the copy leaves this node'],
+    rejections: [{ kind: 'source', text: 'the copy leaves this node' }],
+    parts: null,
+    text: 'rejected: the copy runs here now and leaves it',
+  } as Placement['verdicts'][number]);
+  return { copy, workload, specText: row.labels[LABEL_SPEC] ?? '', placement, problems: others.flatMap((s) => (s.problem ? [s.problem] : [])) };
+}
+
+/**
+ * Moves the copy to the planned node. A singleton is stopped before its new copy starts (it never
+ * runs twice; if the new one cannot start, the old one is started again); a replica of many
+ * starts on the new node first, then the old one goes.
+ */
+export async function runMove(nodes: readonly Node[], plan: MovePlan): Promise<{ node: string; containerId: string }> {
+  const target = plan.placement.chosen[0];
+  if (!target) throw new BadInputError(plan.placement.summary ?? 'no node can take it');
+  const to = nodes.find((n) => n.name === target);
+  const from = nodes.find((n) => n.name === plan.copy.node);
+  if (!to || !from) throw new BadInputError(`no node ${to ? plan.copy.node : target}`);
+  const spec = runSpecFor(plan.workload, plan.specText, plan.copy.replica, plan.copy.generation + 1);
+  if (plan.workload.replicas === 1) {
+    await from.stop(plan.copy.containerId);
+    try {
+      const id = await to.run(spec);
+      await from.remove(plan.copy.containerId, { force: true }).catch(() => undefined);
+      return { node: target, containerId: id };
+    } catch (err) {
+      await from.start(plan.copy.containerId).catch(() => undefined);
+      throw err;
+    }
+  }
+  const id = await to.run(spec);
+  await from.remove(plan.copy.containerId, { force: true });
+  return { node: target, containerId: id };
+}

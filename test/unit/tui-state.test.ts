@@ -432,3 +432,47 @@ describe('the reducer', () => {
     expect(keys(s, [ch('x')]).state.message).toBeNull();
   });
 });
+
+describe('the placement dialog', () => {
+  const palette = (text: string, context = ctx(LIST)) => keys(initialState, [ch(':'), ...typing(text), flag('return')], context);
+
+  it(':place FILE opens the dialog while the table is worked out, shows it, and y runs it', () => {
+    const opened = palette('place web.yaml');
+    expect(opened.state.mode).toBe('placement');
+    expect(opened.state.placement).toMatchObject({ planning: true, canRun: false });
+    expect(opened.effects).toEqual([{ kind: 'place-plan', file: 'web.yaml' }]);
+    // Keys while it is worked out do not run anything (y before the table is there is no yes).
+    const early = keys(opened.state, [ch('y')]);
+    expect(early.effects).toEqual([]);
+    expect(early.state.mode).toBe('placement');
+    const planned = reduce(opened.state, { type: 'planned', title: 'place web.yaml', lines: ['y: run 1 replica(s) there', 'NODE VERDICT'], canRun: true });
+    expect(planned.state.placement).toMatchObject({ planning: false, canRun: true, lines: ['y: run 1 replica(s) there', 'NODE VERDICT'] });
+    const yes = keys(planned.state, [ch('y')]);
+    expect(yes.effects).toEqual([{ kind: 'place-run' }]);
+    expect(yes.state.mode).toBe('main');
+    const no = keys(planned.state, [ch('x')]);
+    expect(no.effects).toEqual([]);
+    expect(no.state.message?.text).toBe('cancelled');
+  });
+
+  it('a table that cannot be run only explains; y closes it; a cancelled dialog ignores a late table', () => {
+    const opened = palette('place none.yaml');
+    const planned = reduce(opened.state, { type: 'planned', title: 'place none.yaml', lines: ['0/3 nodes are available: 3 insufficient memory.'], canRun: false });
+    expect(keys(planned.state, [ch('y')]).effects).toEqual([]);
+    const cancelled = keys(opened.state, [flag('escape')]).state;
+    expect(cancelled.mode).toBe('main');
+    expect(reduce(cancelled, { type: 'planned', title: 't', lines: ['late'], canRun: true }).state.placement).toBeNull();
+  });
+
+  it(':move takes the selected container or a name; :place needs a file; read-only refuses both', () => {
+    expect(palette('move b').effects).toEqual([{ kind: 'move-plan', container: LIST[1] }]);
+    expect(palette('move nope').state.message?.text).toBe('no container `nope`');
+    expect(palette('place').state.message?.text).toMatch(/place needs a workload file/);
+    const ro = ctx(LIST, { readOnly: true });
+    expect(palette('place web.yaml', ro).effects).toEqual([]);
+    expect(palette('place web.yaml', ro).state.message?.text).toBe('read-only: place is off');
+    expect(palette('move b', ro).state.message?.text).toBe('read-only: move is off');
+    expect(paletteWords(true)).not.toContain('place');
+    expect(paletteWords(false)).toEqual(expect.arrayContaining(['place', 'move']));
+  });
+});

@@ -90,6 +90,8 @@ export function App(props: AppProps) {
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
   const marks = useMemo(() => (port ? agentMarks(journal, nodeContainers ?? []) : new Map()), [port, journal, nodeContainers]);
   const tableTop = useRef(0);
+  /** The placement dialog's pending run (the state holds only its table). */
+  const placeRun = useRef<(() => Promise<string>) | null>(null);
 
   /** What a key is pressed in, read at the press: the live snapshot, not the one drawn. */
   const context = (): KeyContext => {
@@ -123,6 +125,26 @@ export function App(props: AppProps) {
         return rules.reset(effect.container);
       case 'rules-pause':
         return rules.togglePause(effect.container);
+      case 'place-plan':
+      case 'move-plan': {
+        placeRun.current = null;
+        void import('./placement-dialog.js')
+          .then((m) => (effect.kind === 'place-plan' ? m.placeDialog(fleet.nodes(), effect.file) : m.moveDialog(fleet.nodes(), effect.container)))
+          .then(
+            (d) => {
+              placeRun.current = d.run;
+              dispatch({ type: 'planned', title: d.title, lines: d.lines, canRun: d.run !== null });
+            },
+            (err: unknown) => dispatch({ type: 'planned', title: 'placement', lines: [err instanceof Error ? err.message : String(err)], canRun: false }),
+          );
+        return;
+      }
+      case 'place-run': {
+        const go = placeRun.current;
+        placeRun.current = null;
+        if (go) void go().then((text) => say(text), (err: unknown) => say(`placement failed: ${err instanceof Error ? err.message : String(err)}`, 'error'));
+        return;
+      }
       case 'exec': {
         const c = effect.container;
         const on = nodeNamed(c.node) ?? (showAll ? null : node);

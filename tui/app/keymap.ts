@@ -228,10 +228,13 @@ export type PaletteCommand =
   | { kind: 'containers' }
   | { kind: 'quit' }
   | { kind: 'journal' }
-  | { kind: 'help' };
-export const PALETTE_WORDS = ['containers', 'logs', 'restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm', 'node', 'sort', 'filter', 'journal', 'help', 'quit'];
+  | { kind: 'help' }
+  /** The placement dialog: a workload file to place, or a placed container to move. */
+  | { kind: 'place'; file: string }
+  | { kind: 'move'; target: string | null };
+export const PALETTE_WORDS = ['containers', 'logs', 'restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm', 'node', 'sort', 'filter', 'place', 'move', 'journal', 'help', 'quit'];
 /** The palette's commands that change a container: not offered in --read-only (they are refused there). */
-const MUTATING_WORDS = new Set(['restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm']);
+const MUTATING_WORDS = new Set(['restart', 'stop', 'start', 'kill', 'pause', 'unpause', 'rm', 'place', 'move']);
 
 /** The palette's commands as offered: in --read-only without those that would be refused. */
 export function paletteWords(readOnly: boolean): string[] {
@@ -267,6 +270,10 @@ export function parsePalette(input: string, readOnly = false): PaletteCommand | 
       return { kind: 'action', action: 'remove', target: arg };
     case 'node':
       return arg ? { kind: 'node', name: arg } : { kind: 'error', message: 'node needs a name: `:node gw-2`, or `:node all` for every node' };
+    case 'place':
+      return arg ? { kind: 'place', file: arg } : { kind: 'error', message: 'place needs a workload file: `:place web.yaml` (outpost workloads check FILE validates it)' };
+    case 'move':
+      return { kind: 'move', target: arg };
     case 'sort':
       return arg ? { kind: 'sort', key: arg } : { kind: 'error', message: 'sort needs a key: name, state, cpu, memory or uptime' };
     case 'filter':

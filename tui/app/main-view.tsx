@@ -74,6 +74,11 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
       state.confirm.action === 'kill' ? `Kill ${inert(c.name)} (SIGKILL)? y/N` : `Remove ${inert(c.name)}${c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N`;
     return wrapped(question, theme.color('warn'), 'c');
   }
+  if (state.mode === 'placement' && state.placement) {
+    const d = state.placement;
+    // The lines are made inert where they are made (placement-dialog.ts): node names and reasons come from peers.
+    return wrapped([d.title, ...d.lines].join('\n'), d.planning ? theme.color('muted') : undefined, 'pl');
+  }
   const message = state.message;
   if (message) {
     const color = message.kind === 'error' ? theme.color('bad') : undefined;

@@ -24,7 +24,7 @@ import { settle, visibleList, type Selection } from './selection.js';
 export { settle, visibleList, type Selection };
 import { helpLines, helpRoom, lookupGlobal, lookupKey, parsePalette, type Hit, type HelpView } from './keymap.js';
 
-export type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'help' | 'logs' | 'journal' | 'suspended';
+export type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'placement' | 'help' | 'logs' | 'journal' | 'suspended';
 export type ContainerAction = 'restart' | 'stop' | 'start' | 'kill' | 'pause' | 'unpause' | 'remove';
 export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
 export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
@@ -66,6 +66,8 @@ export interface UiState {
   /** A notice that came while an action's result was held: shown when the hold ends (a `tick`). */
   pending: Message | null;
   confirm: { action: ContainerAction; targets: ContainerSummary[] } | null;
+  /** The placement dialog: the table of every node's verdict, and whether `y` runs it (`planning`: the table is on its way). */
+  placement: { title: string; lines: string[]; canRun: boolean; planning: boolean } | null;
   /** Whether a logs view is open (under its help, too). */
   logsOpen: boolean;
   journal: { back: number; only: string | null; detail: boolean };
@@ -86,6 +88,7 @@ export const initialState: UiState = {
   message: null,
   pending: null,
   confirm: null,
+  placement: null,
   logsOpen: false,
   journal: { back: 0, only: null, detail: false },
 };
@@ -123,7 +126,11 @@ export type Effect =
   | { kind: 'logs-key'; input: string; key: Key }
   | { kind: 'exec'; container: ContainerSummary }
   | { kind: 'rules-reset'; container: string }
-  | { kind: 'rules-pause'; container: string };
+  | { kind: 'rules-pause'; container: string }
+  /** Work out the placement table (the app holds the plan; `planned` brings the table). */
+  | { kind: 'place-plan'; file: string }
+  | { kind: 'move-plan'; container: ContainerSummary }
+  | { kind: 'place-run' };
 
 export type UiEvent =
   | { type: 'key'; input: string; key: Key; ctx: KeyContext }
@@ -139,7 +146,9 @@ export type UiEvent =
   /** The logs screen's `?`. */
   | { type: 'logs-help' }
   | { type: 'exec-ended'; name: string; code: number | void }
-  | { type: 'exec-failed'; error: string };
+  | { type: 'exec-failed'; error: string }
+  /** The placement table is ready (or could not be made: `canRun` false, the lines say why). */
+  | { type: 'planned'; title: string; lines: string[]; canRun: boolean };
 
 export interface Step {
   state: UiState;
@@ -218,6 +227,10 @@ export function reduce(state: UiState, event: UiEvent): Step {
     }
     case 'exec-failed':
       return say({ ...state, mode: 'main' }, `shell failed: ${event.error}`, 'error');
+    case 'planned':
+      // Cancelled while it was worked out: the table has nobody to show it to.
+      if (state.mode !== 'placement' || !state.placement) return same(state);
+      return same({ ...state, placement: { title: event.title, lines: event.lines, canRun: event.canRun, planning: false } });
     case 'sync': {
       const sel = settle(state.sel, listOf(state, event.ctx));
       return same(sel === state.sel ? state : { ...state, sel });
@@ -256,6 +269,13 @@ function onKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
       const c = state.confirm;
       const next: UiState = { ...state, confirm: null, mode: 'main' };
       if ((input === 'y' || input === 'Y') && c) return { state: next, effects: [{ kind: 'run', action: c.action, targets: c.targets }] };
+      return say(next, 'cancelled');
+    }
+    case 'placement': {
+      const p = state.placement;
+      const next: UiState = { ...state, placement: null, mode: 'main' };
+      if (p?.planning) return key.escape || input === 'q' || input === 'n' ? say(next, 'cancelled') : same(state);
+      if ((input === 'y' || input === 'Y') && p?.canRun) return { state: say(next, `${p.title}: running…`).state, effects: [{ kind: 'place-run' }] };
       return say(next, 'cancelled');
     }
     case 'main': {
@@ -455,6 +475,15 @@ function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
       const c = find(cmd.target);
       if (!c) return say(state, `no container \`${cmd.target}\``, 'error');
       return mutate(state, cmd.action, c, ctx);
+    }
+    case 'place':
+      if (ctx.readOnly) return say(state, 'read-only: place is off', 'error');
+      return { state: { ...state, mode: 'placement', placement: { title: `place ${cmd.file}`, lines: ['working out where it fits…'], canRun: false, planning: true } }, effects: [{ kind: 'place-plan', file: cmd.file }] };
+    case 'move': {
+      if (ctx.readOnly) return say(state, 'read-only: move is off', 'error');
+      const c = find(cmd.target);
+      if (!c) return say(state, cmd.target ? `no container \`${cmd.target}\`` : 'select a placed container to move, or `:move NAME`', 'error');
+      return { state: { ...state, mode: 'placement', placement: { title: `move ${c.name}`, lines: ['working out where it could go…'], canRun: false, planning: true } }, effects: [{ kind: 'move-plan', container: c }] };
     }
   }
 }
