@@ -193,7 +193,8 @@ export interface RunSpec {
 export type NodeStatus =
   | { state: 'connecting' }
   | { state: 'online'; since: number }
-  | { state: 'offline'; since: number; reason: string; retryInMs: number };
+  /** `neverReached`: it has not answered once since Outpost started (there is no "last seen" to tell). */
+  | { state: 'offline'; since: number; reason: string; retryInMs: number; neverReached?: boolean };
 
 /** A change to the live container model. */
 export type ModelChange =

@@ -17,7 +17,7 @@ export class UnreachableNode implements Node {
     readonly kind: 'engine' | 'agent',
     readonly reason: string,
   ) {
-    this.#status = { state: 'offline', since: Date.now(), reason, retryInMs: 0 };
+    this.#status = { state: 'offline', since: Date.now(), reason, retryInMs: 0, neverReached: true };
   }
 
   #fail(): Promise<never> {

@@ -16,6 +16,7 @@ import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
 import { ApiClient, peerError, type PeerOptions } from './client.js';
+import { describeIssues, heartbeatAnswerSchema, type HeartbeatAnswer, type HeartbeatBody } from '../api/routes.js';
 import { remoteExec } from './remote-exec.js';
 import { RemoteRules } from './remote-rules.js';
 
@@ -204,7 +205,7 @@ export class RemoteNode implements Node {
     const conn = this.#conn.status();
     const engine = this.#engineStatus;
     if (conn.state !== 'online' || !engine || engine.state !== 'offline') return conn;
-    return { state: 'offline', since: engine.since, reason: `its agent answers, but not its engine: ${engine.reason}`, retryInMs: engine.retryInMs };
+    return { state: 'offline', since: engine.since, reason: `its agent answers, but not its engine: ${engine.reason}`, retryInMs: engine.retryInMs, ...(engine.neverReached ? { neverReached: true } : {}) };
   }
 
   onStatus(listener: (status: NodeStatus) => void): Disposer {
@@ -250,6 +251,14 @@ export class RemoteNode implements Node {
   }
 
   // ---- queries and actions --------------------------------------------------
+
+  /** One failover heartbeat (POST /v1/placement/heartbeat): this node's view out, the peer's view and placed copies back, checked. */
+  async placementHeartbeat(body: HeartbeatBody): Promise<HeartbeatAnswer> {
+    const answer = await this.#client.call<unknown>('placementHeartbeat', { body });
+    const r = heartbeatAnswerSchema.safeParse(answer);
+    if (!r.success) throw new ProtocolError(`the heartbeat answer of ${this.#client.label} does not follow the protocol: ${describeIssues('answer', r.error).message}`);
+    return r.data;
+  }
 
   async info(): Promise<EngineInfo> {
     return this.#own(await this.#client.call<EngineInfo>('info'));

@@ -76,13 +76,16 @@ export class Connection {
   }
 
   /** The session broke (a stream ended, a request failed for good): offline, and retry after the back-off. */
+  /** Whether the node has answered once: before, an outage has no "last seen". */
+  #everOnline = false;
+
   lost(reason: string, delayMs?: number): void {
     if (this.#closed || this.#timer) return;
     const delay = delayMs ?? this.#delay;
     this.#delay = Math.min(this.#delay * 2, this.#o.maxDelayMs ?? 5000);
     // Offline since the first loss, not since the last retry: "last seen 40s ago" must count from the last contact.
     const since = this.#status.state === 'offline' ? this.#status.since : this.#now();
-    this.#set({ state: 'offline', since, reason, retryInMs: delay });
+    this.#set({ state: 'offline', since, reason, retryInMs: delay, ...(this.#everOnline ? {} : { neverReached: true }) });
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#retry();
@@ -110,6 +113,7 @@ export class Connection {
   }
 
   #online(): void {
+    this.#everOnline = true;
     this.#set({ state: 'online', since: this.#now() });
   }
 

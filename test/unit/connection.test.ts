@@ -87,4 +87,16 @@ describe('Connection', () => {
     expect(attempts).toHaveLength(2);
     conn.close();
   });
+
+  it('an outage before the first answer is "never reached"; after one, it is not', async () => {
+    const m = machine(1);
+    await m.conn.connect().catch(() => undefined);
+    expect(m.conn.status()).toMatchObject({ state: 'offline', neverReached: true });
+    await vi.advanceTimersByTimeAsync(150);
+    expect(m.conn.status().state).toBe('online');
+    m.conn.lost('cut');
+    expect(m.conn.status().state).toBe('offline');
+    expect(m.conn.status()).not.toHaveProperty('neverReached');
+    m.conn.close();
+  });
 });

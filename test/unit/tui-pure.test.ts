@@ -340,6 +340,10 @@ describe('the empty list of a node that does not answer', () => {
     expect(emptyListText([off], '', 91_000, 'gw-2')).toBe('gw-2 is unreachable (last seen 90s ago): its containers are not known');
     expect(emptyListText([off], 'db', 91_000, 'gw-2')).toMatch(/^gw-2 is unreachable/);
     expect(emptyListText([off, off], '', 91_000, null)).toBe('no node is reachable (last seen 90s ago): their containers are not known');
+    // A node that never answered has no "last seen" (it said "last seen 0s ago" at start-up).
+    const never = { ...off, neverReached: true };
+    expect(emptyListText([never], '', 91_000, 'gw-2')).toBe('gw-2 is unreachable (not reached yet, trying for 90s): its containers are not known');
+    expect(emptyListText([never, off], '', 91_000, null)).toBe('no node is reachable (last seen 90s ago): their containers are not known');
     expect(emptyListText([{ state: 'online', since: 0 }], '', 0, 'local')).toBe('no containers on this node');
     expect(emptyListText([{ state: 'connecting' }], '', 0, 'local')).toBe('connecting to the engine…');
   });

@@ -104,7 +104,7 @@ export function emptyListText(statuses: readonly NodeStatus[], filter: string, n
   if (statuses.length > 0 && statuses.every((s) => s.state === 'connecting')) return 'connecting to the engine…';
   const off = statuses.filter((s): s is Extract<NodeStatus, { state: 'offline' }> => s.state === 'offline');
   if (statuses.length > 0 && off.length === statuses.length) {
-    const seen = `last seen ${ago(now - Math.max(...off.map((s) => s.since)))}`;
+    const seen = off.every((s) => s.neverReached) ? `not reached yet, trying for ${ago(now - Math.min(...off.map((s) => s.since))).replace(/ ago$/, '')}` : `last seen ${ago(now - Math.max(...off.filter((s) => !s.neverReached).map((s) => s.since)))}`;
     return node !== null ? `${inert(node)} is unreachable (${seen}): its containers are not known` : `no node is reachable (${seen}): their containers are not known`;
   }
   if (filter) return 'no container matches the filter (esc clears it)';
@@ -138,7 +138,7 @@ export function MainView(p: MainViewProps) {
             {down
               .map((n) =>
                 n.status.state === 'offline'
-                  ? `${inert(n.name)} unreachable (last seen ${ago(now - n.status.since)}), retrying: ${inert(n.status.reason)}`
+                  ? `${inert(n.name)} unreachable (${n.status.neverReached ? 'not reached yet' : `last seen ${ago(now - n.status.since)}`}), retrying: ${inert(n.status.reason)}`
                   : `${inert(n.name)} connecting…`,
               )
               .join(' · ')}
