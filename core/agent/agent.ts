@@ -19,6 +19,7 @@ import { postWebhook } from './webhook.js';
 import { RuleEngine, describeAction, words, type Decision, type Maintenance } from '../rules/engine.js';
 import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { restoreEngine } from './restore.js';
+import { isFencedContainer, linkJournal } from './placement-link.js';
 import { formatIssue } from '../rules/parse.js';
 import {
   agentStatus,
@@ -95,6 +96,7 @@ export class RuleAgent {
   #savedVersion = -1;
   #releaseLock: (() => void) | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
+  #unlinkJournal: (() => void) | null = null;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -118,6 +120,10 @@ export class RuleAgent {
     this.#releaseLock = claim.release;
     const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
     this.#journal = journal;
+    // The failover controller of this process journals here too (kind `placement`).
+    this.#unlinkJournal = linkJournal(stateDir, (e) => {
+      this.#write({ kind: 'placement', ...e });
+    });
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
     const past = restoreEngine(this.engine, stateDir);
     // What was just read is on disk already: the state file is written when a decision changes it.
@@ -425,6 +431,11 @@ export class RuleAgent {
     let decided = false;
     for (const d of decisions) {
       const { kind, ...rest } = d;
+      if (d.kind === 'act' && d.action.kind !== 'notify' && isFencedContainer(this.#o.stateDir, d.containerId)) {
+        // Placement failover stopped it so that it never runs twice: no rule may start it behind the fence.
+        this.#write({ kind: 'skip', rule: d.rule, container: d.container, containerId: d.containerId, trigger: d.trigger, reason: `${describeAction(d.action)} of ${d.container} skipped: it is fenced by placement failover (${d.reason})` });
+        continue;
+      }
       this.#write({ ...rest, kind });
       if (d.kind === 'act') {
         decided = true;
@@ -509,6 +520,8 @@ export class RuleAgent {
     this.#logs.clear();
     await Promise.race([this.settle(), new Promise((r) => setTimeout(r, 15_000).unref())]);
     this.#write({ kind: 'agent', reason: `agent stopped (pid ${process.pid})` });
+    this.#unlinkJournal?.();
+    this.#unlinkJournal = null;
     this.#journal?.close();
     this.#journal = null;
     removeAgentRecord(this.#o.stateDir, process.pid);

@@ -71,6 +71,53 @@ const ref = z.object({ ref: refSchema }).strict();
 const stopBody = z.object({ timeoutSeconds: z.number().optional() }).strict();
 const target = z.object({ container: refSchema.optional() }).strict();
 
+/** A node's name in the fleet, as the peers file and placement.yaml write it. */
+const fleetName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, '1–63 characters of a-z, 0-9 and -, starting with a letter or digit');
+/** What a node tells its peers with each failover heartbeat (core/placement/failover.ts, PeerView). */
+export const peerViewSchema = z
+  .object({
+    heardAgoMs: z.record(fleetName, z.number().finite().min(0)).refine((r) => Object.keys(r).length <= 256, 'at most 256 voters'),
+    mode: z.enum(['majority', 'minority', 'cut-off']).optional(),
+  })
+  .strict();
+const containerIdSchema = z.string().regex(/^[0-9a-f]{12,64}$/, 'a container ID (hex)');
+export const heartbeatBodySchema = z
+  .object({
+    from: fleetName,
+    view: peerViewSchema,
+    /** Containers of the receiver that the deciding node restarts after a fence (it clears the fence, then starts them). */
+    unfence: z.array(containerIdSchema).max(100).optional(),
+  })
+  .strict();
+/** One placed copy in a heartbeat's answer (failover.ts, PlacedCopy). */
+export const heartbeatCopySchema = z
+  .object({
+    workload: z.string().min(1).max(63),
+    replica: z.number().int().min(0).max(1000),
+    node: fleetName,
+    containerId: containerIdSchema,
+    movable: z.boolean(),
+    singleton: z.boolean(),
+    running: z.boolean(),
+    createdAt: z.number().finite(),
+    generation: z.number().int().min(0),
+    score: z.number().finite().optional(),
+    fenced: z.boolean().optional(),
+  })
+  .strict();
+/** The answer of POST /v1/placement/heartbeat: the receiver's name, view, placed copies (listed: the list is complete) and their specs. */
+export const heartbeatAnswerSchema = z
+  .object({
+    node: fleetName,
+    view: peerViewSchema,
+    listed: z.boolean(),
+    copies: z.array(heartbeatCopySchema).max(10_000),
+    specs: z.record(z.string().max(63), z.string().max(32 * 1024)),
+  })
+  .strict();
+export type HeartbeatBody = z.output<typeof heartbeatBodySchema>;
+export type HeartbeatAnswer = z.output<typeof heartbeatAnswerSchema>;
+
 function route<const D extends RouteDef>(d: D): D {
   return d;
 }
@@ -218,6 +265,14 @@ export const ROUTES = {
     summary: 're-arm a container',
   }),
   rulesFile: route({ method: 'GET', path: '/v1/rules/file', role: 'admin', summary: 'the rules file' }),
+
+  placementHeartbeat: route({
+    method: 'POST',
+    path: '/v1/placement/heartbeat',
+    role: 'admin',
+    body: heartbeatBodySchema,
+    summary: "failover heartbeat between agents: the caller's name and view in, this node's name, view, placed copies and their specs out",
+  }),
 
   tokensList: route({ method: 'GET', path: '/v1/tokens', role: 'admin', summary: 'the tokens (names, roles; never the tokens)' }),
   tokensCreate: route({

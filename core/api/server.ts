@@ -22,13 +22,20 @@ import type { Disposer } from '../model/types.js';
 import type { ExecSession, LogStream, Node } from '../node.js';
 import type { RulesPort } from '../rules/port.js';
 import { AuditLog } from './audit.js';
-import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type Input, type RouteDef, type RouteName } from './routes.js';
+import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type HeartbeatAnswer, type HeartbeatBody, type Input, type RouteDef, type RouteName } from './routes.js';
 import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
 
+/** The failover controller, as the heartbeat route sees it (core/placement/controller.ts). */
+export interface PlacementPort {
+  heartbeat(body: HeartbeatBody): Promise<HeartbeatAnswer>;
+}
+
 export interface ApiServerOptions {
   node: Node;
+  /** Answers POST /v1/placement/heartbeat; absent or null: failover is off on this node. */
+  placement?: () => PlacementPort | null;
   stateDir: string;
   host: string;
   /** 0: any free port (see `port` after start). */
@@ -579,6 +586,11 @@ export class ApiServer {
       rulesResume: async (i) => (await this.#rules().resume(i.body ?? {})) ?? null,
       rulesReset: (i) => this.#rules().reset(i.body.container, i.body.rule, i.body.waitMs === undefined ? {} : { waitMs: i.body.waitMs }),
       rulesFile: () => this.#rules().rulesFile(),
+      placementHeartbeat: (i) => {
+        const p = this.#o.placement?.() ?? null;
+        if (!p) throw new BadInputError(`Failover is off on ${this.#o.node.name}: it has no placement.yaml with its fleet name (docs/placement.md, "Failover without split brain").`);
+        return p.heartbeat(i.body);
+      },
       tokensList: () => readTokens(this.#o.stateDir).map((t) => ({ name: t.name, role: t.role, created: t.created })),
       tokensCreate: (i) => {
         const token = createToken(this.#o.stateDir, i.body.name, i.body.role);

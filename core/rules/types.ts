@@ -113,7 +113,8 @@ export interface TriggerInfo {
   holdingSince?: number;
 }
 
-export type JournalKind = 'act' | 'defer' | 'skip' | 'give-up' | 'outcome' | 'notify' | 'error' | 'agent' | 'reset';
+/** `placement`: the failover controller's decisions and what came of them (core/placement/controller.ts). */
+export type JournalKind = 'act' | 'defer' | 'skip' | 'give-up' | 'outcome' | 'notify' | 'error' | 'agent' | 'reset' | 'placement';
 
 /** One line of the journal (JSON Lines, append-only). */
 export interface JournalEntry {

@@ -94,7 +94,8 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
   const log = (line: string) => io.err(`${new Date().toISOString()} ${line}\n`);
   const node = new LocalNode({ endpoint, rules: (n) => new LocalRules(n, paths), onError: log });
   node.connect().catch((err: unknown) => log(`api: engine unreachable (${(err as Error).message}); retrying in the background`));
-  const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log });
+  const controller = await failoverController(node, paths.stateDir, io, log);
+  const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log, placement: () => controller });
   log(`api: listening on ${server.url}${identity ? ` (certificate SHA-256 ${identity.fingerprint})` : ' (plain HTTP, loopback only)'}`);
   if (readTokens(paths.stateDir).length === 0) log('api: no tokens: nothing is accepted until `outpost tokens create NAME --role ROLE` makes one');
   if (identity?.created || firstToken) {
@@ -108,10 +109,33 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
     }
     io.out(`${lines.join('\n')}\n`);
   }
+  controller?.start();
   const stop = () => {
-    void server.close().then(() => node.close());
+    void (controller?.stop() ?? Promise.resolve()).then(() => server.close()).then(() => node.close());
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   void agent;
+}
+
+/**
+ * The failover controller of this agent (docs/placement.md, "Failover without split brain"), when
+ * $XDG_CONFIG_HOME/outpost/placement.yaml names this node; otherwise failover is off and the log
+ * says so once (a broken file too, with each problem at its line).
+ */
+async function failoverController(node: import('../../core/node.js').Node, stateDir: string, io: CliIO, log: (line: string) => void) {
+  const { FailoverController, loadPlacementConfig, placementFile } = await import('../../core/placement/controller.js');
+  const file = placementFile(io.env);
+  const loaded = loadPlacementConfig(file);
+  if (loaded.missing) {
+    log(`placement: failover is off: no ${file} (it names this node in the fleet: \`node: NAME\`, and its \`failover:\` settings)`);
+    return null;
+  }
+  if (!loaded.config) {
+    const { formatIssue } = await import('../../core/rules/fields.js');
+    for (const i of loaded.issues) log(`placement: ${formatIssue(i)}`);
+    log(`placement: failover is off: ${file} has ${loaded.issues.length} problem(s)`);
+    return null;
+  }
+  return new FailoverController({ config: loaded.config, stateDir, local: node, env: io.env, log });
 }
