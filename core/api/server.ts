@@ -95,6 +95,8 @@ function emitFrame(emit: (item: unknown) => void, frame: DeltaFrame | null): voi
 
 /** Log lines gathered for one write at most (then written at once, whatever comes next). */
 const BATCH_BYTES = 64 * 1024;
+/** Log bytes a stream may hold unsent before it stops reading the engine. */
+const PIPE_BYTES = 1024 * 1024;
 
 interface OpenStream {
   hash: string;
@@ -374,7 +376,10 @@ export class ApiServer {
       const text = s.batch ? `${JSON.stringify({ results: held })}\n` : held.map((l) => `${JSON.stringify({ result: l })}\n`).join('');
       held = [];
       heldBytes = 0;
-      if (!res.write(text)) behind = true;
+      // Up to PIPE_BYTES may wait in the socket's buffer before the engine's stream is paused: a
+      // deeper pipe keeps the engine writing while the client catches up (at the socket's own
+      // 16 KiB mark the engine waited on every round trip). Memory per stream stays bounded.
+      if (!res.write(text) && res.writableLength > PIPE_BYTES) behind = true;
     };
     const drained = () =>
       new Promise<void>((resolve) => {
@@ -401,7 +406,7 @@ export class ApiServer {
             // Backpressure: take the next line only once what was written has gone out (the
             // write may have been made from setImmediate and drained already: no wait then).
             behind = false;
-            if (res.writableNeedDrain) await drained();
+            if (res.writableNeedDrain && res.writableLength > PIPE_BYTES) await drained();
           }
         }
         flush();

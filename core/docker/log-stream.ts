@@ -1,13 +1,17 @@
 import type { Readable } from 'node:stream';
 import type { LogStream } from '../node.js';
 import type { LogLine } from '../model/types.js';
+import { readAhead } from '../shared/read-ahead.js';
 import type { LogDecoder } from './log-decoder.js';
+
+/** The engine's log bytes read ahead of the reader, at most (see readAhead). */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 /** Wraps an engine byte stream as an async iterable of lines with an owner-held close. */
 export function logStreamOf(stream: Readable, decoder: LogDecoder): LogStream {
   let closed = false;
   let ended = false;
-  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks = readAhead(stream, READ_AHEAD_BYTES, () => closed);
   const done = (): IteratorResult<LogLine> => ({ value: undefined, done: true });
   // Lines are decoded one at a time as the reader asks: a chunk never becomes thousands of line objects at once.
   const iterator: AsyncIterator<LogLine> = {

@@ -22,6 +22,7 @@ import { BadInputError, OutpostError, PeerTimeoutError, PeerUnreachableError, Pr
 import { deserializeError, fromEnvelope } from '../model/envelope.js';
 import { describeIssues, pathFor, queryString, ROUTES, type RouteDef, type RouteName } from '../api/routes.js';
 import { pemOfDer } from '../api/tls.js';
+import { readAhead } from '../shared/read-ahead.js';
 
 export interface PeerOptions {
   name: string;
@@ -46,6 +47,8 @@ export interface CallInput {
 const MAX_ANSWER = 64 * 1024 * 1024;
 /** Longest line of a stream (a 4 MiB log line, escaped). */
 const MAX_LINE = 32 * 1024 * 1024;
+/** A stream's bytes read ahead of its reader, at most. */
+const READ_AHEAD_BYTES = 1024 * 1024;
 /**
  * A stream that says nothing (not even the agent's heartbeat) for three of the agent's heartbeat
  * intervals (its `x-outpost-heartbeat-ms` header) is taken for a cut link; an agent that does not
@@ -279,7 +282,10 @@ export class ApiClient {
     const items = (async function* () {
       let pending: Buffer = Buffer.alloc(0);
       try {
-        for await (const chunk of res as AsyncIterable<Buffer>) {
+        // Read ahead of the reader (bounded): the agent keeps sending while a run of lines is taken.
+        const chunks = readAhead(res, READ_AHEAD_BYTES, () => false, false); // a cut before the end: `res.complete` below says so
+        for (let r = await chunks.next(); !r.done; r = await chunks.next()) {
+          const chunk = r.value;
           last = Date.now();
           pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
           let start = 0;
