@@ -124,6 +124,8 @@ export class LocalNode implements Node {
   #lastEventNano = 0;
   /** When (engine clock, ns) the model's last full list began; 0 until there is one. */
   #modelAsOfNano = 0;
+  /** The engine could not answer the model check in time this session: lists go to the engine. */
+  #modelCheckFailed = false;
   #refresh: RefreshQueue<RawInspect>;
   #pollers = new Set<Disposer>();
   readonly #conn: Connection;
@@ -372,6 +374,7 @@ export class LocalNode implements Node {
       const all = await this.#listFromEngine({ all: true });
       this.#store.reset(all);
       this.#modelAsOfNano = asOf;
+      this.#modelCheckFailed = false;
     } finally {
       this.#refresh.hold(false);
     }
@@ -509,13 +512,19 @@ export class LocalNode implements Node {
    * answers false and the caller lists from the engine.
    */
   async #modelIsCurrent(): Promise<boolean> {
-    if (!this.#store.ready || !this.#conn.live || this.#events === null || this.#modelAsOfNano === 0) return false;
+    if (!this.#store.ready || !this.#conn.live || this.#events === null || this.#modelAsOfNano === 0 || this.#modelCheckFailed) return false;
     const since = Math.max(this.#lastEventNano, this.#modelAsOfNano);
     let newest = 0;
+    const started = Date.now();
     const complete = await this.#replayEvents(since, (e) => {
       if (e.timeNano > newest) newest = e.timeNano;
     }, MODEL_CHECK_MS);
-    if (!complete) return false;
+    if (!complete) {
+      // An engine whose clock is behind this one's holds a window that ends "in the future" open
+      // until the deadline: it is not asked again this session (every list would wait first).
+      if (Date.now() - started >= MODEL_CHECK_MS) this.#modelCheckFailed = true;
+      return false;
+    }
     const deadline = Date.now() + MODEL_CHECK_MS;
     while (this.#lastEventNano < newest) {
       if (Date.now() > deadline || this.#events === null) return false;
