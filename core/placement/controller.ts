@@ -65,10 +65,12 @@ export const ROUND_MS = 1000;
 export const HEARTBEAT_TIMEOUT_MS = 1500;
 /**
  * A peer counts as reachable while its last exchange (a reply, or a heartbeat it sent) is at
- * most this old: one missed heartbeat is forgiven, two are not. Shorter than the 4.5 s the
- * margin assumes, which only helps (a cut-off node notices sooner).
+ * most this old, the heartbeat deadline: with exchanges both ways each second, one late beat is
+ * forgiven, a missed round is not. Shorter than the 4.5 s the margin assumes, which only helps
+ * (a cut-off node notices sooner); a blip costs a journal line, never a fence (that takes
+ * stop_after without contact).
  */
-export const REACH_WINDOW_MS = 2200;
+export const REACH_WINDOW_MS = 1500;
 /** Deadline of this node's own container list, and of each snapshot before a re-placement. */
 const LIST_TIMEOUT_MS = 3000;
 const SNAPSHOT_TIMEOUT_MS = 5000;
