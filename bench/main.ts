@@ -6,10 +6,11 @@ import { runStartupBench } from './startup.js';
 import { runCompareBench } from './compare.js';
 import { runPeersBench } from './peers.js';
 import { runPlacementBench } from './placement.js';
+import { runFailoverBench } from './failover.js';
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'core', 'tui', 'agent', 'startup', 'peers', 'placement', 'engine', 'compare'].includes(which)) {
-  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, peers [idle] [events] [logs] [unreachable] [list], placement, all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
+if (!['all', 'core', 'tui', 'agent', 'startup', 'peers', 'placement', 'failover', 'engine', 'compare'].includes(which)) {
+  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, peers [idle] [events] [logs] [unreachable] [list], placement, failover, all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
   process.exit(2);
 }
 if (which === 'engine') {
@@ -26,4 +27,5 @@ if (which === 'all' || which === 'agent') await runAgentBench();
 if (which === 'all' || which === 'startup') await runStartupBench();
 if (which === 'all' || which === 'peers') await runPeersBench(which === 'peers' ? process.argv.slice(3) : []);
 if (which === 'all' || which === 'placement') await runPlacementBench();
+if (which === 'all' || which === 'failover') await runFailoverBench();
 if (which === 'compare') await runCompareBench(process.argv[3]);
