@@ -19,7 +19,7 @@ import { postWebhook } from './webhook.js';
 import { RuleEngine, describeAction, words, type Decision, type Maintenance } from '../rules/engine.js';
 import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { restoreEngine } from './restore.js';
-import { isFencedContainer, linkJournal } from './placement-link.js';
+import { isFencedContainer, linkJournal, moveContainer } from './placement-link.js';
 import { formatIssue } from '../rules/parse.js';
 import {
   agentStatus,
@@ -463,7 +463,7 @@ export class RuleAgent {
     const node = this.#o.node;
     const started = this.#now();
     const latencyMs = d.trigger.eventTime !== undefined ? Math.max(0, started - d.trigger.eventTime) : undefined;
-    const { error, detail } = await runAction(node, d.containerId, d.action);
+    const { error, detail } = await runAction(node, d.containerId, d.action, (id) => moveContainer(this.#o.stateDir, id));
     const durationMs = this.#now() - started;
     if (d.action.kind !== 'notify') {
       this.engine.endAction(d.containerId, this.#now(), error === undefined, d.action);

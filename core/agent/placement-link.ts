@@ -88,3 +88,21 @@ export function isFencedContainer(stateDir: string, containerId: string): boolea
   if (source) return source(containerId);
   return fencedOnDisk(stateDir).has(containerId);
 }
+
+const movers = new Map<string, (containerId: string) => Promise<string>>();
+
+/** The controller offers to move placed containers (the rules' `move` action). Returns the unlink. */
+export function linkMover(stateDir: string, move: (containerId: string) => Promise<string>): () => void {
+  const k = key(stateDir);
+  movers.set(k, move);
+  return () => {
+    if (movers.get(k) === move) movers.delete(k);
+  };
+}
+
+/** The rules' `move`: through the controller of this state directory; refused with what to do when none runs. */
+export function moveContainer(stateDir: string, containerId: string): Promise<string> {
+  const move = movers.get(key(stateDir));
+  if (!move) return Promise.reject(new Error('move needs the placement engine: run `outpost agent --listen` with peers and placement.yaml (docs/placement.md)'));
+  return move(containerId);
+}

@@ -9,7 +9,10 @@ export const EXEC_TIMEOUT_MS = 60_000;
  * node). Never throws: a failure comes back as `error` in words; `detail`
  * says what an exec printed and how it ended.
  */
-export async function runAction(node: Node, containerId: string, action: Action): Promise<{ error: string | undefined; detail: string }> {
+/** Moves a placed container to another node; resolves with where it went. */
+export type Mover = (containerId: string) => Promise<string>;
+
+export async function runAction(node: Node, containerId: string, action: Action, move?: Mover): Promise<{ error: string | undefined; detail: string }> {
   let error: string | undefined;
   let detail = '';
   try {
@@ -46,6 +49,10 @@ export async function runAction(node: Node, containerId: string, action: Action)
         break;
       }
       case 'notify':
+        break;
+      case 'move':
+        if (!move) throw new Error('move needs the placement engine: run `outpost agent --listen` with peers and placement.yaml (docs/placement.md)');
+        detail = ` (${await move(containerId)})`;
         break;
     }
   } catch (err) {

@@ -25,7 +25,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap as isYamlMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { configDir, writeAtomic } from '../agent/store.js';
-import { journalPlacement, linkFences, PLACEMENT_STATE_FILE } from '../agent/placement-link.js';
+import { journalPlacement, linkFences, linkMover, PLACEMENT_STATE_FILE } from '../agent/placement-link.js';
 import type { HeartbeatAnswer, HeartbeatBody } from '../api/routes.js';
 import { BadInputError, PeerUnreachableError } from '../model/errors.js';
 import { readRegularFile } from '../model/read-file.js';
@@ -49,7 +49,7 @@ import {
   type PeerView,
   type PlacedCopy,
 } from './failover.js';
-import { LABEL_SPEC, placedCopies, runSpecFor, snapshotOf, specOf } from './fleet-ops.js';
+import { LABEL_SPEC, placedCopies, planMove, runMove, runSpecFor, snapshotOf, specOf } from './fleet-ops.js';
 import { parseWorkload, type SpecIssue, type Workload } from './spec.js';
 
 export const PLACEMENT_FILE = 'placement.yaml';
@@ -268,6 +268,7 @@ export class FailoverController {
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
   #unlinkFences: (() => void) | null = null;
+  #unlinkMover: (() => void) | null = null;
 
   constructor(o: ControllerOptions) {
     this.#o = o;
@@ -293,6 +294,7 @@ export class FailoverController {
   start(): void {
     this.#load();
     this.#unlinkFences = linkFences(this.#o.stateDir, (id) => this.isFenced(id));
+    this.#unlinkMover = linkMover(this.#o.stateDir, (id) => this.move(id));
     const s = this.#o.config.settings;
     this.#journal(
       `failover on: this node is ${this.self}; lost_after ${elapsed(s.lostAfterMs)}, stop_after ${elapsed(s.stopAfterMs)}, reconcile ${s.reconcile}` +
@@ -308,8 +310,24 @@ export class FailoverController {
     this.#timer = null;
     await Promise.race([Promise.allSettled([...this.#inflight.values()]), new Promise((r) => setTimeout(r, 15_000).unref())]);
     this.#unlinkFences?.();
+    this.#unlinkMover?.();
     for (const p of this.#peers.values()) await this.#closePeer(p);
     this.#peers.clear();
+  }
+
+  /**
+   * The rules' `move`: this node's placed container goes to the node the placement engine
+   * chooses among this one and the peers reachable now (a singleton stops here before its new
+   * copy starts there). Resolves with where it went; journaled.
+   */
+  async move(containerId: string): Promise<string> {
+    const peers = [...this.#peers.keys()].filter((n) => this.#reachableNow(n)).map((n) => this.#nodeOf(n) as Node);
+    const nodes = [this.#o.local, ...peers];
+    const plan = await planMove(nodes, containerId, this.#o.local.name);
+    const r = await runMove(nodes, plan);
+    const to = r.node === this.#o.local.name ? this.self : r.node;
+    this.#journal(`moved ${plan.workload.name} replica ${plan.copy.replica + 1} from ${this.self} to ${to} (container ${r.containerId.slice(0, 12)}, generation ${plan.copy.generation + 1}): asked by a rule`, { container: plan.workload.name, containerId: r.containerId, ok: true });
+    return `to ${to}`;
   }
 
   // ---- the heartbeat route ---------------------------------------------------

@@ -331,11 +331,11 @@ export function triggerAt(key: string, value: unknown, path: Path): Trigger {
   }
 }
 
-export const ACTIONS = ['restart', 'stop', 'start', 'kill', 'exec', 'notify'] as const;
+export const ACTIONS = ['restart', 'stop', 'start', 'kill', 'exec', 'notify', 'move'] as const;
 
 export function actionAt(value: unknown, path: Path): Action {
   if (typeof value === 'string') {
-    if (value === 'restart' || value === 'stop' || value === 'start') return { kind: value };
+    if (value === 'restart' || value === 'stop' || value === 'start' || value === 'move') return { kind: value };
     if (value === 'kill') return { kind: 'kill', signal: 'SIGKILL' };
     if (value === 'notify') return { kind: 'notify' };
     if (value === 'exec') throw new FieldError(path, 'exec needs a command: then: {exec: ["sh", "-c", "..."]}');
@@ -351,6 +351,7 @@ export function actionAt(value: unknown, path: Path): Action {
     case 'restart':
     case 'stop':
     case 'start':
+    case 'move':
       if (arg !== true && arg !== null) throw new FieldError(at, `expected true, got ${describe(arg)}`);
       return { kind: key };
     case 'kill':

@@ -6,6 +6,8 @@
 
 export type Action =
   | { kind: 'restart' | 'stop' | 'start' }
+  /** Moves a placed workload's container to another node, chosen by the placement engine (the agent's failover controller does it). */
+  | { kind: 'move' }
   | { kind: 'kill'; signal: string }
   | { kind: 'exec'; command: string[] }
   | { kind: 'notify'; message?: string };

@@ -25,6 +25,8 @@ export function describeAction(a: Action): string {
       return `kill (${a.signal})`;
     case 'exec':
       return `exec ${a.command.join(' ')}`;
+    case 'move':
+      return 'move to another node (placement)';
     default:
       return a.kind;
   }
@@ -44,6 +46,8 @@ export function pastTense(a: Action, name: string): string {
       return `ran \`${a.command.join(' ')}\` in ${name}`;
     case 'notify':
       return `notified about ${name}`;
+    case 'move':
+      return `moved ${name} to another node`;
   }
 }
 
