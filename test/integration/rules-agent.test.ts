@@ -157,6 +157,28 @@ rules:
     await a.stop();
   });
 
+  it('a container fenced by placement failover is left alone: the rule that would act journals a skip', async () => {
+    const fenced = `${P}fenced`;
+    const free = `${P}unfenced`;
+    const cmd = 'sleep 2; echo "FATAL: lost the line" >&2; sleep 3600';
+    const a = await startAgent(`
+rules:
+  - {name: fatal, match: {name: "${P}*fenced"}, when: {log: {match: "^FATAL", stream: stderr}}, then: restart}
+`);
+    const f = await makeContainer(docker(), { name: fenced, cmd });
+    // The controller's persisted state fences it (as a node cut off from its fleet writes it).
+    writeFileSync(join(a.stateDir, 'placement-state.json'), JSON.stringify({ failover: { fenced: { [f.id]: { workload: 'web', at: 1 } } } }));
+    const startedAt = (await f.inspect()).State.StartedAt;
+    await makeContainer(docker(), { name: free, cmd });
+    const skip = await eventually(() => a.entries(fenced).find((e) => e.kind === 'skip'), 20_000, 'skip of the fenced container');
+    expect(skip.reason).toMatch(new RegExp(`^restart of ${fenced} skipped: it is fenced by placement failover`));
+    // The same rule acts on the container that is not fenced, so the skip is the fence's doing.
+    await eventually(() => a.entries(free).find((e) => e.kind === 'act'), 20_000, 'act on the unfenced one');
+    expect(a.entries(fenced).filter((e) => e.kind === 'act')).toHaveLength(0);
+    expect((await f.inspect()).State.StartedAt).toBe(startedAt);
+    await a.stop();
+  });
+
   it('two rules on one container follow the precedence; Docker restart policies are left alone; label rules act', async () => {
     const both = `${P}both`;
     const policy = `${P}policy`;
