@@ -269,6 +269,34 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
     }
   }, 150_000);
 
+  it("a rule's `move` sends its node's placed container to another node through the placement engine; the journal says so; never two at once", async () => {
+    const name = 'fo-move';
+    await settled();
+    const n3 = site('n3');
+    writeFileSync(join(n3.home, '.config', 'outpost', 'rules.yaml'), `rules:\n  - {name: away, match: {label: ["outpost.workload=${name}"]}, when: {log: {match: "^MOVE-ME"}}, then: move}\n`);
+    n3.agent?.kill('SIGHUP'); // the agent reads its rules again
+    const file = join(home, `${name}.yaml`);
+    writeFileSync(file, `name: ${name}\nimage: ${TEST_IMAGE}\ncommand: "trap 'exit 0' TERM; sleep 3; echo MOVE-ME; while :; do sleep 0.2; done"\nmovable: true\npreferences:\n  - {expr: "node == n3", weight: 50}\n`);
+    const watch = monitor(name);
+    try {
+      await place(file, site('n2'));
+      const first = await eventually(async () => (await copiesOf(name)).find((c) => c.running), 20_000, `${name} running`);
+      expect(first.node).toBe('n3');
+      const moved = await eventually(async () => (await copiesOf(name)).find((c) => c.running && c.node !== 'n3'), 30_000, `${name} moved off n3`);
+      expect(['n2', 'n4']).toContain(moved.node);
+      await eventually(async () => (await copiesOf(name)).filter((c) => c.node === 'n3').length === 0, 15_000, 'the old copy removed');
+      const entry = await eventually(() => placementEntries(n3).find((e) => /^moved fo-move replica 1 from n3 to n[24] /.test(e.reason)), 10_000, 'the move journaled');
+      expect(entry.reason).toMatch(/asked by a rule/);
+    } finally {
+      writeFileSync(join(n3.home, '.config', 'outpost', 'rules.yaml'), 'rules: []\n');
+      n3.agent?.kill('SIGHUP');
+      const { max, overlaps } = await watch.stop();
+      expect(overlaps).toEqual([]);
+      expect(max).toBe(1);
+      await removeAll(name);
+    }
+  }, 90_000);
+
   it('a node whose agent and engine die: its workload runs on another node within lost_after and a few seconds, and the deciding node journals why', async () => {
     const name = 'fo-kill';
     await settled();
