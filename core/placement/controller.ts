@@ -326,7 +326,7 @@ export class FailoverController {
     const plan = await planMove(nodes, containerId, this.#o.local.name);
     const r = await runMove(nodes, plan);
     const to = r.node === this.#o.local.name ? this.self : r.node;
-    this.#journal(`moved ${plan.workload.name} replica ${plan.copy.replica + 1} from ${this.self} to ${to} (container ${r.containerId.slice(0, 12)}, generation ${plan.copy.generation + 1}): asked by a rule`, { container: plan.workload.name, containerId: r.containerId, ok: true });
+    this.#journal(`moved ${plan.workload.name} replica ${plan.copy.replica} from ${this.self} to ${to} (container ${r.containerId.slice(0, 12)}, generation ${plan.copy.generation + 1}): asked by a rule`, { container: plan.workload.name, containerId: r.containerId, ok: true });
     return `to ${to}`;
   }
 
@@ -647,7 +647,7 @@ export class FailoverController {
     if (!node) return fail(`no node ${chosen}`);
     try {
       const id = await node.run(runSpecFor(workload, text, d.replica, d.generation));
-      this.#journal(`re-placed ${d.workload} replica ${d.replica + 1} on ${chosen} (container ${id.slice(0, 12)}, generation ${d.generation}; lost ${d.lostNode})`, { container: d.workload, containerId: id, ok: true });
+      this.#journal(`re-placed ${d.workload} replica ${d.replica} on ${chosen} (container ${id.slice(0, 12)}, generation ${d.generation}; lost ${d.lostNode})`, { container: d.workload, containerId: id, ok: true });
     } catch (err) {
       fail(`running it on ${chosen}: ${message(err)}`);
     }

@@ -290,7 +290,7 @@ export function compact(ms: number): string {
 export const replicaKey = (workload: string, replica: number) => `${workload}#${replica}`;
 
 function label(c: { workload: string; replica: number; singleton?: boolean }): string {
-  return c.singleton === false || c.replica !== 0 ? `${c.workload} replica ${c.replica + 1}` : c.workload;
+  return c.singleton === false || c.replica !== 0 ? `${c.workload} replica ${c.replica}` : c.workload;
 }
 
 function list(names: string[]): string {

@@ -47,7 +47,8 @@ export function pastTense(a: Action, name: string): string {
     case 'notify':
       return `notified about ${name}`;
     case 'move':
-      return `moved ${name} to another node`;
+      // Said before the outcome: whether it went, and where, is the outcome's line.
+      return `moving ${name} to another node`;
   }
 }
 

@@ -223,7 +223,7 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
       expect(movedAfter).toBeGreaterThanOrEqual(LOST_AFTER_S);
       const decided = [site('n2'), site('n3')].flatMap(placementEntries);
       expect(decided.some((e) => /^n4 unreachable for .* voters agree: re-placing fo-cut on another node \(generation 1\)/.test(e.reason))).toBe(true);
-      expect(decided.some((e) => new RegExp(`re-placed fo-cut replica 1 on ${moved.node}`).test(e.reason))).toBe(true);
+      expect(decided.some((e) => new RegExp(`re-placed fo-cut replica 0 on ${moved.node}`).test(e.reason))).toBe(true);
       heal();
       await eventually(() => placementEntries(site('n4')).some((e) => /stays stopped: generation 1 runs on/.test(e.reason)), 20_000, 'n4 to see the replacement');
       await new Promise((r) => setTimeout(r, 3000));
@@ -285,7 +285,7 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
       const moved = await eventually(async () => (await copiesOf(name)).find((c) => c.running && c.node !== 'n3'), 30_000, `${name} moved off n3`);
       expect(['n2', 'n4']).toContain(moved.node);
       await eventually(async () => (await copiesOf(name)).filter((c) => c.node === 'n3').length === 0, 15_000, 'the old copy removed');
-      const entry = await eventually(() => placementEntries(n3).find((e) => /^moved fo-move replica 1 from n3 to n[24] /.test(e.reason)), 10_000, 'the move journaled');
+      const entry = await eventually(() => placementEntries(n3).find((e) => /^moved fo-move replica 0 from n3 to n[24] /.test(e.reason)), 10_000, 'the move journaled');
       expect(entry.reason).toMatch(/asked by a rule/);
     } finally {
       writeFileSync(join(n3.home, '.config', 'outpost', 'rules.yaml'), 'rules: []\n');
@@ -319,6 +319,6 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
     expect(why.some((e) => /^n3 unreachable for .*lost_after 40s\) and 2 of 3 voters agree: re-placing fo-kill on another node \(generation 1\)/.test(e.reason))).toBe(true);
     // `outpost journal` prints it.
     const printed = await outpost(['journal', '-n', '200'], { ...homeEnv(site('n2').home), DOCKER_HOST: site('n2').engine.dockerHost });
-    expect(printed.stdout).toMatch(/placement re-placed fo-kill replica 1 on n[24]/);
+    expect(printed.stdout).toMatch(/placement re-placed fo-kill replica 0 on n[24]/);
   }, 120_000);
 });

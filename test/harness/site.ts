@@ -86,7 +86,8 @@ export function startAgent(site: SiteNode, env: Record<string, string> = {}): Pr
 export async function stopAgent(site: SiteNode, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const c = site.agent;
   site.agent = null;
-  if (!c || c.exitCode !== null) return;
+  // A process killed by a signal has no exit code but a signal code: it has exited too.
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
   const exited = new Promise((r) => c.once('exit', r));
   c.kill(signal);
   await exited;

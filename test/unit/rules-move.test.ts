@@ -18,7 +18,7 @@ describe('the move action', () => {
     const typo = rules('mvoe');
     expect(typo.issues[0]?.message).toMatch(/expected one of .*move/);
     expect(describeAction({ kind: 'move' })).toBe('move to another node (placement)');
-    expect(pastTense({ kind: 'move' }, 'web-0')).toBe('moved web-0 to another node');
+    expect(pastTense({ kind: 'move' }, 'web-0')).toBe('moving web-0 to another node');
   });
 
   it('goes through the controller linked to the state directory; without one it fails with what to do', async () => {
