@@ -393,6 +393,7 @@ export class LocalNode implements Node {
       OSType?: string;
       Architecture?: string;
       Name?: string;
+      ID?: string;
       Labels?: unknown;
     };
     try {
@@ -413,6 +414,7 @@ export class LocalNode implements Node {
       running: raw.ContainersRunning ?? 0,
       cgroupVersion: raw.CgroupVersion === '1' || raw.CgroupVersion === '2' ? raw.CgroupVersion : 'unknown',
       hostname: typeof raw.Name === 'string' ? raw.Name : '',
+      engineId: typeof raw.ID === 'string' ? raw.ID : '',
       labels: engineLabels(raw.Labels),
     };
   }

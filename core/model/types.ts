@@ -166,6 +166,8 @@ export interface EngineInfo {
   containers: number;
   running: number;
   cgroupVersion: '1' | '2' | 'unknown';
+  /** The engine's own ID (Docker's `ID`): two nodes that answer with one are one engine. Empty when unknown. */
+  engineId: string;
   /** The engine host's name (Docker's `Name`). */
   hostname: string;
   /** The engine's own labels (daemon.json `labels`, dockerd `--label k=v`): what placement's `label.KEY` reads. */

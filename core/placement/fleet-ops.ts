@@ -230,3 +230,32 @@ export async function runMove(nodes: readonly Node[], plan: MovePlan): Promise<{
   await from.remove(plan.copy.containerId, { force: true });
   return { node: target, containerId: id };
 }
+
+/**
+ * The nodes with one entry per engine: this machine's engine may also be a peer (a technician's
+ * box whose local engine is n2's, with n2 in its peers file). Counted twice it would take two
+ * replicas meant for two boxes, and list each container twice. The peer's name is kept (it is
+ * the name the fleet shares); `problems` says what was left out.
+ */
+export async function distinctNodes(nodes: readonly Node[]): Promise<{ nodes: Node[]; problems: string[]; alias: Map<string, string> }> {
+  // The engine's ID, its host's name and where it is reached there: private engines on one host
+  // differ by socket; a machine's engine reached directly and through its agent matches in all three.
+  const ids = await Promise.all(nodes.map((n) => n.info().then((i) => (typeof i.engineId === 'string' && i.engineId !== '' ? `${i.engineId}\0${i.hostname}\0${i.endpoint}` : null), () => null)));
+  const order = nodes.map((_, i) => i).sort((a, b) => Number(nodes[a]?.isThisMachine === true && nodes[a]?.name === 'local') - Number(nodes[b]?.isThisMachine === true && nodes[b]?.name === 'local') || a - b);
+  const seen = new Map<string, string>();
+  const dropped = new Set<number>();
+  const problems: string[] = [];
+  const alias = new Map<string, string>();
+  for (const i of order) {
+    const id = ids[i];
+    const name = nodes[i]?.name ?? '';
+    if (!id) continue;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      dropped.add(i);
+      alias.set(name, first);
+      problems.push(`${name} is the same Docker engine as ${first}: counted once, as ${first} (if they are two machines, one was cloned with the other's engine ID and host name: give it its own)`);
+    } else seen.set(id, name);
+  }
+  return { nodes: nodes.filter((_, i) => !dropped.has(i)), problems, alias };
+}

@@ -124,6 +124,16 @@ describe('placement across a site (local + three agents)', () => {
     for (const node of ['local', 'n2', 'n3', 'n4']) expect(n.stdout).toMatch(new RegExp(`^${node}\\s+rejected`, 'm'));
   });
 
+  it("this machine's engine that is also a peer's counts once, under the peer's name (two replicas never land on one box as two nodes)", async () => {
+    const n3 = sites.find((s) => s.name === 'n3') as SiteNode;
+    const file = spec('twice', `name: pl-twice\nimage: ${TEST_IMAGE}\ncommand: ["sleep", "3600"]\nreplicas: 4\nmax_per_node: 1\n`);
+    const r = await outpost(['place', file, '--dry-run', '--json'], { ...env(), DOCKER_HOST: n3.engine.dockerHost });
+    expect(r.stderr).toContain('warning: local is the same Docker engine as n3: counted once, as n3 (');
+    const out = JSON.parse(r.stdout) as { chosen: string[]; nodes: { node: string }[] };
+    expect(out.nodes.map((n) => n.node).sort()).toEqual(['n2', 'n3', 'n4']);
+    expect(r.code).toBe(3); // four replicas, one a node, three nodes
+  });
+
   it('a node that does not answer is in the table as rejected with its reason, and the others still place', async () => {
     const n2 = sites.find((s) => s.name === 'n2') as SiteNode;
     await stopAgent(n2, 'SIGKILL');

@@ -4,7 +4,7 @@
  * only when the dialog opens (the spec parser and the engine are not on the start-up path).
  */
 import type { Node } from '../../core/node.js';
-import { planMove, planPlacement, runMove, runPlanned } from '../../core/placement/fleet-ops.js';
+import { distinctNodes, planMove, planPlacement, runMove, runPlanned } from '../../core/placement/fleet-ops.js';
 import { formatPlacement } from '../../core/placement/format.js';
 import { formatIssue, MAX_WORKLOAD_FILE_BYTES, parseWorkload } from '../../core/placement/spec.js';
 import { readRegularFile } from '../../core/model/read-file.js';
@@ -20,7 +20,7 @@ export interface Dialog {
 
 const message = (err: unknown) => inert(err instanceof Error ? err.message : String(err));
 
-export async function placeDialog(nodes: readonly Node[], file: string): Promise<Dialog> {
+export async function placeDialog(all: readonly Node[], file: string): Promise<Dialog> {
   const title = `place ${inert(file)}`;
   const read = readRegularFile(file, MAX_WORKLOAD_FILE_BYTES);
   if (!read.ok) return { title, lines: [`${inert(file)}: ${read.message}`], run: null };
@@ -28,8 +28,10 @@ export async function placeDialog(nodes: readonly Node[], file: string): Promise
   if (!parsed.workload || parsed.issues.length > 0) return { title, lines: [...parsed.issues.map((i) => inert(formatIssue(i))), `${parsed.issues.length} problem(s): nothing placed`], run: null };
   const workload = parsed.workload;
   try {
+    const once = await distinctNodes(all);
+    const nodes = once.nodes;
     const plan = await planPlacement(nodes, workload);
-    const warnings = plan.problems.map((p) => `warning: ${inert(p)}`);
+    const warnings = [...once.problems, ...plan.problems].map((p) => `warning: ${inert(p)}`);
     if (plan.missing.length === 0) return { title, lines: [...warnings, `${inert(workload.name)}: every replica runs already`], run: null };
     const table = formatPlacement(plan.placement, workload).trimEnd().split('\n');
     const fits = plan.placement.chosen.length === plan.missing.length;
@@ -51,10 +53,12 @@ export async function placeDialog(nodes: readonly Node[], file: string): Promise
   }
 }
 
-export async function moveDialog(nodes: readonly Node[], c: ContainerSummary): Promise<Dialog> {
+export async function moveDialog(all: readonly Node[], c: ContainerSummary): Promise<Dialog> {
   const title = `move ${inert(c.name)}`;
   try {
-    const plan = await planMove(nodes, c.id, c.node);
+    const { nodes, alias } = await distinctNodes(all);
+    // Shown under this machine's name when its engine is a peer's too: moved from the peer's.
+    const plan = await planMove(nodes, c.id, alias.get(c.node) ?? c.node);
     const table = formatPlacement(plan.placement, plan.workload).trimEnd().split('\n');
     const to = plan.placement.chosen[0];
     const how = plan.workload.replicas === 1 ? 'stopped here first, then started there (a singleton never runs twice)' : 'started there, then removed here';

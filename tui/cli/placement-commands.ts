@@ -6,7 +6,7 @@
 import { BadInputError } from '../../core/model/errors.js';
 import { readRegularFile } from '../../core/model/read-file.js';
 import type { Node } from '../../core/node.js';
-import { fleetCopies, planPlacement, runPlanned, type PlacedCopy } from '../../core/placement/fleet-ops.js';
+import { distinctNodes, fleetCopies, planPlacement, runPlanned, type PlacedCopy } from '../../core/placement/fleet-ops.js';
 import { formatPlacement, placementJson } from '../../core/placement/format.js';
 import { formatIssue, MAX_WORKLOAD_FILE_BYTES, parseWorkload, type Workload } from '../../core/placement/spec.js';
 import { inert } from '../presentation/inert.js';
@@ -23,6 +23,13 @@ function loadWorkload(file: string, io: CliIO): { workload: Workload; text: stri
     return 2;
   }
   return { workload: r.workload, text: read.text };
+}
+
+/** One node per engine (this machine's engine may be a peer too), with a warning for each left out. */
+async function oncePerEngine(all: readonly Node[], io: CliIO): Promise<readonly Node[]> {
+  const { nodes, problems } = await distinctNodes(all);
+  for (const p of problems) io.err(`warning: ${inert(p)}\n`);
+  return nodes;
 }
 
 function describeWorkload(w: Workload): string {
@@ -56,6 +63,7 @@ export async function placeCommand(nodes: readonly Node[], file: string, opts: {
   const loaded = loadWorkload(file, io);
   if (typeof loaded === 'number') return loaded;
   const { workload, text } = loaded;
+  nodes = await oncePerEngine(nodes, io);
   const plan = await planPlacement(nodes, workload);
   for (const p of plan.problems) io.err(`warning: ${inert(p)}\n`);
   const short = plan.placement.chosen.length < plan.missing.length;
@@ -92,7 +100,7 @@ function ageOf(ms: number | null, now: number): string {
 }
 
 export async function workloadsList(nodes: readonly Node[], opts: { json?: boolean }, io: CliIO): Promise<number> {
-  const { copies, problems } = await fleetCopies(nodes);
+  const { copies, problems } = await fleetCopies(await oncePerEngine(nodes, io));
   for (const p of problems) io.err(`warning: ${inert(p)} (its placed containers are not listed)\n`);
   const rows = [...copies].sort((a, b) => a.workload.localeCompare(b.workload) || a.replica - b.replica || a.node.localeCompare(b.node));
   if (opts.json) {
@@ -121,6 +129,7 @@ export async function workloadsList(nodes: readonly Node[], opts: { json?: boole
 
 export async function workloadsRemove(nodes: readonly Node[], name: string, io: CliIO): Promise<number> {
   if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name)) throw new BadInputError(`\`${name.slice(0, 64)}\` is not a workload name (lower-case letters, digits, \`_\`, \`.\`, \`-\`).`);
+  nodes = await oncePerEngine(nodes, io);
   const { copies, problems } = await fleetCopies(nodes);
   const mine = copies.filter((c) => c.workload === name);
   for (const p of problems) io.err(`warning: ${inert(p)}: any copy of ${name} there stays until it answers (run this again then)\n`);
