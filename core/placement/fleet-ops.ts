@@ -108,17 +108,21 @@ export interface PlanResult {
   /** Replicas that run already (by replica number), and the numbers still to place. */
   running: PlacedCopy[];
   missing: number[];
+  /** Copies of missing replicas that exist but do not run (exited, created): replaced when the replica runs again. */
+  stale: PlacedCopy[];
 }
 
 /** The decision for a workload across these nodes: replicas already running count, the missing ones are placed. */
 export async function planPlacement(nodes: readonly Node[], workload: Workload): Promise<PlanResult> {
   const snaps = await Promise.all(nodes.map((n) => snapshotOf(n, workload)));
-  const copies = snaps.flatMap((s) => s.copies).filter((c) => c.workload === workload.name && c.running);
+  const all = snaps.flatMap((s) => s.copies).filter((c) => c.workload === workload.name);
+  const copies = all.filter((c) => c.running);
   const have = new Set(copies.map((c) => c.replica));
   const missing: number[] = [];
   for (let r = 0; r < workload.replicas; r++) if (!have.has(r)) missing.push(r);
+  const stale = all.filter((c) => !c.running && missing.includes(c.replica));
   const placement = place(workload, snaps.map((s) => s.snapshot), { count: missing.length });
-  return { placement, problems: snaps.flatMap((s) => (s.problem ? [s.problem] : [])), running: copies, missing };
+  return { placement, problems: snaps.flatMap((s) => (s.problem ? [s.problem] : [])), running: copies, missing, stale };
 }
 
 export interface RunResult {
@@ -141,6 +145,8 @@ export async function runPlanned(nodes: readonly Node[], workload: Workload, spe
       continue;
     }
     try {
+      // An exited copy of this replica gives way (its name would clash, and it is replaced).
+      for (const old of plan.stale.filter((c) => c.replica === replica)) await byName.get(old.node)?.remove(old.containerId, { force: true });
       const id = await node.run(runSpecFor(workload, specText, replica, generation));
       out.push({ replica, node: nodeName, containerId: id, error: null });
     } catch (err) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, outpost } from '../harness/cli.js';
-import { docker, removeByPrefix } from '../harness/fixtures.js';
+import { docker, eventually, removeByPrefix } from '../harness/fixtures.js';
 import { TEST_IMAGE } from '../harness/image.js';
 import { homeEnv, siteNode, startAgent, stopAgent, type SiteNode } from '../harness/site.js';
 
@@ -132,6 +132,19 @@ describe('placement across a site (local + three agents)', () => {
     const out = JSON.parse(r.stdout) as { chosen: string[]; nodes: { node: string }[] };
     expect(out.nodes.map((n) => n.node).sort()).toEqual(['n2', 'n3', 'n4']);
     expect(r.code).toBe(3); // four replicas, one a node, three nodes
+  });
+
+  it('a replica whose container exited is placed again: the exited copy gives way (its name would clash)', async () => {
+    const file = spec('once', `name: pl-once\nimage: ${TEST_IMAGE}\ncommand: ["sh", "-c", "sleep 1; exit 3"]\nconstraints: ["label.gpu == true"]\n`);
+    expect((await outpost(['place', file], env())).code).toBe(0);
+    const n3 = engineOf('n3');
+    await eventually(async () => (await n3.listContainers({ all: true, filters: { label: ['outpost.workload=pl-once'], status: ['exited'] } })).length === 1, 15_000, 'the copy exited');
+    const again = await outpost(['place', file], env());
+    expect(again.stderr).toContain('note: pl-once replica 0 exists on n3 but is exited: it is removed and placed again');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/started pl-once replica 0 on n3/);
+    expect((await n3.listContainers({ all: true, filters: { label: ['outpost.workload=pl-once'] } })).length).toBe(1);
+    await outpost(['workloads', 'rm', 'pl-once'], env());
   });
 
   it('a node that does not answer is in the table as rejected with its reason, and the others still place', async () => {

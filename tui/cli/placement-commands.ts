@@ -73,6 +73,7 @@ export async function placeCommand(nodes: readonly Node[], file: string, opts: {
     else io.out(`${inert(workload.name)}: every replica runs already (${inert(where)}); nothing to place\n`);
     return 0;
   }
+  for (const s of plan.stale) io.err(`note: ${inert(workload.name)} replica ${s.replica} exists on ${inert(s.node)} but is ${s.state}: ${opts.dryRun ? 'it would be' : 'it is'} removed and placed again\n`);
   if (opts.dryRun || short) {
     if (opts.json) io.out(`${JSON.stringify({ ...placementJson(plan.placement, workload), dryRun: opts.dryRun === true, running: plan.running }, null, 2)}\n`);
     else io.out(formatPlacement(plan.placement, workload));
