@@ -276,22 +276,41 @@ function textValueAt(value: unknown, path: Path, what: string): string {
 }
 
 /** A map of strings, or a list of `K=V`; built with fromEntries so a `__proto__` key stays an ordinary key. */
+/** Runs every check and throws all their problems together (a file is fixed in one round). */
+function gather(checks: (() => void)[]): void {
+  const errors: FieldError[] = [];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (err) {
+      if (!(err instanceof FieldError)) throw err;
+      errors.push(...err.all());
+    }
+  }
+  const [first, ...rest] = errors;
+  if (first) throw new FieldError(first.path, first.message, rest);
+}
+
 function stringMapAt(value: unknown, path: Path, what: string, listForm: boolean): Record<string, string> {
   const entries: [string, string][] = [];
   if (Array.isArray(value) && listForm) {
     if (value.length > MAX_LIST) throw new FieldError(path, `at most ${MAX_LIST} entries, got ${value.length}`);
-    value.forEach((v, i) => {
-      const eq = typeof v === 'string' ? v.indexOf('=') : -1;
-      if (typeof v !== 'string' || eq <= 0) throw new FieldError([...path, i], `expected ${what} as KEY=VALUE, got ${describe(v)}`);
-      entries.push([v.slice(0, eq), v.slice(eq + 1)]);
-    });
+    gather(
+      value.map((v, i) => () => {
+        const eq = typeof v === 'string' ? v.indexOf('=') : -1;
+        if (typeof v !== 'string' || eq <= 0) throw new FieldError([...path, i], `expected ${what} as KEY=VALUE, got ${describe(v)}`);
+        entries.push([v.slice(0, eq), v.slice(eq + 1)]);
+      }),
+    );
   } else if (isMap(value)) {
     const keys = Object.keys(value);
     if (keys.length > MAX_LIST) throw new FieldError(path, `at most ${MAX_LIST} entries, got ${keys.length}`);
-    for (const k of keys) {
-      if (!RE_ENV_KEY.test(k)) throw new FieldError([...path, k], `expected a key without = or NUL, got ${describe(k)}`);
-      entries.push([k, textValueAt(value[k], [...path, k], what)]);
-    }
+    gather(
+      keys.map((k) => () => {
+        if (!RE_ENV_KEY.test(k)) throw new FieldError([...path, k === '' ? '""' : k], `expected a key without = or NUL, got ${describe(k)}`);
+        entries.push([k, textValueAt(value[k], [...path, k], what)]);
+      }),
+    );
   } else {
     throw new FieldError(path, `expected ${listForm ? 'a mapping of KEY: VALUE or a list of KEY=VALUE' : 'a mapping of KEY: VALUE'}, got ${describe(value)}`);
   }
@@ -322,19 +341,27 @@ function portAt(value: unknown, path: Path): PortMapping {
     };
   }
   if (!isMap(value)) throw new FieldError(path, `expected a port like 8080:80 or a mapping {host, container, protocol, ip}, got ${describe(value)}`);
-  checkKeys(value, ['host', 'container', 'protocol', 'ip'], path);
-  if (value.container === undefined) throw new FieldError([...path, 'container'], 'missing: the container port');
   const protocol = value.protocol === undefined ? 'tcp' : value.protocol;
-  if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw new FieldError([...path, 'protocol'], `expected tcp, udp or sctp, got ${describe(protocol)}`);
-  if (value.ip !== undefined && (typeof value.ip !== 'string' || !/^[0-9a-fA-F:.]+$/.test(value.ip))) {
-    throw new FieldError([...path, 'ip'], `expected an IP address like 127.0.0.1, got ${describe(value.ip)}`);
-  }
-  return {
-    container: portNumberAt(value.container, [...path, 'container'], 'the container port'),
-    host: value.host === undefined || value.host === null ? null : portNumberAt(value.host, [...path, 'host'], 'the host port'),
-    protocol,
-    ip: typeof value.ip === 'string' ? value.ip : null,
-  };
+  let container = 0;
+  let host: number | null = null;
+  // Every problem of the mapping at once: an unknown key does not hide a bad port beside it.
+  gather([
+    () => checkKeys(value, ['host', 'container', 'protocol', 'ip'], path),
+    () => {
+      if (value.container === undefined) throw new FieldError([...path, 'container'], 'missing: the container port');
+      container = portNumberAt(value.container, [...path, 'container'], 'the container port');
+    },
+    () => {
+      if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') throw new FieldError([...path, 'protocol'], `expected tcp, udp or sctp, got ${describe(protocol)}`);
+    },
+    () => {
+      if (value.ip !== undefined && (typeof value.ip !== 'string' || !/^[0-9a-fA-F:.]+$/.test(value.ip))) throw new FieldError([...path, 'ip'], `expected an IP address like 127.0.0.1, got ${describe(value.ip)}`);
+    },
+    () => {
+      host = value.host === undefined || value.host === null ? null : portNumberAt(value.host, [...path, 'host'], 'the host port');
+    },
+  ]);
+  return { container, host, protocol: protocol as PortMapping['protocol'], ip: typeof value.ip === 'string' ? value.ip : null };
 }
 
 function volumeAt(value: unknown, path: Path): VolumeMount {

@@ -275,3 +275,15 @@ describe('parseWorkload: hostile input', () => {
     expect(issues[0]?.field).toBe('image');
   });
 });
+
+describe('parseWorkload: every problem of a mapping in one run', () => {
+  it('reports each bad env entry, in both forms, and every problem of one port mapping', () => {
+    const map = parse('name: web\nimage: nginx\nenv: {DEBUG: true, RATIO: [1], OK: 1}\n');
+    expect(map.issues.map((i) => i.field)).toEqual(['env.DEBUG', 'env.RATIO']);
+    const list = parse('name: web\nimage: nginx\nenv: ["A=1", 5, "noequals", "=x"]\n');
+    expect(list.issues.map((i) => i.field)).toEqual(['env[1]', 'env[2]', 'env[3]']);
+    const port = parse('name: web\nimage: nginx\nports: [{host: 1, container: 0, protocl: udp}]\n');
+    expect(port.issues.map((i) => i.field).sort()).toEqual(['ports[0].container', 'ports[0].protocl']);
+    expect(port.lines.find((l) => l.includes('protocl'))).toMatch(/did you mean `protocol`/);
+  });
+});
