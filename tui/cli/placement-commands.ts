@@ -7,6 +7,7 @@ import { BadInputError } from '../../core/model/errors.js';
 import { readRegularFile } from '../../core/model/read-file.js';
 import type { Node } from '../../core/node.js';
 import { distinctNodes, fleetCopies, planPlacement, runPlanned, type PlacedCopy } from '../../core/placement/fleet-ops.js';
+import { bytes } from '../../core/placement/engine.js';
 import { formatPlacement, placementJson } from '../../core/placement/format.js';
 import { formatIssue, MAX_WORKLOAD_FILE_BYTES, parseWorkload, type Workload } from '../../core/placement/spec.js';
 import { inert } from '../presentation/inert.js';
@@ -34,7 +35,8 @@ async function oncePerEngine(all: readonly Node[], io: CliIO): Promise<readonly 
 
 function describeWorkload(w: Workload): string {
   const parts = [`image ${w.image}`, `${w.replicas} replica${w.replicas === 1 ? '' : 's'}`, w.movable ? 'movable' : 'not movable', `strategy ${w.strategy}`];
-  if (w.resources.cpu > 0 || w.resources.memoryBytes > 0) parts.push(`requests cpu ${w.resources.cpu}, memory ${Math.round(w.resources.memoryBytes / 1024 / 1024)} MiB`);
+  const asked = [w.resources.cpu > 0 ? `cpu ${w.resources.cpu}` : '', w.resources.memoryBytes > 0 ? `memory ${bytes(w.resources.memoryBytes)}` : ''].filter(Boolean);
+  if (asked.length > 0) parts.push(`requests ${asked.join(', ')}`);
   if (w.constraints.length > 0) parts.push(`constraints: ${w.constraints.map((c) => c.text).join('; ')}`);
   return parts.join(', ');
 }
