@@ -21,7 +21,19 @@ export interface SshServer {
   close(): Promise<void>;
 }
 
-export async function startSshServer(engineSocket: string, hostKey = utils.generateKeyPairSync('ed25519')): Promise<SshServer> {
+/**
+ * An ed25519 key pair that ssh2 can read back: its generator drops a leading zero byte of the
+ * public key, so about 1 in 256 pairs is malformed (mscdex/ssh2#1390, #1513); such a pair is
+ * made again.
+ */
+export function hostKeyPair(): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+}
+
+export async function startSshServer(engineSocket: string, hostKey = hostKeyPair()): Promise<SshServer> {
   const state = { connections: 0, channels: 0 };
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     state.connections++;

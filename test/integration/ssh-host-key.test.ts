@@ -8,8 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
-import { startSshServer, type SshServer } from '../harness/ssh-server.js';
+import { hostKeyPair, startSshServer, type SshServer } from '../harness/ssh-server.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { EngineHostKeyError } from '../../core/model/errors.js';
@@ -17,8 +16,8 @@ import { checkHostKey } from '../../core/docker/known-hosts.js';
 import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 
 const P = 'sshk-';
-const hostKey = utils.generateKeyPairSync('ed25519');
-const otherKey = utils.generateKeyPairSync('ed25519');
+const hostKey = hostKeyPair();
+const otherKey = hostKeyPair();
 let server: SshServer;
 let port = 0;
 let home = '';
