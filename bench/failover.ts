@@ -205,5 +205,3 @@ export async function runFailoverBench(): Promise<void> {
     rmSync(home, { recursive: true, force: true });
   }
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) await runFailoverBench();
