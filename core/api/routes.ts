@@ -38,7 +38,8 @@ const qInterval = z
   .regex(/^\d{1,9}$/, 'whole milliseconds')
   .transform(Number)
   .refine((n) => n >= 100 && n <= 3_600_000, 'from 100 to 3600000 ms');
-const qJsonStrings = (max: number) =>
+/** A JSON array in a query value, checked by `items` (`what` names it when it is not JSON). */
+const qJsonList = <T extends z.ZodType>(items: T, what: string) =>
   z
     .string()
     .max(MAX_BODY_BYTES)
@@ -46,11 +47,12 @@ const qJsonStrings = (max: number) =>
       try {
         return JSON.parse(s) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'a JSON array of strings' });
+        ctx.addIssue({ code: 'custom', message: what });
         return z.NEVER;
       }
     })
-    .pipe(z.array(z.string().max(64 * 1024)).max(max));
+    .pipe(items);
+const qJsonStrings = (max: number) => qJsonList(z.array(z.string().max(64 * 1024)).max(max), 'a JSON array of strings');
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'DELETE';
@@ -136,18 +138,7 @@ export const ROUTES = {
     role: 'viewer',
     query: z
       .object({
-        paths: z
-          .string()
-          .max(MAX_BODY_BYTES)
-          .transform((s, ctx) => {
-            try {
-              return JSON.parse(s) as unknown;
-            } catch {
-              ctx.addIssue({ code: 'custom', message: 'a JSON array of paths' });
-              return z.NEVER;
-            }
-          })
-          .pipe(devicePathsSchema),
+        paths: qJsonList(devicePathsSchema, 'a JSON array of paths'),
       })
       .strict(),
     summary: "which host device paths exist on the agent's machine",
