@@ -70,8 +70,10 @@ const common = {
   platform: 'node',
   target: `node${NODE_LTS.split('.')[0]}`,
   format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Short local names: the app is a string in the heap for as long as it runs (V8 compiles its
+  // functions lazily from it), 4.3 → 2.7 MB; keepNames keeps the names errors and React show.
+  minify: true,
+  keepNames: true,
   legalComments: 'none',
   // cpu-features: ssh2's optional native speed-up, required inside a try.
   external: ['cpu-features', '*.node'],
@@ -148,7 +150,7 @@ const appPlugin = {
 
 const startScript = join(cache, 'outpost-start.cjs');
 const appScript = join(cache, 'app.cjs');
-await build({ ...common, entryPoints: ['tui/main.ts'], outfile: startScript, banner: { js: metaUrl }, plugins: [startPlugin] });
+await build({ ...common, entryPoints: ['tui/main.ts'], outfile: startScript, banner: { js: `//# allFunctionsCalledOnLoad\n${metaUrl}` }, plugins: [startPlugin] });
 await build({ ...common, entryPoints: ['tui/app-entry.ts'], outfile: appScript, write: false, banner: { js: metaUrl }, plugins: [appPlugin, trimDockerode, inkFastPaths] }).then(
   ({ outputFiles }) => {
     // tui/sea-app.ts reads the asset as latin1, so it must be ASCII. esbuild (charset: 'ascii')

@@ -28,8 +28,9 @@ export function loadBundledApp(memoryFlags: boolean): Promise<AppModule> {
   const vm = process.getBuiltinModule('node:vm') as typeof VmModule;
   // The build keeps the asset ASCII (scripts/release.mjs checks): read as latin1, which costs
   // nothing, where decoding its 2.7 MB as UTF-8 took ~6 ms.
-  const source = Buffer.from(sea.getAsset('app.cjs')).toString('latin1');
-  const cache = Buffer.from(sea.getAsset(memoryFlags ? 'app-flags.cache' : 'app.cache'));
+  // getRawAsset: the bytes where the executable holds them, not a copy on the heap.
+  const source = Buffer.from(sea.getRawAsset('app.cjs') as ArrayBuffer).toString('latin1');
+  const cache = Buffer.from(sea.getRawAsset(memoryFlags ? 'app-flags.cache' : 'app.cache') as ArrayBuffer);
   const script = new vm.Script(source, { filename: 'outpost:app.cjs', cachedData: cache });
   appCodeCacheAccepted = !script.cachedDataRejected;
   if (process.env.OUTPOST_DEBUG_STARTUP) process.stderr.write(`outpost: app code cache ${appCodeCacheAccepted ? 'accepted' : 'rejected'}\n`);

@@ -22,10 +22,10 @@ export function compareApi(a: string, b: string): number {
  * Picks the API version to speak: the engine's own, capped at what Outpost
  * knows, and never below the engine's minimum (Docker 29 refuses < 1.44).
  */
-export function negotiateApi(serverApi: string, serverMin: string | undefined): string {
-  if (!/^\d+\.\d+$/.test(serverApi)) throw new ApiVersionError(serverApi, 'the engine reported no usable API version');
+export function negotiateApi(serverApi: string, serverMin: string | undefined, endpoint?: string): string {
+  if (!/^\d+\.\d+$/.test(serverApi)) throw new ApiVersionError(serverApi, 'its answer to /version had no usable API version', endpoint);
   if (compareApi(serverApi, MIN_API) < 0) {
-    throw new ApiVersionError(serverApi, `Outpost needs at least API ${MIN_API}`);
+    throw new ApiVersionError(serverApi, `Outpost needs at least API ${MIN_API}`, endpoint);
   }
   const chosen = compareApi(serverApi, MAX_API) > 0 ? MAX_API : serverApi;
   if (serverMin && /^\d+\.\d+$/.test(serverMin) && compareApi(chosen, serverMin) < 0) {
@@ -86,7 +86,7 @@ export class Engine {
     }
     let api: string;
     try {
-      api = negotiateApi(raw.ApiVersion ?? '', raw.MinAPIVersion);
+      api = negotiateApi(raw.ApiVersion ?? '', raw.MinAPIVersion, label);
     } catch (err) {
       closeModem(docker);
       throw err;

@@ -107,11 +107,14 @@ export class ApiVersionError extends OutpostError {
   static override readonly code = 'API_VERSION';
   static override readonly exit = 4;
   static override readonly http = 502;
-  constructor(serverApi: string, detail: string) {
+  /** `endpoint`: where the engine is (unix:///var/run/docker.sock), named in the message when known. */
+  constructor(serverApi: string, detail: string, endpoint?: string) {
+    const engine = endpoint ? `The Docker engine at ${endpoint}` : 'The Docker engine';
     super(
-      `The Docker engine speaks API ${serverApi}, which Outpost cannot use: ${detail}. ` +
-        'Upgrade the engine to Docker 1.13 (API 1.25) or newer.',
-      { serverApi },
+      /^\d+\.\d+$/.test(serverApi)
+        ? `${engine} speaks API ${serverApi}, which Outpost cannot use: ${detail}. Upgrade the engine to Docker 1.13 (API 1.25) or newer.`
+        : `${engine} did not say which API it speaks (${detail}): is it a Docker engine, and is it Docker 1.13 (API 1.25) or newer?`,
+      { serverApi, ...(endpoint ? { endpoint } : {}) },
     );
   }
 }

@@ -61,6 +61,10 @@ describe('negotiateApi', () => {
     expect(() => negotiateApi('1.24', '1.12')).toThrow(ApiVersionError);
     expect(() => negotiateApi('', undefined)).toThrow(/no usable API version/);
   });
+  it('names the engine, and says plainly when it gave no version at all', () => {
+    expect(() => negotiateApi('', undefined, 'unix:///tmp/x.sock')).toThrow(/^The Docker engine at unix:\/\/\/tmp\/x\.sock did not say which API it speaks/);
+    expect(() => negotiateApi('1.20', undefined, 'unix:///tmp/x.sock')).toThrow(/^The Docker engine at unix:\/\/\/tmp\/x\.sock speaks API 1\.20, which Outpost cannot use/);
+  });
 });
 
 describe('errors across the wire', () => {

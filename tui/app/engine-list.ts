@@ -6,8 +6,11 @@
 import { connect } from 'node:net';
 import type { Endpoint } from '../../core/docker/endpoint.js';
 
-/** GET on the engine's unix socket (HTTP/1.0: the answer ends when the connection closes). */
-export function getJson(socketPath: string, path: string, deadlineMs: number): Promise<unknown> {
+/**
+ * GET on the engine's unix socket (HTTP/1.0: the answer ends when the connection closes).
+ * With `missing`, a 404 resolves to that value instead of rejecting.
+ */
+export function getJson(socketPath: string, path: string, deadlineMs: number, options: { missing?: null } = {}): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -31,6 +34,7 @@ export function getJson(socketPath: string, path: string, deadlineMs: number): P
       clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('utf8');
       const split = text.indexOf('\r\n\r\n');
+      if ('missing' in options && /^HTTP\/1\.[01] 404 /.test(text)) return resolve(options.missing);
       if (!/^HTTP\/1\.[01] 200 /.test(text) || split < 0) return reject(new Error(`unexpected answer: ${text.slice(0, 40)}`));
       try {
         resolve(JSON.parse(text.slice(split + 4)));

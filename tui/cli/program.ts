@@ -10,6 +10,7 @@ import type { Node } from '../../core/node.js';
 import type { RulesPort } from '../../core/rules/port.js';
 import { normalizeSignal, SIGNAL_HINT } from '../../core/model/signals.js';
 import { registerApiCommands } from './api-commands.js';
+import { versionText } from './version.js';
 
 /**
  * Output sinks, injected so tests can capture them. `out` and `err` are safe
@@ -44,15 +45,6 @@ function intArg(name: string, min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}.`);
     return n;
   };
-}
-
-/** Set by the builds (scripts/build.mjs, scripts/release.mjs); absent when the sources run under vitest. */
-declare const OUTPOST_BUILD: { version: string; sea: boolean } | undefined;
-
-/** `outpost 0.1.0 (single executable, Node 26.12.1, linux-x64)`: what a technician reports in a bug. */
-export function versionText(): string {
-  const build = typeof OUTPOST_BUILD === 'undefined' ? { version: 'dev', sea: false } : OUTPOST_BUILD;
-  return `outpost ${build.version} (${build.sea ? 'single executable' : 'npm package'}, Node ${process.versions.node}, ${process.platform}-${process.arch})`;
 }
 
 function signalArg(value: string): string {
