@@ -103,6 +103,14 @@ export class PtyRun {
   }
 }
 
+/** RSS split: anonymous memory (heap, stacks) and pages of mapped files (the executable's code and data, clean and shared). */
+export function rssParts(pid: number): { anon: number; file: number; filePmd: number } {
+  const status = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
+  const rollup = execFileSync('cat', [`/proc/${pid}/smaps_rollup`], { encoding: 'utf8' });
+  const kb = (text: string, key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
+  return { anon: kb(status, 'RssAnon'), file: kb(status, 'RssFile'), filePmd: kb(rollup, 'FilePmdMapped') };
+}
+
 export function rssBytes(pid: number): number {
   const status = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' });
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
