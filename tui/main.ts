@@ -87,7 +87,13 @@ async function main(): Promise<void> {
     io.out(`${versionText()}\n`);
     return;
   }
-  if (early.ps && early.endpoint && (await fastPs(early.endpoint, early.ps, io.out, early.list))) return;
+  if (early.ps && early.endpoint) {
+    const code = await fastPs(early.endpoint, early.ps, io, early.timeoutMs, early.list);
+    if (code !== null) {
+      process.exitCode = code;
+      return;
+    }
+  }
   // `outpost` (the terminal UI): the container list goes on the screen before the UI's code
   // loads. If the frame is not painted (a small terminal, a refused request), the UI finds and
   // explains what is wrong.

@@ -57,13 +57,23 @@ export function applyDeadlines(modem: DialingModem, label: string, baseMs: numbe
     const controller = new AbortController();
     const signal = AbortSignal.any([...signals, controller.signal]);
     let late = false;
+    let answered = false;
+    const answer: DialCallback = (err, data) => {
+      if (answered) return;
+      answered = true;
+      callback(err, data);
+    };
     const timer = setTimeout(() => {
       late = true;
       controller.abort();
+      // The modem does not always call back once aborted: an answer cut off in its body (the
+      // engine closed early) left the request with no callback at all, and the process exited 0
+      // with nothing said. The deadline answers for it.
+      answer(new EngineTimeoutError(label, what, ms), undefined);
     }, ms);
     dial({ ...options, abortSignal: signal }, (err, data) => {
       clearTimeout(timer);
-      callback(late && err ? new EngineTimeoutError(label, what, ms) : err, data);
+      answer(late && err ? new EngineTimeoutError(label, what, ms) : err, data);
     });
   };
 }

@@ -7,6 +7,7 @@ import {
   EngineUnreachableError,
   NameConflictError,
   NoSuchContainerError,
+  NotAnEngineError,
   OutpostError,
 } from '../model/errors.js';
 import { hostKeyRefusal } from './known-hosts.js';
@@ -37,6 +38,8 @@ export function translateEngineError(err: unknown, endpoint: string, ref?: strin
   }
   const tls = tlsSide(e.code, e.message);
   if (tls) return new EngineTlsError(endpoint, e.message ?? e.code ?? 'TLS error', tls);
+  // Node's HTTP parser refused the answer: whatever is there does not speak HTTP.
+  if (e.code?.startsWith('HPE_')) return new NotAnEngineError(endpoint, `its answer is not HTTP (${e.code})`);
   const engineMessage = engineText(e);
   if (e.statusCode === 404 && /no such container/i.test(engineMessage)) {
     return new NoSuchContainerError(ref ?? extractRef(engineMessage));
@@ -48,7 +51,10 @@ export function translateEngineError(err: unknown, endpoint: string, ref?: strin
   if (e.statusCode === 400 && /(client version|API version|too old|too new)/i.test(engineMessage)) {
     return new ApiVersionError('?', engineMessage);
   }
+  // A Docker engine says why it refuses; an HTTP server that is not one (a proxy, a web server) does not.
+  if (e.statusCode === 404 && !e.json?.message) return new NotAnEngineError(endpoint, 'it answered HTTP 404 with no Docker message');
   if (typeof e.statusCode === 'number') {
+    if (engineMessage === '') return new EngineError(`The engine refused with HTTP ${e.statusCode} and no message.`, e.statusCode);
     return new EngineError(`The engine refused: ${engineMessage} (HTTP ${e.statusCode}).`, e.statusCode);
   }
   return new EngineError(`Docker engine call failed: ${engineMessage}`);

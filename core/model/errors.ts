@@ -54,6 +54,16 @@ export class EngineUnreachableError extends OutpostError {
   }
 }
 
+/** Something answers at the endpoint, but not as a Docker engine (another server, a wrong socket). */
+export class NotAnEngineError extends OutpostError {
+  static override readonly code = 'NOT_AN_ENGINE';
+  static override readonly exit = 4;
+  static override readonly http = 502;
+  constructor(endpoint: string, cause: string) {
+    super(`What answers at ${endpoint} is not a Docker engine: ${cause}. Check that DOCKER_HOST (or -H) names the engine's socket or address.`, { endpoint, cause });
+  }
+}
+
 /** The engine took the connection but did not answer within the deadline (hung or overloaded). */
 export class EngineTimeoutError extends OutpostError {
   static override readonly code = 'ENGINE_TIMEOUT';
@@ -255,6 +265,7 @@ export class InternalError extends OutpostError {
 /** The one table of the domain errors: each class with its code, exit status and HTTP status. */
 export const ERROR_CLASSES = [
   EngineUnreachableError,
+  NotAnEngineError,
   EngineHostKeyError,
   EngineTimeoutError,
   EnginePermissionError,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
+import { EngineTimeoutError } from '../../core/model/errors.js';
 import type { ContainerSummary } from '../../core/model/types.js';
 import { fastList } from '../../tui/cli/fast-ps.js';
 import { fastPsArgs } from '../../tui/cli/ps-args.js';
@@ -47,7 +48,7 @@ async function fakeEngine(name: string, answer: (sock: Socket, request: string) 
   return path;
 }
 
-const ours = (rows: ContainerSummary[] | null) => (rows ?? []).filter((c) => c.name.startsWith(P));
+const ours = (rows: ContainerSummary[] | EngineTimeoutError | null) => (Array.isArray(rows) ? rows : []).filter((c) => c.name.startsWith(P));
 /** Everything but the status line, which counts time ("Up 2 seconds"). */
 const timeless = (rows: ContainerSummary[]) => rows.map(({ status: _status, ...rest }) => rest);
 
@@ -84,12 +85,12 @@ describe('fastList on the private engine', () => {
     const node = new LocalNode({ endpoint });
     try {
       for (const all of [false, true]) {
-        const fast = ours(await fastList(endpoint, all));
+        const fast = ours(await fastList(endpoint, all, 10_000));
         const full = ours(await node.list({ all }));
         expect(fast.map((c) => c.name)).toEqual(all ? expect.arrayContaining([`${P}web`, `${P}done`]) : [`${P}web`]);
         expect(timeless(fast)).toEqual(timeless(full));
       }
-      const done = ours(await fastList(endpoint, true)).find((c) => c.name === `${P}done`);
+      const done = ours(await fastList(endpoint, true, 10_000)).find((c) => c.name === `${P}done`);
       expect(done).toMatchObject({ state: 'exited', exitCode: 3 });
       expect(done?.finishedAt).toBeGreaterThan(0);
     } finally {
@@ -126,13 +127,17 @@ describe('an engine that answers wrongly', () => {
       failingInspect: await fakeEngine('500inspect.sock', (s, req) => s.end(req.startsWith('GET /containers/json') ? list : 'HTTP/1.0 500 Oops\r\n\r\n{}')),
     };
     for (const [what, path] of Object.entries(engines)) {
-      const started = Date.now();
-      const rows = await fastList(parseHostUrl(`unix://${path}`, 'DOCKER_HOST'), true);
-      expect(rows, what).toBeNull();
-      expect(Date.now() - started, what).toBeLessThan(5000);
+      const rows = await fastList(parseHostUrl(`unix://${path}`, 'DOCKER_HOST'), true, 1000);
+      if (what === 'silent' || what === 'hungInspect') {
+        // A hung engine is said at its deadline, as the full CLI says it.
+        expect(rows, what).toBeInstanceOf(EngineTimeoutError);
+        expect((rows as EngineTimeoutError).message, what).toContain(`unix://${path} did not answer GET /containers/${what === 'silent' ? 'json' : '{id}/json'} within 1 s`);
+      } else {
+        expect(rows, what).toBeNull();
+      }
     }
-    expect(await fastList(parseHostUrl('unix:///nonexistent/docker.sock', 'DOCKER_HOST'), false)).toBeNull();
-    expect(await fastList(parseHostUrl('tcp://127.0.0.1:9', 'DOCKER_HOST'), false)).toBeNull();
+    expect(await fastList(parseHostUrl('unix:///nonexistent/docker.sock', 'DOCKER_HOST'), false, 1000)).toBeNull();
+    expect(await fastList(parseHostUrl('tcp://127.0.0.1:9', 'DOCKER_HOST'), false, 1000)).toBeNull();
   });
 
   it('leaves out a container removed between the list and its inspect, as the full path does', async () => {
@@ -140,7 +145,7 @@ describe('an engine that answers wrongly', () => {
     const path = await fakeEngine('gone.sock', (s, req) =>
       s.end(req.startsWith('GET /containers/json') ? `HTTP/1.0 200 OK\r\n\r\n[{"Id":"${gone}"}]` : 'HTTP/1.0 404 Not Found\r\n\r\n{"message":"No such container"}'),
     );
-    expect(await fastList(parseHostUrl(`unix://${path}`, 'DOCKER_HOST'), true)).toEqual([]);
+    expect(await fastList(parseHostUrl(`unix://${path}`, 'DOCKER_HOST'), true, 2000)).toEqual([]);
   });
 
   it('hands `outpost ps` to the full CLI, which names the engine and what went wrong', async () => {
@@ -150,5 +155,37 @@ describe('an engine that answers wrongly', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`unix://${path}`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a hung engine: `ps` says so at its deadline, once (not its deadline twice over)', async () => {
+    const path = await fakeEngine('cli-silent.sock', () => undefined);
+    const started = Date.now();
+    const r = await outpost(['ps', '--json'], { DOCKER_HOST: `unix://${path}`, OUTPOST_ENGINE_TIMEOUT: '3' });
+    const took = Date.now() - started;
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`unix://${path} did not answer GET /containers/json within 3 s`);
+    // Asking again in the full CLI would take at least 6 s.
+    expect(took).toBeLessThan(5500);
+  });
+
+  it('an answer cut off in its body, a reply that is not HTTP, a 404 with no message: said, exit 4, never a silent exit 0', async () => {
+    const cut = await fakeEngine('cli-cut.sock', (s) => s.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"ApiVersion":"1.4'));
+    const notHttp = await fakeEngine('cli-nothttp.sock', (s) => s.end('SSH-2.0-OpenSSH_9.2\r\n'));
+    const empty404 = await fakeEngine('cli-404.sock', (s) => s.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'));
+    const cases: [string, RegExp][] = [
+      [cut, /did not answer GET \/version within 1 s/],
+      [notHttp, /is not a Docker engine: its answer is not HTTP/],
+      [empty404, /is not a Docker engine: it answered HTTP 404 with no Docker message/],
+    ];
+    for (const [path, message] of cases) {
+      for (const args of [['ps'], ['ps', '--json'], ['info']]) {
+        const r = await outpost(args, { DOCKER_HOST: `unix://${path}`, OUTPOST_ENGINE_TIMEOUT: '1' });
+        expect(r.code, `${path} ${args.join(' ')}: ${r.stderr}`).toBe(4);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr).toContain(`unix://${path}`);
+      }
+    }
   });
 });

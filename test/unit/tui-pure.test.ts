@@ -348,3 +348,15 @@ describe('the empty list of a node that does not answer', () => {
     expect(emptyListText([{ state: 'connecting' }], '', 0, 'local')).toBe('connecting to the engine…');
   });
 });
+
+describe('outpost info values', () => {
+  it('prints labels and lists as text, never [object Object]', async () => {
+    const { infoValue } = await import('../../tui/cli/program.js');
+    expect(infoValue({ zone: 'line-2', gpu: 'yes' })).toBe('zone=line-2, gpu=yes');
+    expect(infoValue({})).toBe('-');
+    expect(infoValue(null)).toBe('-');
+    expect(infoValue(['a', 'b'])).toBe('a, b');
+    expect(infoValue(4)).toBe('4');
+    expect(infoValue({ nested: { a: 1 } })).toBe('nested=a=1');
+  });
+});

@@ -6,6 +6,9 @@
 import { connect } from 'node:net';
 import type { Endpoint } from '../../core/docker/endpoint.js';
 
+/** The `code` of the error getJson rejects with when its deadline passes. */
+export const DEADLINE_PASSED = 'OUTPOST_DEADLINE_PASSED';
+
 /**
  * GET on the engine's unix socket (HTTP/1.0: the answer ends when the connection closes).
  * With `missing`, a 404 resolves to that value instead of rejecting.
@@ -17,7 +20,7 @@ export function getJson(socketPath: string, path: string, deadlineMs: number, op
     const sock = connect(socketPath);
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error('the engine did not answer in time'));
+      reject(Object.assign(new Error('the engine did not answer in time'), { code: DEADLINE_PASSED }));
     }, deadlineMs);
     sock.on('connect', () => sock.write(`GET ${path} HTTP/1.0\r\nHost: docker\r\n\r\n`));
     sock.on('data', (d: Buffer) => {

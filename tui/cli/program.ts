@@ -47,6 +47,17 @@ function intArg(name: string, min: number, max: number) {
   };
 }
 
+/** One `outpost info` value on its line: labels as key=value pairs, not "[object Object]". */
+export function infoValue(v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  if (Array.isArray(v)) return v.length === 0 ? '-' : v.map(infoValue).join(', ');
+  if (typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.length === 0 ? '-' : entries.map(([k, x]) => `${k}=${infoValue(x)}`).join(', ');
+  }
+  return String(v);
+}
+
 function signalArg(value: string): string {
   const sig = normalizeSignal(value);
   if (!sig) throw new InvalidArgumentError(`\`${value.slice(0, 40)}\` is not ${SIGNAL_HINT}.`);
@@ -275,7 +286,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
         if (opts.json) return io.out(`${JSON.stringify(info, null, 2)}\n`);
         io.out(
           Object.entries(info)
-            .map(([k, v]) => `${k.padEnd(14)} ${String(v)}\n`)
+            .map(([k, v]) => `${k.padEnd(14)} ${infoValue(v)}\n`)
             .join(''),
         );
       }),
