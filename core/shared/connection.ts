@@ -66,6 +66,7 @@ export class Connection {
     if (this.#live) return;
     this.#live = true;
     this.#closed = false;
+    this.#firstAttemptAt = this.#now();
     try {
       await this.#steps.open('first');
       this.#online();
@@ -78,13 +79,15 @@ export class Connection {
   /** The session broke (a stream ended, a request failed for good): offline, and retry after the back-off. */
   /** Whether the node has answered once: before, an outage has no "last seen". */
   #everOnline = false;
+  /** When connect() first tried: a node never reached has been tried for since then (a hung engine holds the first try for its whole deadline). */
+  #firstAttemptAt: number | null = null;
 
   lost(reason: string, delayMs?: number): void {
     if (this.#closed || this.#timer) return;
     const delay = delayMs ?? this.#delay;
     this.#delay = Math.min(this.#delay * 2, this.#o.maxDelayMs ?? 5000);
     // Offline since the first loss, not since the last retry: "last seen 40s ago" must count from the last contact.
-    const since = this.#status.state === 'offline' ? this.#status.since : this.#now();
+    const since = this.#status.state === 'offline' ? this.#status.since : this.#everOnline ? this.#now() : (this.#firstAttemptAt ?? this.#now());
     this.#set({ state: 'offline', since, reason, retryInMs: delay, ...(this.#everOnline ? {} : { neverReached: true }) });
     this.#timer = setTimeout(() => {
       this.#timer = null;

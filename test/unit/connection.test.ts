@@ -99,4 +99,22 @@ describe('Connection', () => {
     expect(m.conn.status()).not.toHaveProperty('neverReached');
     m.conn.close();
   });
+
+  it('a node never reached has been tried for since the first attempt began, not since it failed', async () => {
+    const conn = new Connection(
+      {
+        // A hung engine: the first attempt fails only at its 10 s deadline.
+        open: () => new Promise<void>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000)),
+        abandon: () => undefined,
+        describe: (err) => (err as Error).message,
+      },
+      { minDelayMs: 100, maxDelayMs: 400, now: () => Date.now() },
+    );
+    const started = Date.now();
+    const first = conn.connect().catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await first;
+    expect(conn.status()).toMatchObject({ state: 'offline', neverReached: true, since: started });
+    conn.close();
+  });
 });
