@@ -8,7 +8,7 @@
  */
 import { engineTimeoutFromEnv } from '../core/docker/deadline.js';
 import { resolveEndpoint, type Endpoint } from '../core/docker/endpoint.js';
-import { getJson } from './app/engine-list.js';
+import { requestList } from './app/engine-list.js';
 import { fastPsArgs, type FastPsOptions } from './cli/ps-args.js';
 
 export interface EarlyRequest {
@@ -43,7 +43,7 @@ export function startEarlyRequest(argv: readonly string[], env: NodeJS.ProcessEn
     return early;
   }
   if (early.endpoint.kind !== 'unix') return early;
-  early.list = getJson(early.endpoint.socketPath, `/containers/json${tui || ps?.all ? '?all=1' : ''}`, tui ? FIRST_FRAME_LIST_MS : early.timeoutMs);
+  early.list = requestList(early.endpoint, tui ? FIRST_FRAME_LIST_MS : early.timeoutMs, tui || ps?.all === true);
   // Handled here: whoever does not use it must not end the process with an unhandled rejection.
   early.list.catch(() => undefined);
   return early;

@@ -76,12 +76,12 @@ export class Connection {
     }
   }
 
-  /** The session broke (a stream ended, a request failed for good): offline, and retry after the back-off. */
   /** Whether the node has answered once: before, an outage has no "last seen". */
   #everOnline = false;
   /** When connect() first tried: a node never reached has been tried for since then (a hung engine holds the first try for its whole deadline). */
   #firstAttemptAt: number | null = null;
 
+  /** The session broke (a stream ended, a request failed for good): offline, and retry after the back-off. */
   lost(reason: string, delayMs?: number): void {
     if (this.#closed || this.#timer) return;
     const delay = delayMs ?? this.#delay;

@@ -48,8 +48,11 @@ export function getJson(socketPath: string, path: string, deadlineMs: number, op
   });
 }
 
-/** Starts GET /containers/json?all=1 on a unix-socket endpoint; rejects for any other kind or after `deadlineMs`. */
-export function requestList(endpoint: Endpoint, deadlineMs = 250): Promise<unknown> {
-  if (endpoint.kind !== 'unix') return Promise.reject(new Error('the first frame is painted only for a local socket'));
-  return getJson(endpoint.socketPath, '/containers/json?all=1', deadlineMs);
+/**
+ * Starts GET /containers/json (with `all`, ?all=1: stopped ones too) on a unix-socket endpoint;
+ * rejects for any other kind or after `deadlineMs`.
+ */
+export function requestList(endpoint: Endpoint, deadlineMs = 250, all = true): Promise<unknown> {
+  if (endpoint.kind !== 'unix') return Promise.reject(new Error('only a local socket is asked this way'));
+  return getJson(endpoint.socketPath, `/containers/json${all ? '?all=1' : ''}`, deadlineMs);
 }

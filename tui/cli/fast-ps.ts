@@ -8,16 +8,17 @@
  * container, for the restart counts and start times the list lacks) on the
  * engine's unix socket and prints the same rows through the same mapping and
  * table code. It takes only the plain forms (`ps` with -a, --json, -q, -w)
- * on a local socket; anything else, and anything unexpected on the way (no
- * socket, an error status, a slow engine), returns false and the full CLI
- * runs, which explains what is wrong in its own words and deadline.
+ * on a local socket. An engine that does not answer within the user's
+ * deadline is said here, as the full CLI says it; anything else unexpected
+ * (no socket, an error status, an answer it cannot read) returns null and the
+ * full CLI runs, which explains what is wrong in its own words.
  */
 import type { Endpoint } from '../../core/docker/endpoint.js';
 import { describeEndpoint } from '../../core/docker/endpoint.js';
 import { summaryFromInspect, type RawInspect } from '../../core/docker/mapping.js';
 import { EngineTimeoutError } from '../../core/model/errors.js';
 import type { ContainerSummary } from '../../core/model/types.js';
-import { DEADLINE_PASSED, getJson } from '../app/engine-list.js';
+import { DEADLINE_PASSED, getJson, requestList } from '../app/engine-list.js';
 import type { FastPsOptions } from './ps-args.js';
 import { psColumns } from '../presentation/container-row.js';
 import { renderTable } from '../presentation/format.js';
@@ -34,7 +35,7 @@ export async function fastList(endpoint: Endpoint, all: boolean, timeoutMs: numb
   if (endpoint.kind !== 'unix') return null;
   let asking = 'GET /containers/json';
   try {
-    const rows = await (list ?? getJson(endpoint.socketPath, `/containers/json${all ? '?all=1' : ''}`, timeoutMs));
+    const rows = await (list ?? requestList(endpoint, timeoutMs, all));
     if (!Array.isArray(rows) || !rows.every((r) => typeof r === 'object' && r !== null && typeof (r as { Id?: unknown }).Id === 'string' && /^[0-9a-f]{12,64}$/.test((r as { Id: string }).Id))) return null;
     const ids = (rows as { Id: string }[]).map((r) => r.Id);
     const out: (ContainerSummary | null)[] = new Array<ContainerSummary | null>(ids.length).fill(null);
