@@ -23,7 +23,7 @@ const inkOutput: Plugin = {
 
 const ALL = ['test/**/*.test.{ts,tsx}'];
 /** The tests that touch no engine: pure code, and components and tray logic on fakes of what is outside them. */
-const UNIT = ['test/unit/**/*.test.{ts,tsx}', 'test/components/logs-screen.test.tsx', 'test/components/rules-panel.test.tsx', 'test/components/container-table.test.tsx', 'test/desktop/tray-model.test.ts'];
+const UNIT = ['test/unit/**/*.test.{ts,tsx}', 'test/components/logs-screen.test.tsx', 'test/components/rules-panel.test.tsx', 'test/components/container-table.test.tsx', 'test/components/host-strip.test.tsx', 'test/desktop/tray-model.test.ts'];
 
 export default defineConfig({
   plugins: [inkOutput],

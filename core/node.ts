@@ -97,6 +97,12 @@ export interface Node {
   readonly isThisMachine: boolean;
   /** The node's rule engine, or null where none can be reached (an engine-only peer has no agent). */
   readonly rules: RulesPort | null;
+  /**
+   * Whether the node reports host figures (CPU, memory, disk of its machine): this machine and
+   * agent peers do; an engine-only peer (ssh://, tcp://) does not, since its engine's API has
+   * none and this machine's /proc is not its host's. Faces say so instead of showing a gap.
+   */
+  readonly reportsHost: boolean;
 
   /** Connects and starts the live model; resolves once it holds a first list. */
   connect(): Promise<void>;

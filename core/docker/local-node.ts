@@ -114,6 +114,10 @@ export class LocalNode implements Node {
   readonly endpoint: Endpoint;
   readonly isThisMachine: boolean;
   readonly rules: RulesPort | null;
+  /** Only this machine's engine: the host figures come from this machine's /proc and /sys. */
+  get reportsHost(): boolean {
+    return this.isThisMachine;
+  }
 
   #engine: Engine | null = null;
   #connecting: Promise<Engine> | null = null;
@@ -758,6 +762,7 @@ export class LocalNode implements Node {
    * CPU 0.0 % and 0 B/s every time).
    */
   async host(): Promise<HostMetrics | null> {
+    if (!this.reportsHost) return null;
     this.#host ??= new HostMonitor({ node: this.name });
     if (!this.#host.hasBaseline) {
       await this.#host.baseline();
@@ -767,6 +772,8 @@ export class LocalNode implements Node {
   }
 
   watchHost(listener: (metrics: HostMetrics) => void, options: StatsOptions = {}): Disposer {
+    // An engine-only peer's figures would be this machine's, under the peer's name.
+    if (!this.reportsHost) return () => {};
     return poll(
       options.intervalMs ?? 2000,
       () => (this.#host ??= new HostMonitor({ node: this.name })).sample(),

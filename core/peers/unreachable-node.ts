@@ -10,6 +10,7 @@ import type { ExecSession, LogStream, Node } from '../node.js';
 export class UnreachableNode implements Node {
   readonly isThisMachine = false;
   readonly rules = null;
+  readonly reportsHost: boolean;
   readonly #status: NodeStatus;
 
   constructor(
@@ -17,6 +18,7 @@ export class UnreachableNode implements Node {
     readonly kind: 'engine' | 'agent',
     readonly reason: string,
   ) {
+    this.reportsHost = kind === 'agent';
     this.#status = { state: 'offline', since: Date.now(), reason, retryInMs: 0, neverReached: true };
   }
 

@@ -36,6 +36,8 @@ export class RemoteNode implements Node {
   readonly name: string;
   readonly kind = 'agent' as const;
   readonly isThisMachine = false;
+  /** The agent samples its own host. */
+  readonly reportsHost = true;
   readonly rules: RemoteRules;
   readonly url: string;
 

@@ -23,6 +23,8 @@ export interface NodeUnderTest {
   dispose(): Promise<void>;
   /** The node can see its engine host's /dev (false for an engine reached over ssh:// or tcp://). */
   seesHostDevices?: boolean;
+  /** The node reports its host's figures (false for an engine-only peer: none of its host's are reachable). */
+  reportsHost?: boolean;
 }
 
 async function collect(stream: AsyncIterable<LogLine>, until?: (lines: LogLine[]) => boolean): Promise<LogLine[]> {
@@ -340,7 +342,18 @@ export function nodeContract(kind: string, P: string, make: () => Promise<NodeUn
         await c.remove({ force: true });
       });
 
-      it('host() describes the machine the node runs on', async () => {
+      it('host() describes the machine the node runs on, or is null for an engine-only peer (never this machine\'s figures under its name)', async () => {
+        const reportsHost = under.reportsHost ?? true;
+        expect(node.reportsHost).toBe(reportsHost);
+        if (!reportsHost) {
+          expect(await node.host()).toBeNull();
+          const seen: unknown[] = [];
+          const off = node.watchHost((h) => seen.push(h), { intervalMs: 200 });
+          await new Promise((r) => setTimeout(r, 1000));
+          off();
+          expect(seen).toEqual([]);
+          return;
+        }
         const h = await node.host();
         expect(h).not.toBeNull();
         expect(h?.node).toBe(node.name);

@@ -25,6 +25,7 @@ nodeContract('engine-only peer over ssh://', 'ct-ssh-', async () => {
     engine: docker(),
     endpoint: `ssh://tech@127.0.0.1:${server.port}`,
     seesHostDevices: false,
+    reportsHost: false,
     dispose: async () => {
       await server.close();
       process.env.HOME = savedHome;

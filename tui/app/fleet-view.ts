@@ -11,6 +11,8 @@ export interface NodeView {
   status: NodeStatus;
   containers: ContainerSummary[];
   host: HostMetrics | null;
+  /** False for an engine-only peer: it has no host figures to wait for. */
+  reportsHost: boolean;
   hostCpu: readonly number[];
   hostMem: readonly number[];
 }
@@ -233,6 +235,7 @@ export class FleetView {
         status: this.#statuses.get(n.name) ?? n.status(),
         containers: this.#containers.get(n.name) ?? [],
         host: host?.last ?? null,
+        reportsHost: n.reportsHost,
         hostCpu: [...(host?.cpu.values() ?? [])],
         hostMem: [...(host?.mem.values() ?? [])],
       };

@@ -5,7 +5,7 @@ import { formatBytes, formatPercent, truncate } from '../presentation/format.js'
 import { containerLine, headerLine, type AgentMarks } from '../presentation/container-line.js';
 import { groupLine, type ListRow, type SortKey } from '../presentation/container-list.js';
 import { inert } from '../presentation/inert.js';
-import { headerPieces, HOST_WAITING } from '../presentation/main-layout.js';
+import { headerPieces, HOST_WAITING, hostUnreported } from '../presentation/main-layout.js';
 import { sparkline } from '../presentation/sparkline.js';
 import { formatPorts } from '../presentation/container-row.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
@@ -80,7 +80,7 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
   if (!h) {
     return (
       <Box height={1} width={width}>
-        <Text color={theme.color('muted')}>{HOST_WAITING}</Text>
+        <Text color={theme.color('muted')} wrap="truncate-end">{node && !node.reportsHost ? hostUnreported(inert(node.name)) : HOST_WAITING}</Text>
       </Box>
     );
   }

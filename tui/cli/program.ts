@@ -268,8 +268,11 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .option('--json', 'print JSON (fields: docs/cli.md)'))
     .action(
       withNode(async (node, opts: { json?: boolean }) => {
+        if (!node.reportsHost) {
+          throw new BadInputError(`${node.name} reports no host figures: it is an engine-only peer, reached through its Docker engine alone, whose API has none. Run \`outpost agent\` on it and add it as an agent peer to see them.`);
+        }
         const host = await node.host();
-        if (!host) throw new BadInputError('This node reports no host metrics.');
+        if (!host) throw new BadInputError(`${node.name} reports no host figures.`);
         if (opts.json) return io.out(`${JSON.stringify(host, null, 2)}\n`);
         const { formatHost } = await import('../presentation/container-row.js');
         io.out(`${formatHost(host)}\n`);

@@ -109,3 +109,8 @@ export function mainHints(readOnly: boolean, width = Infinity, prefix = ''): str
 
 /** What the host strip says before the first sample. */
 export const HOST_WAITING = 'host: waiting for the first sample…';
+
+/** What the host strip says for a node that has no host figures (an engine-only peer). */
+export function hostUnreported(node: string): string {
+  return `host: ${node} reports no host figures (an engine-only peer: run \`outpost agent\` there for them)`;
+}
