@@ -15,6 +15,7 @@ import { fastPs } from './cli/fast-ps.js';
 import { versionText } from './cli/version.js';
 import { applyMemoryFlags } from './cli/node-flags.js';
 import { inertLines } from './presentation/inert.js';
+import { thisNodeName } from '../core/peers/node-name.js';
 
 // Deprecation warnings from libraries (docker-modem parses ssh:// addresses with url.parse) are
 // for their developers: printed to stderr they would land in the middle of the terminal UI.
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     return;
   }
   if (early.ps && early.endpoint) {
-    const code = await fastPs(early.endpoint, early.ps, io, early.timeoutMs, early.list);
+    const code = await fastPs(early.endpoint, early.ps, io, early.timeoutMs, early.list, thisNodeName(process.env));
     if (code !== null) {
       process.exitCode = code;
       return;

@@ -9,6 +9,7 @@ import type { Endpoint } from '../docker/endpoint.js';
 import { Fleet } from '../fleet.js';
 import { BadInputError } from '../model/errors.js';
 import type { Node } from '../node.js';
+import { meansThisMachine, thisNodeName } from './node-name.js';
 import { peersFile, readPeersWithTokens, tokensFile, type PeerWithToken } from './config.js';
 import { UnreachableNode } from './unreachable-node.js';
 
@@ -86,12 +87,13 @@ export async function buildFleet(env: NodeJS.ProcessEnv, local: Node, options: F
   return new Fleet([local, ...nodes]);
 }
 
-/** One node by name: `local` (or the local node's own name) is `local`; otherwise a peer. Unknown names throw, naming the known ones. */
+/** One node by name: this machine's fleet name or its alias `local` is this machine; otherwise a peer. Unknown names throw, naming the known ones. */
 export async function nodeByName(env: NodeJS.ProcessEnv, name: string, local: () => Node | Promise<Node>, options: FleetOptions = {}): Promise<Node> {
-  if (name === 'local') return local();
+  const own = thisNodeName(env);
+  if (meansThisMachine(name, own)) return local();
   const peers = readPeersWithTokens(env);
   const peer = peers.find((p) => p.name === name);
-  if (!peer) throw new BadInputError(`--node: no node named \`${name}\`. Known nodes: ${['local', ...peers.map((p) => p.name)].join(', ')}.`);
+  if (!peer) throw new BadInputError(`--node: no node named \`${name}\`. Known nodes: ${[own, ...peers.map((p) => p.name)].join(', ')}.`);
   return nodeForPeer(peer, options);
 }
 

@@ -50,6 +50,7 @@ import {
   type PlacedCopy,
 } from './failover.js';
 import { LABEL_SPEC, placedCopies, planMove, runMove, runSpecFor, snapshotOf, specOf } from './fleet-ops.js';
+import { scanNodeName } from '../peers/node-name.js';
 import { parseWorkload, type SpecIssue, type Workload } from './spec.js';
 
 export const PLACEMENT_FILE = 'placement.yaml';
@@ -133,6 +134,10 @@ export function parsePlacementConfig(text: string, file: string): { config: Plac
   if (node === undefined) at([], 'node', "missing: this node's name in the fleet (as its peers name it in their peers files), e.g. `node: n2`");
   else if (typeof node !== 'string' || !NODE_NAME.test(node) || node === 'local') {
     at(['node'], 'node', `expected a node name (1–63 characters of a-z, 0-9 and -, starting with a letter or digit; not \`local\`), got ${describe(node)}`);
+  }
+  else if (scanNodeName(text) !== node) {
+    // The faces read the name with a line scan (core/peers/node-name.ts): they must read the same.
+    at(['node'], 'node', `write the name on a top-level line of its own, \`node: ${node}\`, so that every face of this machine reads it as the agent does`);
   }
   const parsed = parseFailoverSettings(root.failover, file, []);
   for (const i of parsed.issues) {

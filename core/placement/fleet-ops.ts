@@ -247,7 +247,7 @@ export async function distinctNodes(nodes: readonly Node[]): Promise<{ nodes: No
   // The engine's ID, its host's name and where it is reached there: private engines on one host
   // differ by socket; a machine's engine reached directly and through its agent matches in all three.
   const ids = await Promise.all(nodes.map((n) => n.info().then((i) => (typeof i.engineId === 'string' && i.engineId !== '' ? `${i.engineId}\0${i.hostname}\0${i.endpoint}` : null), () => null)));
-  const order = nodes.map((_, i) => i).sort((a, b) => Number(nodes[a]?.isThisMachine === true && nodes[a]?.name === 'local') - Number(nodes[b]?.isThisMachine === true && nodes[b]?.name === 'local') || a - b);
+  const order = nodes.map((_, i) => i).sort((a, b) => Number(nodes[a]?.isThisMachine === true) - Number(nodes[b]?.isThisMachine === true) || a - b);
   const seen = new Map<string, string>();
   const dropped = new Set<number>();
   const problems: string[] = [];

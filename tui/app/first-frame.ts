@@ -18,6 +18,7 @@
  * wrong.
  */
 import { summaryFromList, type RawListRow } from '../../core/docker/mapping.js';
+import { LOCAL_ALIAS, thisNodeName } from '../../core/peers/node-name.js';
 import type { ContainerSummary } from '../../core/model/types.js';
 import { containerLine, headerLine } from '../presentation/container-line.js';
 import { groupLine, listRows, sortContainers } from '../presentation/container-list.js';
@@ -84,7 +85,7 @@ function styled(text: string, style: Style, noColor: boolean): string {
 }
 
 /** The main view's lines for a list of containers, `columns` × `rows`. */
-export function firstFrameLines(list: readonly ContainerSummary[], o: { columns: number; rows: number; readOnly: boolean; noColor: boolean; now: number }): string[] {
+export function firstFrameLines(list: readonly ContainerSummary[], o: { columns: number; rows: number; readOnly: boolean; noColor: boolean; now: number; node?: string }): string[] {
   const { width, height } = frameSize(o.columns, o.rows);
   const { noColor } = o;
   const s = (text: string, style: Style) => styled(text, style, noColor);
@@ -97,7 +98,7 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
   const lines: string[] = [];
   // The same header as the app's (main-layout.ts), fitted to the width.
   lines.push(
-    headerPieces({ nodes: [{ name: 'local', state: 'online', running, total: list.length }], nodeIndex: 0, readOnly: o.readOnly, rulesAgent: null, width })
+    headerPieces({ nodes: [{ name: o.node ?? LOCAL_ALIAS, state: 'online', running, total: list.length }], nodeIndex: 0, readOnly: o.readOnly, rulesAgent: null, width })
       .map((p) => s(p.text, { ...(p.color ? { color: p.color } : {}), ...(p.bold ? { bold: true } : {}), ...(p.inverse ? { inverse: true } : {}) }))
       .join(''),
   );
@@ -163,9 +164,10 @@ export async function paintFirstFrame(o: PaintOptions): Promise<boolean> {
     stdin.setRawMode(false);
     return false;
   }
-  const list = (raw as RawListRow[]).map((r) => summaryFromList(r, 'local'));
+  const node = thisNodeName(o.env);
+  const list = (raw as RawListRow[]).map((r) => summaryFromList(r, node));
   const noColor = o.env.NO_COLOR !== undefined && o.env.NO_COLOR !== '';
-  const lines = firstFrameLines(list, { columns, rows, readOnly: o.readOnly, noColor, now: Date.now() });
+  const lines = firstFrameLines(list, { columns, rows, readOnly: o.readOnly, noColor, now: Date.now(), node });
   // If the app never takes over (it failed to load), the terminal still gets its screen back.
   process.once('exit', restoreIfStillPainted);
   stdout.write(`${ALT_SCREEN_ON}\x1b[?25l\x1b[0m\x1b[2J${lines.map((l, i) => `\x1b[${i + 1};1H${l}\x1b[0m`).join('')}`);

@@ -92,7 +92,8 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
   const g = program.opts<{ host?: string }>();
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(io.env);
   const log = (line: string) => io.err(`${new Date().toISOString()} ${line}\n`);
-  const node = new LocalNode({ endpoint, rules: (n) => new LocalRules(n, paths), onError: log });
+  const { thisNodeName } = await import('../../core/peers/node-name.js');
+  const node = new LocalNode({ name: thisNodeName(io.env), endpoint, rules: (n) => new LocalRules(n, paths), onError: log });
   node.connect().catch((err: unknown) => log(`api: engine unreachable (${(err as Error).message}); retrying in the background`));
   const controller = await failoverController(node, paths.stateDir, io, log);
   const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log, placement: () => controller });

@@ -18,6 +18,7 @@ import { describeEndpoint } from '../../core/docker/endpoint.js';
 import { summaryFromInspect, type RawInspect } from '../../core/docker/mapping.js';
 import { EngineTimeoutError } from '../../core/model/errors.js';
 import type { ContainerSummary } from '../../core/model/types.js';
+import { LOCAL_ALIAS } from '../../core/peers/node-name.js';
 import { DEADLINE_PASSED, getJson, requestList } from '../app/engine-list.js';
 import type { FastPsOptions } from './ps-args.js';
 import { psColumns } from '../presentation/container-row.js';
@@ -31,7 +32,7 @@ const CONCURRENCY = 8;
  * or an EngineTimeoutError (as the full CLI's) when a request outlives `timeoutMs`.
  * `list`: the engine's list, when the start file has asked for it already (early-request.ts).
  */
-export async function fastList(endpoint: Endpoint, all: boolean, timeoutMs: number, list: Promise<unknown> | null = null, now: () => number = Date.now): Promise<ContainerSummary[] | EngineTimeoutError | null> {
+export async function fastList(endpoint: Endpoint, all: boolean, timeoutMs: number, list: Promise<unknown> | null = null, node: string = LOCAL_ALIAS, now: () => number = Date.now): Promise<ContainerSummary[] | EngineTimeoutError | null> {
   if (endpoint.kind !== 'unix') return null;
   let asking = 'GET /containers/json';
   try {
@@ -50,7 +51,7 @@ export async function fastList(endpoint: Endpoint, all: boolean, timeoutMs: numb
           const raw = await getJson(endpoint.socketPath, `/containers/${ids[i]}/json`, timeoutMs, { missing: null });
           if (raw === null) continue;
           if (typeof raw !== 'object' || typeof (raw as RawInspect).Id !== 'string') throw new Error('unexpected inspect answer');
-          out[i] = summaryFromInspect(raw as RawInspect, 'local', t);
+          out[i] = summaryFromInspect(raw as RawInspect, node, t);
         }
       }),
     );
@@ -66,8 +67,8 @@ export async function fastList(endpoint: Endpoint, all: boolean, timeoutMs: numb
  * Prints `outpost ps` as the full CLI does and gives its exit status; null when the full CLI
  * must answer instead.
  */
-export async function fastPs(endpoint: Endpoint, o: FastPsOptions, io: { out: (text: string) => void; err: (text: string) => void }, timeoutMs: number, listRequest: Promise<unknown> | null = null): Promise<number | null> {
-  const list = await fastList(endpoint, o.all, timeoutMs, listRequest);
+export async function fastPs(endpoint: Endpoint, o: FastPsOptions, io: { out: (text: string) => void; err: (text: string) => void }, timeoutMs: number, listRequest: Promise<unknown> | null = null, node: string = LOCAL_ALIAS): Promise<number | null> {
+  const list = await fastList(endpoint, o.all, timeoutMs, listRequest, node);
   if (list === null) return null;
   if (list instanceof EngineTimeoutError) {
     io.err(`Error: ${list.message}\n`);

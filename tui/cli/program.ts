@@ -78,7 +78,8 @@ async function nodeFor(program: Command, env: NodeJS.ProcessEnv, paths?: RulesPa
   const { localRules } = await import('../../core/agent/lazy-rules.js');
   const g = program.opts<GlobalOptions>();
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(env);
-  return new LocalNode({ endpoint, rules: localRules(env, paths) });
+  const { thisNodeName } = await import('../../core/peers/node-name.js');
+  return new LocalNode({ name: thisNodeName(env), endpoint, rules: localRules(env, paths) });
 }
 
 /**
@@ -309,7 +310,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
    */
   const withRules = async (opts: { rules?: string; stateDir?: string; node?: string }, fn: (rules: RulesPort, p: RulesPaths) => Promise<number>, engineOptional = false): Promise<void> => {
     const p = await paths(opts);
-    if (opts.node !== undefined && opts.node !== 'local') {
+    const { meansThisMachine, thisNodeName } = await import('../../core/peers/node-name.js');
+    if (opts.node !== undefined && !meansThisMachine(opts.node, thisNodeName(io.env))) {
       // A peer's rules, through its agent: its files are its own, so local paths make no sense here.
       if (opts.rules !== undefined || opts.stateDir !== undefined) throw new BadInputError('--node: --rules and --state-dir name this machine\'s files; a peer\'s agent uses its own.', { field: 'node' });
       const peer = await nodeNamed(opts.node);
@@ -327,7 +329,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     } catch (err) {
       if (!engineOptional) throw err;
       const { LocalRules } = await import('../../core/agent/local-rules.js');
-      const offline = { name: 'local', containers: () => [], list: () => Promise.reject(err), statsOnce: () => Promise.reject(err) };
+      const offline = { name: thisNodeName(io.env), containers: () => [], list: () => Promise.reject(err), statsOnce: () => Promise.reject(err) };
       result.code = await fn(new LocalRules(offline, p), p);
       return;
     }
@@ -348,7 +350,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     const { LocalNode } = await import('../../core/docker/local-node.js');
     // Started by hand through the bin (no V8 flags on its interpreter line): the unit's limits.
     await (await import('./node-flags.js')).applyMemoryFlags();
-    const node = new LocalNode({ endpoint, onError: (m) => io.err(`${new Date().toISOString()} ${m}\n`) });
+    const { thisNodeName } = await import('../../core/peers/node-name.js');
+    const node = new LocalNode({ name: thisNodeName(io.env), endpoint, onError: (m) => io.err(`${new Date().toISOString()} ${m}\n`) });
     result.code = await runAgent(node, describeEndpoint(endpoint), await paths(opts), io);
   });
   nodeOpt(rulesOpts(agent.command('status').description('whether an agent enforces the rules (exit 0) or not (exit 3)')))

@@ -11,6 +11,7 @@ import { resolveEndpoint } from '../../../core/docker/endpoint.js';
 import { LocalNode } from '../../../core/docker/local-node.js';
 import { Fleet } from '../../../core/fleet.js';
 import { buildFleet, followPeersFile } from '../../../core/peers/fleet-from-config.js';
+import { thisNodeName } from '../../../core/peers/node-name.js';
 import { LocalRules } from '../../../core/agent/local-rules.js';
 import { defaultRulesFile, stateDir } from '../../../core/agent/store.js';
 import { errorEnvelope } from '../../../core/model/envelope.js';
@@ -111,7 +112,7 @@ if (!app.requestSingleInstanceLock()) {
     // The composition root: this machine's engine, with its rules port on the agent's files, and
     // the peers of the peers file (the same fleet as the TUI's and the CLI's: core/peers).
     const paths = { rulesFile: defaultRulesFile(process.env), stateDir: stateDir(process.env) };
-    const node = new LocalNode({ endpoint: resolveEndpoint(process.env), rules: (n) => new LocalRules(n, paths) });
+    const node = new LocalNode({ name: thisNodeName(process.env), endpoint: resolveEndpoint(process.env), rules: (n) => new LocalRules(n, paths) });
     let fleet: Fleet;
     try {
       fleet = await buildFleet(process.env, node);
