@@ -7,6 +7,7 @@
  * what is pinned is first checked against the live agent.
  */
 import { BadInputError } from '../model/errors.js';
+import { thisNodeName } from './node-name.js';
 import { checkNewName, nameProblem, normalizeFingerprint, readPeers, readTokens, updatePeers, urlProblem, writeTokens, type PeerConfig, type PeerKind } from './config.js';
 
 /** How a face names a field in its messages: `--name` for the CLI, `name` for a form. */
@@ -105,7 +106,7 @@ export async function planPeer(env: NodeJS.ProcessEnv, input: AddInput, label: F
   const name = input.name ?? defaultName(url);
   if (!name) throw new BadInputError(`${label('name')}: no name can be made from \`${url}\`; give one (1–63 of a-z, 0-9, -).`, { field: 'name' });
   try {
-    checkNewName(peers, name, input.name === undefined ? `${label('name')} (from the URL: ${name})` : label('name'));
+    checkNewName(peers, name, input.name === undefined ? `${label('name')} (from the URL: ${name})` : label('name'), thisNodeName(env));
   } catch (err) {
     throw new BadInputError((err as Error).message, { field: 'name' });
   }
@@ -191,7 +192,7 @@ export function savePeer(env: NodeJS.ProcessEnv, plan: PeerPlan): PeerConfig {
   const peer: PeerConfig = { name: plan.name, kind: plan.kind, url: plan.url, ...(plan.fingerprint ? { fingerprint: plan.fingerprint } : {}) };
   if (plan.kind === 'agent' && plan.token !== undefined) writeTokens({ ...readTokens(env), [plan.name]: plan.token }, env);
   updatePeers(env, (current) => {
-    checkNewName(current, plan.name);
+    checkNewName(current, plan.name, undefined, thisNodeName(env));
     if (current.some((p) => p.url === plan.url)) throw new BadInputError(`URL: \`${plan.url}\` was added meanwhile.`, { field: 'url' });
     return [...current, peer];
   });
@@ -219,7 +220,7 @@ export function renamePeer(env: NodeJS.ProcessEnv, from: string, to: string, lab
   const peers = readPeers(env);
   if (!peers.some((p) => p.name === from)) throw new BadInputError(`${labels.from}: no peer named \`${from.slice(0, 70)}\`. Peers: ${known(peers)}.`, { field: 'name' });
   try {
-    checkNewName(peers, to, labels.to);
+    checkNewName(peers, to, labels.to, thisNodeName(env));
   } catch (err) {
     throw new BadInputError((err as Error).message, { field: 'to' });
   }

@@ -208,9 +208,10 @@ export function updatePeers(env: NodeJS.ProcessEnv, change: (peers: PeerConfig[]
   return next;
 }
 
-/** Checks a new peer against the existing ones: name rules, unique. */
-export function checkNewName(peers: readonly PeerConfig[], name: string, field = '--name'): void {
+/** Checks a new peer against the existing ones: name rules, unique, not this machine's own fleet name (`own`). */
+export function checkNewName(peers: readonly PeerConfig[], name: string, field = '--name', own?: string): void {
   const why = nameProblem(name);
   if (why) throw new BadInputError(`${field} ${why}.`);
+  if (name === own) throw new BadInputError(`${field}: \`${name}\` is this machine's own name (the node: of its placement.yaml); give the peer the name it has in the fleet.`);
   if (peers.some((p) => p.name === name)) throw new BadInputError(`${field}: a peer named \`${name}\` already exists (\`outpost peers list\`).`);
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outpost } from '../harness/cli.js';
-import { docker, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { docker, dockerHost, makeContainer, removeByPrefix } from '../harness/fixtures.js';
 import { TEST_IMAGE } from '../harness/image.js';
 
 const P = 'fleetname-';
@@ -52,6 +52,25 @@ describe("this machine's fleet name", () => {
     const no = await outpost(['place', other, '--dry-run'], env);
     expect(no.code).toBe(3);
     expect(no.stdout + no.stderr).toContain('node is site-a');
+  });
+
+  it('refuses a peer under this machine\'s own name', async () => {
+    const r = await outpost(['peers', 'add', 'tcp://127.0.0.1:9', '--name', 'site-a'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("`site-a` is this machine's own name");
+  });
+
+  it('host --node on an engine-only peer says it reports no host figures instead of showing this machine\'s', async () => {
+    const add = await outpost(['peers', 'add', dockerHost(), '--name', 'box-2'], env);
+    expect(add.stderr).toBe('');
+    const r = await outpost(['host', '--node', 'box-2', '--json'], env);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('box-2 reports no host figures: it is an engine-only peer');
+    const here = await outpost(['host', '--json'], env);
+    expect(here.code).toBe(0);
+    expect(JSON.parse(here.stdout).node).toBe('site-a');
+    await outpost(['peers', 'remove', 'box-2'], env);
   });
 
   it('names this machine among the known nodes when --node names none', async () => {
