@@ -55,6 +55,7 @@ import { detailsFromInspect, summaryFromInspect, statusLine, summaryFromList, ty
 import { RefreshQueue } from './refresh-queue.js';
 import { translateEngineError } from './translate-error.js';
 import type { RulesPort } from '../rules/port.js';
+import { mapLimit } from '../shared/map-limit.js';
 
 export interface LocalNodeOptions {
   name?: string;
@@ -798,18 +799,4 @@ function checkTail(n: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

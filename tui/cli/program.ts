@@ -12,6 +12,9 @@ import { normalizeSignal, SIGNAL_HINT } from '../../core/model/signals.js';
 import { registerApiCommands } from './api-commands.js';
 import { versionText } from './version.js';
 
+/** Targets of one multi-target command (`stop a b c`) acted on at once. */
+const MULTI_TARGET_CONCURRENCY = 8;
+
 /**
  * Output sinks, injected so tests can capture them. `out` and `err` are safe
  * for a terminal: the program's sinks (tui/main.ts) make every control
@@ -207,8 +210,11 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
         .option('--node <name>', 'the node to act on (default: this machine; `outpost peers list` names the others)'),
     ).action(
       withNode(async (node, refs: string[], opts: Record<string, unknown>) => {
+        // Side by side, as docker does (`stop a b` waited for a's timeout before asking b), at
+        // most MULTI_TARGET_CONCURRENCY at once; each is printed as it is done.
+        const { mapLimit } = await import('../../core/shared/map-limit.js');
         let failed: unknown = null;
-        for (const ref of refs) {
+        await mapLimit(refs, MULTI_TARGET_CONCURRENCY, async (ref) => {
           try {
             await run(node, ref, opts);
             io.out(`${ref}\n`);
@@ -216,7 +222,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
             failed ??= err;
             io.err(`Error: ${ref}: ${err instanceof Error ? err.message : String(err)}\n`);
           }
-        }
+        });
         if (failed) throw new ReportedError(failed);
       }),
     );
