@@ -189,6 +189,12 @@ export function compileConstraint(text: string): Constraint | string {
   const cmp = set ? null : RE_CMP.exec(text);
   const m = set ?? cmp;
   if (!m) {
+    // `constraints: [node in (a, b)]`: YAML's flow list ends an item at each comma.
+    const opens = text.split('(').length - 1;
+    const closes = text.split(')').length - 1;
+    if (opens !== closes) {
+      return `${describe(text)} has ${opens > closes ? 'no closing' : 'no opening'} parenthesis: YAML splits an unquoted \`node in (a, b)\` at its comma; quote each constraint, like ["node in (a, b)"] or - "node in (a, b)"`;
+    }
     if (RE_SINGLE_EQ.test(text)) return `expected \`==\` (one \`=\` is not an operator), got ${describe(text)}`;
     return `expected a constraint ${CONSTRAINT_HINT}, got ${describe(text)}`;
   }
@@ -370,6 +376,10 @@ function volumeAt(value: unknown, path: Path): VolumeMount {
   const parts = value.split(':');
   if (parts.length > 3 || parts.some((p) => p === '')) throw bad();
   let mode = 'rw';
+  // Two parts are source:target or, for an anonymous volume, target:mode.
+  if (parts.length === 2 && !(parts[1] as string).startsWith('/') && parts[1] !== 'ro' && parts[1] !== 'rw') {
+    throw new FieldError(path, `expected the target inside the container as an absolute path (or the mode ro or rw after an anonymous volume's target), got ${describe(parts[1])}`);
+  }
   if (parts.length === 3 || (parts.length === 2 && !(parts[1] as string).startsWith('/'))) mode = parts.pop() as string;
   if (mode !== 'ro' && mode !== 'rw') throw new FieldError(path, `expected the mode ro or rw after the target, got ${describe(mode)}`);
   const [a, b] = parts as [string, string | undefined];
