@@ -26,6 +26,8 @@ import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES
 import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
+import { journalPlacement } from '../agent/placement-link.js';
+import { LABEL_GENERATION, LABEL_REPLICA, LABEL_WORKLOAD } from '../placement/copies.js';
 
 /** The failover controller, as the heartbeat route sees it (core/placement/controller.ts). */
 export interface PlacementPort {
@@ -542,7 +544,19 @@ export class ApiServer {
         return new PushStream((emit) => node.watchHost((h) => emitFrame(emit, enc.frame([h], h.at)), every));
       },
       list: (i) => node.list({ all: i.query.all === true }),
-      run: (i) => node.run(i.body),
+      run: async (i, ctx) => {
+        const workload = i.body.labels?.[LABEL_WORKLOAD];
+        const what = workload === undefined ? null : `${workload} replica ${i.body.labels?.[LABEL_REPLICA] ?? '?'} (generation ${i.body.labels?.[LABEL_GENERATION] ?? '?'})`;
+        try {
+          const id = await node.run(i.body);
+          // The node that starts a placed copy journals it too, not only the node that decided it.
+          if (what) journalPlacement(this.#o.stateDir, { reason: `started ${what} here (container ${id.slice(0, 12)}), asked by ${ctx.token.name}`, container: workload as string, containerId: id, ok: true });
+          return id;
+        } catch (err) {
+          if (what) journalPlacement(this.#o.stateDir, { reason: `could not start ${what} here, asked by ${ctx.token.name}: ${err instanceof Error ? err.message : String(err)}`, container: workload as string, ok: false, error: err instanceof Error ? err.message : String(err) });
+          throw err;
+        }
+      },
       images: () => node.images(),
       devices: (i) => node.devices(i.query.paths),
       inspect: async (i, ctx) => {

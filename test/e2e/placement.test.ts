@@ -88,6 +88,12 @@ describe('placement across a site (local + three agents)', () => {
     const inspect = await engineOf('n3').getContainer(there[0]?.Id as string).inspect();
     expect(inspect.HostConfig.RestartPolicy?.Name).toBe('no'); // movable: fencing must hold
     expect(inspect.Config.Labels['outpost.workload.spec']).toContain('name: pl-web');
+    // The node that started it journals it too, with who asked.
+    const journal = await eventually(async () => {
+      const j = await outpost(['journal', '--node', 'n3', '--json', '-n', '0'], env());
+      return j.stdout.includes('started pl-web replica 0 (generation') ? j.stdout : undefined;
+    }, 10_000, 'the journal entry on n3');
+    expect(journal).toMatch(/started pl-web replica 0 \(generation \d+\) here \(container [0-9a-f]{12}\), asked by /);
     const again = await outpost(['place', file], env());
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/every replica runs already \(0 on n3\)/);
