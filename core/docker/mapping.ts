@@ -221,7 +221,8 @@ export function detailsFromInspect(raw: RawInspect, node: string, now: number): 
     memoryLimit: host.Memory ?? 0,
     cpuLimit,
     healthLog: (raw.State?.Health?.Log ?? []).map((h) => ({
-      start: h.Start ?? '',
+      start: toTime(h.Start),
+      end: toTime(h.End),
       exitCode: h.ExitCode ?? -1,
       output: h.Output ?? '',
     })),

@@ -87,7 +87,8 @@ export interface ContainerDetails extends ContainerSummary {
   memoryLimit: number;
   /** CPU limit in cores (NanoCpus / 1e9), 0 when unlimited. */
   cpuLimit: number;
-  healthLog: { start: string; exitCode: number; output: string }[];
+  /** The engine's last health probes, oldest first; `start`/`end` in ms since the epoch (null when the engine gave none). */
+  healthLog: { start: number | null; end: number | null; exitCode: number; output: string }[];
   /** The engine's raw inspect document, for `outpost inspect`. */
   raw: unknown;
 }

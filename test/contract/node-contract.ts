@@ -93,6 +93,10 @@ export function nodeContract(kind: string, P: string, make: () => Promise<NodeUn
       const details = await node.inspect(`${P}sick`);
       expect(details.healthLog.length).toBeGreaterThan(0);
       expect(details.healthLog[0]?.exitCode).toBe(1);
+      // Times are milliseconds since the epoch, as everywhere in Outpost's output (docs/cli.md).
+      const probe = details.healthLog[0];
+      expect(probe?.start).toBeGreaterThan(Date.now() - 600_000);
+      expect(probe?.end).toBeGreaterThanOrEqual(probe?.start ?? Infinity);
     });
 
     it('stops, starts, restarts, pauses, kills and removes', async () => {
