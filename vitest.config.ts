@@ -21,12 +21,21 @@ const inkOutput: Plugin = {
   },
 };
 
+/** The docs as text, as the builds' esbuild text loader gives them (`outpost docs`). */
+const markdownText: Plugin = {
+  name: 'outpost-markdown-text',
+  enforce: 'pre',
+  load(id) {
+    return id.endsWith('.md') ? `export default ${JSON.stringify(readFileSync(id, 'utf8'))};` : null;
+  },
+};
+
 const ALL = ['test/**/*.test.{ts,tsx}'];
 /** The tests that touch no engine: pure code, and components and tray logic on fakes of what is outside them. */
 const UNIT = ['test/unit/**/*.test.{ts,tsx}', 'test/components/logs-screen.test.tsx', 'test/components/rules-panel.test.tsx', 'test/components/container-table.test.tsx', 'test/components/host-strip.test.tsx', 'test/desktop/tray-model.test.ts'];
 
 export default defineConfig({
-  plugins: [inkOutput],
+  plugins: [inkOutput, markdownText],
   // Ink is an external dependency for Vite's SSR transform by default, so the plugin above would
   // never see its imports: inline it (and the testing library that loads it).
   ssr: { noExternal: INLINE },

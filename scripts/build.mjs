@@ -39,6 +39,8 @@ const common = {
     ].join(''),
   },
   plugins: [trimDockerode, inkFastPaths],
+  // The docs ride inside the build as text (`outpost docs`).
+  loader: { '.md': 'text' },
   logLevel: 'warning',
 };
 await build({ ...common, entryPoints: { app: 'tui/app-entry.ts' }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });

@@ -85,6 +85,8 @@ const common = {
   // A CommonJS function can hold no import(): the built-in modules the code imports lazily are required.
   supported: { 'dynamic-import': false },
   charset: 'ascii',
+  // The docs ride inside the build as text (`outpost docs`).
+  loader: { '.md': 'text' },
   logLevel: 'warning',
 };
 

@@ -103,6 +103,6 @@ export function linkMover(stateDir: string, move: (containerId: string) => Promi
 /** The rules' `move`: through the controller of this state directory; refused with what to do when none runs. */
 export function moveContainer(stateDir: string, containerId: string): Promise<string> {
   const move = movers.get(key(stateDir));
-  if (!move) return Promise.reject(new Error('move needs the placement engine: run `outpost agent --listen` with peers and placement.yaml (docs/placement.md)'));
+  if (!move) return Promise.reject(new Error('move needs the placement engine: run `outpost agent --listen` with peers and placement.yaml (`outpost docs placement`)'));
   return move(containerId);
 }

@@ -51,7 +51,7 @@ export async function runAction(node: Node, containerId: string, action: Action,
       case 'notify':
         break;
       case 'move':
-        if (!move) throw new Error('move needs the placement engine: run `outpost agent --listen` with peers and placement.yaml (docs/placement.md)');
+        if (!move) throw new Error('move needs the placement engine: run `outpost agent --listen` with peers and placement.yaml (`outpost docs placement`)');
         detail = ` (${await move(containerId)})`;
         break;
     }

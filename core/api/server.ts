@@ -285,7 +285,7 @@ export class ApiServer {
     if (pathname.includes('\0')) return { status: 400, err: new BadInputError('The request path holds a NUL character.') };
     const m = matchRoute(req.method ?? '', pathname);
     if (m.kind === 'bad-path') return { status: 400, err: new BadInputError(`Bad path: ${m.message}.`) };
-    if (m.kind === 'no-such-path') return { status: 404, err: new BadInputError(`No such endpoint: ${String(req.method).slice(0, 10)} ${pathname.slice(0, 200)} (docs/api.md lists them).`) };
+    if (m.kind === 'no-such-path') return { status: 404, err: new BadInputError(`No such endpoint: ${String(req.method).slice(0, 10)} ${pathname.slice(0, 200)} (\`outpost docs api\` lists them).`) };
     if (m.kind === 'wrong-method') return { status: 405, err: new BadInputError(`${pathname.slice(0, 200)} does not take ${String(req.method).slice(0, 10)}; it takes ${m.allowed.join(', ')}.`), headers: { allow: m.allowed.join(', ') } };
     let search: URLSearchParams;
     try {
@@ -607,7 +607,7 @@ export class ApiServer {
       rulesFile: () => this.#rules().rulesFile(),
       placementHeartbeat: (i) => {
         const p = this.#o.placement?.() ?? null;
-        if (!p) throw new BadInputError(`Failover is off on ${this.#o.node.name}: it has no placement.yaml with its fleet name (docs/placement.md, "Failover without split brain").`);
+        if (!p) throw new BadInputError(`Failover is off on ${this.#o.node.name}: it has no placement.yaml with its fleet name (\`outpost docs placement\`, "Failover without split brain").`);
         return p.heartbeat(i.body);
       },
       tokensList: () => readTokens(this.#o.stateDir).map((t) => ({ name: t.name, role: t.role, created: t.created })),

@@ -104,6 +104,7 @@ describe('the x64 single executable, with no node on PATH', () => {
       `test ! -e '${join(ROOT, 'package.json')}'`,
       `'${join(box, 'outpost-linux-x64')}' ps --json > '${join(box, 'ps.json')}'`,
       `'${join(box, 'outpost-linux-x64')}' host --json > '${join(box, 'host.json')}'`,
+      `'${join(box, 'outpost-linux-x64')}' docs cli > '${join(box, 'cli.md')}'`,
       `'${join(box, 'outpost-linux-x64')}' rules check '${join(box, 'no-rules.yaml')}'; echo "rules-exit $?"`,
     ].join(' && ');
     const r = await run(['unshare', '-m', 'sh', '-c', script]);
@@ -111,6 +112,8 @@ describe('the x64 single executable, with no node on PATH', () => {
     expect(r.stdout).toMatch(/rules-exit 2/);
     expect((JSON.parse(readFileSync(join(box, 'ps.json'), 'utf8')) as { name: string }[]).some((c) => c.name === `${P}web`)).toBe(true);
     expect((JSON.parse(readFileSync(join(box, 'host.json'), 'utf8')) as { cores: number }).cores).toBeGreaterThan(0);
+    // The reference rides inside: the box has no docs/ folder.
+    expect(readFileSync(join(box, 'cli.md'), 'utf8')).toBe(readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8'));
     // The check can fail: the npm build's start file, copied alone, needs dist/app.mjs beside it.
     copyFileSync(join(ROOT, 'dist', 'outpost.mjs'), join(box, 'alone.mjs'));
     const alone = await run(['unshare', '-m', 'sh', '-c', `mount -t tmpfs none '${ROOT}' && /usr/bin/node '${join(box, 'alone.mjs')}' --help`], { PATH: '/usr/bin:/bin' });

@@ -29,7 +29,7 @@ export function registerApiCommands(program: Command, io: CliIO): void {
   const agent = program.commands.find((c) => c.name() === 'agent');
   if (agent) {
     agent
-      .option('--listen <address:port>', 'also serve this node over HTTPS (the agent API: docs/api.md), e.g. 0.0.0.0:8443')
+      .option('--listen <address:port>', 'also serve this node over HTTPS (the agent API: `outpost docs api`), e.g. 0.0.0.0:8443')
       .option('--insecure-http', 'plain HTTP instead of HTTPS (only on a loopback address)');
     agent.hook('preAction', async (_cmd, action) => {
       if (action !== agent) return;

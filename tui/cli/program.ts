@@ -145,7 +145,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       .description('list containers')
       .option('-a, --all', 'include stopped containers')
       .option('--all-nodes', 'list the containers of every node (this machine and its peers), with a NODE column')
-      .option('--json', 'print a JSON array (fields: docs/cli.md)')
+      .option('--json', 'print a JSON array (fields: `outpost docs cli`)')
       .option('-q, --quiet', 'print only container IDs')
       .option('-w, --wide', 'do not truncate; add the command column'),
   ).action(async (opts: { all?: boolean; allNodes?: boolean; node?: string; json?: boolean; quiet?: boolean; wide?: boolean }, cmd: Command) => {
@@ -272,7 +272,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   nodeOpt(program
     .command('host')
     .description("this node's CPU, memory, disks, temperature, load and network")
-    .option('--json', 'print JSON (fields: docs/cli.md)'))
+    .option('--json', 'print JSON (fields: `outpost docs cli`)'))
     .action(
       withNode(async (node, opts: { json?: boolean }) => {
         if (!node.reportsHost) {
@@ -431,6 +431,16 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
       await withRules(opts, (r) => m.journalCommand(r, opts, io), true);
     });
 
+  // ---- the reference -----------------------------------------------------------
+  program
+    .command('docs')
+    .description('the reference, carried inside this build: cli, rules, placement, api')
+    .argument('[topic]', 'one of cli, rules, placement, api (none: the list)')
+    .action(async (topic: string | undefined) => {
+      const { docsText } = await import('./docs-command.js');
+      io.out(docsText(topic));
+    });
+
   // ---- peers ----------------------------------------------------------------
   const peersModule = () => import('./peers-commands.js');
   const peers = program.command('peers').description('the nodes beside this one ($XDG_CONFIG_HOME/outpost/peers.json; tokens in peer-tokens.json, mode 0600)');
@@ -483,7 +493,7 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   };
   program
     .command('place')
-    .description('choose the node(s) for a workload, explain every node\'s verdict, and run it there (docs/placement.md)')
+    .description('choose the node(s) for a workload, explain every node\'s verdict, and run it there (`outpost docs placement`)')
     .argument('<file>', 'the workload spec (YAML or JSON)')
     .option('--dry-run', 'print the table only (exit 3 when nothing fits)')
     .option('--json', 'print JSON')
