@@ -89,6 +89,17 @@ class PullStream {
  * under 5 s. Each beat is one small TLS record (about 25 bytes) per open stream.
  */
 const HEARTBEAT_MS = 1_500;
+/** How long an idle kept-alive connection stays open: longer than the rule-agent check's minute. */
+export const KEEP_ALIVE_MS = 75_000;
+/** The longest interval a client may ask for (`x-outpost-heartbeat`). */
+const MAX_ASKED_BEAT_MS = 600_000;
+
+/** A client's `x-outpost-heartbeat` header: ms (0: none), or null when absent or malformed (the agent's own interval). */
+export function requestedBeatMs(header: unknown): number | null {
+  if (typeof header !== 'string' || !/^\d{1,7}$/.test(header)) return null;
+  const ms = Number(header);
+  return ms <= MAX_ASKED_BEAT_MS ? ms : null;
+}
 
 /** A compact sample stream's frame, when there is one (nothing is written when nothing moved). */
 function emitFrame(emit: (item: unknown) => void, frame: DeltaFrame | null): void {
@@ -137,6 +148,11 @@ export class ApiServer {
       ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2' }, handler)
       : createHttpServer(handler);
     this.#server.headersTimeout = 10_000;
+    // A kept-alive connection waits this long for its next request (Node's default is 5 s): a
+    // client that asks every minute, or opens a shell or a log now and then, finds its connection
+    // warm instead of paying TCP's and TLS's handshakes again (four round trips and ~2 KB with the
+    // certificate: seconds on a 300 ms, 64 kbit/s link).
+    this.#server.keepAliveTimeout = KEEP_ALIVE_MS;
     this.#server.maxHeadersCount = 100;
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       // Not HTTP at all (or a body where none was announced): an envelope all the same, then the connection ends.
@@ -271,7 +287,7 @@ export class ApiServer {
       throw err;
     }
     if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: 'ok', client: ctx.client });
-    if (answer instanceof PushStream || answer instanceof PullStream) return this.#stream(res, answer, ctx);
+    if (answer instanceof PushStream || answer instanceof PullStream) return this.#stream(res, answer, ctx, requestedBeatMs(req.headers['x-outpost-heartbeat']));
     this.#send(res, 200, { result: answer ?? null });
   }
 
@@ -325,8 +341,13 @@ export class ApiServer {
 
   // ---- streams ----------------------------------------------------------------
 
-  #stream(res: ServerResponse, s: PushStream | PullStream, ctx: Ctx): void {
-    const beatMs = this.#o.heartbeatMs ?? HEARTBEAT_MS;
+  /**
+   * `asked`: the client's `x-outpost-heartbeat` (0: no beats, it knows the link is alive from
+   * another stream; more: beat that seldom), or null for the agent's own interval.
+   */
+  #stream(res: ServerResponse, s: PushStream | PullStream, ctx: Ctx, asked: number | null): void {
+    const own = this.#o.heartbeatMs ?? HEARTBEAT_MS;
+    const beatMs = asked === null ? own : asked === 0 ? 0 : Math.max(own, asked);
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-outpost-heartbeat-ms': String(beatMs) });
     res.flushHeaders();
     const maxBuffer = this.#o.maxStreamBufferBytes ?? 8 * 1024 * 1024;
@@ -342,9 +363,12 @@ export class ApiServer {
     };
     const entry: OpenStream = { hash: ctx.token.hash, close: () => finish(new UnauthorisedError(ctx.peer, 'the token was revoked')) };
     this.#streams.add(entry);
+    // A stream that beats costs its link a TLS record each time (~30 bytes on the wire, more with
+    // TCP's acknowledgements): on a 64 kbit/s link, streams the client watches through another
+    // one's beat ask for none.
     const beat = setInterval(() => {
-      if (!closed && res.writableLength === 0) res.write('\n');
-    }, beatMs);
+      if (beatMs > 0 && !closed && res.writableLength === 0) res.write('\n');
+    }, beatMs > 0 ? beatMs : 2 ** 31 - 1);
     beat.unref();
     res.on('close', () => finish());
     if (s instanceof PushStream) {

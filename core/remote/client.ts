@@ -43,6 +43,15 @@ export interface CallInput {
   body?: unknown;
 }
 
+export interface StreamOptions {
+  /**
+   * Asks the agent to beat this seldom (`x-outpost-heartbeat`); 0: not at all, for a stream whose
+   * owner closes it when another stream of the same peer finds the link lost. An agent that does
+   * not know the header beats as it always does, and the stream is watched by its beat.
+   */
+  heartbeatMs?: number;
+}
+
 /** Longest answer read into memory (a list of many containers, an inspect with a big raw document). */
 const MAX_ANSWER = 64 * 1024 * 1024;
 /** Longest line of a stream (a 4 MiB log line, escaped). */
@@ -59,8 +68,12 @@ const STREAM_IDLE_MS = 45_000;
 /** Whatever an agent says, a stream is given at least this long (a busy agent may beat late). */
 const MIN_STREAM_IDLE_MS = 3_000;
 
-/** How long a stream may be silent, from the agent's heartbeat header. */
+/**
+ * How long a stream may be silent, from the agent's heartbeat header. `0` (the agent beats not,
+ * as asked): no limit here, the stream's owner closes it when the link it watches is lost.
+ */
 export function streamIdleMs(header: unknown): number {
+  if (header === '0') return Infinity;
   const beat = typeof header === 'string' && /^\d{1,7}$/.test(header) ? Number(header) : NaN;
   if (!(beat > 0)) return STREAM_IDLE_MS;
   return Math.min(STREAM_IDLE_MS, Math.max(MIN_STREAM_IDLE_MS, beat * MISSED_BEATS));
@@ -251,8 +264,8 @@ export class ApiClient {
    * the agent's error when it refuses; `close()` ends it.
    */
   /** An ndjson stream; `serverTime` is the agent's clock when it answered (its Date header, ms; null when absent). */
-  async stream<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T>; close: () => void; serverTime: number | null }> {
-    const s = await this.streamBatches<T>(name, input);
+  async stream<T>(name: RouteName, input: CallInput = {}, o: StreamOptions = {}): Promise<{ items: AsyncIterable<T>; close: () => void; serverTime: number | null }> {
+    const s = await this.streamBatches<T>(name, input, o);
     const items = (async function* () {
       for await (const batch of s.items) yield* batch;
     })();
@@ -264,8 +277,8 @@ export class ApiClient {
    * envelope, many for a `results` one): a reader of many log lines takes them without a promise
    * per line.
    */
-  async streamBatches<T>(name: RouteName, input: CallInput = {}): Promise<{ items: AsyncIterable<T[]>; close: () => void; serverTime: number | null }> {
-    const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson' });
+  async streamBatches<T>(name: RouteName, input: CallInput = {}, o: StreamOptions = {}): Promise<{ items: AsyncIterable<T[]>; close: () => void; serverTime: number | null }> {
+    const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson', ...(o.heartbeatMs !== undefined ? { 'x-outpost-heartbeat': String(o.heartbeatMs) } : {}) });
     if (res.statusCode !== 200) {
       const text = await readAll(res, MAX_ANSWER).catch(() => '');
       throw peerError(fromEnvelopeError(text, res.statusCode), this.label);
@@ -276,7 +289,7 @@ export class ApiClient {
     let last = Date.now();
     const watchdog = setInterval(() => {
       if (Date.now() - last > idleMs) req.destroy(new PeerTimeoutError(this.label, `${ROUTES[name].path} (a stream that went silent)`, idleMs));
-    }, Math.min(500, Math.floor(idleMs / 10)));
+    }, Number.isFinite(idleMs) ? Math.min(500, Math.floor(idleMs / 10)) : 2 ** 31 - 1);
     watchdog.unref();
     const label = this.label;
     const items = (async function* () {

@@ -15,7 +15,7 @@ import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary
 import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
-import { ApiClient, peerError, type PeerOptions } from './client.js';
+import { ApiClient, peerError, type PeerOptions, type StreamOptions } from './client.js';
 import { describeIssues, heartbeatAnswerSchema, type HeartbeatAnswer, type HeartbeatBody } from '../api/routes.js';
 import { remoteExec } from './remote-exec.js';
 import { RemoteRules } from './remote-rules.js';
@@ -31,6 +31,15 @@ export interface RemoteNodeOptions extends PeerOptions {
 export /** A sample stream that broke while the node stays online is opened again after this long. */
 const SAMPLE_STREAM_RETRY_MS = 1000;
 const TOKEN_REFUSED_RETRY_MS = 60_000;
+/** A stream that asks the agent for no heartbeat (see #tied). */
+const NO_BEAT = { heartbeatMs: 0 } as const;
+
+/** How a stream of this peer is opened and tied to the link's watch (RemoteNode #link). */
+export interface StreamLink {
+  options: StreamOptions;
+  /** Closes the stream with the session; returns the untie. */
+  tie: (close: () => void) => () => void;
+}
 
 export class RemoteNode implements Node {
   readonly name: string;
@@ -48,6 +57,33 @@ export class RemoteNode implements Node {
   readonly #pollers = new Set<Disposer>();
   /** The streams of the session now (model, events); closed on loss and on close(). */
   #session: { close: () => void }[] = [];
+  /**
+   * Streams that carry no heartbeat of their own (logs, the journal): the session's status stream
+   * beats for the whole link, and when it finds the link lost these are closed with it, so their
+   * owners open them again once the peer is back. One beat for the link instead of one a stream.
+   */
+  readonly #tied = new Set<() => void>();
+
+  /**
+   * How to open a stream watched by the session's beat: while the session is live, with no beat
+   * of its own and tied to the session (closed when the link is lost, or at once when the session
+   * changed while it opened); otherwise (a CLI's node that never connected) with the agent's beat.
+   */
+  #link(): StreamLink {
+    const gen = this.#generation;
+    if (this.#conn.status().state !== 'online' || this.#session.length === 0) return { options: {}, tie: () => () => undefined };
+    return {
+      options: NO_BEAT,
+      tie: (close) => {
+        if (gen !== this.#generation) {
+          close();
+          return () => undefined;
+        }
+        this.#tied.add(close);
+        return () => this.#tied.delete(close);
+      },
+    };
+  }
   #generation = 0;
   readonly #statusListeners = new Set<(status: NodeStatus) => void>();
   /** The agent's own connection to its engine (its status stream); null until told. */
@@ -72,7 +108,7 @@ export class RemoteNode implements Node {
     this.url = o.url;
     this.#client = new ApiClient(o);
     this.#store = new ContainerStore(o.onError);
-    this.rules = new RemoteRules(this.#client, o.name);
+    this.rules = new RemoteRules(this.#client, o.name, () => this.#link());
     this.#conn = new Connection(
       {
         open: () => this.#open(),
@@ -104,6 +140,9 @@ export class RemoteNode implements Node {
     this.#generation++;
     this.#engineStatus = null;
     for (const s of this.#session.splice(0)) s.close();
+    for (const close of [...this.#tied]) close();
+    this.#tied.clear();
+    this.rules.forgetAgent();
   }
 
   async #open(): Promise<void> {
@@ -117,11 +156,12 @@ export class RemoteNode implements Node {
     // After a loss, the events since the last one seen (or since the last session began, by the agent's
     // clock) come first: a restarted agent leaves no gap. What was seen already is given once only.
     const since = Math.max(this.#lastEventNano, this.#sessionStartNano);
-    const events = await this.#client.stream<ContainerEvent>('events', since > 0 ? { query: { sinceNano: String(Math.floor(since)) } } : {});
+    // Events and the model beat not: the status stream below beats for the link, and its loss drops them too.
+    const events = await this.#client.stream<ContainerEvent>('events', since > 0 ? { query: { sinceNano: String(Math.floor(since)) } } : {}, NO_BEAT);
     // The Date header has whole seconds: a second earlier is surely before anything this session sees.
     if (events.serverTime !== null) this.#sessionStartNano = (events.serverTime - 1000) * 1e6;
     this.#session.push(events);
-    const model = await this.#client.stream<ModelChange>('model');
+    const model = await this.#client.stream<ModelChange>('model', {}, NO_BEAT);
     this.#session.push(model);
     const it = model.items[Symbol.asyncIterator]();
     // The first change is the agent's full list; it must come within the deadline.
@@ -307,12 +347,15 @@ export class RemoteNode implements Node {
   }
 
   async logs(ref: string, options: LogOptions = {}): Promise<LogStream> {
+    // A quiet container's log says nothing for hours: while the session is live its beat watches the link.
+    const link = this.#link();
     // Lines come in runs (`batch`); an agent from before batching refuses the key, and is asked without it.
-    const s = await this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options, batch: true } }).catch((err: unknown) => {
-      if (err instanceof BadInputError && /\bbatch\b/.test(err.message)) return this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options } });
+    const s = await this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options, batch: true } }, link.options).catch((err: unknown) => {
+      if (err instanceof BadInputError && /\bbatch\b/.test(err.message)) return this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options } }, link.options);
       throw err;
     });
     let closed = false;
+    const untie = link.tie(() => s.close());
     const it = s.items[Symbol.asyncIterator]();
     let run: LogLine[] = [];
     let at = 0;
@@ -322,17 +365,22 @@ export class RemoteNode implements Node {
           try {
             while (at >= run.length) {
               const r = await it.next();
-              if (r.done) return { value: undefined, done: true };
+              if (r.done) {
+                untie();
+                return { value: undefined, done: true };
+              }
               run = r.value;
               at = 0;
             }
             return { value: run[at++] as LogLine, done: false };
           } catch (err) {
+            untie();
             if (closed) return { value: undefined, done: true };
             throw err;
           }
         },
         async return() {
+          untie();
           s.close();
           await it.return?.();
           return { value: undefined, done: true };
@@ -340,6 +388,7 @@ export class RemoteNode implements Node {
       }),
       close: () => {
         closed = true;
+        untie();
         s.close();
       },
     };
@@ -432,7 +481,8 @@ export class RemoteNode implements Node {
     const start = () => {
       if (stopped || polling || current || opening || this.#conn.status().state !== 'online') return;
       opening = true;
-      this.#client.stream<unknown>(route, { query: { intervalMs: String(intervalMs), compact: true } }).then(
+      // No beat of its own: it is closed when the node goes offline (below).
+      this.#client.stream<unknown>(route, { query: { intervalMs: String(intervalMs), compact: true } }, NO_BEAT).then(
         (s) => {
           opening = false;
           if (stopped || this.#conn.status().state !== 'online') return s.close();

@@ -3,27 +3,57 @@ import type { Disposer } from '../model/types.js';
 import type { AgentState, Explanation, ExplainOptions, JournalPage, JournalQuery, PauseOptions, ResetOptions, ResetResult, RulesFileText, RulesPort, RulesTarget, TargetResult } from '../rules/port.js';
 import type { JournalEntry } from '../rules/types.js';
 import type { ApiClient } from './client.js';
+import type { StreamLink } from './remote-node.js';
 
 /** Most entries fetched to fill the gap a broken journal stream left (the rest are in `outpost journal`). */
 const GAP_LIMIT = 1000;
 
+/** How long the rule agent's state is taken as told: it changes rarely, and a change journals an `agent` entry, which asks again. */
+const AGENT_STATE_MS = 60_000;
+
 export class RemoteRules implements RulesPort {
+  /** An explanation through the link every 5 s (and on every change the face sees): ~60 B/s, not ~300, on a 64 kbit/s link. */
+  readonly refreshMs = 5_000;
   readonly #client: ApiClient;
   readonly #node: string;
   readonly #follows = new Set<Disposer>();
+  readonly #link: () => StreamLink;
+  #agent: { at: number; state: Promise<AgentState> } | null = null;
 
-  /** `node`: the fleet's name for the peer; its agent calls its own node by its own name (often `local`). */
-  constructor(client: ApiClient, node: string) {
+  /**
+   * `node`: the fleet's name for the peer; its agent calls its own node by its own name.
+   * `link`: how its node opens a stream watched by the session's beat (RemoteNode).
+   */
+  constructor(client: ApiClient, node: string, link: () => StreamLink = () => ({ options: {}, tie: () => () => undefined })) {
     this.#client = client;
     this.#node = node;
+    this.#link = link;
+  }
+
+  /** The rule agent's state is asked again next time (its node's link was lost, or its journal said it changed). */
+  forgetAgent(): void {
+    this.#agent = null;
   }
 
   #own(e: JournalEntry): JournalEntry {
     return { ...e, node: this.#node };
   }
 
+  /**
+   * The TUI asks every 10 s; over a 64 kbit/s link each ask was a request (and often a TLS
+   * handshake): the answer is kept for a minute, and forgotten when the journal says the agent
+   * changed or the link was lost.
+   */
   agent(): Promise<AgentState> {
-    return this.#client.call('rulesAgent');
+    const now = Date.now();
+    if (this.#agent && now - this.#agent.at < AGENT_STATE_MS && now >= this.#agent.at) return this.#agent.state;
+    const state = this.#client.call<AgentState>('rulesAgent');
+    const entry = { at: now, state };
+    this.#agent = entry;
+    state.catch(() => {
+      if (this.#agent === entry) this.#agent = null;
+    });
+    return state;
   }
 
   /** `options.stats` is not sent: the agent samples its own. */
@@ -55,14 +85,22 @@ export class RemoteRules implements RulesPort {
     const give = (e: JournalEntry) => {
       if (stopped || typeof e.seq !== 'number' || (lastSeq !== null && e.seq <= lastSeq)) return;
       lastSeq = e.seq;
+      if (e.kind === 'agent') this.forgetAgent();
       listener(this.#own(e));
     };
     const run = async () => {
       while (!stopped) {
+        let untie: () => void = () => undefined;
         try {
-          const s = await this.#client.stream<JournalEntry>('rulesFollow');
-          close = s.close;
-          if (stopped) s.close();
+          // Watched by the session's beat while it is live (closed with it when the link is lost).
+          const link = this.#link();
+          const s = await this.#client.stream<JournalEntry>('rulesFollow', {}, link.options);
+          untie = link.tie(() => s.close());
+          close = () => {
+            untie();
+            s.close();
+          };
+          if (stopped) close();
           // While the journal is asked what came before (the gap, or where following begins),
           // entries the stream gives wait their turn.
           const it = s.items[Symbol.asyncIterator]();
@@ -107,6 +145,8 @@ export class RemoteRules implements RulesPort {
           }
         } catch {
           // the peer is away: try again below
+        } finally {
+          untie();
         }
         if (stopped) return;
         await new Promise<void>((r) => (timer = setTimeout(r, 1000)));

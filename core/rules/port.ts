@@ -114,6 +114,11 @@ export interface RulesFileText {
 }
 
 export interface RulesPort {
+  /**
+   * How often a face asks `explain` again when nothing changed (to tick a back-off's countdown):
+   * every second by default; a peer's port asks less often, since each ask crosses its link.
+   */
+  readonly refreshMs?: number;
   agent(): Promise<AgentState>;
   /** Each rule that applies to `container` (every container when absent), with its state now. */
   explain(container?: string, options?: ExplainOptions): Promise<Explanation>;

@@ -112,7 +112,9 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
     };
   }, [started, port, notice, say]);
 
-  // Asked again every second (back-off and pauses count down), on a model change and a journal entry.
+  // Asked again every second (back-off and pauses count down; a peer's port: less often, each ask
+  // crosses its link), on a model change and a journal entry.
+  const tick = Math.floor(secondTick / Math.max(1, Math.round((port?.refreshMs ?? 1000) / 1000)));
   useEffect(() => {
     if (!started || !port || explainFor === null) return;
     let live = true;
@@ -123,7 +125,7 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
     return () => {
       live = false;
     };
-  }, [started, port, explainFor, secondTick, modelVersion, journal, changed]);
+  }, [started, port, explainFor, tick, modelVersion, journal, changed]);
 
   const reset = useCallback(
     (container: string) => {
