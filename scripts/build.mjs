@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { readFile, writeFile, chmod, mkdir, rm } from 'node:fs/promises';
 import { inkFastPaths, trimDockerode } from './esbuild-plugins.mjs';
+import { buildCommit } from './build-commit.mjs';
 
 await rm('dist', { recursive: true, force: true });
 await mkdir('dist', { recursive: true });
@@ -27,7 +28,7 @@ const common = {
   // React's production build: no development checks on every render.
   define: {
     'process.env.NODE_ENV': '"production"',
-    OUTPOST_BUILD: JSON.stringify({ version: JSON.parse(await readFile('package.json', 'utf8')).version, sea: false }),
+    OUTPOST_BUILD: JSON.stringify({ version: JSON.parse(await readFile('package.json', 'utf8')).version, sea: false, commit: buildCommit() }),
   },
   // CommonJS dependencies (dockerode, ssh2) call require and read __dirname.
   banner: {

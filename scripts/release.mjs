@@ -24,6 +24,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { inkFastPaths, trimDockerode } from './esbuild-plugins.mjs';
+import { buildCommit } from './build-commit.mjs';
 
 /** The flags tui/cli/node-flags.ts sets before the terminal UI loads the app (checked against it below). */
 const RUNTIME_MEMORY_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50'];
@@ -80,7 +81,7 @@ const common = {
   define: {
     'process.env.NODE_ENV': '"production"',
     'import.meta.url': '__outpost_meta_url',
-    OUTPOST_BUILD: JSON.stringify({ version: pkg.version, sea: true }),
+    OUTPOST_BUILD: JSON.stringify({ version: pkg.version, sea: true, commit: buildCommit() }),
   },
   // A CommonJS function can hold no import(): the built-in modules the code imports lazily are required.
   supported: { 'dynamic-import': false },

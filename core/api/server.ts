@@ -27,6 +27,7 @@ import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type Tok
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
 import { journalPlacement } from '../agent/placement-link.js';
+import { buildId } from '../build-info.js';
 import { LABEL_GENERATION, LABEL_REPLICA, LABEL_WORKLOAD } from '../placement/copies.js';
 
 /** The failover controller, as the heartbeat route sees it (core/placement/controller.ts). */
@@ -89,6 +90,8 @@ class PullStream {
  * under 5 s. Each beat is one small TLS record (about 25 bytes) per open stream.
  */
 const HEARTBEAT_MS = 1_500;
+/** This agent's build, in every answer's `x-outpost-build` (a client names both builds when the protocol differs). */
+const BUILD = buildId();
 /** How long an idle kept-alive connection stays open: longer than the rule-agent check's minute. */
 export const KEEP_ALIVE_MS = 75_000;
 /** The longest interval a client may ask for (`x-outpost-heartbeat`). */
@@ -325,6 +328,7 @@ export class ApiServer {
       'content-length': String(Buffer.byteLength(text)),
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      'x-outpost-build': BUILD,
       ...headers,
     });
     res.end(text);
@@ -348,7 +352,7 @@ export class ApiServer {
   #stream(res: ServerResponse, s: PushStream | PullStream, ctx: Ctx, asked: number | null): void {
     const own = this.#o.heartbeatMs ?? HEARTBEAT_MS;
     const beatMs = asked === null ? own : asked === 0 ? 0 : Math.max(own, asked);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-outpost-heartbeat-ms': String(beatMs) });
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-outpost-heartbeat-ms': String(beatMs), 'x-outpost-build': BUILD });
     res.flushHeaders();
     const maxBuffer = this.#o.maxStreamBufferBytes ?? 8 * 1024 * 1024;
     let closed = false;

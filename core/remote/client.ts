@@ -23,6 +23,7 @@ import { deserializeError, fromEnvelope } from '../model/envelope.js';
 import { describeIssues, pathFor, queryString, ROUTES, type RouteDef, type RouteName } from '../api/routes.js';
 import { pemOfDer } from '../api/tls.js';
 import { readAhead } from '../shared/read-ahead.js';
+import { buildId, peerBuildId } from '../build-info.js';
 
 export interface PeerOptions {
   name: string;
@@ -35,6 +36,8 @@ export interface PeerOptions {
   certificate?: string;
   /** Deadline of every request, ms (default 10 s). */
   timeoutMs?: number;
+  /** This side's build as errors name it (default: this build's, core/build-info.ts). */
+  build?: string;
 }
 
 export interface CallInput {
@@ -159,6 +162,7 @@ export class ApiClient {
   readonly #agent: HttpsAgent | HttpAgent;
   readonly #tls: boolean;
   readonly #open = new Set<ClientRequest>();
+  readonly #build: string;
 
   constructor(o: PeerOptions) {
     this.url = new URL(o.url);
@@ -166,11 +170,28 @@ export class ApiClient {
     this.#tls = this.url.protocol === 'https:';
     this.#token = o.token;
     this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.#build = o.build ?? buildId();
     this.#agent = this.#tls ? new PinnedAgent({ fingerprint: o.fingerprint.toUpperCase(), pem: o.certificate ?? null }, this.label, o.timeoutMs ?? 10_000) : new HttpAgent({ keepAlive: true });
   }
 
   get label(): string {
     return this.url.origin;
+  }
+
+  /** The peer's build, from its last answer's `x-outpost-build` (null until it said one; older agents say none). */
+  peerBuild: string | null = null;
+
+  /**
+   * An answer this build cannot read, or a refusal of a route or key it sent, from an agent of
+   * another build: both builds are named, and what that means (a mismatch, not a fault).
+   */
+  #builds(err: OutpostError): OutpostError {
+    const ours = this.#build;
+    const theirs = this.peerBuild;
+    const protocol = err instanceof ProtocolError || (err instanceof BadInputError && /No such endpoint|unknown key|Unrecognized key|unrecognized_keys/i.test(err.message));
+    if (!protocol || theirs === ours || ours === 'dev') return err;
+    const cls = err.constructor as new (message: string, details: Record<string, unknown>) => OutpostError;
+    return new cls(`${err.message} — ${this.label} runs ${theirs ? `outpost ${theirs}` : 'an older outpost that does not say its build'}, this is outpost ${ours}: the two builds speak different versions of the agents' protocol; update the older one.`, err.details);
   }
 
   get agent(): HttpsAgent | HttpAgent {
@@ -234,6 +255,7 @@ export class ApiClient {
       }, deadline);
       req.on('response', (res) => {
         clearTimeout(timer);
+        this.peerBuild = peerBuildId(res.headers['x-outpost-build']) ?? this.peerBuild;
         resolve({ res, req });
       });
       req.on('error', (err) => {
@@ -252,7 +274,7 @@ export class ApiClient {
       const text = await readAll(res, MAX_ANSWER);
       return fromEnvelope<T>(parseJson(text, res.statusCode));
     } catch (err) {
-      throw peerError(err, this.label);
+      throw this.#builds(peerError(err, this.label));
     } finally {
       clearTimeout(timer);
     }
@@ -281,7 +303,7 @@ export class ApiClient {
     const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson', ...(o.heartbeatMs !== undefined ? { 'x-outpost-heartbeat': String(o.heartbeatMs) } : {}) });
     if (res.statusCode !== 200) {
       const text = await readAll(res, MAX_ANSWER).catch(() => '');
-      throw peerError(fromEnvelopeError(text, res.statusCode), this.label);
+      throw this.#builds(peerError(fromEnvelopeError(text, res.statusCode), this.label));
     }
     // A silent stream is a cut link. One timer checks the time of the last bytes (re-arming a
     // timer on every chunk of a fast log stream cost more than reading it).

@@ -70,7 +70,7 @@ describe('the x64 single executable, with no node on PATH', () => {
   it('--version names Outpost, the runtime it carries and the platform', async () => {
     const r = await x64('--version');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^outpost \d+\.\d+\.\d+ \(single executable, Node 26\.\d+\.\d+, linux-x64\)$/);
+    expect(r.stdout.trim()).toMatch(/^outpost \d+\.\d+\.\d+(\+[0-9a-f]{7}(-dirty)?)? \(single executable, Node 26\.\d+\.\d+, linux-x64\)$/);
   });
 
   it('ps --json, logs with both streams apart, and the lifecycle', async () => {
