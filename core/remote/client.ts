@@ -18,6 +18,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { isIP } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { BadInputError, OutpostError, PeerTimeoutError, PeerUnreachableError, ProtocolError } from '../model/errors.js';
 import { deserializeError, fromEnvelope } from '../model/envelope.js';
 import { describeIssues, pathFor, queryString, ROUTES, type RouteDef, type RouteName } from '../api/routes.js';
@@ -53,6 +54,8 @@ export interface StreamOptions {
    * not know the header beats as it always does, and the stream is watched by its beat.
    */
   heartbeatMs?: number;
+  /** Asks for the stream gzip-compressed (a log over a thin link); an agent that cannot sends it plain. */
+  gzip?: boolean;
 }
 
 /** Longest answer read into memory (a list of many containers, an inspect with a big raw document). */
@@ -300,7 +303,11 @@ export class ApiClient {
    * per line.
    */
   async streamBatches<T>(name: RouteName, input: CallInput = {}, o: StreamOptions = {}): Promise<{ items: AsyncIterable<T[]>; close: () => void; serverTime: number | null }> {
-    const { res, req } = await this.#request(name, input, { accept: 'application/x-ndjson', ...(o.heartbeatMs !== undefined ? { 'x-outpost-heartbeat': String(o.heartbeatMs) } : {}) });
+    const { res, req } = await this.#request(name, input, {
+      accept: 'application/x-ndjson',
+      ...(o.heartbeatMs !== undefined ? { 'x-outpost-heartbeat': String(o.heartbeatMs) } : {}),
+      ...(o.gzip ? { 'accept-encoding': 'gzip' } : {}),
+    });
     if (res.statusCode !== 200) {
       const text = await readAll(res, MAX_ANSWER).catch(() => '');
       throw this.#builds(peerError(fromEnvelopeError(text, res.statusCode), this.label));
@@ -318,7 +325,14 @@ export class ApiClient {
       let pending: Buffer = Buffer.alloc(0);
       try {
         // Read ahead of the reader (bounded): the agent keeps sending while a run of lines is taken.
-        const chunks = readAhead(res, READ_AHEAD_BYTES, () => false, false); // a cut before the end: `res.complete` below says so
+        // A compressed answer is read through gunzip; a cut stream ends it as it ends the answer.
+        const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()).on('error', (err) => req.destroy(new ProtocolError(`a compressed stream from ${label} that does not decompress (${err.message})`))) : res;
+        if (body !== res) {
+          res.on('close', () => {
+            if (!res.complete) body.destroy();
+          });
+        }
+        const chunks = readAhead(body, READ_AHEAD_BYTES, () => false, false); // a cut before the end: `res.complete` below says so
         for (let r = await chunks.next(); !r.done; r = await chunks.next()) {
           const chunk = r.value;
           last = Date.now();

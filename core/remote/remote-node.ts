@@ -25,14 +25,29 @@ export interface RemoteNodeOptions extends PeerOptions {
   reconnectMaxMs?: number;
   now?: () => number;
   onError?: (message: string) => void;
+  /**
+   * Asks for logs gzip-compressed (5–10 times fewer bytes on a thin link). Default: unless the
+   * agent is on this machine's loopback, where compressing only costs CPU.
+   */
+  compressLogs?: boolean;
 }
 
-/** How long a node whose token the peer refused waits before it tries again. */
-export /** A sample stream that broke while the node stays online is opened again after this long. */
+/** A sample stream that broke while the node stays online is opened again after this long. */
 const SAMPLE_STREAM_RETRY_MS = 1000;
+/** How long a node whose token the peer refused waits before it tries again. */
 const TOKEN_REFUSED_RETRY_MS = 60_000;
 /** A stream that asks the agent for no heartbeat (see #tied). */
 const NO_BEAT = { heartbeatMs: 0 } as const;
+
+/** Whether an agent's URL is on this machine's loopback (127.0.0.0/8, ::1, localhost). */
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  } catch {
+    return false;
+  }
+}
 
 /** How a stream of this peer is opened and tied to the link's watch (RemoteNode #link). */
 export interface StreamLink {
@@ -49,6 +64,7 @@ export class RemoteNode implements Node {
   readonly reportsHost = true;
   readonly rules: RemoteRules;
   readonly url: string;
+  readonly #compressLogs: boolean;
 
   readonly #client: ApiClient;
   readonly #store: ContainerStore;
@@ -106,6 +122,7 @@ export class RemoteNode implements Node {
   constructor(o: RemoteNodeOptions) {
     this.name = o.name;
     this.url = o.url;
+    this.#compressLogs = o.compressLogs ?? !isLoopbackUrl(o.url);
     this.#client = new ApiClient(o);
     this.#store = new ContainerStore(o.onError);
     this.rules = new RemoteRules(this.#client, o.name, () => this.#link());
@@ -349,9 +366,10 @@ export class RemoteNode implements Node {
   async logs(ref: string, options: LogOptions = {}): Promise<LogStream> {
     // A quiet container's log says nothing for hours: while the session is live its beat watches the link.
     const link = this.#link();
+    const how = { ...link.options, gzip: this.#compressLogs };
     // Lines come in runs (`batch`); an agent from before batching refuses the key, and is asked without it.
-    const s = await this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options, batch: true } }, link.options).catch((err: unknown) => {
-      if (err instanceof BadInputError && /\bbatch\b/.test(err.message)) return this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options } }, link.options);
+    const s = await this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options, batch: true } }, how).catch((err: unknown) => {
+      if (err instanceof BadInputError && /\bbatch\b/.test(err.message)) return this.#client.streamBatches<LogLine>('logs', { params: { ref }, query: { ...options } }, how);
       throw err;
     });
     let closed = false;

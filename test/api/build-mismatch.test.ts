@@ -18,13 +18,13 @@ const dir = mkdtempSync(join(tmpdir(), 'op-build-'));
 let server: Server;
 let url = '';
 let fingerprint = '';
-let answer: { status: number; body: string; build: string | null } = { status: 404, body: '', build: null };
+let answer: { status: number; body: string; build: string | null; headers?: Record<string, string> } = { status: 404, body: '', build: null };
 
 beforeAll(async () => {
   const id = await loadOrCreateIdentity(dir);
   fingerprint = id.fingerprint;
   server = createServer({ cert: id.cert, key: id.key }, (_req, res) => {
-    res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.build !== null ? { 'x-outpost-build': answer.build } : {}) });
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.build !== null ? { 'x-outpost-build': answer.build } : {}), ...answer.headers });
     res.end(answer.body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -83,5 +83,30 @@ describe('an agent of another build', () => {
   it('a hostile build header is not repeated', async () => {
     for (const h of ['0.1\x1b]0;x\x07', 'a'.repeat(65), '', '0.1.0 rm -rf']) expect(peerBuildId(h)).toBeNull();
     expect(peerBuildId('0.1.0+6c1cacb-dirty')).toBe('0.1.0+6c1cacb-dirty');
+  });
+});
+
+describe('a hostile agent', () => {
+  it('a stream that says it is gzip but is not ends with a ProtocolError, never hangs', async () => {
+    answer = { status: 200, body: 'this is not gzip at all\n', build: null, headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'x-outpost-heartbeat-ms': '1500' } };
+    const c = client();
+    try {
+      const s = await c.stream('logs', { params: { ref: 'web' }, query: { follow: true } }, { gzip: true });
+      const outcome = await Promise.race([
+        (async () => {
+          try {
+            for await (const _ of s.items) void _;
+            return 'ended';
+          } catch (err) {
+            return err;
+          }
+        })(),
+        new Promise((r) => setTimeout(() => r('hung'), 8000)),
+      ]);
+      expect(outcome).not.toBe('hung');
+      expect(outcome).toBeInstanceOf(Error);
+    } finally {
+      c.destroy();
+    }
   });
 });

@@ -23,6 +23,8 @@ let agent: TestAgent;
 /** A TCP relay whose link can be cut as a pulled cable cuts it: sockets stay open, nothing passes. */
 class CuttableLink {
   port = 0;
+  /** Bytes from the agent to the client. */
+  down = 0;
   #cut = false;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -31,7 +33,10 @@ class CuttableLink {
       const upstream = connect(target, '127.0.0.1');
       this.#sockets.add(client).add(upstream);
       client.on('data', (d: Buffer) => this.#cut || upstream.write(d));
-      upstream.on('data', (d: Buffer) => this.#cut || client.write(d));
+      upstream.on('data', (d: Buffer) => {
+        this.down += d.length;
+        if (!this.#cut) client.write(d);
+      });
       const end = () => {
         client.destroy();
         upstream.destroy();
@@ -194,5 +199,32 @@ describe('kept-alive connections', () => {
     } finally {
       keep.destroy();
     }
+  });
+});
+
+describe('compressed logs', () => {
+  it('a log read gzip-compressed arrives whole and in order, in a fraction of the bytes; plain when not asked', async () => {
+    const c = await makeContainer(docker(), { name: `${P}history`, cmd: 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "$i GET /api/v1/items?page=$i 200 12ms user-agent=probe/1.0"; done; sleep 3600' });
+    await eventually(async () => (await c.logs({ stdout: true, tail: 1 })).toString().includes('3000 GET'), 15_000, 'the history written');
+    const read = async (compressLogs: boolean) => {
+      const link = new CuttableLink(agent.server.port);
+      const url = await link.start();
+      const node = new RemoteNode({ name: 'peer', url, fingerprint: agent.identity.fingerprint, token: agent.tokens.admin, timeoutMs: 5000, compressLogs });
+      try {
+        const logs = await node.logs(`${P}history`, { tail: 'all', follow: false, timestamps: true });
+        const numbers: number[] = [];
+        for await (const l of logs) numbers.push(Number(l.text.split(' ')[0]));
+        return { numbers, bytes: link.down };
+      } finally {
+        await node.close();
+        link.close();
+      }
+    };
+    const plain = await read(false);
+    const packed = await read(true);
+    const all = Array.from({ length: 3000 }, (_, i) => i + 1);
+    expect(plain.numbers).toEqual(all);
+    expect(packed.numbers).toEqual(all);
+    expect(packed.bytes).toBeLessThan(plain.bytes / 3);
   });
 });

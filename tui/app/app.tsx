@@ -85,7 +85,10 @@ export function App(props: AppProps) {
   const details = useDetails(selNode, selected, state.tab === 'inspect' || state.tab === 'stats');
   const { busy, run } = useContainerActions((c) => nodeNamed(c.node) ?? (showAll ? null : node), say);
   const port = selNode?.rules ?? null;
-  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice, secondTick: Math.floor(now / 1000), modelVersion: nodeContainers });
+  // Asked again when the selected container changes state, not on every sample: in the all-nodes
+  // view the merged list is a new array on each one (through a peer's link, an ask a second).
+  const selectedVersion = selected ? `${selected.id}/${selected.state}/${selected.health}/${selected.restartCount}/${selected.startedAt ?? ''}/${selected.finishedAt ?? ''}` : null;
+  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice, secondTick: Math.floor(now / 1000), modelVersion: selectedVersion });
   const { journal } = rules;
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
   const marks = useMemo(() => (port ? agentMarks(journal, nodeContainers ?? []) : new Map()), [port, journal, nodeContainers]);
