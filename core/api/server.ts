@@ -28,6 +28,7 @@ import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
 import { journalPlacement } from '../agent/placement-link.js';
 import { buildId } from '../build-info.js';
+import { isLoopbackHost } from '../shared/loopback.js';
 import { createGzip } from 'node:zlib';
 import { LABEL_GENERATION, LABEL_REPLICA, LABEL_WORKLOAD } from '../placement/copies.js';
 
@@ -58,8 +59,7 @@ export interface ApiServerOptions {
 
 /** Whether an address is loopback (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+  return isLoopbackHost(host);
 }
 
 interface Ctx {
@@ -91,6 +91,21 @@ class PullStream {
  * under 5 s. Each beat is one small TLS record (about 25 bytes) per open stream.
  */
 const HEARTBEAT_MS = 1_500;
+/**
+ * TLS 1.2's suites with forward secrecy and authenticated encryption only (TLS 1.3's are all
+ * AEAD): no CBC, no RSA key exchange, nothing a downgrade could pick.
+ */
+export const AEAD_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
 /** This agent's build, in every answer's `x-outpost-build` (a client names both builds when the protocol differs). */
 const BUILD = buildId();
 /** How long an idle kept-alive connection stays open: longer than the rule-agent check's minute. */
@@ -149,7 +164,7 @@ export class ApiServer {
       this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
     };
     this.#server = tls
-      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2' }, handler)
+      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2', ciphers: AEAD_CIPHERS, honorCipherOrder: true }, handler)
       : createHttpServer(handler);
     this.#server.headersTimeout = 10_000;
     // A kept-alive connection waits this long for its next request (Node's default is 5 s): a

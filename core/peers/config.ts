@@ -11,6 +11,7 @@
  * or a huge file is refused, never waited on) and written atomically (a temp
  * file renamed over the old one), so a failed write leaves the old file.
  */
+import { isLoopbackHost } from '../shared/loopback.js';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { configDir, writeAtomic } from '../agent/store.js';
@@ -84,7 +85,7 @@ export function urlProblem(kind: PeerKind, url: unknown): string | null {
     return `\`${url}\` is not a URL (https://host:port)`;
   }
   // http:// only on this machine's loopback (an agent run with --insecure-http, as its join code says).
-  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\./.test(u.hostname);
+  const loopback = isLoopbackHost(u.hostname);
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) return `\`${url}\`: an agent peer is reached over https:// (http:// only on loopback)`;
   if (!u.hostname) return `\`${url}\` has no host name`;
   return null;

@@ -15,6 +15,7 @@ import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary
 import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
+import { isLoopbackHost } from '../shared/loopback.js';
 import { ApiClient, peerError, type PeerOptions, type StreamOptions } from './client.js';
 import { describeIssues, heartbeatAnswerSchema, type HeartbeatAnswer, type HeartbeatBody } from '../api/routes.js';
 import { remoteExec } from './remote-exec.js';
@@ -42,8 +43,7 @@ const NO_BEAT = { heartbeatMs: 0 } as const;
 /** Whether an agent's URL is on this machine's loopback (127.0.0.0/8, ::1, localhost). */
 function isLoopbackUrl(url: string): boolean {
   try {
-    const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+    return isLoopbackHost(new URL(url).hostname);
   } catch {
     return false;
   }
