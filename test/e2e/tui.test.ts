@@ -195,16 +195,16 @@ describe('outpost TUI in a real terminal', () => {
     // Wait a little so its uptime is visibly not zero before the restart.
     await tmux.waitFor((s) => /up [1-9]\d*s/.test(row(s, `${P}victim`)), 'uptime ticking', 20_000);
     tmux.type('r');
-    await tmux.waitFor((s) => s.includes(`restarted ${P}victim`), 'restart outcome');
+    await tmux.waitFor((s) => s.includes(`restarted local/${P}victim`), 'restart outcome');
     await tmux.waitFor((s) => /up [0-2]s/.test(row(s, `${P}victim`)), 'uptime starting again');
     tmux.type('s');
     await tmux.waitFor((s) => /exited \(\d+\)/.test(row(s, `${P}victim`)), 'stopped');
     tmux.type('s');
     await tmux.waitFor((s) => /up \d+s/.test(row(s, `${P}victim`)), 'started again');
     tmux.type('d');
-    await tmux.waitFor((s) => s.includes(`Remove ${P}victim (running: it will be killed)? y/N`), 'confirmation');
+    await tmux.waitFor((s) => s.includes(`Remove local/${P}victim (running: it will be killed)? y/N`), 'confirmation');
     tmux.type('y');
-    await tmux.waitFor((s) => s.includes(`removed ${P}victim`) && row(s, `${P}victim`) === '', 'removed');
+    await tmux.waitFor((s) => s.includes(`removed local/${P}victim`) && row(s, `${P}victim`) === '', 'removed');
     await eventually(async () => !(await docker().listContainers({ all: true })).some((c) => c.Names?.includes(`/${P}victim`)), 5000, 'gone from the engine');
   });
 
@@ -216,7 +216,7 @@ describe('outpost TUI in a real terminal', () => {
     await tmux.waitFor((s) => s.includes('answer-42'), 'command output');
     tmux.type('exit');
     tmux.keys('Enter');
-    const back = await tmux.waitFor((s) => s.includes(`shell in ${P}db ended`) && s.includes('STATE'), 'the TUI back');
+    const back = await tmux.waitFor((s) => s.includes(`shell in local/${P}db ended`) && s.includes('STATE'), 'the TUI back');
     expect(back.split('\n')[0]).toMatch(/^Outpost/);
     expect(back).not.toContain('answer-42');
   });
@@ -357,7 +357,7 @@ describe('outpost TUI in a real terminal: restarts, redraws, shells, widths', ()
     await openShellInDb();
     tmux.type('echo answer-$((6*7)); exit 3');
     tmux.keys('Enter');
-    await tmux.waitFor((s) => s.includes(`shell in ${P}db ended (exit 3)`), 'the exit code');
+    await tmux.waitFor((s) => s.includes(`shell in local/${P}db ended (exit 3)`), 'the exit code');
     tmux.type('q');
     await tmux.waitFor(() => tmux.dead(), 'exit');
     // The main screen and its scrollback: the shell's output must be in neither.

@@ -166,7 +166,7 @@ describe('journal lines', () => {
     expect(entryLine({ ...base, kind: 'outcome', ok: false })).toMatch(/^01-02 03:04:05 FAILED {2}/);
     expect(entryColor({ ...base, kind: 'give-up' })).toBe('bad');
     expect(entryColor({ ...base, kind: 'outcome', ok: true })).toBe('muted');
-    expect(agentLine({ running: false, record: null, reason: 'gone' }).text).toContain('no agent enforces rules on this node: gone');
+    expect(agentLine({ running: false, record: null, reason: 'gone' }, 'gw-2', false).text).toContain('no agent enforces rules on gw-2: gone — start one there with `outpost agent`');
   });
 });
 
@@ -358,5 +358,27 @@ describe('outpost info values', () => {
     expect(infoValue(['a', 'b'])).toBe('a, b');
     expect(infoValue(4)).toBe('4');
     expect(infoValue({ nested: { a: 1 } })).toBe('nested=a=1');
+  });
+});
+
+describe('actions on marked containers, said with their nodes', () => {
+  const on = (name: string, node: string, state: ContainerSummary['state'] = 'running') => ({ ...c(name), node, state });
+  it('asks once, naming each target node/name; one container as before', async () => {
+    const { confirmQuestion } = await import('../../tui/presentation/container-ref.js');
+    expect(confirmQuestion('restart', [on('a', 'local'), on('b', 'local'), on('web', 'gw-2')], true)).toBe('Restart 3 marked containers: local/a, local/b, gw-2/web? y/N');
+    expect(confirmQuestion('remove', [on('a', 'local'), on('b', 'gw-2', 'exited')], true)).toBe('Remove 2 marked containers (1 running: killed first): local/a, gw-2/b? y/N');
+    expect(confirmQuestion('kill', [on('web', 'gw-2')], false)).toBe('Kill gw-2/web (SIGKILL)? y/N');
+    expect(confirmQuestion('remove', [on('web', 'gw-2')], false)).toBe('Remove gw-2/web (running: it will be killed)? y/N');
+  });
+  it('says the outcome of each, and which failed', async () => {
+    const { outcomeText } = await import('../../tui/app/use-container-actions.js');
+    expect(outcomeText('restart', [on('web', 'gw-2')], [])).toEqual({ text: 'restarted gw-2/web', kind: 'info' });
+    expect(outcomeText('stop', [on('a', 'local'), on('b', 'local')], [])).toEqual({ text: 'stopped 2: local/a, local/b', kind: 'info' });
+    expect(outcomeText('stop', [on('a', 'local')], [{ c: on('b', 'gw-2'), error: 'gone' }])).toEqual({ text: 'stopped 1 of 2 (local/a); stop gw-2/b failed: gone', kind: 'error' });
+  });
+  it('the hints say how many are marked and that the keys act on them', () => {
+    expect(mainHints(false, 120, 'sort: name  ', 3)).toMatch(/^sort: name {2}3 marked: r s p K d enter act on them {2}esc clears {2}.*\? help$/);
+    expect(mainHints(false, 45, '', 3)).toMatch(/^3 marked: .*\? help$/);
+    expect(mainHints(false, 120, 'sort: name  ', 0)).not.toContain('marked');
   });
 });

@@ -28,6 +28,7 @@ import { useLogTail } from './use-log-tail.js';
 import { useLogsView } from './use-logs-view.js';
 import { useRules } from './use-rules.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { containerRef } from '../presentation/container-ref.js';
 
 export interface AppProps {
   fleet: Fleet;
@@ -85,7 +86,7 @@ export function App(props: AppProps) {
   const details = useDetails(selNode, selected, state.tab === 'inspect' || state.tab === 'stats');
   const { busy, run } = useContainerActions((c) => nodeNamed(c.node) ?? (showAll ? null : node), say);
   const port = selNode?.rules ?? null;
-  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice, secondTick: Math.floor(now / 1000), modelVersion: nodeContainers });
+  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { node: selNode?.name ?? null, say, notice, secondTick: Math.floor(now / 1000), modelVersion: nodeContainers });
   const { journal } = rules;
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
   const marks = useMemo(() => (port ? agentMarks(journal, nodeContainers ?? []) : new Map()), [port, journal, nodeContainers]);
@@ -122,9 +123,9 @@ export function App(props: AppProps) {
       case 'logs-key':
         return logs.send(effect.input, effect.key);
       case 'rules-reset':
-        return rules.reset(effect.container);
+        return rules.reset(effect.container, effect.node);
       case 'rules-pause':
-        return rules.togglePause(effect.container);
+        return rules.togglePause(effect.container, effect.node);
       case 'place-plan':
       case 'move-plan': {
         placeRun.current = null;
@@ -153,7 +154,7 @@ export function App(props: AppProps) {
         setTimeout(
           () =>
             void onExec(on, c).then(
-              (code) => dispatch({ type: 'exec-ended', name: c.name, code }),
+              (code) => dispatch({ type: 'exec-ended', name: containerRef(c), code }),
               (err: unknown) => dispatch({ type: 'exec-failed', error: err instanceof Error ? err.message : String(err) }),
             ),
           0,
@@ -216,7 +217,7 @@ export function App(props: AppProps) {
   if (state.mode === 'journal') {
     return (
       <Box key="journal-root" flexDirection="column" width={width} height={height}>
-        <JournalScreen entries={journal} agent={rules.agent} back={state.journal.back} only={state.journal.only} height={height} width={width} theme={theme} detail={state.journal.detail} />
+        <JournalScreen entries={journal} agent={rules.agent} node={selNode?.name ?? ''} thisMachine={selNode?.isThisMachine ?? false} back={state.journal.back} only={state.journal.only} height={height} width={width} theme={theme} detail={state.journal.detail} />
       </Box>
     );
   }
@@ -236,6 +237,7 @@ export function App(props: AppProps) {
       tail={tail}
       details={details}
       rules={port ? rules : null}
+      selNode={selNode ? { name: selNode.name, thisMachine: selNode.isThisMachine } : null}
       theme={theme}
       width={width}
       height={height}

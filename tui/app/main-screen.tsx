@@ -14,6 +14,8 @@ import type { LogEntry } from '../logs/log-session.js';
 import type { RingBuffer } from '../logs/ring-buffer.js';
 
 import { DETAIL_TABS, type DetailTab } from './state.js';
+import { markKey } from './targets.js';
+import { rowKey } from '../presentation/container-ref.js';
 
 export { DETAIL_TABS, type DetailTab };
 
@@ -152,9 +154,9 @@ export function ContainerTable(props: {
         }
         const c = row.container;
         const selected = c.id === props.selectedId;
-        const busy = props.busy.get(c.id);
+        const busy = props.busy.get(rowKey(c));
         const agent = props.agent.get(c.id);
-        const line = nodeCell(c.node) + containerLine(c, snapshot.stats.get(c.id), now, lineW, { marked: props.marked.has(c.id), indent: row.grouped, ...(agent ? { agent } : {}) });
+        const line = nodeCell(c.node) + containerLine(c, snapshot.stats.get(c.id), now, lineW, { marked: props.marked.has(markKey(c)), indent: row.grouped, ...(agent ? { agent } : {}) });
         const since = offline.get(c.node);
         const tag = busy ?? (since !== undefined ? `last seen ${ago(now - since)}` : undefined);
         return (

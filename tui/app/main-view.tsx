@@ -13,6 +13,8 @@ import { paletteWords } from './keymap.js';
 import { PromptLine } from './line-input.js';
 import { ago, ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
 import { RulesPanel } from './rules-panel.js';
+import { markedIn } from './targets.js';
+import { confirmQuestion, containerRef } from '../presentation/container-ref.js';
 import type { UiState } from './state.js';
 import type { Theme } from './theme.js';
 import type { RulesView } from './use-rules.js';
@@ -34,6 +36,8 @@ export interface MainViewProps {
   details: ContainerDetails | null;
   /** The node's rules (null: no rule engine can be reached for it). */
   rules: RulesView | null;
+  /** The selected container's node (its rules and details are that node's). */
+  selNode: { name: string; thisMachine: boolean } | null;
   theme: Theme;
   width: number;
   height: number;
@@ -67,12 +71,9 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
     return [...wrapped(`commands: ${(fits.length ? fits : words).join(' ')}`, theme.color('muted'), 'h', 1), <PromptLine key="p" prompt=":" value={state.typed} />];
   }
   if (state.mode === 'confirm' && state.confirm) {
-    // The live row, not the one captured at the key press: its state may have moved on since.
-    const first = state.confirm.targets[0] as ContainerSummary;
-    const c = p.nodeView?.containers.find((x) => x.id === first.id) ?? first;
-    const question =
-      state.confirm.action === 'kill' ? `Kill ${inert(c.name)} (SIGKILL)? y/N` : `Remove ${inert(c.name)}${c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N`;
-    return wrapped(question, theme.color('warn'), 'c');
+    // The live rows, not the ones captured at the key press: their state may have moved on since.
+    const live = (c: ContainerSummary) => p.snapshot.nodes.find((n) => n.name === c.node)?.containers.find((x) => x.id === c.id) ?? c;
+    return wrapped(confirmQuestion(state.confirm.action, state.confirm.targets.map(live), state.confirm.marked === true), theme.color('warn'), 'c');
   }
   if (state.mode === 'placement' && state.placement) {
     const d = state.placement;
@@ -91,9 +92,14 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   }
   return [
     <Text key="h" color={theme.color('muted')} wrap="truncate-end">
-      {mainHints(p.readOnly, width, `${state.filter ? `filter: ${inert(state.filter)}  ` : ''}sort: ${state.sort}  `)}
+      {mainHints(p.readOnly, width, `${state.filter ? `filter: ${inert(state.filter)}  ` : ''}sort: ${state.sort}  `, markedCount(state, p.snapshot))}
     </Text>,
   ];
+}
+
+/** How many marked containers are still there, on every node (the targets of the next action). */
+function markedCount(state: UiState, snapshot: FleetSnapshot): number {
+  return state.marked.size === 0 ? 0 : markedIn(snapshot.nodes.flatMap((n) => n.containers), state.marked).length;
 }
 
 /**
@@ -169,7 +175,7 @@ export function MainView(p: MainViewProps) {
         nodeColumn={p.showAll === true}
         emptyText={emptyListText(p.showAll ? snapshot.nodes.map((n) => n.status) : nodeView ? [nodeView.status] : [], state.filter, now, p.showAll ? null : p.nodeName)}
       />
-      {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} /> : null}
+      {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(containerRef(selected)) : '-'} /> : null}
       {detailHeight > 1 ? (
         <Box height={detailHeight - 1} width={width}>
           {!selected ? (
@@ -181,6 +187,8 @@ export function MainView(p: MainViewProps) {
           ) : state.tab === 'rules' ? (
             <RulesPanel
               agent={rules?.agent ?? null}
+              node={p.selNode?.name ?? selected.node}
+              thisMachine={p.selNode?.thisMachine ?? false}
               statuses={rules?.explanation?.statuses ?? null}
               problems={rules?.explanation?.problems ?? []}
               recent={recent}
