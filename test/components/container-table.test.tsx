@@ -33,3 +33,18 @@ describe('ContainerTable across nodes', () => {
     expect(after[0]).toMatch(/^b-j…\s+bench-01/);
   });
 });
+
+describe('the host strip before its second sample (issue: `CPU 0.0%` on the first frame)', () => {
+  it('shows no CPU figure, nor network rates, until there is one', async () => {
+    const { HostStrip } = await import('../../tui/app/main-screen.js');
+    const host = { node: 'n', at: 0, hostname: 'h', cpuPercent: null, cores: 2, load: [0.5, 0.4, 0.3], memTotalBytes: 4 << 30, memAvailableBytes: 2 << 30, memUsedPercent: 50, swapTotalBytes: 0, swapUsedBytes: 0, disks: [], temperatureC: null, netRxBytesPerSec: null, netTxBytesPerSec: null, uptimeSeconds: 10 } as const;
+    const node = { name: 'n', status: { state: 'online', since: 0 }, containers: [], host: { ...host, load: [...host.load] as [number, number, number], disks: [] }, hostCpu: [], hostMem: [50] } as never;
+    const r = render(<HostStrip node={node} theme={theme} width={120} />);
+    const line = r.lastFrame() ?? '';
+    r.unmount();
+    expect(line).toMatch(/^CPU +… /);
+    expect(line).not.toMatch(/CPU +0\.0%/);
+    expect(line).toContain('NET ↓…/s ↑…/s');
+    expect(line).toContain('MEM 50.0%');
+  });
+});

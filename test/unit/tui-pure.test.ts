@@ -382,3 +382,20 @@ describe('actions on marked containers, said with their nodes', () => {
     expect(mainHints(false, 120, 'sort: name  ', 0)).not.toContain('marked');
   });
 });
+
+describe('what is not known yet is not shown as 0 (issue: RST 0 and CPU 0 % on the first frame)', () => {
+  const stat = (cpuPercent: number | null) => ({ id: 'x', name: 'x', at: 0, cpuPercent, memoryBytes: 1048576, memoryLimitBytes: 1 << 30, memoryPercent: 0.1, netRxBytes: 0, netTxBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, pids: 1, source: 'cgroup-v2' }) as ContainerStats;
+  it('RST reads … while the restart count is unknown (the engine\'s list has none)', () => {
+    const loop = c('loop', { state: 'restarting', restartCount: null });
+    const cells = containerLine(loop, undefined, 0, 120, { marked: false, indent: false }).split(/\s+/);
+    expect(cells).toContain('…');
+    expect(cells).not.toContain('0');
+    expect(containerLine({ ...loop, restartCount: 7 }, undefined, 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('7');
+  });
+  it('CPU reads … until the second sample gives a figure', () => {
+    const run = c('burn');
+    expect(containerLine(run, stat(null), 0, 120, { marked: false, indent: false })).not.toMatch(/\s0%\s/);
+    expect(containerLine(run, stat(null), 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('…');
+    expect(containerLine(run, stat(31), 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('31%');
+  });
+});

@@ -92,7 +92,7 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
   const spark = width >= 160 ? 16 : width >= 60 ? 8 : 0;
   const narrow = width < 60;
   const root = h.disks.find((d) => d.mount === '/') ?? h.disks[0];
-  const warn = (v: number, hi: number) => theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok');
+  const warn = (v: number | null, hi: number) => (v === null ? theme.color('muted') : theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok'));
   return (
     <Box height={1} width={width}>
       <Text wrap="truncate-end">

@@ -1,6 +1,6 @@
 import type { ContainerStats, ContainerSummary } from '../../core/model/types.js';
 import { listState } from './container-row.js';
-import { formatBytes, truncate } from './format.js';
+import { formatBytes, truncate, UNKNOWN } from './format.js';
 import { inert } from './inert.js';
 import type { SortKey } from './container-list.js';
 
@@ -23,8 +23,9 @@ interface Col {
 
 const STATE: Col = { title: 'STATE', width: 16, sort: 'state', cell: (c, _s, now, a) => listState(c, now, a?.gaveUp === true) };
 const HEALTH: Col = { title: 'HEALTH', width: 9, cell: (c) => (c.health === 'none' ? '-' : c.health) };
-const RST: Col = { title: 'RST', width: 4, right: true, cell: (c, _s, _n, a) => String(c.restartCount + (a?.restarts ?? 0)) };
-const CPU: Col = { title: 'CPU', width: 6, right: true, sort: 'cpu', cell: (_c, s) => (s ? listPercent(s.cpuPercent) : '-') };
+// Not known yet (the engine's list has no restart count; CPU % needs two samples): …, never a 0 that is not so.
+const RST: Col = { title: 'RST', width: 4, right: true, cell: (c, _s, _n, a) => (c.restartCount === null ? UNKNOWN : String(c.restartCount + (a?.restarts ?? 0))) };
+const CPU: Col = { title: 'CPU', width: 6, right: true, sort: 'cpu', cell: (_c, s) => (s ? (s.cpuPercent === null ? UNKNOWN : listPercent(s.cpuPercent)) : '-') };
 const MEM: Col = { title: 'MEM', width: 8, right: true, sort: 'memory', cell: (_c, s) => (s ? formatBytes(s.memoryBytes) : '-') };
 const ALL: Col[] = [STATE, HEALTH, RST, CPU, MEM];
 /** Dropped first when the terminal is narrow; NAME and STATE always stay. */
