@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RingBuffer } from '../../tui/logs/ring-buffer.js';
 import { compileSearch, filterWithContext, highlight, nextMatch } from '../../tui/logs/search.js';
-import { containerLine, headerLine, layoutColumns, listPercent } from '../../tui/presentation/container-line.js';
+import { containerLine, headerLine, layoutColumns, layoutFor, listPercent } from '../../tui/presentation/container-line.js';
 import { filterContainers, groupLine, listRows, sortContainers, windowTop } from '../../tui/presentation/container-list.js';
 import { frameSize, headerPieces, mainHeights, mainHints } from '../../tui/presentation/main-layout.js';
 import { listState } from '../../tui/presentation/container-row.js';
@@ -215,7 +215,9 @@ describe('what each width shows (30, 45, 80, 200 columns)', () => {
     expect(cols(30)).toEqual(['STATE']);
     expect(cols(45)).toEqual(['STATE', 'HEALTH', 'RST']);
     expect(cols(80)).toEqual(['STATE', 'HEALTH', 'RST', 'CPU', 'MEM']);
-    expect(layoutColumns(80).image).toBeGreaterThan(0);
+    // The image only when it fits whole beside the whole name.
+    expect(layoutColumns(80, { name: 12, image: 11, ports: 0 }).image).toBe(11);
+    expect(layoutColumns(80, { name: 24, image: 24, ports: 0 }).image).toBe(0);
     expect(layoutColumns(45).image).toBe(0);
     for (const w of [30, 45, 80, 200]) {
       const line = containerLine(crashed, undefined, now, w, { marked: false, indent: true });
@@ -397,5 +399,53 @@ describe('what is not known yet is not shown as 0 (issue: RST 0 and CPU 0 % on t
     expect(containerLine(run, stat(null), 0, 120, { marked: false, indent: false })).not.toMatch(/\s0%\s/);
     expect(containerLine(run, stat(null), 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('…');
     expect(containerLine(run, stat(31), 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('31%');
+  });
+});
+
+describe('the list uses the width it has, and cuts no column in its middle (issue: image cut, name cut before the image)', () => {
+  const now = Date.parse('2024-01-01T01:00:00Z');
+  const long = c('crashed-with-a-long-name', { image: 'registry.example.com/team/app-server:1.2.3', ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', protocol: 'tcp' }], created: now - 3 * 86_400_000 });
+  const short = c('db', { image: 'postgres:16' });
+  const rows = [long, short];
+  const lineOf = (x: ContainerSummary, w: number, extra: Partial<Parameters<typeof containerLine>[4]> = {}) => containerLine(x, undefined, now, w, { marked: false, indent: false, layout: layoutFor(rows, w), ...extra });
+  const headOf = (w: number) => headerLine(w, 'name', layoutFor(rows, w));
+
+  it('shows an image whole or not at all, at every width', () => {
+    for (let w = 30; w <= 260; w += 5) {
+      for (const x of rows) {
+        const line = lineOf(x, w);
+        expect(line.length, `${w}`).toBeLessThanOrEqual(w);
+        // The image is whole or absent (a name may be cut on a narrow terminal: the fixed columns keep 10 cells of it).
+        if (headOf(w).includes('IMAGE')) expect(line, `${w}`).toContain(x.image);
+        else expect(line, `${w}`).not.toContain(x.image.slice(0, 6));
+      }
+    }
+    expect(headOf(100)).not.toMatch(/IMAGE/); // the long image does not fit whole beside the name at 100
+  });
+
+  it('the name comes first: whole at 80 columns, the image dropped before the name is cut', () => {
+    expect(lineOf(long, 80)).toContain('crashed-with-a-long-name ');
+    expect(headOf(80)).not.toContain('IMAGE');
+    expect(headOf(120)).toContain('IMAGE');
+    expect(lineOf(long, 120)).toContain('registry.example.com/team/app-server:1.2.3');
+  });
+
+  it('a wide terminal shows more: ports and age at 250 columns', () => {
+    const h = headOf(250);
+    expect(h).toContain('PORTS');
+    expect(h).toContain('CREATED');
+    expect(lineOf(long, 250)).toContain('0.0.0.0:8080->80/tcp');
+    expect(lineOf(long, 250)).toMatch(/\b3d\b/);
+    expect(lineOf(long, 250).length).toBeLessThanOrEqual(250);
+  });
+
+  it('a transient state (restarting…) and an unreachable node\'s age go in the STATE column, not over the image', () => {
+    const busy = lineOf(long, 120, { busy: 'restarting…' });
+    expect(busy).toContain('restarting…');
+    expect(busy).toContain('registry.example.com/team/app-server:1.2.3');
+    expect(busy).not.toMatch(/…: restarting/);
+    const seen = lineOf(long, 120, { seen: 'last seen 40s' });
+    expect(seen).toContain('last seen 40s');
+    expect(seen).toContain('registry.example.com/team/app-server:1.2.3');
   });
 });

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
-import { formatBytes, formatPercent, truncate } from '../presentation/format.js';
-import { containerLine, headerLine, type AgentMarks } from '../presentation/container-line.js';
+import { formatAge, formatBytes, formatPercent, truncate } from '../presentation/format.js';
+import { containerLine, headerLine, layoutFor, type AgentMarks } from '../presentation/container-line.js';
 import { groupLine, type ListRow, type SortKey } from '../presentation/container-list.js';
 import { inert } from '../presentation/inert.js';
 import { headerPieces, HOST_WAITING } from '../presentation/main-layout.js';
@@ -136,11 +136,13 @@ export function ContainerTable(props: {
   for (const n of snapshot.nodes) if (n.status.state === 'offline') offline.set(n.name, n.status.since);
   const nodeW = props.nodeColumn ? Math.min(16, Math.max(4, ...snapshot.nodes.map((n) => n.name.length))) : 0;
   const lineW = nodeW ? Math.max(10, width - nodeW - 1) : width;
+  // One layout for the whole list (not just the rows in view): columns do not jump as it scrolls.
+  const layout = useMemo(() => layoutFor(rows.flatMap((r) => (r.kind === 'container' ? [r.container] : [])), lineW), [rows, lineW]);
   const nodeCell = (name: string) => (nodeW ? `${truncate(inert(name), nodeW).padEnd(nodeW)} ` : '');
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text color={theme.color('muted')} wrap="truncate-end">
-        {`${nodeW ? `${'NODE'.padEnd(nodeW)} ` : ''}${headerLine(lineW, props.sort)}`}
+        {`${nodeW ? `${'NODE'.padEnd(nodeW)} ` : ''}${headerLine(lineW, props.sort, layout)}`}
       </Text>
       {visible.length === 0 ? <Text color={theme.color('muted')}>  {props.emptyText}</Text> : null}
       {visible.map((row, i) => {
@@ -156,12 +158,20 @@ export function ContainerTable(props: {
         const selected = c.id === props.selectedId;
         const busy = props.busy.get(rowKey(c));
         const agent = props.agent.get(c.id);
-        const line = nodeCell(c.node) + containerLine(c, snapshot.stats.get(c.id), now, lineW, { marked: props.marked.has(markKey(c)), indent: row.grouped, ...(agent ? { agent } : {}) });
         const since = offline.get(c.node);
-        const tag = busy ?? (since !== undefined ? `last seen ${ago(now - since)}` : undefined);
+        // What is under way, or when an unreachable node was last seen, in the STATE cell: the other columns stay whole.
+        const line =
+          nodeCell(c.node) +
+          containerLine(c, snapshot.stats.get(c.id), now, lineW, {
+            marked: props.marked.has(markKey(c)),
+            indent: row.grouped,
+            layout,
+            ...(agent ? { agent } : {}),
+            ...(busy ? { busy } : since !== undefined ? { seen: `last seen ${formatAge(now - since)}` } : {}),
+          });
         return (
           <Text key={`${c.node}/${c.id}`} inverse={selected} dimColor={since !== undefined && !busy} color={busy ? theme.color('warn') : since !== undefined ? theme.color('muted') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
-            {tag ? `${line.slice(0, Math.max(0, width - tag.length - 2))} ${tag}` : line}
+            {line}
           </Text>
         );
       })}

@@ -5,7 +5,7 @@ import type { JournalEntry } from '../../core/rules/types.js';
 import type { LogSession } from '../logs/log-session.js';
 import type { AgentMarks } from '../presentation/container-line.js';
 import { windowTop, type ListRow } from '../presentation/container-list.js';
-import { truncate, wrapText } from '../presentation/format.js';
+import { wrapText } from '../presentation/format.js';
 import { inert } from '../presentation/inert.js';
 import { mainHeights, mainHints } from '../presentation/main-layout.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
@@ -84,17 +84,31 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   if (message) {
     const color = message.kind === 'error' ? theme.color('bad') : undefined;
     if (message.full) return wrapped(message.text, color, 'm');
-    return [
-      <Text key="m" color={color} wrap="truncate-end">
-        {truncate(inert(message.text.replace(/\s*\n\s*/g, ' · ')), width) || ' '}
-      </Text>,
-    ];
+    // Wrapped, not cut: advice is at the end of a message ("… Is it running?").
+    return wrapped(message.text.replace(/\s*\n\s*/g, ' · '), color, 'm');
   }
   return [
     <Text key="h" color={theme.color('muted')} wrap="truncate-end">
       {mainHints(p.readOnly, width, `${state.filter ? `filter: ${inert(state.filter)}  ` : ''}sort: ${state.sort}  `, markedCount(state, p.snapshot))}
     </Text>,
   ];
+}
+
+/**
+ * What the line under the header says of nodes that do not answer (none:
+ * the host strip is shown there): in the all-nodes view each such node, in
+ * a node's view that node, with when it was last seen and why.
+ */
+function nodeTrouble(p: MainViewProps): string[] {
+  const seen = (s: Extract<NodeStatus, { state: 'offline' }>) => (s.neverReached ? 'not reached yet' : `last seen ${ago(p.now - s.since)}`);
+  if (p.showAll) {
+    const down = p.snapshot.nodes.filter((n) => n.status.state !== 'online');
+    if (down.length === 0) return [];
+    return [down.map((n) => (n.status.state === 'offline' ? `${n.name} unreachable (${seen(n.status)}), retrying: ${n.status.reason}` : `${n.name} connecting…`)).join(' · ')];
+  }
+  const s = p.nodeView?.status;
+  if (s?.state !== 'offline') return [];
+  return [`${p.nodeName} offline (${seen(s)}), retrying${p.nodeView?.containers.length ? ' (last known state below)' : ''}: ${s.reason}`];
 }
 
 /** How many marked containers are still there, on every node (the targets of the next action). */
@@ -124,37 +138,26 @@ export function MainView(p: MainViewProps) {
   const bottom = statusArea(p, tableHeight, paneHeight);
   const extra = bottom.length - 1;
   const detailHeight = Math.max(0, paneHeight - extra);
-  const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight));
+  // The nodes that do not answer, and why, wrapped (the remedy is at the end of the reason): rows beyond one come from the list.
+  const strip = nodeTrouble(p).flatMap((t) => wrapText(inert(t), width)).slice(0, Math.max(1, Math.floor(height / 6)));
+  const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight) - Math.max(0, strip.length - 1));
   // The window over the rows is the one the list is drawn in (the status area may have taken some of its rows).
   const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container.id === selected?.id));
   const top = windowTop(rowOfSelected, listHeight - 1, p.rows.length, p.tableTop.current);
   p.tableTop.current = top;
-  const offline = !p.showAll && nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
-  // In the all-nodes view, the nodes that do not answer and why (the host strip is the selected row's node's).
-  const down = p.showAll ? snapshot.nodes.filter((n) => n.status.state !== 'online') : [];
   const hostNode = p.showAll ? snapshot.nodes.find((n) => n.name === selected?.node) : nodeView;
   const recent: readonly JournalEntry[] = rules && selected ? rules.journal.filter((e) => e.container === selected.name).slice(-8) : [];
 
   return (
     <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
       <Header snapshot={snapshot} nodeIndex={state.nodeIndex} allNodes={p.showAll === true} theme={theme} width={width} readOnly={p.readOnly} rulesAgent={rules?.agent ? rules.agent.running : null} />
-      {down.length > 0 ? (
-        <Box height={1}>
-          <Text color={theme.color('bad')} wrap="truncate-end">
-            {down
-              .map((n) =>
-                n.status.state === 'offline'
-                  ? `${inert(n.name)} unreachable (${n.status.neverReached ? 'not reached yet' : `last seen ${ago(now - n.status.since)}`}), retrying: ${inert(n.status.reason)}`
-                  : `${inert(n.name)} connecting…`,
-              )
-              .join(' · ')}
-          </Text>
-        </Box>
-      ) : offline ? (
-        <Box height={1}>
-          <Text color={theme.color('bad')} wrap="truncate-end">
-            {inert(p.nodeName)} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {inert(offline.reason)}
-          </Text>
+      {strip.length > 0 ? (
+        <Box flexDirection="column" height={strip.length}>
+          {strip.map((l, i) => (
+            <Text key={i} color={theme.color('bad')} wrap="truncate-end">
+              {l}
+            </Text>
+          ))}
         </Box>
       ) : (
         <HostStrip node={hostNode} theme={theme} width={width} />
