@@ -522,6 +522,12 @@ describe('marks are the targets of the actions (issue: marks ignored by actions)
     expect(keys(s, [ch('s')], ctx(stopped)).state.confirm?.action).toBe('start');
   });
 
+  it('names the marks in the list\'s order, whatever the order the node holds them in', () => {
+    const newestFirst = ctx([...shop].reverse());
+    const s = keys(initialState, [ch('g'), ch(' '), ch(' '), ch(' ')], newestFirst).state;
+    expect(keys(s, [ch('r')], newestFirst).state.confirm?.targets.map((x) => x.name)).toEqual(['shop-a', 'shop-b', 'shop-c']);
+  });
+
   it('the mark help says what marks do', () => {
     expect(BINDINGS.find((b) => b.action === 'mark')?.help).toMatch(/r s p K d.*marked/);
   });

@@ -200,9 +200,17 @@ const same = (state: UiState): Step => ({ state, effects: [] });
 const say = (state: UiState, text: string, kind: Message['kind'] = 'info'): Step => ({ state: { ...state, message: { text, kind } }, effects: [] });
 const noRules = (node: NodeFacts | null): string => `rules: no agent reachable for ${node ? node.name : 'this node'}`;
 
-/** The marked containers still there, on every node (the view may not show them all: the question lists them). */
-export function markedTargets(state: UiState, ctx: Pick<KeyContext, 'nodes' | 'containers'>): ContainerSummary[] {
-  return markedIn(state.marked.size ? ctx.nodes.flatMap((n) => ctx.containers(n.name)) : [], state.marked);
+/**
+ * The marked containers still there, on every node (the view may not show
+ * them all: the question lists them), in the list's order (those it does
+ * not show after).
+ */
+export function markedTargets(state: UiState, ctx: KeyContext): ContainerSummary[] {
+  if (state.marked.size === 0) return [];
+  const marks = markedIn(ctx.nodes.flatMap((n) => ctx.containers(n.name)), state.marked);
+  const order = new Map(listOf(state, ctx).map((c, i) => [markKey(c), i]));
+  const at = (c: ContainerSummary) => order.get(markKey(c)) ?? Number.MAX_SAFE_INTEGER;
+  return marks.sort((a, b) => at(a) - at(b));
 }
 
 export function reduce(state: UiState, event: UiEvent): Step {
