@@ -2,7 +2,7 @@ import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../core/model/types.js';
 import { BINDINGS, HELP_VIEWS, keysFor, paletteWords, lookupGlobal, lookupKey, NO_KEY, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
-import { initialState, reduce, settle, showsAll, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
+import { initialState, reduce, selectedIn, settle, showsAll, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
 
 /** The (input, key) Ink hands over for a key of the table. */
 function press(m: KeyMatch): [string, Key] {
@@ -572,5 +572,17 @@ describe('a paused container (issue: `e` says "is not running")', () => {
     expect(palette('pause pz').state.message?.text).toBe('local/pz is paused already: p (or :unpause pz) unpauses it');
     expect(keys(initialState, [ch(':'), ...typing('unpause a'), flag('return')]).state.message?.text).toBe('local/a is not paused');
     expect(keys(initialState, [ch(':'), ...typing('pause x'), flag('return')], ctx([c('x', 'exited')])).state.message?.text).toBe('local/x is not running (exited): nothing to pause');
+  });
+});
+
+describe('two nodes on one engine: the same container IDs (a row is its node and ID)', () => {
+  const on = (node: string) => ({ ...c('web', 'running', 'same-id'), node }) as ContainerSummary;
+  const twin = ctx([], { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: true }], containers: (n) => [on(n)] });
+  it('G selects the last row, gw-2\'s, and r restarts that one, not the first of that ID', () => {
+    const s = keys(initialState, [ch('G')], twin).state;
+    expect(selectedIn(s, [on('local'), on('gw-2')])?.node).toBe('gw-2');
+    expect(keys(s, [ch('r')], twin).effects).toEqual([{ kind: 'run', action: 'restart', targets: [on('gw-2')] }]);
+    const back = keys(s, [ch('k')], twin).state;
+    expect(selectedIn(back, [on('local'), on('gw-2')])?.node).toBe('local');
   });
 });

@@ -19,6 +19,7 @@ import { LogsScreen } from './logs-screen.js';
 import { MainView } from './main-view.js';
 import type { Prefs } from './prefs.js';
 import { agentMarks } from './rules-panel.js';
+import { isSelected } from './selection.js';
 import { HOLD_MS, settle, UiStore, type Effect, type KeyContext, type UiEvent } from './state.js';
 import type { Theme } from './theme.js';
 import { useContainerActions } from './use-container-actions.js';
@@ -77,7 +78,7 @@ export function App(props: AppProps) {
   const rows = useMemo(() => listRows(sortContainers(filterContainers(nodeContainers ?? [], state.filter), state.sort, statsForSort)), [nodeContainers, state.filter, state.sort, statsForSort]);
   const list = useMemo(() => rows.flatMap((r) => (r.kind === 'container' ? [r.container] : [])), [rows]);
   const sel = settle(state.sel, list);
-  const selected = list.find((c) => c.id === sel.id) ?? null;
+  const selected = list.find((c) => isSelected(c, sel)) ?? null;
   // Every action, the logs, the details and the rules are those of the selected container's own node.
   const selNode = selected ? (nodeNamed(selected.node) ?? (showAll ? null : node)) : showAll ? null : node;
 

@@ -115,6 +115,7 @@ export function ContainerTable(props: {
   rows: readonly ListRow[];
   top: number;
   height: number;
+  /** The selected row's key (`rowKey`: node and ID). */
   selectedId: string | null;
   marked: ReadonlySet<string>;
   snapshot: FleetSnapshot;
@@ -155,7 +156,7 @@ export function ContainerTable(props: {
           );
         }
         const c = row.container;
-        const selected = c.id === props.selectedId;
+        const selected = rowKey(c) === props.selectedId;
         const busy = props.busy.get(rowKey(c));
         const agent = props.agent.get(c.id);
         const since = offline.get(c.node);

@@ -14,7 +14,7 @@ import { PromptLine } from './line-input.js';
 import { ago, ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
 import { RulesPanel } from './rules-panel.js';
 import { markedIn } from './targets.js';
-import { confirmQuestion, containerRef } from '../presentation/container-ref.js';
+import { confirmQuestion, containerRef, rowKey } from '../presentation/container-ref.js';
 import type { UiState } from './state.js';
 import type { Theme } from './theme.js';
 import type { RulesView } from './use-rules.js';
@@ -142,7 +142,7 @@ export function MainView(p: MainViewProps) {
   const strip = nodeTrouble(p).flatMap((t) => wrapText(inert(t), width)).slice(0, Math.max(1, Math.floor(height / 6)));
   const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight) - Math.max(0, strip.length - 1));
   // The window over the rows is the one the list is drawn in (the status area may have taken some of its rows).
-  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container.id === selected?.id));
+  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container === selected));
   const top = windowTop(rowOfSelected, listHeight - 1, p.rows.length, p.tableTop.current);
   p.tableTop.current = top;
   const hostNode = p.showAll ? snapshot.nodes.find((n) => n.name === selected?.node) : nodeView;
@@ -168,7 +168,7 @@ export function MainView(p: MainViewProps) {
         height={listHeight}
         sort={state.sort}
         agent={p.agentMarks}
-        selectedId={selected?.id ?? null}
+        selectedId={selected ? rowKey(selected) : null}
         marked={state.marked}
         snapshot={snapshot}
         busy={p.busy}

@@ -19,7 +19,7 @@ import type { ContainerStats, ContainerSummary } from '../../core/model/types.js
 import { SORT_KEYS, type SortKey } from '../presentation/container-list.js';
 import { mainHeights } from '../presentation/main-layout.js';
 import { editLine } from './line-edit.js';
-import { settle, visibleList, type Selection } from './selection.js';
+import { isSelected, settle, visibleList, type Selection } from './selection.js';
 import { findByRef, markedIn, markKey, pauseOrUnpause, refusal, stopOrStart } from './targets.js';
 import { containerRef, type ContainerAction } from '../presentation/container-ref.js';
 
@@ -193,7 +193,7 @@ function listOf(state: UiState, ctx: KeyContext): ContainerSummary[] {
 /** The selected container, on the list as it is now. */
 export function selectedIn(state: UiState, list: readonly ContainerSummary[]): ContainerSummary | null {
   const sel = settle(state.sel, list);
-  return list.find((c) => c.id === sel.id) ?? null;
+  return list.find((c) => isSelected(c, sel)) ?? null;
 }
 
 const same = (state: UiState): Step => ({ state, effects: [] });
@@ -383,12 +383,12 @@ function mutate(state: UiState, action: ContainerAction, targets: readonly Conta
 function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
   const list = listOf(state, ctx);
   const selected = selectedIn(state, list);
-  const cur = Math.max(0, list.findIndex((c) => c.id === selected?.id));
+  const cur = Math.max(0, selected ? list.indexOf(selected) : 0);
   const moveTo = (to: number, from: UiState = state): Step => {
     const idx = Math.max(0, Math.min(list.length - 1, to));
     const c = list[idx];
     if (!c) return same(from);
-    return same({ ...from, sel: { id: c.id, name: c.name, place: idx, lost: null } });
+    return same({ ...from, sel: { id: c.id, node: c.node, name: c.name, place: idx, lost: null } });
   };
   const arg = hit.match.arg;
   const action = hit.binding.action;
