@@ -404,7 +404,7 @@ describe('what is not known yet is not shown as 0 (issue: RST 0 and CPU 0 % on t
 
 describe('the list uses the width it has, and cuts no column in its middle (issue: image cut, name cut before the image)', () => {
   const now = Date.parse('2024-01-01T01:00:00Z');
-  const long = c('crashed-with-a-long-name', { image: 'registry.example.com/team/app-server:1.2.3', ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', protocol: 'tcp' }], created: now - 3 * 86_400_000 });
+  const long = c('crashed-with-a-long-name', { image: 'registry.example.com/team/app-server:1.2.3', command: 'app-server --port 80', ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', protocol: 'tcp' }], created: now - 3 * 86_400_000 });
   const short = c('db', { image: 'postgres:16' });
   const rows = [long, short];
   const lineOf = (x: ContainerSummary, w: number, extra: Partial<Parameters<typeof containerLine>[4]> = {}) => containerLine(x, undefined, now, w, { marked: false, indent: false, layout: layoutFor(rows, w), ...extra });
@@ -430,10 +430,12 @@ describe('the list uses the width it has, and cuts no column in its middle (issu
     expect(lineOf(long, 120)).toContain('registry.example.com/team/app-server:1.2.3');
   });
 
-  it('a wide terminal shows more: ports and age at 250 columns', () => {
+  it('a wide terminal shows more: ports, age and command at 250 columns', () => {
     const h = headOf(250);
     expect(h).toContain('PORTS');
     expect(h).toContain('CREATED');
+    expect(h).toContain('COMMAND');
+    expect(lineOf(long, 250)).toContain(long.command);
     expect(lineOf(long, 250)).toContain('0.0.0.0:8080->80/tcp');
     expect(lineOf(long, 250)).toMatch(/\b3d\b/);
     expect(lineOf(long, 250).length).toBeLessThanOrEqual(250);

@@ -39,6 +39,8 @@ export interface ColumnNeeds {
   name: number;
   image: number;
   ports: number;
+  /** The longest command (shown last, on a very wide terminal); 0 or absent: none. */
+  command?: number;
 }
 
 /** Without the rows at hand (a test, a one-off line): room for common names and images, no ports. */
@@ -52,6 +54,8 @@ export interface ListLayout {
   cols: Col[];
   /** Shown after the image and ports on a wide terminal. */
   created: boolean;
+  /** The command, last, when the longest fits whole (0: not shown). */
+  command: number;
 }
 
 /** What `rows` need (see ColumnNeeds); grouped rows are indented by one. */
@@ -59,12 +63,14 @@ export function columnNeeds(rows: readonly ContainerSummary[], indent = true): C
   let name = 0;
   let image = 0;
   let ports = 0;
+  let command = 0;
   for (const c of rows) {
     name = Math.max(name, inert(c.name).length + (indent ? 1 : 0));
     image = Math.max(image, inert(c.image).length);
     ports = Math.max(ports, formatPorts(c.ports).length);
+    command = Math.max(command, inert(c.command).length);
   }
-  return { name, image, ports };
+  return { name, image, ports, command };
 }
 
 /**
@@ -93,7 +99,8 @@ export function layoutColumns(width: number, need: ColumnNeeds = TYPICAL): ListL
   const image = take(Math.max(need.image, 'IMAGE'.length));
   const ports = image > 0 && need.ports > 0 ? take(Math.max(need.ports, 'PORTS'.length)) : 0;
   const created = image > 0 && take(CREATED.width) > 0;
-  return { name, image, ports, cols, created };
+  const command = created && (need.command ?? 0) > 0 ? take(Math.max(need.command ?? 0, 'COMMAND'.length)) : 0;
+  return { name, image, ports, cols, created, command };
 }
 
 /** The layout of a list of `rows` at `width` (the same for its header and each of its rows). */
@@ -134,6 +141,7 @@ export function headerLine(width: number, sort: SortKey = 'name', layout: ListLa
   if (l.image > 0) parts.push(pad('IMAGE', l.image));
   if (l.ports > 0) parts.push(pad('PORTS', l.ports));
   if (l.created) parts.push(pad(CREATED.title, CREATED.width, true));
+  if (l.command > 0) parts.push(pad('COMMAND', l.command));
   return `  ${parts.join(' ')}`.slice(0, width);
 }
 
@@ -157,6 +165,7 @@ export function containerLine(
   if (l.image > 0) parts.push(pad(inert(c.image), l.image));
   if (l.ports > 0) parts.push(pad(formatPorts(c.ports), l.ports));
   if (l.created) parts.push(pad(CREATED.cell(c, s, now, opts.agent), CREATED.width, true));
+  if (l.command > 0) parts.push(pad(inert(c.command), l.command));
   // As wide as the list: the selection's bar spans the row.
   return `${opts.marked ? '*' : ' '} ${parts.join(' ')}`.slice(0, width).padEnd(width);
 }
