@@ -552,6 +552,7 @@ describe('names that run on several nodes (issue: `:restart web` restarted this 
 
   it('names the node in what it says of a container', () => {
     expect(reduce(initialState, { type: 'exec-ended', name: 'gw-2/web', code: 0 }).state.message?.text).toBe('shell in gw-2/web ended (exit 0)');
+    expect(reduce(initialState, { type: 'exec-failed', name: 'gw-2/web', error: 'no such container' }).state.message?.text).toBe('shell in gw-2/web failed: no such container');
     const onGw2: UiState = { ...initialState, sel: { id: 'gw-2-web-id', name: 'web', place: 1, lost: null } };
     expect(keys(onGw2, [ch('e')], ctx([], { ...three, containers: (n) => (n === 'gw-2' ? [{ ...web('gw-2'), state: 'exited' } as ContainerSummary] : []) })).state.message?.text).toBe('gw-2/web is not running (exited): s starts it');
     const noRules = ctx([], { nodes: [{ name: 'gw-2', rules: false }], containers: () => [web('gw-2')] });
@@ -568,8 +569,8 @@ describe('a paused container (issue: `e` says "is not running")', () => {
   it('s stops it (it still runs: start would fail), and the palette says what does not apply', () => {
     expect(keys(initialState, [ch('s')], pctx).effects).toEqual([{ kind: 'run', action: 'stop', targets: paused }]);
     const palette = (text: string) => keys(initialState, [ch(':'), ...typing(text), flag('return')], pctx);
-    expect(palette('start pz').state.message?.text).toBe('local/pz is paused, not stopped: p (or :unpause pz) unpauses it');
-    expect(palette('pause pz').state.message?.text).toBe('local/pz is paused already: p (or :unpause pz) unpauses it');
+    expect(palette('start pz').state.message?.text).toBe('local/pz is paused, not stopped: p (or :unpause local/pz) unpauses it');
+    expect(palette('pause pz').state.message?.text).toBe('local/pz is paused already: p (or :unpause local/pz) unpauses it');
     expect(keys(initialState, [ch(':'), ...typing('unpause a'), flag('return')]).state.message?.text).toBe('local/a is not paused');
     expect(keys(initialState, [ch(':'), ...typing('pause x'), flag('return')], ctx([c('x', 'exited')])).state.message?.text).toBe('local/x is not running (exited): nothing to pause');
   });

@@ -156,7 +156,7 @@ export function App(props: AppProps) {
           () =>
             void onExec(on, c).then(
               (code) => dispatch({ type: 'exec-ended', name: containerRef(c), code }),
-              (err: unknown) => dispatch({ type: 'exec-failed', error: err instanceof Error ? err.message : String(err) }),
+              (err: unknown) => dispatch({ type: 'exec-failed', name: containerRef(c), error: err instanceof Error ? err.message : String(err) }),
             ),
           0,
         );

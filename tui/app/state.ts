@@ -150,7 +150,7 @@ export type UiEvent =
   | { type: 'logs-help' }
   /** `name`: the container as the UI names it (`node/name`). */
   | { type: 'exec-ended'; name: string; code: number | void }
-  | { type: 'exec-failed'; error: string }
+  | { type: 'exec-failed'; name: string; error: string }
   /** The placement table is ready (or could not be made: `canRun` false, the lines say why). */
   | { type: 'planned'; title: string; lines: string[]; canRun: boolean };
 
@@ -243,7 +243,7 @@ export function reduce(state: UiState, event: UiEvent): Step {
       return say({ ...state, mode: 'main' }, `shell in ${event.name} ended${typeof event.code === 'number' ? ` (exit ${event.code})` : ''}`, failed ? 'error' : 'info');
     }
     case 'exec-failed':
-      return say({ ...state, mode: 'main' }, `shell failed: ${event.error}`, 'error');
+      return say({ ...state, mode: 'main' }, `shell in ${event.name} failed: ${event.error}`, 'error');
     case 'planned':
       // Cancelled while it was worked out: the table has nobody to show it to.
       if (state.mode !== 'placement' || !state.placement) return same(state);

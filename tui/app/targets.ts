@@ -50,9 +50,9 @@ export function refusal(action: ContainerAction | 'shell', c: ContainerSummary):
       if (c.state === 'paused') return `${ref} is paused: p unpauses it, then e opens a shell`;
       return c.state === 'running' ? null : `${ref} is not running (${c.state}): s starts it`;
     case 'start':
-      return c.state === 'paused' ? `${ref} is paused, not stopped: p (or :unpause ${c.name}) unpauses it` : null;
+      return c.state === 'paused' ? `${ref} is paused, not stopped: p (or :unpause ${ref}) unpauses it` : null;
     case 'pause':
-      if (c.state === 'paused') return `${ref} is paused already: p (or :unpause ${c.name}) unpauses it`;
+      if (c.state === 'paused') return `${ref} is paused already: p (or :unpause ${ref}) unpauses it`;
       return c.state === 'running' ? null : `${ref} is not running (${c.state}): nothing to pause`;
     case 'unpause':
       return c.state === 'paused' ? null : `${ref} is not paused`;
