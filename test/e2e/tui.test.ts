@@ -235,9 +235,10 @@ describe('outpost TUI in a real terminal', () => {
     expect(small.split('\n').filter((l) => l.startsWith('Outpost'))).toHaveLength(1);
     expect(small.split('\n').filter((l) => l.trim() !== '').length).toBeLessThanOrEqual(24);
     tmux.resize(150, 45);
+    // Wide again: the names fit, so the room goes to the columns that come back (the image, the age).
     await tmux.waitFor((s) => {
       const h = header80(s);
-      return h.length === 1 && (h[0] as string).indexOf('STATE') > 40 && s.split('\n').filter((l) => l.startsWith('Outpost')).length === 1;
+      return h.length === 1 && /IMAGE/.test(h[0] as string) && s.split('\n').filter((l) => l.startsWith('Outpost')).length === 1;
     }, 'the wide layout again');
   });
 
@@ -245,10 +246,11 @@ describe('outpost TUI in a real terminal', () => {
     // The start file's list request fails while no frame is painted: that must reach the UI's
     // offline screen, not end the process as an unhandled rejection.
     launch(36, 9, '', 'unix:///tmp/op-e2e-nowhere.sock');
-    const screen = await tmux.waitFor((s) => s.startsWith('Outpost') && /offline, retrying/.test(s), 'the offline line');
+    // Wrapped at 36 columns: the reason and its remedy are whole, over several rows.
+    const screen = await tmux.waitFor((s) => s.startsWith('Outpost') && /offline \(not reached yet\),\s+retrying/.test(s), 'the offline line');
     expect(screen).not.toContain('Node.js');
     await new Promise((r) => setTimeout(r, 600));
-    expect(tmux.screen()).toMatch(/offline, retrying/);
+    expect(tmux.screen()).toMatch(/offline \(not reached yet\),\s+retrying/);
     tmux.type('q');
   });
 

@@ -5,7 +5,7 @@ import type { JournalEntry } from '../../core/rules/types.js';
 import type { LogSession } from '../logs/log-session.js';
 import type { AgentMarks } from '../presentation/container-line.js';
 import { windowTop, type ListRow } from '../presentation/container-list.js';
-import { wrapText } from '../presentation/format.js';
+import { truncate, wrapText } from '../presentation/format.js';
 import { inert } from '../presentation/inert.js';
 import { mainHeights, mainHints } from '../presentation/main-layout.js';
 import type { FleetSnapshot, NodeView } from './fleet-view.js';
@@ -84,7 +84,15 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   if (message) {
     const color = message.kind === 'error' ? theme.color('bad') : undefined;
     if (message.full) return wrapped(message.text, color, 'm');
-    // Wrapped, not cut: advice is at the end of a message ("… Is it running?").
+    // A rule's notice keeps to one row (J shows it whole; they come often, and the list keeps its rows).
+    if (message.notice) {
+      return [
+        <Text key="m" color={color} wrap="truncate-end">
+          {truncate(inert(message.text.replace(/\s*\n\s*/g, ' · ')), width) || ' '}
+        </Text>,
+      ];
+    }
+    // Any other message is wrapped, not cut: advice is at its end ("… Is it running?").
     return wrapped(message.text.replace(/\s*\n\s*/g, ' · '), color, 'm');
   }
   return [
@@ -139,7 +147,10 @@ export function MainView(p: MainViewProps) {
   const extra = bottom.length - 1;
   const detailHeight = Math.max(0, paneHeight - extra);
   // The nodes that do not answer, and why, wrapped (the remedy is at the end of the reason): rows beyond one come from the list.
-  const strip = nodeTrouble(p).flatMap((t) => wrapText(inert(t), width)).slice(0, Math.max(1, Math.floor(height / 6)));
+  // At most a third of the screen, as the status area; what does not fit then ends in … (a tiny terminal).
+  const trouble = nodeTrouble(p).flatMap((t) => wrapText(inert(t), width));
+  const stripRoom = Math.max(1, Math.floor(height / 3));
+  const strip = trouble.length > stripRoom ? [...trouble.slice(0, stripRoom - 1), truncate(`${trouble[stripRoom - 1] as string} …`, width)] : trouble;
   const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight) - Math.max(0, strip.length - 1));
   // The window over the rows is the one the list is drawn in (the status area may have taken some of its rows).
   const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container === selected));
