@@ -186,6 +186,38 @@ describe('outpost TUI in a real terminal', () => {
     expect(back.split('\n').filter((l) => l.startsWith('Outpost'))).toHaveLength(1);
   });
 
+  it('marks are the targets: g, space ×3, enter, esc, r asks once for the three marked, not the cursor, and restarts them', async () => {
+    const d = docker();
+    for (const n of ['m1', 'm2', 'm3', 'm4']) await makeContainer(d, { name: `${P}${n}`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait', labels: { 'com.docker.compose.project': 'e2emarks' } });
+    try {
+      launch();
+      await tmux.waitFor((s) => row(s, `${P}m4`) !== '', 'the project listed');
+      tmux.type(`/${P}m`);
+      tmux.keys('Enter');
+      await tmux.waitFor((s) => row(s, `${P}web`) === '' && row(s, `${P}m1`) !== '', 'filtered to the project');
+      const before = new Map<string, number>();
+      for (const n of ['m1', 'm2', 'm3', 'm4']) before.set(n, Date.parse((await d.getContainer(`${P}${n}`).inspect()).State.StartedAt));
+      tmux.type('g');
+      tmux.type(' ');
+      tmux.type(' ');
+      tmux.type(' ');
+      const marked = await tmux.waitFor((s) => s.includes('3 marked: r s p K d enter act on them') && / ─ local\/e2e-m4/.test(s), 'three marked, the cursor on the fourth');
+      expect(['m1', 'm2', 'm3'].every((n) => row(marked, `${P}${n}`).startsWith('*'))).toBe(true);
+      tmux.keys('Enter');
+      await tmux.waitFor((s) => s.startsWith(`logs ${P}m1, ${P}m2, ${P}m3`), 'their merged logs');
+      tmux.keys('Escape');
+      await tmux.waitFor((s) => s.includes('3 marked'), 'back on the list, still marked');
+      tmux.type('r');
+      await tmux.waitFor((s) => s.includes(`Restart 3 marked containers: local/${P}m1, local/${P}m2, local/${P}m3? y/N`), 'one question naming each');
+      tmux.type('y');
+      await tmux.waitFor((s) => s.includes(`restarted 3: local/${P}m1, local/${P}m2, local/${P}m3`), 'the outcome', 30_000);
+      for (const n of ['m1', 'm2', 'm3']) expect(Date.parse((await d.getContainer(`${P}${n}`).inspect()).State.StartedAt)).toBeGreaterThan(before.get(n) as number);
+      expect(Date.parse((await d.getContainer(`${P}m4`).inspect()).State.StartedAt)).toBe(before.get('m4'));
+    } finally {
+      for (const n of ['m1', 'm2', 'm3', 'm4']) await d.getContainer(`${P}${n}`).remove({ force: true }).catch(() => undefined);
+    }
+  });
+
   it('restarts with r, stops and starts with s, removes after confirming', async () => {
     await makeContainer(docker(), { name: `${P}victim`, cmd: 'trap "exit 0" TERM; sleep 3600 & wait' });
     launch();
