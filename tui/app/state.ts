@@ -1,5 +1,5 @@
 /**
- * Why this file is ~490 lines: one reducer over one state; every view's
+ * Why this file is ~560 lines: one reducer over one state; every view's
  * transitions (main, prompts, confirm, help, journal, nodes) are cases of the
  * same switch and share its helpers; the key table is keymap.ts.
  *
