@@ -243,6 +243,8 @@ describe('outpost TUI in a real terminal', () => {
   it('opens a shell, runs a command, and comes back intact', async () => {
     launch();
     await openShellInDb();
+    // The banner names the container with its node (several nodes may each run a db).
+    expect(tmux.screen()).toContain(`Outpost: shell in local/${P}db (exit to return)`);
     tmux.type('echo answer-$((6*7))');
     tmux.keys('Enter');
     await tmux.waitFor((s) => s.includes('answer-42'), 'command output');
