@@ -55,6 +55,13 @@ describe('the rules tab and the journal name their node (issue: a peer\'s agent 
     expect(none).toContain('rules: no agent reachable for gw-2');
   });
 
+  it('the journal\'s key hints fit the width whole, `? help` last, instead of being cut', () => {
+    const footer = frame(<JournalScreen entries={[entry]} agent={null} node="gw-2" thisMachine={false} back={0} only={null} height={8} width={60} theme={theme} />).split('\n').at(-1) ?? '';
+    expect(footer.length).toBeLessThanOrEqual(60);
+    expect(footer).toMatch(/^j\/k scroll .*\? help$/);
+    expect(footer).not.toContain('…');
+  });
+
   it('the journal is titled with its node (and node/name when it keeps to one container)', () => {
     expect(frame(<JournalScreen entries={[entry]} agent={null} node="gw-2" thisMachine={false} back={0} only={null} height={8} width={80} theme={theme} />).split('\n')[0]).toMatch(/^Journal of gw-2 \(/);
     expect(frame(<JournalScreen entries={[{ ...entry, container: 'web' }]} agent={null} node="gw-2" thisMachine={false} back={0} only="web" height={8} width={80} theme={theme} />).split('\n')[0]).toMatch(/^Journal of gw-2\/web \(/);

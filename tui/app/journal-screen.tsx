@@ -3,6 +3,7 @@ import type { JournalEntry } from '../../core/rules/types.js';
 import type { AgentState } from '../../core/rules/port.js';
 import { inert } from '../presentation/inert.js';
 import { wrapText } from '../presentation/format.js';
+import { fitHints } from './logs-screen.js';
 import { agentLine, entryColor, entryDetail, wrapEntry } from './rules-panel.js';
 import type { Theme } from './theme.js';
 
@@ -76,7 +77,7 @@ export function JournalScreen(props: {
       </Box>
       <Box height={1} width={width}>
         <Text color={theme.color('muted')} wrap="truncate-end">
-          {props.detail ? 'enter/esc back to the list' : `j/k scroll  enter details  g/G top/bottom  c ${props.only ? 'all containers' : 'only the selected container'}  esc back  ? help`}
+          {props.detail ? 'enter/esc back to the list' : fitHints('', ['j/k scroll', 'enter details', 'g/G top/bottom', `c ${props.only ? 'all containers' : 'only the selected container'}`, 'esc back', '? help'], width)}
         </Text>
       </Box>
     </Box>
