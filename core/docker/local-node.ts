@@ -370,6 +370,7 @@ export class LocalNode implements Node {
         const engine = await this.#getEngine();
         try {
           const rows = (await engine.docker.listContainers({ all: true })) as unknown as RawListRow[];
+          this.#conn.answered();
           this.#store.reset(rows.map((r) => summaryFromList(r, this.name)).sort((a, b) => b.created - a.created));
         } catch (err) {
           this.#fail(err);
@@ -377,6 +378,7 @@ export class LocalNode implements Node {
       }
       const asOf = Date.now() * 1e6;
       const all = await this.#listFromEngine({ all: true });
+      this.#conn.answered();
       this.#store.reset(all);
       this.#modelAsOfNano = asOf;
       this.#modelCheckFailed = false;

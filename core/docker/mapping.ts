@@ -266,7 +266,7 @@ export function summaryFromList(row: RawListRow, node: string): ContainerSummary
     status,
     health,
     exitCode: exit ? Number(exit[2]) : null,
-    restartCount: 0,
+    restartCount: null,
     startedAt: null,
     finishedAt: null,
     oomKilled: false,

@@ -42,8 +42,8 @@ export interface ContainerSummary {
   health: Health;
   /** Exit code of the last run; null while it has never exited. */
   exitCode: number | null;
-  /** Restarts done by the engine's restart policy (Docker's RestartCount). */
-  restartCount: number;
+  /** Restarts done by the engine's restart policy (Docker's RestartCount); null until an inspect says (the engine's list has no count). */
+  restartCount: number | null;
   /** When the current run started (ms since epoch), null if never started. */
   startedAt: number | null;
   /** When the last run ended (ms since epoch), null if it has not ended. */
@@ -99,8 +99,8 @@ export interface ContainerStats {
   name: string;
   /** ms since epoch. */
   at: number;
-  /** Percent of one core (200 = two full cores), like `docker stats`. */
-  cpuPercent: number;
+  /** Percent of one core (200 = two full cores), like `docker stats`; null on a first sample (a rate needs two). */
+  cpuPercent: number | null;
   memoryBytes: number;
   /** Effective limit: the container's limit or the host's memory. */
   memoryLimitBytes: number;
@@ -126,7 +126,8 @@ export interface HostMetrics {
   node: string;
   at: number;
   hostname: string;
-  cpuPercent: number;
+  /** Busy share of all CPUs since the previous sample; null on a first sample (a rate needs two). */
+  cpuPercent: number | null;
   cores: number;
   load: [number, number, number];
   memTotalBytes: number;
@@ -137,8 +138,9 @@ export interface HostMetrics {
   disks: DiskUsage[];
   /** Highest CPU temperature in °C, null when the hardware reports none. */
   temperatureC: number | null;
-  netRxBytesPerSec: number;
-  netTxBytesPerSec: number;
+  /** Network rates since the previous sample; null on a first sample. */
+  netRxBytesPerSec: number | null;
+  netTxBytesPerSec: number | null;
   uptimeSeconds: number;
 }
 

@@ -56,7 +56,7 @@ export class ContainerMonitor {
     this.#deps = deps;
   }
 
-  /** One sample of each container. The first sample of a container reports 0 % CPU. */
+  /** One sample of each container. The first sample of a container has no CPU figure (null): a rate needs two. */
   async sample(containers: readonly MonitoredContainer[]): Promise<ContainerStats[]> {
     const wanted = new Set(containers.map((c) => c.id));
     for (const id of this.#prev.keys()) if (!wanted.has(id)) this.#prev.delete(id);
@@ -123,11 +123,12 @@ export class ContainerMonitor {
   #fromCgroup(c: MonitoredContainer, paths: CgroupPaths, cur: CgroupCounters): ContainerStats {
     const at = (this.#deps.hrtime ?? process.hrtime.bigint)();
     const prev = this.#prev.get(c.id);
-    let cpuPercent = 0;
+    let cpuPercent: number | null = null;
     if (prev?.cgroup) {
       const wall = Number(at - prev.at);
       const used = cur.cpuNanos - prev.cgroup.cpuNanos;
-      if (wall > 0 && used > 0) cpuPercent = (used / wall) * 100;
+      // No time between the two, or a counter that went back (a new cgroup): no figure.
+      if (wall > 0 && used >= 0) cpuPercent = (used / wall) * 100;
     }
     this.#prev.set(c.id, { at, cgroup: cur });
     const limit = cur.memoryLimitBytes !== null && cur.memoryLimitBytes < this.#deps.hostMemoryBytes

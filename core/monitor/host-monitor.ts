@@ -86,7 +86,7 @@ export class HostMonitor {
       node: this.#options.node,
       at: now,
       hostname: os.hostname(),
-      cpuPercent: round1(cpuPercent),
+      cpuPercent: cpuPercent === null ? null : round1(cpuPercent),
       cores: os.availableParallelism(),
       load: [round2(loadAvg[0] ?? 0), round2(loadAvg[1] ?? 0), round2(loadAvg[2] ?? 0)],
       memTotalBytes: mem.total,
@@ -132,14 +132,14 @@ export class HostMonitor {
     return si.mem();
   }
 
-  /** Busy share of all CPUs since the previous sample, from /proc/stat (si elsewhere). */
-  async #cpuPercent(si: Si): Promise<number> {
+  /** Busy share of all CPUs since the previous sample, from /proc/stat (si elsewhere); null on the first sample. */
+  async #cpuPercent(si: Si): Promise<number | null> {
     if (this.#procStat) {
       try {
         const cur = parseProcStat(this.#files.read('/proc/stat'));
         const prev = this.#cpu;
         this.#cpu = cur;
-        if (!prev || cur.total <= prev.total) return 0;
+        if (!prev || cur.total <= prev.total) return null;
         return ((cur.busy - prev.busy) / (cur.total - prev.total)) * 100;
       } catch {
         this.#procStat = false;
@@ -148,13 +148,14 @@ export class HostMonitor {
     return (await si.currentLoad()).currentLoad;
   }
 
-  #netRates(now: number): { rx: number; tx: number } {
+  /** Network rates since the previous sample; null on the first (and where /proc/net/dev is not). */
+  #netRates(now: number): { rx: number | null; tx: number | null } {
     const text = this.#files.readOptional('/proc/net/dev');
-    if (text === '') return { rx: 0, tx: 0 };
+    if (text === '') return { rx: null, tx: null };
     const cur = parseNetDev(text);
     const prev = this.#net;
     this.#net = { at: now, rx: cur.rx, tx: cur.tx };
-    if (!prev || now <= prev.at) return { rx: 0, tx: 0 };
+    if (!prev || now <= prev.at) return { rx: null, tx: null };
     const secs = (now - prev.at) / 1000;
     return { rx: Math.max(0, (cur.rx - prev.rx) / secs), tx: Math.max(0, (cur.tx - prev.tx) / secs) };
   }

@@ -40,18 +40,20 @@ export function memoryUsed(m: RawStats['memory_stats']): number {
 }
 
 /**
- * CPU % between two samples, of one core (200 = two cores busy). Returns 0
- * when the counters did not move forward (first sample, counter reset).
+ * CPU % between two samples, of one core (200 = two cores busy). Null when
+ * there is no figure: a first sample (no previous one), no time between
+ * them, or a counter that went back (reset); 0 when the container was idle.
  */
-export function cpuPercentBetween(prev: RawStats | undefined, cur: RawStats): number {
+export function cpuPercentBetween(prev: RawStats | undefined, cur: RawStats): number | null {
   const curCpu = cur.cpu_stats?.cpu_usage?.total_usage ?? 0;
   const curSys = cur.cpu_stats?.system_cpu_usage ?? 0;
   const prevCpu = prev?.cpu_stats?.cpu_usage?.total_usage ?? 0;
   const prevSys = prev?.cpu_stats?.system_cpu_usage ?? 0;
-  if (!prev) return 0;
+  if (!prev) return null;
   const cpuDelta = curCpu - prevCpu;
   const sysDelta = curSys - prevSys;
-  if (cpuDelta <= 0 || sysDelta <= 0) return 0;
+  if (cpuDelta < 0 || sysDelta <= 0) return null;
+  if (cpuDelta === 0) return 0;
   const cpus = cur.cpu_stats?.online_cpus || cur.cpu_stats?.cpu_usage?.percpu_usage?.length || 1;
   return (cpuDelta / sysDelta) * cpus * 100;
 }

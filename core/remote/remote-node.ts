@@ -190,6 +190,7 @@ export class RemoteNode implements Node {
       }),
     ]).finally(() => clearTimeout(timer));
     if (first.done || first.value.kind !== 'reset') throw new ProtocolError(`the model stream of ${this.#client.label} did not start with a reset`);
+    this.#conn.answered();
     this.#apply(first.value);
     // The agent's engine: a peer whose agent answers while its engine is down is not shown as fine.
     const engineStatus = await this.#client.stream<NodeStatus>('statusWatch');

@@ -419,10 +419,13 @@ export class RuleEngine {
       out.push(
         ...this.#fire(l, now, (t, rule) => {
           if (t.kind === 'cpu') {
-            return this.#conds.check(`${rule.name}\0cpu\0${l.c.id}`, s.cpuPercent > t.abovePercent, t.sustain, now, (span) => ({
+            // A first sample has no CPU figure: it neither holds nor breaks the condition.
+            const cpu = s.cpuPercent;
+            if (cpu === null) return null;
+            return this.#conds.check(`${rule.name}\0cpu\0${l.c.id}`, cpu > t.abovePercent, t.sustain, now, (span) => ({
               kind: 'cpu',
-              detail: `CPU ${s.cpuPercent.toFixed(0)}% above ${t.abovePercent}%${span}`,
-              value: s.cpuPercent,
+              detail: `CPU ${cpu.toFixed(0)}% above ${t.abovePercent}%${span}`,
+              value: cpu,
             }));
           }
           if (t.kind === 'memory') {

@@ -10,7 +10,11 @@
 import type { Disposer, NodeStatus } from '../model/types.js';
 
 export interface ConnectionSteps {
-  /** Opens a whole session: connect, start the streams, resync the model. Throws when it cannot. */
+  /**
+   * Opens a whole session: connect, start the streams, resync the model. Throws when it cannot.
+   * Calls `Connection.answered()` once the other end has answered with its model, before it is
+   * published: what it brought is shown with the node online, not as a last-seen state.
+   */
   open(attempt: 'first' | 'retry'): Promise<void>;
   /** Drops what a failed attempt left half open (streams). */
   abandon(): void;
@@ -68,12 +72,35 @@ export class Connection {
     this.#closed = false;
     this.#firstAttemptAt = this.#now();
     try {
-      await this.#steps.open('first');
+      await this.#attempt('first');
       this.#online();
     } catch (err) {
       this.lost(this.#steps.describe(err), this.#steps.retryAfterMs?.(err));
       throw err;
     }
+  }
+
+  /** Whether an attempt to open a session is under way (`answered()` counts only then). */
+  #opening = false;
+
+  async #attempt(kind: 'first' | 'retry'): Promise<void> {
+    this.#opening = true;
+    try {
+      await this.#steps.open(kind);
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  /**
+   * The session being opened has answered (the node's model is in hand):
+   * online now, before the model is published. Otherwise a node coming back
+   * showed its fresh rows as an offline node's last-seen state ("last seen
+   * 4s ago") until the rest of the session was up. Outside an attempt, nothing.
+   */
+  answered(): void {
+    if (!this.#opening || this.#closed || this.#status.state === 'online') return;
+    this.#online();
   }
 
   /** Whether the node has answered once: before, an outage has no "last seen". */
@@ -105,7 +132,7 @@ export class Connection {
   async #retry(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.#steps.open('retry');
+      await this.#attempt('retry');
       if (this.#closed) return;
       this.#delay = this.#o.minDelayMs ?? 250;
       this.#online();
@@ -117,6 +144,8 @@ export class Connection {
 
   #online(): void {
     this.#everOnline = true;
+    // Said once per session (answered() may have said it already).
+    if (this.#status.state === 'online') return;
     this.#set({ state: 'online', since: this.#now() });
   }
 

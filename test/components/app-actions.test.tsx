@@ -29,7 +29,7 @@ async function mount(prefs: Partial<Prefs> = {}, extra: { onRedraw?: () => void;
   await node.connect();
   const r = render(<App fleet={fleet} view={view} theme={theme} readOnly={false} prefs={{ ...DEFAULT_PREFS, saveDir: '/tmp', ...prefs }} onExec={async () => 0} {...extra} />);
   const frame = () => strip(r.lastFrame());
-  const title = () => /─ (\S+)/.exec(frame().split('\n').find((l) => l.includes(' logs ') && l.includes('─')) ?? '')?.[1];
+  const title = () => /─ local\/(\S+)/.exec(frame().split('\n').find((l) => l.includes(' logs ') && l.includes('─')) ?? '')?.[1];
   const close = async () => {
     r.unmount();
     view.close();
@@ -51,9 +51,9 @@ describe('main view actions (a real engine)', () => {
       r.stdin.write('j');
       await eventually(() => title() === `${P}sel-b`, 5000, 'b selected');
       r.stdin.write('d');
-      await eventually(() => frame().includes(`Remove ${P}sel-b`), 5000, 'question');
+      await eventually(() => frame().includes(`Remove local/${P}sel-b`), 5000, 'question');
       r.stdin.write('y');
-      await eventually(() => !frame().includes(`${P}sel-b `) && frame().includes(`removed ${P}sel-b`), 15_000, 'removed');
+      await eventually(() => !frame().includes(`${P}sel-b `) && frame().includes(`removed local/${P}sel-b`), 15_000, 'removed');
       expect(title()).toBe(`${P}sel-c`);
     } finally {
       await close();
@@ -70,7 +70,7 @@ describe('main view actions (a real engine)', () => {
       r.stdin.write(`${P}victim\r`);
       await tick(150);
       r.stdin.write('K');
-      await eventually(() => frame().includes(`Kill ${P}victim (SIGKILL)? y/N`), 5000, 'the question');
+      await eventually(() => frame().includes(`Kill local/${P}victim (SIGKILL)? y/N`), 5000, 'the question');
       r.stdin.write('n');
       await eventually(() => frame().includes('cancelled'), 5000, 'cancelled');
       expect((await node.inspect(`${P}victim`)).state).toBe('running');
@@ -221,11 +221,11 @@ describe('panes', () => {
     const entries: JournalEntry[] = [
       { seq: 1, ts: Date.parse('2024-05-01T10:00:00Z'), node: 'local', kind: 'act', rule: 'heal', container: 'web', containerId: 'abc', action: { kind: 'restart' }, level: 2, attempt: 2, reason, nextAllowedAt: Date.parse('2024-05-01T10:00:40Z') },
     ];
-    let r = render(<JournalScreen entries={entries} agent={null} back={0} only={null} height={12} width={50} theme={theme} />);
+    let r = render(<JournalScreen entries={entries} agent={null} node="local" thisMachine back={0} only={null} height={12} width={50} theme={theme} />);
     let body = strip(r.lastFrame());
     expect(body.replace(/\s+/g, ' ')).toContain('has 1 left <b>\\x1b]0;t\\x07');
     expect(body.split('\n').every((l) => l.length <= 50)).toBe(true);
-    r = render(<JournalScreen entries={entries} agent={null} back={0} only={null} height={20} width={50} theme={theme} detail />);
+    r = render(<JournalScreen entries={entries} agent={null} node="local" thisMachine back={0} only={null} height={20} width={50} theme={theme} detail />);
     body = strip(r.lastFrame());
     expect(body).toMatch(/rule: +heal/);
     expect(body).toMatch(/action: +\{"kind":"restart"\}/);

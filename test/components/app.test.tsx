@@ -76,7 +76,7 @@ describe('App on the private engine', () => {
       const before = (await node.inspect(`${P}target`)).startedAt ?? 0;
       r.stdin.write('r');
       await eventually(async () => ((await node.inspect(`${P}target`)).startedAt ?? 0) > before, 15_000, 'restarted');
-      await eventually(() => frame().includes(`restarted ${P}target`), 5000, 'outcome shown');
+      await eventually(() => frame().includes(`restarted local/${P}target`), 5000, 'outcome shown');
       // `s` stops what the screen shows running and starts what it shows stopped; the restart's
       // events may still be on their way, so wait for the row to say running as a person would.
       await eventually(() => / up \d/.test(row(`${P}target`)), 10_000, 'running on screen after the restart');
@@ -89,7 +89,7 @@ describe('App on the private engine', () => {
       await eventually(() => / up \d/.test(row(`${P}target`)), 10_000, 'running on screen');
 
       r.stdin.write('d');
-      await eventually(() => frame().includes(`Remove ${P}target (running: it will be killed)? y/N`), 5000, 'confirmation');
+      await eventually(() => frame().includes(`Remove local/${P}target (running: it will be killed)? y/N`), 5000, 'confirmation');
       r.stdin.write('n');
       await tick(200);
       expect((await node.inspect(`${P}target`)).state).toBe('running');
@@ -127,8 +127,11 @@ describe('App on the private engine', () => {
   it('says why when the engine cannot be reached', async () => {
     const { frame, close } = await mount({ endpoint: 'unix:///tmp/op-nowhere.sock' });
     try {
-      await eventually(() => frame().includes('Cannot reach the Docker engine at unix:///tmp/op-nowhere.sock'), 10_000, 'offline reason');
-      expect(frame()).toContain('retrying');
+      // The reason wraps (its remedy is at its end): read as one text.
+      const text = () => frame().replace(/\s+/g, ' ');
+      await eventually(() => text().includes('Cannot reach the Docker engine at unix:///tmp/op-nowhere.sock'), 10_000, 'offline reason');
+      expect(text()).toContain('retrying');
+      expect(text()).toMatch(/Is it running\? Start it .*DOCKER_HOST/);
     } finally {
       await close();
     }
@@ -144,7 +147,7 @@ describe('selection across a re-creation (a real engine)', () => {
     try {
       await eventually(() => frame().includes(`${P}recr`), 10_000, 'listed');
       r.stdin.write('G'); // the last row: recr, after other in the group of no compose project
-      await eventually(() => frame().includes(`─ ${P}recr`), 5000, 'recr selected');
+      await eventually(() => frame().includes(`─ local/${P}recr`), 5000, 'recr selected');
       r.stdin.write('\r');
       await eventually(() => frame().includes(`logs ${P}recr`) && frame().includes('recr'), 10_000, 'the logs view');
       await c.remove({ force: true });
@@ -152,8 +155,8 @@ describe('selection across a re-creation (a real engine)', () => {
       await eventually(() => frame().includes('container re-created'), 15_000, 'the re-creation followed');
       r.stdin.write('\x1b');
       await eventually(() => frame().includes('NAME'), 5000, 'back on the list');
-      await eventually(() => frame().includes(`─ ${P}recr`), 5000, 'the re-created container selected');
-      expect(frame()).not.toMatch(new RegExp(`─ ${P}(web|other)`));
+      await eventually(() => frame().includes(`─ local/${P}recr`), 5000, 'the re-created container selected');
+      expect(frame()).not.toMatch(new RegExp(`─ local/${P}(web|other)`));
       await again.remove({ force: true });
     } finally {
       await close();
@@ -191,7 +194,7 @@ describe('Rules tab and Journal view', () => {
       await tick(100);
       r.stdin.write('\t\t\t'); // logs → stats → inspect → rules
       await eventually(() => frame().includes('GAVE UP') && frame().includes('shout'), 10_000, 'rules tab');
-      expect(frame()).toContain('no agent enforces rules on this node');
+      expect(frame()).toContain('no agent enforces rules on local');
       expect(frame()).toContain('no rules agent');
       expect(frame()).toMatch(/GAVE UP\s+crash gave up \d+s ago after 2 restarts/);
       expect(frame()).toMatch(/armed\s+shout armed: would notify on a line matching \/<script>\//);
@@ -201,20 +204,20 @@ describe('Rules tab and Journal view', () => {
       journal.append({ ts: Date.now(), node: 'local', kind: 'notify', rule: 'shout', container: `${P}rules`, reason: 'fresh entry' });
       await eventually(() => frame().includes('fresh entry'), 5000, 'followed entry');
       // A notification from the agent reaches the status line too.
-      await eventually(() => frame().includes('⚑ fresh entry'), 10_000, 'notice');
+      await eventually(() => frame().includes('⚑ local: fresh entry'), 10_000, 'notice');
       r.stdin.write('P');
-      await eventually(() => frame().includes(`rules paused for ${P}rules (P resumes)`) && /paused\s+crash silenced: rules are paused for app-rules/.test(frame()), 5000, 'paused');
+      await eventually(() => frame().includes(`rules paused for local/${P}rules (P resumes)`) && /paused\s+crash silenced: rules are paused for app-rules/.test(frame()), 5000, 'paused');
       r.stdin.write('P');
-      await eventually(() => frame().includes(`rules resumed for ${P}rules`), 5000, 'resumed');
+      await eventually(() => frame().includes(`rules resumed for local/${P}rules`), 5000, 'resumed');
       r.stdin.write('R');
-      await eventually(() => frame().includes(`re-arm of ${P}rules requested (no agent runs: the next one applies it)`), 5000, 're-arm');
+      await eventually(() => frame().includes(`re-arm of local/${P}rules requested (no agent runs: the next one applies it)`), 5000, 're-arm');
       const { readdirSync } = await import('node:fs');
       expect(readdirSync(join(dir, 'state', 'outpost')).filter((f) => f.startsWith('reset-request.'))).toHaveLength(1);
       r.stdin.write('J');
-      await eventually(() => frame().includes('Journal of this node'), 5000, 'journal view');
+      await eventually(() => frame().includes('Journal of local ('), 5000, 'journal view');
       expect(frame()).toContain('act     act number 0');
       r.stdin.write('c');
-      await eventually(() => frame().includes(`Journal of ${P}rules`), 5000, 'only this container');
+      await eventually(() => frame().includes(`Journal of local/${P}rules`), 5000, 'only this container');
       r.stdin.write('\x1b');
       await eventually(() => frame().includes('NAME'), 5000, 'back to the list');
     } finally {

@@ -5,6 +5,8 @@
  */
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
+import type React from 'react';
+import { JournalScreen } from '../../tui/app/journal-screen.js';
 import { RulesPanel } from '../../tui/app/rules-panel.js';
 import { makeTheme } from '../../tui/app/theme.js';
 import type { JournalEntry } from '../../core/rules/types.js';
@@ -15,12 +17,53 @@ const entry: JournalEntry = { seq: 1, ts: Date.parse('2026-01-02T03:04:05Z'), no
 describe('RulesPanel in a narrow pane', () => {
   it('wraps "no rule applies" into rows it counts: no line longer than the pane, the journal header whole', () => {
     const width = 40;
-    const r = render(<RulesPanel agent={{ running: true, record: null, reason: null }} statuses={[]} problems={[]} recent={[entry]} height={8} width={width} theme={theme} reachable />);
+    const r = render(<RulesPanel agent={{ running: true, record: null, reason: null }} node="local" thisMachine statuses={[]} problems={[]} recent={[entry]} height={8} width={width} theme={theme} reachable />);
     const lines = (r.lastFrame() ?? '').split('\n');
     r.unmount();
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
     expect(lines.join(' ')).toMatch(/no rule applies to this container \(rules file or\s+outpost\.restart-on label\)/);
     const header = lines.find((l) => l.includes('journal'));
     expect(header).toMatch(/^— journal \(J for all\) —*$/);
+  });
+});
+
+describe('the rules tab and the journal name their node (issue: a peer\'s agent shown by its pid, "Journal of this node")', () => {
+  const record = { pid: 4242 } as never;
+  const frame = (el: React.ReactElement) => {
+    const r = render(el);
+    const f = r.lastFrame() ?? '';
+    r.unmount();
+    return f;
+  };
+
+  it('a peer\'s agent is named by its node, not by a pid that means nothing here', () => {
+    const peer = frame(<RulesPanel agent={{ running: true, record, reason: null }} node="gw-2" thisMachine={false} statuses={[]} problems={[]} recent={[]} height={6} width={120} theme={theme} reachable />);
+    expect(peer).toContain('rules on gw-2 enforced by its agent');
+    expect(peer).not.toContain('4242');
+    const here = frame(<RulesPanel agent={{ running: true, record, reason: null }} node="edge-1" thisMachine statuses={[]} problems={[]} recent={[]} height={6} width={120} theme={theme} reachable />);
+    expect(here).toContain('rules on edge-1 enforced by its agent (pid 4242)');
+  });
+
+  it('wraps the no-agent hint instead of cutting it: the command is whole at 120 columns', () => {
+    const reason = 'the agent of this node is not running: no pid file at /var/lib/outpost/agent.pid (it was never started here, or it was stopped)';
+    const f = frame(<RulesPanel agent={{ running: false, record: null, reason }} node="gw-2" thisMachine={false} statuses={[]} problems={[]} recent={[]} height={8} width={120} theme={theme} reachable />);
+    const lines = f.split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
+    expect(lines.join(' ').replace(/\s+/g, ' ')).toContain('start one there with `outpost agent`');
+    expect(f).not.toContain('…');
+    const none = frame(<RulesPanel agent={null} node="gw-2" thisMachine={false} statuses={[]} problems={[]} recent={[]} height={4} width={120} theme={theme} reachable={false} />);
+    expect(none).toContain('rules: no agent reachable for gw-2');
+  });
+
+  it('the journal\'s key hints fit the width whole, `? help` last, instead of being cut', () => {
+    const footer = frame(<JournalScreen entries={[entry]} agent={null} node="gw-2" thisMachine={false} back={0} only={null} height={8} width={60} theme={theme} />).split('\n').at(-1) ?? '';
+    expect(footer.length).toBeLessThanOrEqual(60);
+    expect(footer).toMatch(/^j\/k scroll .*\? help$/);
+    expect(footer).not.toContain('…');
+  });
+
+  it('the journal is titled with its node (and node/name when it keeps to one container)', () => {
+    expect(frame(<JournalScreen entries={[entry]} agent={null} node="gw-2" thisMachine={false} back={0} only={null} height={8} width={80} theme={theme} />).split('\n')[0]).toMatch(/^Journal of gw-2 \(/);
+    expect(frame(<JournalScreen entries={[{ ...entry, container: 'web' }]} agent={null} node="gw-2" thisMachine={false} back={0} only="web" height={8} width={80} theme={theme} />).split('\n')[0]).toMatch(/^Journal of gw-2\/web \(/);
   });
 });

@@ -81,7 +81,7 @@ export function nodeContract(kind: string, P: string, make: () => Promise<NodeUn
 
     it('counts restarts done by a restart policy', async () => {
       await makeContainer(d(), { name: `${P}loop`, cmd: 'exit 1', restart: 'on-failure' });
-      const c = await eventually(async () => (await node.list({ all: true })).find((x) => x.name === `${P}loop` && x.restartCount >= 2), 20_000, 'two policy restarts');
+      const c = await eventually(async () => (await node.list({ all: true })).find((x) => x.name === `${P}loop` && (x.restartCount ?? 0) >= 2), 20_000, 'two policy restarts');
       expect(c.restartPolicy).toBe('on-failure');
       await node.remove(`${P}loop`, { force: true });
     });
@@ -333,7 +333,7 @@ export function nodeContract(kind: string, P: string, make: () => Promise<NodeUn
         expect(once?.name).toBe(`${P}busy`);
         expect(once?.cpuPercent).toBeGreaterThan(5);
         expect(once?.memoryBytes).toBeGreaterThan(0);
-        const samples: number[] = [];
+        const samples: (number | null)[] = [];
         const off = node.watchStats((all) => {
           const s = all.find((x) => x.id === id);
           if (s) samples.push(s.cpuPercent);

@@ -84,12 +84,12 @@ describe('a fleet of two engines from the peers file', () => {
     await t.waitFor((s) => s.includes(`${P}here`) && s.includes(`${P}there`), 'all again');
 
     await peer.crash();
-    const down = await t.waitFor((s) => /box-2 \d+\/\d+ unreachable/.test(s) && new RegExp(`${P}there.*last seen \\d+s ago`).test(s), 'the peer unreachable, its rows last seen', 30_000);
+    const down = await t.waitFor((s) => /box-2 \d+\/\d+ unreachable/.test(s) && new RegExp(`${P}there.*last seen \\d+s\\b`).test(s), 'the peer unreachable, its rows last seen', 30_000);
     expect(down).toMatch(/box-2 unreachable \(last seen \d+s ago\), retrying: /);
     // This machine's rows are not dimmed nor marked.
     expect(down).not.toMatch(new RegExp(`${P}here.*last seen`));
     // The time goes on while it is down (the screen is redrawn each second, not only on changes).
-    await t.waitFor((s) => new RegExp(`${P}there.*last seen [2-9]s ago`).test(s), '"last seen" counting', 15_000);
+    await t.waitFor((s) => new RegExp(`${P}there.*last seen [2-9]s\\b`).test(s), '"last seen" counting', 15_000);
 
     await peer.restart();
     await t.waitFor((s) => !/unreachable/.test(s) && s.includes(`${P}there`) && !/last seen/.test(s), 'the peer online again', 60_000);

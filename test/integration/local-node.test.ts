@@ -43,3 +43,43 @@ describe('scale', () => {
     await Promise.all(ours.map((c) => d().getContainer(c.id).remove({ force: true })));
   });
 });
+
+describe('a node never reached that comes back (issue: its rows said "last seen 4s ago" for a moment)', () => {
+  it('is online when its first list is published, never offline with containers', async () => {
+    const { createServer, connect } = await import('node:net');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    await makeContainer(d(), { name: `${P}back`, cmd: 'sleep 3600' });
+    const dir = mkdtempSync(join(tmpdir(), 'op-back-'));
+    const socketPath = join(dir, 'engine.sock');
+    const late = new LocalNode({ endpoint: { kind: 'unix', socketPath, source: 'DOCKER_HOST' }, reconnectMinMs: 100, reconnectMaxMs: 200 });
+    const atList: string[] = [];
+    const off = late.watch(() => {
+      if (late.containers().length > 0) atList.push(late.status().state);
+    });
+    // The engine appears (a proxy to the test engine) after the first attempt failed.
+    const engine = parseHostUrl(dockerHost(), 'DOCKER_HOST');
+    const server = createServer((c) => {
+      const u = connect((engine as { socketPath: string }).socketPath);
+      c.pipe(u).pipe(c);
+      c.on('error', () => u.destroy());
+      u.on('error', () => c.destroy());
+    });
+    try {
+      await expect(late.connect()).rejects.toThrow();
+      expect(late.status()).toMatchObject({ state: 'offline', neverReached: true });
+      await new Promise<void>((r) => server.listen(socketPath, r));
+      const deadline = Date.now() + 15_000;
+      while (late.status().state !== 'online' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(late.status().state).toBe('online');
+      expect(atList.length).toBeGreaterThan(0);
+      expect(atList.every((s) => s === 'online')).toBe(true);
+    } finally {
+      off();
+      await late.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

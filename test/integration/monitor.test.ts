@@ -43,8 +43,10 @@ async function sampleBoth(n: number): Promise<{ cg: ContainerStats[][]; api: Con
   return { cg: cg.slice(1), api: api.slice(1) };
 }
 
-function mean(rounds: ContainerStats[][], name: string, pick: (s: ContainerStats) => number): number {
-  const values = rounds.map((r) => r.find((s) => s.name === name)).filter((s): s is ContainerStats => s !== undefined).map(pick);
+function mean(rounds: ContainerStats[][], name: string, pick: (s: ContainerStats) => number | null): number {
+  // The rounds after the first: each has a figure (a first sample has none, null).
+  const values = rounds.map((r) => r.find((s) => s.name === name)).filter((s): s is ContainerStats => s !== undefined).map((s) => pick(s) as number);
+  expect(values.every((v) => typeof v === 'number')).toBe(true);
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 

@@ -118,3 +118,33 @@ describe('Connection', () => {
     conn.close();
   });
 });
+
+describe('a session that answered is online before what it brought is shown (issue: "offline … last seen 4s ago" for a node coming back)', () => {
+  it('answered() during open() goes online at once; outside an attempt it does nothing', async () => {
+    let seenAtAnswer: string | null = null;
+    let fail = true;
+    const conn: Connection = new Connection(
+      {
+        open: async () => {
+          if (fail) throw new Error('refused');
+          conn.answered();
+          seenAtAnswer = conn.status().state;
+          await Promise.resolve();
+        },
+        abandon: () => undefined,
+        describe: (err) => (err as Error).message,
+      },
+      { minDelayMs: 100, maxDelayMs: 100, now: () => Date.now() },
+    );
+    const seen: NodeStatus[] = [];
+    conn.onStatus((s) => seen.push(s));
+    await expect(conn.connect()).rejects.toThrow('refused');
+    conn.answered();
+    expect(conn.status()).toMatchObject({ state: 'offline', neverReached: true });
+    fail = false;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(seenAtAnswer).toBe('online');
+    // One online status, not a second one when the attempt ends.
+    expect(seen.map((s) => s.state)).toEqual(['offline', 'online']);
+  });
+});

@@ -56,7 +56,7 @@ describe('summaryFromList', () => {
   it('reads health and exit code from the status line, and leaves what it cannot know as unknown', () => {
     const base = { Id: 'x', Names: ['/web'], Image: 'busybox', Created: 1700000000, Labels: { 'com.docker.compose.project': 'p' }, Ports: [{ PrivatePort: 80, PublicPort: 8080, IP: '0.0.0.0', Type: 'tcp' }] };
     expect(summaryFromList({ ...base, State: 'running', Status: 'Up 3 minutes (unhealthy)' }, 'n')).toMatchObject({
-      name: 'web', state: 'running', health: 'unhealthy', exitCode: null, startedAt: null, restartCount: 0, composeProject: 'p', created: 1700000000000,
+      name: 'web', state: 'running', health: 'unhealthy', exitCode: null, startedAt: null, restartCount: null, composeProject: 'p', created: 1700000000000,
       ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', protocol: 'tcp' }],
     });
     expect(summaryFromList({ ...base, State: 'exited', Status: 'Exited (137) 5 seconds ago' }, 'n')).toMatchObject({ state: 'exited', exitCode: 137, health: 'none' });

@@ -46,8 +46,10 @@ describe('stats API math (docker CLI formula)', () => {
   it('computes cpu_delta / system_delta × cpus × 100', () => {
     // One core busy on a two-core host: the container used half of all CPU time.
     expect(cpuPercentBetween(sample(0, 0), sample(1e9, 2e9))).toBeCloseTo(100, 5);
-    expect(cpuPercentBetween(undefined, sample(1e9, 2e9))).toBe(0);
-    expect(cpuPercentBetween(sample(5e9, 5e9), sample(1e9, 6e9))).toBe(0); // counter reset
+    // No figure from one sample, nor across a counter reset: unknown, not a claimed 0 %.
+    expect(cpuPercentBetween(undefined, sample(1e9, 2e9))).toBeNull();
+    expect(cpuPercentBetween(sample(5e9, 5e9), sample(1e9, 6e9))).toBeNull(); // counter reset
+    expect(cpuPercentBetween(sample(1e9, 5e9), sample(1e9, 6e9))).toBe(0); // idle: a real 0
   });
   it('subtracts inactive file cache from memory (v1 and v2 names)', () => {
     expect(memoryUsed({ usage: 1000, stats: { total_inactive_file: 300 } })).toBe(700);
@@ -84,5 +86,23 @@ describe('host figures', () => {
     expect(isRealDisk('/dev/sda1', 'ext4', '/')).toBe(true);
     expect(isRealDisk('overlay', 'overlay', '/var/lib/docker/overlay2/x/merged')).toBe(false);
     expect(isRealDisk('tmpfs', 'tmpfs', '/run')).toBe(false);
+  });
+});
+
+describe('the first sample has no CPU figure (issue: 0 % for a container burning 30 %)', () => {
+  it('the host\'s first sample says CPU unknown (null), the second a figure', async () => {
+    const { HostMonitor } = await import('../../core/monitor/host-monitor.js');
+    const m = new HostMonitor({ node: 'n', firstSlowDelayMs: 60_000 });
+    try {
+      const first = await m.sample();
+      expect(first.cpuPercent).toBeNull();
+      expect(first.netRxBytesPerSec).toBeNull();
+      await new Promise((r) => setTimeout(r, 50));
+      const second = await m.sample();
+      expect(typeof second.cpuPercent).toBe('number');
+      expect(typeof second.netRxBytesPerSec).toBe('number');
+    } finally {
+      m.close();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RingBuffer } from '../../tui/logs/ring-buffer.js';
 import { compileSearch, filterWithContext, highlight, nextMatch } from '../../tui/logs/search.js';
-import { containerLine, headerLine, layoutColumns, listPercent } from '../../tui/presentation/container-line.js';
+import { containerLine, headerLine, layoutColumns, layoutFor, listPercent } from '../../tui/presentation/container-line.js';
 import { filterContainers, groupLine, listRows, sortContainers, windowTop } from '../../tui/presentation/container-list.js';
 import { frameSize, headerPieces, mainHeights, mainHints } from '../../tui/presentation/main-layout.js';
 import { listState } from '../../tui/presentation/container-row.js';
@@ -166,7 +166,7 @@ describe('journal lines', () => {
     expect(entryLine({ ...base, kind: 'outcome', ok: false })).toMatch(/^01-02 03:04:05 FAILED {2}/);
     expect(entryColor({ ...base, kind: 'give-up' })).toBe('bad');
     expect(entryColor({ ...base, kind: 'outcome', ok: true })).toBe('muted');
-    expect(agentLine({ running: false, record: null, reason: 'gone' }).text).toContain('no agent enforces rules on this node: gone');
+    expect(agentLine({ running: false, record: null, reason: 'gone' }, 'gw-2', false).text).toContain('no agent enforces rules on gw-2: gone — start one there with `outpost agent`');
   });
 });
 
@@ -215,7 +215,9 @@ describe('what each width shows (30, 45, 80, 200 columns)', () => {
     expect(cols(30)).toEqual(['STATE']);
     expect(cols(45)).toEqual(['STATE', 'HEALTH', 'RST']);
     expect(cols(80)).toEqual(['STATE', 'HEALTH', 'RST', 'CPU', 'MEM']);
-    expect(layoutColumns(80).image).toBeGreaterThan(0);
+    // The image only when it fits whole beside the whole name.
+    expect(layoutColumns(80, { name: 12, image: 11, ports: 0 }).image).toBe(11);
+    expect(layoutColumns(80, { name: 24, image: 24, ports: 0 }).image).toBe(0);
     expect(layoutColumns(45).image).toBe(0);
     for (const w of [30, 45, 80, 200]) {
       const line = containerLine(crashed, undefined, now, w, { marked: false, indent: true });
@@ -358,5 +360,94 @@ describe('outpost info values', () => {
     expect(infoValue(['a', 'b'])).toBe('a, b');
     expect(infoValue(4)).toBe('4');
     expect(infoValue({ nested: { a: 1 } })).toBe('nested=a=1');
+  });
+});
+
+describe('actions on marked containers, said with their nodes', () => {
+  const on = (name: string, node: string, state: ContainerSummary['state'] = 'running') => ({ ...c(name), node, state });
+  it('asks once, naming each target node/name; one container as before', async () => {
+    const { confirmQuestion } = await import('../../tui/presentation/container-ref.js');
+    expect(confirmQuestion('restart', [on('a', 'local'), on('b', 'local'), on('web', 'gw-2')], true)).toBe('Restart 3 marked containers: local/a, local/b, gw-2/web? y/N');
+    expect(confirmQuestion('remove', [on('a', 'local'), on('b', 'gw-2', 'exited')], true)).toBe('Remove 2 marked containers (1 running: killed first): local/a, gw-2/b? y/N');
+    expect(confirmQuestion('kill', [on('web', 'gw-2')], false)).toBe('Kill gw-2/web (SIGKILL)? y/N');
+    expect(confirmQuestion('remove', [on('web', 'gw-2')], false)).toBe('Remove gw-2/web (running: it will be killed)? y/N');
+  });
+  it('says the outcome of each, and which failed', async () => {
+    const { outcomeText } = await import('../../tui/app/use-container-actions.js');
+    expect(outcomeText('restart', [on('web', 'gw-2')], [])).toEqual({ text: 'restarted gw-2/web', kind: 'info' });
+    expect(outcomeText('stop', [on('a', 'local'), on('b', 'local')], [])).toEqual({ text: 'stopped 2: local/a, local/b', kind: 'info' });
+    expect(outcomeText('stop', [on('a', 'local')], [{ c: on('b', 'gw-2'), error: 'gone' }])).toEqual({ text: 'stopped 1 of 2 (local/a); stop gw-2/b failed: gone', kind: 'error' });
+  });
+  it('the hints say how many are marked and that the keys act on them', () => {
+    expect(mainHints(false, 120, 'sort: name  ', 3)).toMatch(/^sort: name {2}3 marked: r s p K d enter act on them {2}esc clears {2}.*\? help$/);
+    expect(mainHints(false, 45, '', 3)).toMatch(/^3 marked: .*\? help$/);
+    expect(mainHints(false, 120, 'sort: name  ', 0)).not.toContain('marked');
+  });
+});
+
+describe('what is not known yet is not shown as 0 (issue: RST 0 and CPU 0 % on the first frame)', () => {
+  const stat = (cpuPercent: number | null) => ({ id: 'x', name: 'x', at: 0, cpuPercent, memoryBytes: 1048576, memoryLimitBytes: 1 << 30, memoryPercent: 0.1, netRxBytes: 0, netTxBytes: 0, blockReadBytes: 0, blockWriteBytes: 0, pids: 1, source: 'cgroup-v2' }) as ContainerStats;
+  it('RST reads … while the restart count is unknown (the engine\'s list has none)', () => {
+    const loop = c('loop', { state: 'restarting', restartCount: null });
+    const cells = containerLine(loop, undefined, 0, 120, { marked: false, indent: false }).split(/\s+/);
+    expect(cells).toContain('…');
+    expect(cells).not.toContain('0');
+    expect(containerLine({ ...loop, restartCount: 7 }, undefined, 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('7');
+  });
+  it('CPU reads … until the second sample gives a figure', () => {
+    const run = c('burn');
+    expect(containerLine(run, stat(null), 0, 120, { marked: false, indent: false })).not.toMatch(/\s0%\s/);
+    expect(containerLine(run, stat(null), 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('…');
+    expect(containerLine(run, stat(31), 0, 120, { marked: false, indent: false }).split(/\s+/)).toContain('31%');
+  });
+});
+
+describe('the list uses the width it has, and cuts no column in its middle (issue: image cut, name cut before the image)', () => {
+  const now = Date.parse('2024-01-01T01:00:00Z');
+  const long = c('crashed-with-a-long-name', { image: 'registry.example.com/team/app-server:1.2.3', command: 'app-server --port 80', ports: [{ privatePort: 80, publicPort: 8080, ip: '0.0.0.0', protocol: 'tcp' }], created: now - 3 * 86_400_000 });
+  const short = c('db', { image: 'postgres:16' });
+  const rows = [long, short];
+  const lineOf = (x: ContainerSummary, w: number, extra: Partial<Parameters<typeof containerLine>[4]> = {}) => containerLine(x, undefined, now, w, { marked: false, indent: false, layout: layoutFor(rows, w), ...extra });
+  const headOf = (w: number) => headerLine(w, 'name', layoutFor(rows, w));
+
+  it('shows an image whole or not at all, at every width', () => {
+    for (let w = 30; w <= 260; w += 5) {
+      for (const x of rows) {
+        const line = lineOf(x, w);
+        expect(line.length, `${w}`).toBeLessThanOrEqual(w);
+        // The image is whole or absent (a name may be cut on a narrow terminal: the fixed columns keep 10 cells of it).
+        if (headOf(w).includes('IMAGE')) expect(line, `${w}`).toContain(x.image);
+        else expect(line, `${w}`).not.toContain(x.image.slice(0, 6));
+      }
+    }
+    expect(headOf(100)).not.toMatch(/IMAGE/); // the long image does not fit whole beside the name at 100
+  });
+
+  it('the name comes first: whole at 80 columns, the image dropped before the name is cut', () => {
+    expect(lineOf(long, 80)).toContain('crashed-with-a-long-name ');
+    expect(headOf(80)).not.toContain('IMAGE');
+    expect(headOf(120)).toContain('IMAGE');
+    expect(lineOf(long, 120)).toContain('registry.example.com/team/app-server:1.2.3');
+  });
+
+  it('a wide terminal shows more: ports, age and command at 250 columns', () => {
+    const h = headOf(250);
+    expect(h).toContain('PORTS');
+    expect(h).toContain('CREATED');
+    expect(h).toContain('COMMAND');
+    expect(lineOf(long, 250)).toContain(long.command);
+    expect(lineOf(long, 250)).toContain('0.0.0.0:8080->80/tcp');
+    expect(lineOf(long, 250)).toMatch(/\b3d\b/);
+    expect(lineOf(long, 250).length).toBeLessThanOrEqual(250);
+  });
+
+  it('a transient state (restarting…) and an unreachable node\'s age go in the STATE column, not over the image', () => {
+    const busy = lineOf(long, 120, { busy: 'restarting…' });
+    expect(busy).toContain('restarting…');
+    expect(busy).toContain('registry.example.com/team/app-server:1.2.3');
+    expect(busy).not.toMatch(/…: restarting/);
+    const seen = lineOf(long, 120, { seen: 'last seen 40s' });
+    expect(seen).toContain('last seen 40s');
+    expect(seen).toContain('registry.example.com/team/app-server:1.2.3');
   });
 });

@@ -2,7 +2,7 @@ import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../core/model/types.js';
 import { BINDINGS, HELP_VIEWS, keysFor, paletteWords, lookupGlobal, lookupKey, NO_KEY, type Binding, type KeyMatch } from '../../tui/app/keymap.js';
-import { initialState, reduce, settle, showsAll, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
+import { initialState, reduce, selectedIn, settle, showsAll, visibleList, type KeyContext, type UiEvent, type UiState } from '../../tui/app/state.js';
 
 /** The (input, key) Ink hands over for a key of the table. */
 function press(m: KeyMatch): [string, Key] {
@@ -135,7 +135,7 @@ describe('the reducer', () => {
 
   it('clears the filter and the marks with esc; marks with space and moves on', () => {
     let s = keys(initialState, [ch(' '), ch(' ')]).state;
-    expect([...s.marked]).toEqual(['a-id', 'b-id']);
+    expect([...s.marked]).toEqual(['local/a-id', 'local/b-id']);
     expect(selectedName(s)).toBe('c');
     const opened = keys(s, [ch('l')]);
     expect(opened.effects).toEqual([{ kind: 'open-logs', targets: [LIST[0], LIST[1]] }]);
@@ -189,12 +189,12 @@ describe('the reducer', () => {
     expect(keys(initialState, [ch('R'), ch('P')]).effects).toEqual([]);
     const tab = { ...initialState, tab: 'rules' as const };
     expect(keys(tab, [ch('R'), ch('P')]).effects).toEqual([
-      { kind: 'rules-reset', container: 'a' },
-      { kind: 'rules-pause', container: 'a' },
+      { kind: 'rules-reset', container: 'a', node: 'local' },
+      { kind: 'rules-pause', container: 'a', node: 'local' },
     ]);
     const none = keys(tab, [ch('P')], ctx(LIST, { nodes: [{ name: 'local', rules: false }] }));
     expect(none.effects).toEqual([]);
-    expect(none.state.message).toEqual({ text: 'rules: no agent reachable for this node', kind: 'error' });
+    expect(none.state.message).toEqual({ text: 'rules: no agent reachable for local', kind: 'error' });
     expect(keys(initialState, [ch('J')], ctx(LIST, { nodes: [{ name: 'local', rules: false }] })).state.mode).toBe('main');
   });
 
@@ -225,14 +225,14 @@ describe('the reducer', () => {
     const first = ctx(LIST, { stats: cpu({ a: 50, b: 40, c: 30, d: 20, e: 10 }) });
     let s: UiState = { ...initialState, sort: 'cpu' };
     s = keys(s, [ch(' ')], first).state;
-    expect([...s.marked]).toEqual(['a-id']);
+    expect([...s.marked]).toEqual(['local/a-id']);
     expect(s.sel.id).toBe('b-id');
     // b jumps to the top: the cursor goes with it, and the next space unmarks… b, the same container.
     const reordered = ctx(LIST, { stats: cpu({ a: 50, b: 90, c: 30, d: 20, e: 10 }) });
     s = reduce(s, { type: 'sync', ctx: reordered }).state;
     expect(s.sel.id).toBe('b-id');
     s = keys(s, [ch(' ')], reordered).state;
-    expect([...s.marked].sort()).toEqual(['a-id', 'b-id']);
+    expect([...s.marked].sort()).toEqual(['local/a-id', 'local/b-id']);
     expect(s.sel.id).toBe('a-id');
     expect(BINDINGS.find((b) => b.action === 'mark')?.help).toMatch(/mark.*move down/);
   });
@@ -311,7 +311,7 @@ describe('the reducer', () => {
   });
 
   it('runs the palette commands', () => {
-    const palette = (text: string, context = ctx(LIST, { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: false }] })) => keys(initialState, [ch(':'), ...typing(text), flag('return')], context);
+    const palette = (text: string, context = ctx(LIST, { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: false }], containers: (n) => (n === 'local' ? LIST : []) })) => keys(initialState, [ch(':'), ...typing(text), flag('return')], context);
     expect(palette('quit').effects).toEqual([{ kind: 'exit' }]);
     expect(palette('logs c').effects).toEqual([{ kind: 'open-logs', targets: [LIST[2]] }]);
     expect(palette('logs nope').state.message).toEqual({ text: 'no container `nope`', kind: 'error' });
@@ -374,9 +374,9 @@ describe('the reducer', () => {
     it('the rules and the journal are those of the selected container\'s node', () => {
       const context = two();
       const rulesTab = { ...initialState, tab: 'rules' as const };
-      expect(keys(rulesTab, [ch('R')], context).effects).toEqual([{ kind: 'rules-reset', container: 'a' }]);
+      expect(keys(rulesTab, [ch('R')], context).effects).toEqual([{ kind: 'rules-reset', container: 'a', node: 'local' }]);
       const onX = down(rulesTab, 2, context);
-      expect(keys(onX, [ch('R')], context).state.message?.text).toBe('rules: no agent reachable for this node');
+      expect(keys(onX, [ch('R')], context).state.message?.text).toBe('rules: no agent reachable for gw-2');
       expect(keys(onX, [ch('J')], context).state.message?.kind).toBe('error');
       expect(keys(rulesTab, [ch('J')], context).state.mode).toBe('journal');
     });
@@ -409,7 +409,7 @@ describe('the reducer', () => {
     expect(keys(step.state, [ch('q')]).effects).toEqual([]);
     const ended = reduce(step.state, { type: 'exec-ended', name: 'a', code: 3 } satisfies UiEvent).state;
     expect(ended).toMatchObject({ mode: 'main', message: { text: 'shell in a ended (exit 3)', kind: 'error' } });
-    expect(keys(initialState, [ch('e')], ctx([c('x', 'exited')])).state.message?.text).toBe('x is not running');
+    expect(keys(initialState, [ch('e')], ctx([c('x', 'exited')])).state.message?.text).toBe('local/x is not running (exited): s starts it');
   });
 
   it('keeps the selection in its place when the container goes, and follows a re-created one by name', () => {
@@ -474,5 +474,116 @@ describe('the placement dialog', () => {
     expect(palette('move b', ro).state.message?.text).toBe('read-only: move is off');
     expect(paletteWords(true)).not.toContain('place');
     expect(paletteWords(false)).toEqual(expect.arrayContaining(['place', 'move']));
+  });
+});
+
+describe('marks are the targets of the actions (issue: marks ignored by actions)', () => {
+  const proj = (name: string, node = 'local') => ({ ...c(name), composeProject: 'shop', node }) as ContainerSummary;
+  const shop = [proj('shop-a'), proj('shop-b'), proj('shop-c'), proj('shop-d')];
+  const sctx = ctx(shop);
+  // g, space × 3: three marked, the cursor on the fourth.
+  const marked3 = () => keys(initialState, [ch('g'), ch(' '), ch(' '), ch(' ')], sctx).state;
+
+  it('r, s, K, d act on the marked containers, after one question that lists them node/name each', () => {
+    const s = marked3();
+    expect(selectedName(s, shop)).toBe('shop-d');
+    for (const [k, action] of [['r', 'restart'], ['s', 'stop'], ['K', 'kill'], ['d', 'remove'], ['p', 'pause']] as const) {
+      const asked = keys(s, [ch(k)], sctx);
+      expect(asked.effects, k).toEqual([]);
+      expect(asked.state.mode, k).toBe('confirm');
+      expect(asked.state.confirm, k).toEqual({ action, targets: shop.slice(0, 3), marked: true });
+      const yes = keys(asked.state, [ch('y')], sctx);
+      expect(yes.effects, k).toEqual([{ kind: 'run', action, targets: shop.slice(0, 3) }]);
+    }
+  });
+
+  it('enter, esc then r: esc clears the marks, r acts on the cursor alone', () => {
+    const s = marked3();
+    const logs = keys(s, [flag('return')], sctx);
+    expect(logs.effects).toEqual([{ kind: 'open-logs', targets: shop.slice(0, 3) }]);
+    const after = keys(reduce(logs.state, { type: 'logs-closed' }).state, [flag('escape'), ch('r')], sctx);
+    expect(after.effects).toEqual([{ kind: 'run', action: 'restart', targets: [shop[3]] }]);
+  });
+
+  it('palette actions with no name act on the marks; with a name, on that container', () => {
+    const s = marked3();
+    const bare = keys(s, [ch(':'), ...typing('restart'), flag('return')], sctx);
+    expect(bare.state.confirm).toEqual({ action: 'restart', targets: shop.slice(0, 3), marked: true });
+    expect(keys(s, [ch(':'), ...typing('restart shop-d'), flag('return')], sctx).effects).toEqual([{ kind: 'run', action: 'restart', targets: [shop[3]] }]);
+  });
+
+  it('s with marks stops those that run (start when none runs); p pauses those that run, unpauses when all are paused', () => {
+    const mixed = [proj('m-a'), { ...proj('m-b'), state: 'exited' } as ContainerSummary, { ...proj('m-c'), state: 'paused' } as ContainerSummary];
+    const mctx = ctx(mixed);
+    const s = keys(initialState, [ch(' '), ch(' '), ch(' ')], mctx).state;
+    expect(keys(s, [ch('s')], mctx).state.confirm).toEqual({ action: 'stop', targets: [mixed[0], mixed[2]], marked: true });
+    expect(keys(s, [ch('p')], mctx).state.confirm).toEqual({ action: 'pause', targets: [mixed[0]], marked: true });
+    const stopped = mixed.map((x) => ({ ...x, state: 'exited' }) as ContainerSummary);
+    expect(keys(s, [ch('s')], ctx(stopped)).state.confirm?.action).toBe('start');
+  });
+
+  it('names the marks in the list\'s order, whatever the order the node holds them in', () => {
+    const newestFirst = ctx([...shop].reverse());
+    const s = keys(initialState, [ch('g'), ch(' '), ch(' '), ch(' ')], newestFirst).state;
+    expect(keys(s, [ch('r')], newestFirst).state.confirm?.targets.map((x) => x.name)).toEqual(['shop-a', 'shop-b', 'shop-c']);
+  });
+
+  it('the mark help says what marks do', () => {
+    expect(BINDINGS.find((b) => b.action === 'mark')?.help).toMatch(/r s p K d.*marked/);
+  });
+});
+
+describe('names that run on several nodes (issue: `:restart web` restarted this machine\'s web)', () => {
+  const web = (node: string) => ({ ...c('web', 'running', `${node}-web-id`), node }) as ContainerSummary;
+  const nodes = ['local', 'gw-2', 'gw-3'];
+  const three = ctx([], { nodes: nodes.map((name) => ({ name, rules: true })), containers: (n) => [web(n), ...(n === 'gw-3' ? [{ ...c('db'), node: 'gw-3' } as ContainerSummary] : [])] });
+  const palette = (text: string, s: UiState = initialState) => keys(s, [ch(':'), ...typing(text), flag('return')], three);
+
+  it('refuses a name on several nodes, listing node/name, and takes node/name to choose', () => {
+    const refused = palette('restart web');
+    expect(refused.effects).toEqual([]);
+    expect(refused.state.message?.kind).toBe('error');
+    expect(refused.state.message?.text).toBe('`web` runs on 3 nodes: local/web, gw-2/web, gw-3/web; say which, e.g. `:restart local/web`');
+    expect(palette('restart gw-2/web').effects).toEqual([{ kind: 'run', action: 'restart', targets: [web('gw-2')] }]);
+    expect(palette('logs gw-3/web').effects).toEqual([{ kind: 'open-logs', targets: [web('gw-3')] }]);
+    expect(palette('restart gw-9/web').state.message?.text).toBe('no container `gw-9/web`');
+    expect(palette('restart db').effects).toEqual([{ kind: 'run', action: 'restart', targets: [{ ...c('db'), node: 'gw-3' }] }]);
+  });
+
+  it('names the node in what it says of a container', () => {
+    expect(reduce(initialState, { type: 'exec-ended', name: 'gw-2/web', code: 0 }).state.message?.text).toBe('shell in gw-2/web ended (exit 0)');
+    expect(reduce(initialState, { type: 'exec-failed', name: 'gw-2/web', error: 'no such container' }).state.message?.text).toBe('shell in gw-2/web failed: no such container');
+    const onGw2: UiState = { ...initialState, sel: { id: 'gw-2-web-id', name: 'web', place: 1, lost: null } };
+    expect(keys(onGw2, [ch('e')], ctx([], { ...three, containers: (n) => (n === 'gw-2' ? [{ ...web('gw-2'), state: 'exited' } as ContainerSummary] : []) })).state.message?.text).toBe('gw-2/web is not running (exited): s starts it');
+    const noRules = ctx([], { nodes: [{ name: 'gw-2', rules: false }], containers: () => [web('gw-2')] });
+    expect(keys({ ...initialState, tab: 'rules' }, [ch('R')], noRules).state.message?.text).toBe('rules: no agent reachable for gw-2');
+  });
+});
+
+describe('a paused container (issue: `e` says "is not running")', () => {
+  const paused = [{ ...c('pz', 'paused') }];
+  const pctx = ctx(paused);
+  it('e says it is paused and how to unpause it', () => {
+    expect(keys(initialState, [ch('e')], pctx).state.message).toEqual({ text: 'local/pz is paused: p unpauses it, then e opens a shell', kind: 'error' });
+  });
+  it('s stops it (it still runs: start would fail), and the palette says what does not apply', () => {
+    expect(keys(initialState, [ch('s')], pctx).effects).toEqual([{ kind: 'run', action: 'stop', targets: paused }]);
+    const palette = (text: string) => keys(initialState, [ch(':'), ...typing(text), flag('return')], pctx);
+    expect(palette('start pz').state.message?.text).toBe('local/pz is paused, not stopped: p (or :unpause local/pz) unpauses it');
+    expect(palette('pause pz').state.message?.text).toBe('local/pz is paused already: p (or :unpause local/pz) unpauses it');
+    expect(keys(initialState, [ch(':'), ...typing('unpause a'), flag('return')]).state.message?.text).toBe('local/a is not paused');
+    expect(keys(initialState, [ch(':'), ...typing('pause x'), flag('return')], ctx([c('x', 'exited')])).state.message?.text).toBe('local/x is not running (exited): nothing to pause');
+  });
+});
+
+describe('two nodes on one engine: the same container IDs (a row is its node and ID)', () => {
+  const on = (node: string) => ({ ...c('web', 'running', 'same-id'), node }) as ContainerSummary;
+  const twin = ctx([], { nodes: [{ name: 'local', rules: true }, { name: 'gw-2', rules: true }], containers: (n) => [on(n)] });
+  it('G selects the last row, gw-2\'s, and r restarts that one, not the first of that ID', () => {
+    const s = keys(initialState, [ch('G')], twin).state;
+    expect(selectedIn(s, [on('local'), on('gw-2')])?.node).toBe('gw-2');
+    expect(keys(s, [ch('r')], twin).effects).toEqual([{ kind: 'run', action: 'restart', targets: [on('gw-2')] }]);
+    const back = keys(s, [ch('k')], twin).state;
+    expect(selectedIn(back, [on('local'), on('gw-2')])?.node).toBe('local');
   });
 });

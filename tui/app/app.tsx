@@ -19,6 +19,7 @@ import { LogsScreen } from './logs-screen.js';
 import { MainView } from './main-view.js';
 import type { Prefs } from './prefs.js';
 import { agentMarks } from './rules-panel.js';
+import { isSelected } from './selection.js';
 import { HOLD_MS, settle, UiStore, type Effect, type KeyContext, type UiEvent } from './state.js';
 import type { Theme } from './theme.js';
 import { useContainerActions } from './use-container-actions.js';
@@ -28,6 +29,7 @@ import { useLogTail } from './use-log-tail.js';
 import { useLogsView } from './use-logs-view.js';
 import { useRules } from './use-rules.js';
 import { useTerminalSize } from './use-terminal-size.js';
+import { containerRef } from '../presentation/container-ref.js';
 
 export interface AppProps {
   fleet: Fleet;
@@ -76,7 +78,7 @@ export function App(props: AppProps) {
   const rows = useMemo(() => listRows(sortContainers(filterContainers(nodeContainers ?? [], state.filter), state.sort, statsForSort)), [nodeContainers, state.filter, state.sort, statsForSort]);
   const list = useMemo(() => rows.flatMap((r) => (r.kind === 'container' ? [r.container] : [])), [rows]);
   const sel = settle(state.sel, list);
-  const selected = list.find((c) => c.id === sel.id) ?? null;
+  const selected = list.find((c) => isSelected(c, sel)) ?? null;
   // Every action, the logs, the details and the rules are those of the selected container's own node.
   const selNode = selected ? (nodeNamed(selected.node) ?? (showAll ? null : node)) : showAll ? null : node;
 
@@ -88,7 +90,7 @@ export function App(props: AppProps) {
   // Asked again when the selected container changes state, not on every sample: in the all-nodes
   // view the merged list is a new array on each one (through a peer's link, an ask a second).
   const selectedVersion = selected ? `${selected.id}/${selected.state}/${selected.health}/${selected.restartCount}/${selected.startedAt ?? ''}/${selected.finishedAt ?? ''}` : null;
-  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { say, notice, secondTick: Math.floor(now / 1000), modelVersion: selectedVersion });
+  const rules = useRules(port, state.tab === 'rules' && selected ? selected.name : null, { node: selNode?.name ?? null, say, notice, secondTick: Math.floor(now / 1000), modelVersion: selectedVersion });
   const { journal } = rules;
   // The agent's restarts count in RST, and a container it gave up on is marked in the list.
   const marks = useMemo(() => (port ? agentMarks(journal, nodeContainers ?? []) : new Map()), [port, journal, nodeContainers]);
@@ -125,9 +127,9 @@ export function App(props: AppProps) {
       case 'logs-key':
         return logs.send(effect.input, effect.key);
       case 'rules-reset':
-        return rules.reset(effect.container);
+        return rules.reset(effect.container, effect.node);
       case 'rules-pause':
-        return rules.togglePause(effect.container);
+        return rules.togglePause(effect.container, effect.node);
       case 'place-plan':
       case 'move-plan': {
         placeRun.current = null;
@@ -156,8 +158,8 @@ export function App(props: AppProps) {
         setTimeout(
           () =>
             void onExec(on, c).then(
-              (code) => dispatch({ type: 'exec-ended', name: c.name, code }),
-              (err: unknown) => dispatch({ type: 'exec-failed', error: err instanceof Error ? err.message : String(err) }),
+              (code) => dispatch({ type: 'exec-ended', name: containerRef(c), code }),
+              (err: unknown) => dispatch({ type: 'exec-failed', name: containerRef(c), error: err instanceof Error ? err.message : String(err) }),
             ),
           0,
         );
@@ -219,7 +221,7 @@ export function App(props: AppProps) {
   if (state.mode === 'journal') {
     return (
       <Box key="journal-root" flexDirection="column" width={width} height={height}>
-        <JournalScreen entries={journal} agent={rules.agent} back={state.journal.back} only={state.journal.only} height={height} width={width} theme={theme} detail={state.journal.detail} />
+        <JournalScreen entries={journal} agent={rules.agent} node={selNode?.name ?? ''} thisMachine={selNode?.isThisMachine ?? false} back={state.journal.back} only={state.journal.only} height={height} width={width} theme={theme} detail={state.journal.detail} />
       </Box>
     );
   }
@@ -239,6 +241,7 @@ export function App(props: AppProps) {
       tail={tail}
       details={details}
       rules={port ? rules : null}
+      selNode={selNode ? { name: selNode.name, thisMachine: selNode.isThisMachine } : null}
       theme={theme}
       width={width}
       height={height}

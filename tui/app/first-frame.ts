@@ -20,8 +20,9 @@
 import { summaryFromList, type RawListRow } from '../../core/docker/mapping.js';
 import { LOCAL_ALIAS, thisNodeName } from '../../core/peers/node-name.js';
 import type { ContainerSummary } from '../../core/model/types.js';
-import { containerLine, headerLine } from '../presentation/container-line.js';
+import { containerLine, headerLine, layoutFor } from '../presentation/container-line.js';
 import { groupLine, listRows, sortContainers } from '../presentation/container-list.js';
+import { containerRef } from '../presentation/container-ref.js';
 import { truncate } from '../presentation/format.js';
 import { inert } from '../presentation/inert.js';
 import { frameSize, headerPieces, HOST_WAITING, mainHeights, mainHints } from '../presentation/main-layout.js';
@@ -103,7 +104,8 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
       .join(''),
   );
   lines.push(s(HOST_WAITING, { color: 'muted' }));
-  lines.push(s(headerLine(width), { color: 'muted' }));
+  const layout = layoutFor(list, width);
+  lines.push(s(headerLine(width, 'name', layout), { color: 'muted' }));
   const visible = rows.slice(0, tableHeight - 1);
   if (visible.length === 0) lines.push(s('  no containers on this node', { color: 'muted' }));
   for (const row of visible) {
@@ -112,7 +114,7 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
       continue;
     }
     const c = row.container;
-    const line = containerLine(c, undefined, o.now, width, { marked: false, indent: row.grouped });
+    const line = containerLine(c, undefined, o.now, width, { marked: false, indent: row.grouped, layout });
     lines.push(s(line, { color: stateColor(c), inverse: c === selected }));
   }
   while (lines.length < 2 + tableHeight) lines.push('');
@@ -121,7 +123,7 @@ export function firstFrameLines(list: readonly ContainerSummary[], o: { columns:
       s(' stats ', { color: 'muted' }) +
       s(' inspect ', { color: 'muted' }) +
       s(' rules ', { color: 'muted' }) +
-      s(` ─ ${selected ? inert(selected.name) : '-'}`, { color: 'muted' }),
+      s(` ─ ${selected ? inert(containerRef(selected)) : '-'}`, { color: 'muted' }),
   );
   if (detailHeight > 1) lines.push(selected ? '' : s('select a container', { color: 'muted' }));
   while (lines.length < 2 + tableHeight + detailHeight) lines.push('');

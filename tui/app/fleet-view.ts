@@ -154,7 +154,8 @@ export class FleetView {
             if (state !== undefined && state !== 'running' && state !== 'paused') continue;
             live.add(s.id);
             this.#stats.set(s.id, s);
-            historyFor(this.#cpu, s.id).push(s.cpuPercent);
+            // A first sample has no CPU figure: the history starts at the second.
+            if (s.cpuPercent !== null) historyFor(this.#cpu, s.id).push(s.cpuPercent);
             historyFor(this.#mem, s.id).push(s.memoryBytes);
           }
           for (const c of this.#containers.get(node.name) ?? []) {
@@ -174,7 +175,7 @@ export class FleetView {
           const entry = this.#hosts.get(node.name);
           if (!entry) return;
           entry.last = h;
-          entry.cpu.push(h.cpuPercent);
+          if (h.cpuPercent !== null) entry.cpu.push(h.cpuPercent);
           entry.mem.push(h.memUsedPercent);
           this.#changed('sample');
         },

@@ -3,6 +3,7 @@ import type { JournalEntry } from '../../core/rules/types.js';
 import type { AgentState } from '../../core/rules/port.js';
 import { inert } from '../presentation/inert.js';
 import { wrapText } from '../presentation/format.js';
+import { fitHints } from './logs-screen.js';
 import { agentLine, entryColor, entryDetail, wrapEntry } from './rules-panel.js';
 import type { Theme } from './theme.js';
 
@@ -14,6 +15,9 @@ import type { Theme } from './theme.js';
 export function JournalScreen(props: {
   entries: readonly JournalEntry[];
   agent: AgentState | null;
+  /** The node whose journal it is, and whether it is this machine. */
+  node: string;
+  thisMachine: boolean;
   /** Lines scrolled up from the bottom (0 follows). */
   back: number;
   only: string | null;
@@ -25,10 +29,11 @@ export function JournalScreen(props: {
 }) {
   const { theme, height, width } = props;
   const list = props.only ? props.entries.filter((e) => e.container === props.only) : props.entries;
-  const body = Math.max(1, height - 3);
   const end = Math.max(0, list.length - props.back);
   const selected = end > 0 ? list[end - 1] : undefined;
-  const a = agentLine(props.agent);
+  const a = agentLine(props.agent, props.node, props.thisMachine);
+  const agentRows = wrapText(a.text, width).slice(0, 2);
+  const body = Math.max(1, height - 2 - agentRows.length);
   const rows: { key: string; text: string; color: ReturnType<Theme['color']>; bold: boolean }[] = [];
   if (props.detail && selected) {
     // Each field's value wraps under itself, past its name.
@@ -52,13 +57,15 @@ export function JournalScreen(props: {
       <Box height={1} width={width}>
         <Text wrap="truncate-end">
           <Text bold>Journal</Text>
-          {props.only ? ` of ${inert(props.only)}` : ' of this node'} <Text color={theme.color('muted')}>({list.length} entries{props.back > 0 ? `, ${props.back} newer below` : ', following'})</Text>
+          {` of ${inert(props.node)}${props.only ? `/${inert(props.only)}` : ''}`} <Text color={theme.color('muted')}>({list.length} entries{props.back > 0 ? `, ${props.back} newer below` : ', following'})</Text>
         </Text>
       </Box>
-      <Box height={1} width={width}>
-        <Text color={theme.color(a.color)} wrap="truncate-end">
-          {a.text}
-        </Text>
+      <Box flexDirection="column" height={agentRows.length} width={width}>
+        {agentRows.map((l, i) => (
+          <Text key={i} color={theme.color(a.color)} wrap="truncate-end">
+            {l}
+          </Text>
+        ))}
       </Box>
       <Box flexDirection="column" height={body} width={width}>
         {list.length === 0 ? <Text color={theme.color('muted')}>(the journal is empty: no rule has acted yet)</Text> : null}
@@ -70,7 +77,7 @@ export function JournalScreen(props: {
       </Box>
       <Box height={1} width={width}>
         <Text color={theme.color('muted')} wrap="truncate-end">
-          {props.detail ? 'enter/esc back to the list' : `j/k scroll  enter details  g/G top/bottom  c ${props.only ? 'all containers' : 'only the selected container'}  esc back  ? help`}
+          {props.detail ? 'enter/esc back to the list' : fitHints('', ['j/k scroll', 'enter details', 'g/G top/bottom', `c ${props.only ? 'all containers' : 'only the selected container'}`, 'esc back', '? help'], width)}
         </Text>
       </Box>
     </Box>

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import type { ContainerDetails, ContainerSummary } from '../../core/model/types.js';
-import { formatBytes, formatPercent, truncate } from '../presentation/format.js';
-import { containerLine, headerLine, type AgentMarks } from '../presentation/container-line.js';
+import { formatAge, formatBytes, formatPercent, truncate } from '../presentation/format.js';
+import { containerLine, headerLine, layoutFor, type AgentMarks } from '../presentation/container-line.js';
 import { groupLine, type ListRow, type SortKey } from '../presentation/container-list.js';
 import { inert } from '../presentation/inert.js';
 import { headerPieces, HOST_WAITING, hostUnreported } from '../presentation/main-layout.js';
@@ -14,6 +14,8 @@ import type { LogEntry } from '../logs/log-session.js';
 import type { RingBuffer } from '../logs/ring-buffer.js';
 
 import { DETAIL_TABS, type DetailTab } from './state.js';
+import { markKey } from './targets.js';
+import { rowKey } from '../presentation/container-ref.js';
 
 export { DETAIL_TABS, type DetailTab };
 
@@ -90,7 +92,7 @@ export function HostStrip({ node, theme, width }: { node: NodeView | undefined; 
   const spark = width >= 160 ? 16 : width >= 60 ? 8 : 0;
   const narrow = width < 60;
   const root = h.disks.find((d) => d.mount === '/') ?? h.disks[0];
-  const warn = (v: number, hi: number) => theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok');
+  const warn = (v: number | null, hi: number) => (v === null ? theme.color('muted') : theme.color(v >= hi ? 'bad' : v >= hi * 0.8 ? 'warn' : 'ok'));
   return (
     <Box height={1} width={width}>
       <Text wrap="truncate-end">
@@ -113,6 +115,7 @@ export function ContainerTable(props: {
   rows: readonly ListRow[];
   top: number;
   height: number;
+  /** The selected row's key (`rowKey`: node and ID). */
   selectedId: string | null;
   marked: ReadonlySet<string>;
   snapshot: FleetSnapshot;
@@ -134,11 +137,13 @@ export function ContainerTable(props: {
   for (const n of snapshot.nodes) if (n.status.state === 'offline') offline.set(n.name, n.status.since);
   const nodeW = props.nodeColumn ? Math.min(16, Math.max(4, ...snapshot.nodes.map((n) => n.name.length))) : 0;
   const lineW = nodeW ? Math.max(10, width - nodeW - 1) : width;
+  // One layout for the whole list (not just the rows in view): columns do not jump as it scrolls.
+  const layout = useMemo(() => layoutFor(rows.flatMap((r) => (r.kind === 'container' ? [r.container] : [])), lineW), [rows, lineW]);
   const nodeCell = (name: string) => (nodeW ? `${truncate(inert(name), nodeW).padEnd(nodeW)} ` : '');
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Text color={theme.color('muted')} wrap="truncate-end">
-        {`${nodeW ? `${'NODE'.padEnd(nodeW)} ` : ''}${headerLine(lineW, props.sort)}`}
+        {`${nodeW ? `${'NODE'.padEnd(nodeW)} ` : ''}${headerLine(lineW, props.sort, layout)}`}
       </Text>
       {visible.length === 0 ? <Text color={theme.color('muted')}>  {props.emptyText}</Text> : null}
       {visible.map((row, i) => {
@@ -151,15 +156,23 @@ export function ContainerTable(props: {
           );
         }
         const c = row.container;
-        const selected = c.id === props.selectedId;
-        const busy = props.busy.get(c.id);
+        const selected = rowKey(c) === props.selectedId;
+        const busy = props.busy.get(rowKey(c));
         const agent = props.agent.get(c.id);
-        const line = nodeCell(c.node) + containerLine(c, snapshot.stats.get(c.id), now, lineW, { marked: props.marked.has(c.id), indent: row.grouped, ...(agent ? { agent } : {}) });
         const since = offline.get(c.node);
-        const tag = busy ?? (since !== undefined ? `last seen ${ago(now - since)}` : undefined);
+        // What is under way, or when an unreachable node was last seen, in the STATE cell: the other columns stay whole.
+        const line =
+          nodeCell(c.node) +
+          containerLine(c, snapshot.stats.get(c.id), now, lineW, {
+            marked: props.marked.has(markKey(c)),
+            indent: row.grouped,
+            layout,
+            ...(agent ? { agent } : {}),
+            ...(busy ? { busy } : since !== undefined ? { seen: `last seen ${formatAge(now - since)}` } : {}),
+          });
         return (
           <Text key={`${c.node}/${c.id}`} inverse={selected} dimColor={since !== undefined && !busy} color={busy ? theme.color('warn') : since !== undefined ? theme.color('muted') : theme.color(agent?.gaveUp ? 'bad' : stateColor(c))} wrap="truncate-end">
-            {tag ? `${line.slice(0, Math.max(0, width - tag.length - 2))} ${tag}` : line}
+            {line}
           </Text>
         );
       })}

@@ -13,6 +13,8 @@ import { paletteWords } from './keymap.js';
 import { PromptLine } from './line-input.js';
 import { ago, ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
 import { RulesPanel } from './rules-panel.js';
+import { markedIn } from './targets.js';
+import { confirmQuestion, containerRef, rowKey } from '../presentation/container-ref.js';
 import type { UiState } from './state.js';
 import type { Theme } from './theme.js';
 import type { RulesView } from './use-rules.js';
@@ -34,6 +36,8 @@ export interface MainViewProps {
   details: ContainerDetails | null;
   /** The node's rules (null: no rule engine can be reached for it). */
   rules: RulesView | null;
+  /** The selected container's node (its rules and details are that node's). */
+  selNode: { name: string; thisMachine: boolean } | null;
   theme: Theme;
   width: number;
   height: number;
@@ -67,12 +71,9 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
     return [...wrapped(`commands: ${(fits.length ? fits : words).join(' ')}`, theme.color('muted'), 'h', 1), <PromptLine key="p" prompt=":" value={state.typed} />];
   }
   if (state.mode === 'confirm' && state.confirm) {
-    // The live row, not the one captured at the key press: its state may have moved on since.
-    const first = state.confirm.targets[0] as ContainerSummary;
-    const c = p.nodeView?.containers.find((x) => x.id === first.id) ?? first;
-    const question =
-      state.confirm.action === 'kill' ? `Kill ${inert(c.name)} (SIGKILL)? y/N` : `Remove ${inert(c.name)}${c.state === 'running' ? ' (running: it will be killed)' : ''}? y/N`;
-    return wrapped(question, theme.color('warn'), 'c');
+    // The live rows, not the ones captured at the key press: their state may have moved on since.
+    const live = (c: ContainerSummary) => p.snapshot.nodes.find((n) => n.name === c.node)?.containers.find((x) => x.id === c.id) ?? c;
+    return wrapped(confirmQuestion(state.confirm.action, state.confirm.targets.map(live), state.confirm.marked === true), theme.color('warn'), 'c');
   }
   if (state.mode === 'placement' && state.placement) {
     const d = state.placement;
@@ -83,17 +84,44 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   if (message) {
     const color = message.kind === 'error' ? theme.color('bad') : undefined;
     if (message.full) return wrapped(message.text, color, 'm');
-    return [
-      <Text key="m" color={color} wrap="truncate-end">
-        {truncate(inert(message.text.replace(/\s*\n\s*/g, ' · ')), width) || ' '}
-      </Text>,
-    ];
+    // A rule's notice keeps to one row (J shows it whole; they come often, and the list keeps its rows).
+    if (message.notice) {
+      return [
+        <Text key="m" color={color} wrap="truncate-end">
+          {truncate(inert(message.text.replace(/\s*\n\s*/g, ' · ')), width) || ' '}
+        </Text>,
+      ];
+    }
+    // Any other message is wrapped, not cut: advice is at its end ("… Is it running?").
+    return wrapped(message.text.replace(/\s*\n\s*/g, ' · '), color, 'm');
   }
   return [
     <Text key="h" color={theme.color('muted')} wrap="truncate-end">
-      {mainHints(p.readOnly, width, `${state.filter ? `filter: ${inert(state.filter)}  ` : ''}sort: ${state.sort}  `)}
+      {mainHints(p.readOnly, width, `${state.filter ? `filter: ${inert(state.filter)}  ` : ''}sort: ${state.sort}  `, markedCount(state, p.snapshot))}
     </Text>,
   ];
+}
+
+/**
+ * What the line under the header says of nodes that do not answer (none:
+ * the host strip is shown there): in the all-nodes view each such node, in
+ * a node's view that node, with when it was last seen and why.
+ */
+function nodeTrouble(p: MainViewProps): string[] {
+  const seen = (s: Extract<NodeStatus, { state: 'offline' }>) => (s.neverReached ? 'not reached yet' : `last seen ${ago(p.now - s.since)}`);
+  if (p.showAll) {
+    const down = p.snapshot.nodes.filter((n) => n.status.state !== 'online');
+    if (down.length === 0) return [];
+    return [down.map((n) => (n.status.state === 'offline' ? `${n.name} unreachable (${seen(n.status)}), retrying: ${n.status.reason}` : `${n.name} connecting…`)).join(' · ')];
+  }
+  const s = p.nodeView?.status;
+  if (s?.state !== 'offline') return [];
+  return [`${p.nodeName} offline (${seen(s)}), retrying${p.nodeView?.containers.length ? ' (last known state below)' : ''}: ${s.reason}`];
+}
+
+/** How many marked containers are still there, on every node (the targets of the next action). */
+function markedCount(state: UiState, snapshot: FleetSnapshot): number {
+  return state.marked.size === 0 ? 0 : markedIn(snapshot.nodes.flatMap((n) => n.containers), state.marked).length;
 }
 
 /**
@@ -118,37 +146,29 @@ export function MainView(p: MainViewProps) {
   const bottom = statusArea(p, tableHeight, paneHeight);
   const extra = bottom.length - 1;
   const detailHeight = Math.max(0, paneHeight - extra);
-  const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight));
+  // The nodes that do not answer, and why, wrapped (the remedy is at the end of the reason): rows beyond one come from the list.
+  // At most a third of the screen, as the status area; what does not fit then ends in … (a tiny terminal).
+  const trouble = nodeTrouble(p).flatMap((t) => wrapText(inert(t), width));
+  const stripRoom = Math.max(1, Math.floor(height / 3));
+  const strip = trouble.length > stripRoom ? [...trouble.slice(0, stripRoom - 1), truncate(`${trouble[stripRoom - 1] as string} …`, width)] : trouble;
+  const listHeight = Math.max(2, tableHeight - Math.max(0, extra - paneHeight) - Math.max(0, strip.length - 1));
   // The window over the rows is the one the list is drawn in (the status area may have taken some of its rows).
-  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container.id === selected?.id));
+  const rowOfSelected = Math.max(0, p.rows.findIndex((r) => r.kind === 'container' && r.container === selected));
   const top = windowTop(rowOfSelected, listHeight - 1, p.rows.length, p.tableTop.current);
   p.tableTop.current = top;
-  const offline = !p.showAll && nodeView && nodeView.status.state === 'offline' ? nodeView.status : null;
-  // In the all-nodes view, the nodes that do not answer and why (the host strip is the selected row's node's).
-  const down = p.showAll ? snapshot.nodes.filter((n) => n.status.state !== 'online') : [];
   const hostNode = p.showAll ? snapshot.nodes.find((n) => n.name === selected?.node) : nodeView;
   const recent: readonly JournalEntry[] = rules && selected ? rules.journal.filter((e) => e.container === selected.name).slice(-8) : [];
 
   return (
     <Box key="main-root" display="flex" flexDirection="column" width={width} height={height}>
       <Header snapshot={snapshot} nodeIndex={state.nodeIndex} allNodes={p.showAll === true} theme={theme} width={width} readOnly={p.readOnly} rulesAgent={rules?.agent ? rules.agent.running : null} />
-      {down.length > 0 ? (
-        <Box height={1}>
-          <Text color={theme.color('bad')} wrap="truncate-end">
-            {down
-              .map((n) =>
-                n.status.state === 'offline'
-                  ? `${inert(n.name)} unreachable (${n.status.neverReached ? 'not reached yet' : `last seen ${ago(now - n.status.since)}`}), retrying: ${inert(n.status.reason)}`
-                  : `${inert(n.name)} connecting…`,
-              )
-              .join(' · ')}
-          </Text>
-        </Box>
-      ) : offline ? (
-        <Box height={1}>
-          <Text color={theme.color('bad')} wrap="truncate-end">
-            {inert(p.nodeName)} offline, retrying{nodeView?.containers.length ? ' (last known state below)' : ''}: {inert(offline.reason)}
-          </Text>
+      {strip.length > 0 ? (
+        <Box flexDirection="column" height={strip.length}>
+          {strip.map((l, i) => (
+            <Text key={i} color={theme.color('bad')} wrap="truncate-end">
+              {l}
+            </Text>
+          ))}
         </Box>
       ) : (
         <HostStrip node={hostNode} theme={theme} width={width} />
@@ -159,7 +179,7 @@ export function MainView(p: MainViewProps) {
         height={listHeight}
         sort={state.sort}
         agent={p.agentMarks}
-        selectedId={selected?.id ?? null}
+        selectedId={selected ? rowKey(selected) : null}
         marked={state.marked}
         snapshot={snapshot}
         busy={p.busy}
@@ -169,7 +189,7 @@ export function MainView(p: MainViewProps) {
         nodeColumn={p.showAll === true}
         emptyText={emptyListText(p.showAll ? snapshot.nodes.map((n) => n.status) : nodeView ? [nodeView.status] : [], state.filter, now, p.showAll ? null : p.nodeName)}
       />
-      {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(selected.name) : '-'} /> : null}
+      {detailHeight > 0 ? <DetailTabs tab={state.tab} theme={theme} width={width} title={selected ? inert(containerRef(selected)) : '-'} /> : null}
       {detailHeight > 1 ? (
         <Box height={detailHeight - 1} width={width}>
           {!selected ? (
@@ -181,6 +201,8 @@ export function MainView(p: MainViewProps) {
           ) : state.tab === 'rules' ? (
             <RulesPanel
               agent={rules?.agent ?? null}
+              node={p.selNode?.name ?? selected.node}
+              thisMachine={p.selNode?.thisMachine ?? false}
               statuses={rules?.explanation?.statuses ?? null}
               problems={rules?.explanation?.problems ?? []}
               recent={recent}

@@ -20,7 +20,7 @@ const stateWords: Record<RuleStatus['state'], { text: string; color: 'ok' | 'war
 };
 
 /** What the rules tab and the journal say of a node whose rule engine cannot be reached. */
-export const NO_AGENT = 'rules: no agent reachable for this node';
+export const noAgent = (node: string): string => `rules: no agent reachable for ${node}`;
 
 /**
  * What the agent did to each listed container, from its journal: the
@@ -45,10 +45,15 @@ export function agentMarks(entries: readonly JournalEntry[], containers: readonl
   return out;
 }
 
-export function agentLine(agent: AgentState | null): { text: string; color: 'ok' | 'bad' | 'muted' } {
-  if (!agent) return { text: 'rules: checking…', color: 'muted' };
-  if (agent.running) return { text: `rules enforced by the agent (pid ${agent.record?.pid})`, color: 'ok' };
-  return { text: `no agent enforces rules on this node: ${agent.reason} — start one with \`outpost agent\``, color: 'bad' };
+/**
+ * Whether an agent enforces the rules on `node`. Its pid is said only on
+ * this machine, where it means something (a peer's agent runs elsewhere).
+ */
+export function agentLine(agent: AgentState | null, node: string, thisMachine: boolean): { text: string; color: 'ok' | 'bad' | 'muted' } {
+  const name = inert(node);
+  if (!agent) return { text: `rules on ${name}: checking…`, color: 'muted' };
+  if (agent.running) return { text: `rules on ${name} enforced by its agent${thisMachine && agent.record ? ` (pid ${agent.record.pid})` : ''}`, color: 'ok' };
+  return { text: `no agent enforces rules on ${name}: ${inert(agent.reason ?? 'not running')} — start one ${thisMachine ? 'with' : 'there with'} \`outpost agent\``, color: 'bad' };
 }
 
 export function entryTime(ts: number): string {
@@ -93,6 +98,9 @@ export function wrapEntry(e: JournalEntry, width: number): string[] {
 /** The Rules tab: which rules apply to the selected container and where each one stands. */
 export function RulesPanel(props: {
   agent: AgentState | null;
+  /** The node whose rules these are (its name as the fleet knows it), and whether it is this machine. */
+  node: string;
+  thisMachine: boolean;
   statuses: RuleStatus[] | null;
   problems: string[];
   recent: readonly JournalEntry[];
@@ -106,13 +114,14 @@ export function RulesPanel(props: {
   if (!props.reachable) {
     return (
       <Box height={height}>
-        <Text color={theme.color('muted')}>{NO_AGENT}</Text>
+        <Text color={theme.color('muted')}>{noAgent(inert(props.node))}</Text>
       </Box>
     );
   }
-  const a = agentLine(props.agent);
+  const a = agentLine(props.agent, props.node, props.thisMachine);
   const lines: { key: string; el: ReactElement }[] = [];
-  lines.push({ key: 'agent', el: <Text color={theme.color(a.color)} wrap="truncate-end">{a.text}</Text> });
+  // Wrapped, not cut: the remedy (`outpost agent`) is at its end.
+  for (const [i, l] of wrapText(a.text, width).entries()) lines.push({ key: `agent:${i}`, el: <Text color={theme.color(a.color)} wrap="truncate-end">{l}</Text> });
   for (const [i, l] of props.problems.slice(0, 3).flatMap((p) => wrapText(`problem: ${inert(p)}`, width)).entries()) {
     lines.push({ key: `p:${i}`, el: <Text color={theme.color('bad')} wrap="truncate-end">{l}</Text> });
   }

@@ -13,6 +13,8 @@ import { filterContainers, listRows, sortContainers, type SortKey } from '../pre
  */
 export interface Selection {
   id: string | null;
+  /** The node of the selected row (null: any): two peers on one engine list the same IDs. */
+  node?: string | null;
   name: string | null;
   place: number;
   lost: string | null;
@@ -23,9 +25,14 @@ export function visibleList(all: readonly ContainerSummary[], filter: string, so
   return listRows(sortContainers(filterContainers(all, filter), sort, stats)).flatMap((r) => (r.kind === 'container' ? [r.container] : []));
 }
 
+/** Whether `c` is the selected row: its ID, and its node when the selection knows it. */
+export function isSelected(c: ContainerSummary, sel: Pick<Selection, 'id' | 'node'>): boolean {
+  return c.id === sel.id && (sel.node == null || c.node === sel.node);
+}
+
 /** The selection on a list as it is now (see Selection). Idempotent. */
 export function settle(sel: Selection, list: readonly ContainerSummary[]): Selection {
-  let idx = list.findIndex((c) => c.id === sel.id);
+  let idx = list.findIndex((c) => isSelected(c, sel));
   let lost = sel.lost;
   if (idx < 0 && sel.id !== null && sel.name !== null) lost ??= sel.name;
   if (lost !== null) {
@@ -37,6 +44,6 @@ export function settle(sel: Selection, list: readonly ContainerSummary[]): Selec
   }
   if (idx < 0 && list.length > 0) idx = Math.min(sel.place, list.length - 1);
   const c = list[idx];
-  const next = c ? { id: c.id, name: c.name, place: idx, lost } : { ...sel, lost };
-  return next.id === sel.id && next.name === sel.name && next.place === sel.place && next.lost === sel.lost ? sel : next;
+  const next = c ? { id: c.id, node: c.node, name: c.name, place: idx, lost } : { ...sel, lost };
+  return next.id === sel.id && (next.node ?? null) === (sel.node ?? null) && next.name === sel.name && next.place === sel.place && next.lost === sel.lost ? sel : next;
 }

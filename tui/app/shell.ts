@@ -1,5 +1,6 @@
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { Node } from '../../core/node.js';
+import { containerRef } from '../presentation/container-ref.js';
 import { inert } from '../presentation/inert.js';
 
 interface Terminal {
@@ -21,7 +22,7 @@ export async function runShell(node: Node, c: ContainerSummary, t: Terminal): Pr
   // Let Ink release stdin (its input hooks went inactive on the last render).
   await new Promise((r) => setTimeout(r, 30));
   t.stdout.write('\x1b[0m\x1b[?25h\x1b[H\x1b[2J');
-  t.stdout.write(`Outpost: shell in ${inert(c.name)} (exit to return)\r\n`);
+  t.stdout.write(`Outpost: shell in ${inert(containerRef(c))} (exit to return)\r\n`);
   const restore = () => t.stdout.write(`${t.altOn}\x1b[0m\x1b[r\x1b[?25l\x1b[H\x1b[2J`);
   let session: Awaited<ReturnType<Node['exec']>>;
   try {

@@ -1,5 +1,5 @@
 /**
- * Why this file is ~490 lines: one reducer over one state; every view's
+ * Why this file is ~560 lines: one reducer over one state; every view's
  * transitions (main, prompts, confirm, help, journal, nodes) are cases of the
  * same switch and share its helpers; the key table is keymap.ts.
  *
@@ -19,13 +19,14 @@ import type { ContainerStats, ContainerSummary } from '../../core/model/types.js
 import { SORT_KEYS, type SortKey } from '../presentation/container-list.js';
 import { mainHeights } from '../presentation/main-layout.js';
 import { editLine } from './line-edit.js';
-import { settle, visibleList, type Selection } from './selection.js';
+import { isSelected, settle, visibleList, type Selection } from './selection.js';
+import { findByRef, markedIn, markKey, pauseOrUnpause, refusal, stopOrStart } from './targets.js';
+import { containerRef, type ContainerAction } from '../presentation/container-ref.js';
 
-export { settle, visibleList, type Selection };
+export { settle, visibleList, markKey, type Selection, type ContainerAction };
 import { helpLines, helpRoom, lookupGlobal, lookupKey, parsePalette, type Hit, type HelpView } from './keymap.js';
 
 export type Mode = 'main' | 'filter' | 'palette' | 'confirm' | 'placement' | 'help' | 'logs' | 'journal' | 'suspended';
-export type ContainerAction = 'restart' | 'stop' | 'start' | 'kill' | 'pause' | 'unpause' | 'remove';
 export type DetailTab = 'logs' | 'stats' | 'inspect' | 'rules';
 export const DETAIL_TABS: readonly DetailTab[] = ['logs', 'stats', 'inspect', 'rules'];
 
@@ -60,12 +61,14 @@ export interface UiState {
   sel: Selection;
   filter: string;
   sort: SortKey;
+  /** The marked containers, by `markKey` (node and ID): the targets of the next action. */
   marked: ReadonlySet<string>;
   tab: DetailTab;
   message: Message | null;
   /** A notice that came while an action's result was held: shown when the hold ends (a `tick`). */
   pending: Message | null;
-  confirm: { action: ContainerAction; targets: ContainerSummary[] } | null;
+  /** The question before an action; `marked`: its targets are the marks (each named in the question). */
+  confirm: { action: ContainerAction; targets: ContainerSummary[]; marked?: boolean } | null;
   /** The placement dialog: the table of every node's verdict, and whether `y` runs it (`planning`: the table is on its way). */
   placement: { title: string; lines: string[]; canRun: boolean; planning: boolean } | null;
   /** Whether a logs view is open (under its help, too). */
@@ -125,8 +128,8 @@ export type Effect =
   /** A key for the logs screen (it has its own handler). */
   | { kind: 'logs-key'; input: string; key: Key }
   | { kind: 'exec'; container: ContainerSummary }
-  | { kind: 'rules-reset'; container: string }
-  | { kind: 'rules-pause'; container: string }
+  | { kind: 'rules-reset'; container: string; node: string }
+  | { kind: 'rules-pause'; container: string; node: string }
   /** Work out the placement table (the app holds the plan; `planned` brings the table). */
   | { kind: 'place-plan'; file: string }
   | { kind: 'move-plan'; container: ContainerSummary }
@@ -145,8 +148,9 @@ export type UiEvent =
   | { type: 'logs-closed' }
   /** The logs screen's `?`. */
   | { type: 'logs-help' }
+  /** `name`: the container as the UI names it (`node/name`). */
   | { type: 'exec-ended'; name: string; code: number | void }
-  | { type: 'exec-failed'; error: string }
+  | { type: 'exec-failed'; name: string; error: string }
   /** The placement table is ready (or could not be made: `canRun` false, the lines say why). */
   | { type: 'planned'; title: string; lines: string[]; canRun: boolean };
 
@@ -189,12 +193,25 @@ function listOf(state: UiState, ctx: KeyContext): ContainerSummary[] {
 /** The selected container, on the list as it is now. */
 export function selectedIn(state: UiState, list: readonly ContainerSummary[]): ContainerSummary | null {
   const sel = settle(state.sel, list);
-  return list.find((c) => c.id === sel.id) ?? null;
+  return list.find((c) => isSelected(c, sel)) ?? null;
 }
 
 const same = (state: UiState): Step => ({ state, effects: [] });
 const say = (state: UiState, text: string, kind: Message['kind'] = 'info'): Step => ({ state: { ...state, message: { text, kind } }, effects: [] });
-const NO_RULES = 'rules: no agent reachable for this node';
+const noRules = (node: NodeFacts | null): string => `rules: no agent reachable for ${node ? node.name : 'this node'}`;
+
+/**
+ * The marked containers still there, on every node (the view may not show
+ * them all: the question lists them), in the list's order (those it does
+ * not show after).
+ */
+export function markedTargets(state: UiState, ctx: KeyContext): ContainerSummary[] {
+  if (state.marked.size === 0) return [];
+  const marks = markedIn(ctx.nodes.flatMap((n) => ctx.containers(n.name)), state.marked);
+  const order = new Map(listOf(state, ctx).map((c, i) => [markKey(c), i]));
+  const at = (c: ContainerSummary) => order.get(markKey(c)) ?? Number.MAX_SAFE_INTEGER;
+  return marks.sort((a, b) => at(a) - at(b));
+}
 
 export function reduce(state: UiState, event: UiEvent): Step {
   switch (event.type) {
@@ -226,7 +243,7 @@ export function reduce(state: UiState, event: UiEvent): Step {
       return say({ ...state, mode: 'main' }, `shell in ${event.name} ended${typeof event.code === 'number' ? ` (exit ${event.code})` : ''}`, failed ? 'error' : 'info');
     }
     case 'exec-failed':
-      return say({ ...state, mode: 'main' }, `shell failed: ${event.error}`, 'error');
+      return say({ ...state, mode: 'main' }, `shell in ${event.name} failed: ${event.error}`, 'error');
     case 'planned':
       // Cancelled while it was worked out: the table has nobody to show it to.
       if (state.mode !== 'placement' || !state.placement) return same(state);
@@ -340,7 +357,7 @@ function onJournalKey(state: UiState, input: string, key: Key, ctx: KeyContext):
 function openJournal(state: UiState, ctx: KeyContext): Step {
   // The journal of the selected container's node (in the all-nodes view, the node of the row).
   const node = nodeOf(selectedIn(state, listOf(state, ctx)), state, ctx);
-  if (!node?.rules) return say(state, `journal: ${NO_RULES.slice('rules: '.length)}`, 'error');
+  if (!node?.rules) return say(state, `journal: ${noRules(node).slice('rules: '.length)}`, 'error');
   return same({ ...state, mode: 'journal', journal: { ...state.journal, back: 0 } });
 }
 
@@ -349,23 +366,29 @@ function openLogs(state: UiState, targets: ContainerSummary[], ctx: KeyContext):
   return { state: { ...state, mode: 'logs', logsOpen: true }, effects: [{ kind: 'open-logs', targets }] };
 }
 
-function mutate(state: UiState, action: ContainerAction, c: ContainerSummary | null, ctx: KeyContext): Step {
+/**
+ * An action on its targets: the marks (always asked first, each named), or
+ * one container (remove asks, kill asks unless the preferences say not to).
+ * What cannot apply to a target's state is said before the engine is asked.
+ */
+function mutate(state: UiState, action: ContainerAction, targets: readonly ContainerSummary[], ctx: KeyContext, marked = false): Step {
   if (ctx.readOnly) return say(state, `read-only: ${action} is off`, 'error');
-  if (!c) return say(state, 'no container selected', 'error');
-  // Remove always asks; kill asks unless the preferences say not to.
-  if (action === 'remove' || (action === 'kill' && ctx.confirmKill)) return same({ ...state, confirm: { action, targets: [c] }, mode: 'confirm' });
-  return { state, effects: [{ kind: 'run', action, targets: [c] }] };
+  if (targets.length === 0) return say(state, 'no container selected', 'error');
+  const fit = targets.filter((c) => refusal(action, c) === null);
+  if (fit.length === 0) return say(state, refusal(action, targets[0] as ContainerSummary) as string, 'error');
+  if (marked || action === 'remove' || (action === 'kill' && ctx.confirmKill)) return same({ ...state, confirm: { action, targets: fit, ...(marked ? { marked: true } : {}) }, mode: 'confirm' });
+  return { state, effects: [{ kind: 'run', action, targets: fit }] };
 }
 
 function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
   const list = listOf(state, ctx);
   const selected = selectedIn(state, list);
-  const cur = Math.max(0, list.findIndex((c) => c.id === selected?.id));
+  const cur = Math.max(0, selected ? list.indexOf(selected) : 0);
   const moveTo = (to: number, from: UiState = state): Step => {
     const idx = Math.max(0, Math.min(list.length - 1, to));
     const c = list[idx];
     if (!c) return same(from);
-    return same({ ...from, sel: { id: c.id, name: c.name, place: idx, lost: null } });
+    return same({ ...from, sel: { id: c.id, node: c.node, name: c.name, place: idx, lost: null } });
   };
   const arg = hit.match.arg;
   const action = hit.binding.action;
@@ -398,9 +421,9 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
       return openJournal(state, ctx);
     case 'rules-reset':
     case 'rules-pause':
-      if (!nodeOf(selected, state, ctx)?.rules) return say(state, NO_RULES, 'error');
+      if (!nodeOf(selected, state, ctx)?.rules) return say(state, noRules(nodeOf(selected, state, ctx)), 'error');
       if (!selected) return same(state);
-      return { state, effects: [{ kind: action, container: selected.name }] };
+      return { state, effects: [{ kind: action, container: selected.name, node: selected.node }] };
     case 'sort':
       return same({ ...state, sort: SORT_KEYS[(SORT_KEYS.indexOf(state.sort) + 1) % SORT_KEYS.length] as SortKey });
     case 'next-node': {
@@ -413,27 +436,33 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
     case 'mark': {
       if (!selected) return same(state);
       const marked = new Set(state.marked);
-      if (marked.has(selected.id)) marked.delete(selected.id);
-      else marked.add(selected.id);
+      const key = markKey(selected);
+      if (marked.has(key)) marked.delete(key);
+      else marked.add(key);
       return moveTo(cur + 1, { ...state, marked });
     }
     case 'open-logs': {
-      // Marked containers of every node shown: one merged stream, each line prefixed by its container.
-      const all = allShown(state, ctx);
-      return openLogs(state, state.marked.size > 0 ? all.filter((c) => state.marked.has(c.id)) : selected ? [selected] : [], ctx);
+      // The marked containers: one merged stream, each line prefixed by its container.
+      const marks = markedTargets(state, ctx);
+      return openLogs(state, marks.length > 0 ? marks : selected ? [selected] : [], ctx);
     }
     case 'restart':
     case 'kill':
     case 'remove':
-      return mutate(state, action, selected, ctx);
     case 'stop-start':
-      return mutate(state, selected?.state === 'running' || selected?.state === 'restarting' ? 'stop' : 'start', selected, ctx);
-    case 'pause-unpause':
-      return mutate(state, selected?.state === 'paused' ? 'unpause' : 'pause', selected, ctx);
-    case 'shell':
+    case 'pause-unpause': {
+      const marks = markedTargets(state, ctx);
+      const targets = marks.length > 0 ? marks : selected ? [selected] : [];
+      const pick = action === 'stop-start' ? stopOrStart(targets) : action === 'pause-unpause' ? pauseOrUnpause(targets) : { action, targets };
+      return mutate(state, pick.action, pick.targets, ctx, marks.length > 0);
+    }
+    case 'shell': {
+      // One shell, in the selected container (marks or not).
       if (!nodeOf(selected, state, ctx) || !selected) return same(state);
-      if (selected.state !== 'running') return say(state, `${selected.name} is not running`, 'error');
+      const why = refusal('shell', selected);
+      if (why) return say(state, why, 'error');
       return { state: { ...state, mode: 'suspended' }, effects: [{ kind: 'exec', container: selected }] };
+    }
     default:
       return same(state);
   }
@@ -442,9 +471,11 @@ function onMainKey(state: UiState, hit: Hit, ctx: KeyContext): Step {
 function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
   const cmd = parsePalette(text, ctx.readOnly);
   const all = allShown(state, ctx);
-  const find = (ref: string | null): ContainerSummary | null => {
-    if (!ref) return selectedIn(state, listOf(state, ctx));
-    return all.find((c) => c.name === ref) ?? all.find((c) => c.id.startsWith(ref)) ?? null;
+  /** The named container on the nodes shown (one only: a name on several nodes is refused), or the selected one. */
+  const find = (ref: string | null, example: string): ContainerSummary | string => {
+    if (!ref) return selectedIn(state, listOf(state, ctx)) ?? 'no container selected';
+    const f = findByRef(ref, all, example);
+    return f.kind === 'one' ? f.container : f.message;
   };
   switch (cmd.kind) {
     case 'error':
@@ -461,8 +492,10 @@ function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
     case 'filter':
       return same({ ...state, filter: cmd.text });
     case 'logs': {
-      const c = find(cmd.target);
-      return c ? openLogs(state, [c], ctx) : say(state, `no container \`${cmd.target}\``, 'error');
+      const marks = cmd.target ? [] : markedTargets(state, ctx);
+      if (marks.length > 0) return openLogs(state, marks, ctx);
+      const c = find(cmd.target, ':logs');
+      return typeof c === 'string' ? say(state, c, 'error') : openLogs(state, [c], ctx);
     }
     case 'node': {
       if (cmd.name === 'all') return same({ ...state, allNodes: true });
@@ -472,18 +505,20 @@ function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
     case 'sort':
       return SORT_KEYS.includes(cmd.key as SortKey) ? same({ ...state, sort: cmd.key as SortKey }) : say(state, `sort by one of: ${SORT_KEYS.join(', ')}`, 'error');
     case 'action': {
-      const c = find(cmd.target);
-      if (!c) return say(state, `no container \`${cmd.target}\``, 'error');
-      return mutate(state, cmd.action, c, ctx);
+      // No name: the marks, if any (asked first, as their keys do).
+      const marks = cmd.target ? [] : markedTargets(state, ctx);
+      if (marks.length > 0) return mutate(state, cmd.action, marks, ctx, true);
+      const c = find(cmd.target, `:${cmd.action === 'remove' ? 'rm' : cmd.action}`);
+      return typeof c === 'string' ? say(state, c, 'error') : mutate(state, cmd.action, [c], ctx);
     }
     case 'place':
       if (ctx.readOnly) return say(state, 'read-only: place is off', 'error');
       return { state: { ...state, mode: 'placement', placement: { title: `place ${cmd.file}`, lines: ['working out where it fits…'], canRun: false, planning: true } }, effects: [{ kind: 'place-plan', file: cmd.file }] };
     case 'move': {
       if (ctx.readOnly) return say(state, 'read-only: move is off', 'error');
-      const c = find(cmd.target);
-      if (!c) return say(state, cmd.target ? `no container \`${cmd.target}\`` : 'select a placed container to move, or `:move NAME`', 'error');
-      return { state: { ...state, mode: 'placement', placement: { title: `move ${c.name}`, lines: ['working out where it could go…'], canRun: false, planning: true } }, effects: [{ kind: 'move-plan', container: c }] };
+      const c = find(cmd.target, ':move');
+      if (typeof c === 'string') return say(state, cmd.target ? c : 'select a placed container to move, or `:move NAME`', 'error');
+      return { state: { ...state, mode: 'placement', placement: { title: `move ${containerRef(c)}`, lines: ['working out where it could go…'], canRun: false, planning: true } }, effects: [{ kind: 'move-plan', container: c }] };
     }
   }
 }

@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState } from 'react';
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { Node } from '../../core/node.js';
-import type { ContainerAction } from './state.js';
+import { containerRef, rowKey, type ContainerAction } from '../presentation/container-ref.js';
 
 const progressWords: Record<ContainerAction, [string, string]> = {
   restart: ['restarting', 'restarted'],
@@ -16,9 +16,22 @@ const progressWords: Record<ContainerAction, [string, string]> = {
 export type Say = (text: string, kind?: 'info' | 'error') => void;
 
 /**
+ * What the status line says when a run of `action` over `targets` ended:
+ * one container, or, for several (the marks), each of them, and which failed.
+ * Every container is named with its node (`gw-2/web`).
+ */
+export function outcomeText(action: ContainerAction, done: readonly ContainerSummary[], failed: readonly { c: ContainerSummary; error: string }[]): { text: string; kind: 'info' | 'error' } {
+  const past = progressWords[action][1];
+  const total = done.length + failed.length;
+  if (failed.length === 0) return { text: total === 1 ? `${past} ${containerRef(done[0] as ContainerSummary)}` : `${past} ${total}: ${done.map(containerRef).join(', ')}`, kind: 'info' };
+  const why = failed.map((f) => `${action} ${containerRef(f.c)} failed: ${f.error}`).join('; ');
+  return { text: done.length === 0 ? why : `${past} ${done.length} of ${total} (${done.map(containerRef).join(', ')}); ${why}`, kind: 'error' };
+}
+
+/**
  * Runs container actions, each on the container's own node (`nodeOf`), one after the other: each is
  * marked busy ("restarting…") in the list while its request runs, and the
- * outcome is said on the status line.
+ * outcome is said on the status line, each container named with its node.
  */
 export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null, say: Say): { busy: ReadonlyMap<string, string>; run: (action: ContainerAction, targets: ContainerSummary[]) => Promise<void> } {
   const [busy, setBusy] = useState<ReadonlyMap<string, string>>(new Map());
@@ -26,15 +39,17 @@ export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null
   resolve.current = nodeOf;
   const run = useCallback(
     async (action: ContainerAction, targets: ContainerSummary[]) => {
-      for (const c of targets) {
+      const done: ContainerSummary[] = [];
+      const failed: { c: ContainerSummary; error: string }[] = [];
+      for (const [i, c] of targets.entries()) {
         const node = resolve.current(c);
         if (!node) {
-          say(`${action} ${c.name} failed: its node ${c.node} is no longer in the fleet`, 'error');
+          failed.push({ c, error: `its node ${c.node} is no longer in the fleet` });
           continue;
         }
-        const [doing, done] = progressWords[action];
-        setBusy((b) => new Map(b).set(c.id, `${doing}…`));
-        say(`${doing} ${c.name}…`);
+        const [doing] = progressWords[action];
+        setBusy((b) => new Map(b).set(rowKey(c), `${doing}…`));
+        say(`${doing} ${containerRef(c)}${targets.length > 1 ? ` (${i + 1} of ${targets.length})` : ''}…`);
         try {
           switch (action) {
             case 'remove':
@@ -49,17 +64,19 @@ export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null
             default:
               await node[action](c.id);
           }
-          say(`${done} ${c.name}`);
+          done.push(c);
         } catch (err) {
-          say(`${action} ${c.name} failed: ${err instanceof Error ? err.message : String(err)}`, 'error');
+          failed.push({ c, error: err instanceof Error ? err.message : String(err) });
         } finally {
           setBusy((b) => {
             const next = new Map(b);
-            next.delete(c.id);
+            next.delete(rowKey(c));
             return next;
           });
         }
       }
+      const out = outcomeText(action, done, failed);
+      say(out.text, out.kind);
     },
     [say],
   );

@@ -18,10 +18,10 @@ export interface RulesView {
   explanation: Explanation | null;
   /** The journal, oldest first, followed for as long as the UI runs. */
   journal: readonly JournalEntry[];
-  /** R: asks the agent to re-arm a container. */
-  reset: (container: string) => void;
+  /** R: asks the agent to re-arm a container (of `node`, named in what is said). */
+  reset: (container: string, node: string) => void;
   /** P: pauses the rules for a container, or resumes them. */
-  togglePause: (container: string) => void;
+  togglePause: (container: string, node: string) => void;
 }
 
 /** Entries of both lists, each once, by sequence number (the newest JOURNAL_VIEW_ENTRIES). */
@@ -47,8 +47,8 @@ const words = (err: unknown) => (err instanceof Error ? err.message : String(err
  * journal, followed so that what the agent says (a notification, a give-up,
  * a failed action) reaches the status line at once.
  */
-export function useRules(port: RulesPort | null, explainFor: string | null, o: { say: Say; notice: (text: string, kind: 'info' | 'error', count: number) => void; secondTick: number; modelVersion: unknown }): RulesView {
-  const { say, notice, secondTick, modelVersion } = o;
+export function useRules(port: RulesPort | null, explainFor: string | null, o: { node: string | null; say: Say; notice: (text: string, kind: 'info' | 'error', count: number) => void; secondTick: number; modelVersion: unknown }): RulesView {
+  const { node, say, notice, secondTick, modelVersion } = o;
   const [started, setStarted] = useState(false);
   const [agent, setAgent] = useState<AgentState | null>(null);
   const [agentCheck, setAgentCheck] = useState(0);
@@ -93,7 +93,8 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
       const notices = fresh.filter(isNotice);
       const last = notices.at(-1);
       // The newest, with how many came (the status line counts the others: "+N more: J").
-      if (last) notice(`⚑ ${inert(last.reason)}`, last.kind === 'notify' ? 'info' : 'error', notices.length);
+      // Named with the node whose agent said it: the journal followed is the selected container's node's.
+      if (last) notice(`⚑ ${node === null ? '' : `${inert(node)}: `}${inert(last.reason)}`, last.kind === 'notify' ? 'info' : 'error', notices.length);
     };
     // Follow first, then read what is there: nothing written in between is missed (merged by sequence number).
     const stop = port.followJournal((e) => {
@@ -102,7 +103,7 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
     });
     port.journal({ limit: JOURNAL_VIEW_ENTRIES }).then(
       (entries) => live && setJournal((j) => merge(entries, j)),
-      (err: unknown) => live && say(`cannot read the journal: ${words(err)}`, 'error'),
+      (err: unknown) => live && say(`cannot read the journal${node === null ? '' : ` of ${node}`}: ${words(err)}`, 'error'),
     );
     return () => {
       live = false;
@@ -110,7 +111,7 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
       if (timer) clearTimeout(timer);
       setJournal([]);
     };
-  }, [started, port, notice, say]);
+  }, [started, port, notice, say, node]);
 
   // Asked again every second (back-off and pauses count down; a peer's port: less often, each ask
   // crosses its link), on a model change and a journal entry.
@@ -128,11 +129,11 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
   }, [started, port, explainFor, tick, modelVersion, journal, changed]);
 
   const reset = useCallback(
-    (container: string) => {
+    (container: string, on: string) => {
       if (!port) return;
       // Not waited for: the agent's reset entry reaches the journal (and the tab) when it applies it.
       port.reset(container, undefined, { waitMs: 0 }).then(
-        (r) => say(`re-arm of ${container} requested${r.applied ? '' : ' (no agent runs: the next one applies it)'}`),
+        (r) => say(`re-arm of ${on}/${container} requested${r.applied ? '' : ' (no agent runs: the next one applies it)'}`),
         (err: unknown) => say(words(err), 'error'),
       );
     },
@@ -140,7 +141,7 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
   );
 
   const togglePause = useCallback(
-    (container: string) => {
+    (container: string, on: string) => {
       if (!port) return;
       const target = { container };
       void (async () => {
@@ -149,7 +150,7 @@ export function useRules(port: RulesPort | null, explainFor: string | null, o: {
           if (paused) await port.resume(target);
           else await port.pause(target);
           setChanged((n) => n + 1);
-          say(paused ? `rules resumed for ${container}` : `rules paused for ${container} (P resumes)`);
+          say(paused ? `rules resumed for ${on}/${container}` : `rules paused for ${on}/${container} (P resumes)`);
         } catch (err) {
           say(words(err), 'error');
         }

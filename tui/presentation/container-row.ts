@@ -57,7 +57,7 @@ export function psColumns(now: number, wide: boolean): Column<ContainerSummary>[
     { header: 'IMAGE', value: (c) => inert(c.image), max: wide ? Infinity : 30 },
     { header: 'STATE', value: (c) => formatState(c, now) },
     { header: 'HEALTH', value: (c) => (c.health === 'none' ? '-' : c.health) },
-    { header: 'RESTARTS', value: (c) => String(c.restartCount), right: true },
+    { header: 'RESTARTS', value: (c) => (c.restartCount === null ? '-' : String(c.restartCount)), right: true },
     { header: 'PROJECT', value: (c) => inert(c.composeProject ?? '-'), max: 20 },
     { header: 'PORTS', value: (c) => formatPorts(c.ports), max: wide ? Infinity : 40 },
   ];

@@ -2,8 +2,12 @@
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/** 1536 → "1.5KiB"; binary units like `docker stats`. */
-export function formatBytes(n: number): string {
+/** What a figure not known yet reads as (a rate before its second sample, a count before the inspect). */
+export const UNKNOWN = '…';
+
+/** 1536 → "1.5KiB"; binary units like `docker stats`; null (not known yet) → "…". */
+export function formatBytes(n: number | null): string {
+  if (n === null) return UNKNOWN;
   if (!Number.isFinite(n) || n < 0) return '-';
   let v = n;
   let i = 0;
@@ -15,7 +19,9 @@ export function formatBytes(n: number): string {
   return `${text}${UNITS[i]}`;
 }
 
-export function formatPercent(n: number): string {
+/** 12.5 → "12.5%"; null (not known yet) → "…". */
+export function formatPercent(n: number | null): string {
+  if (n === null) return UNKNOWN;
   if (!Number.isFinite(n)) return '-';
   return `${n >= 100 ? n.toFixed(0) : n.toFixed(1)}%`;
 }

@@ -95,10 +95,12 @@ const HINTS_READ_ONLY = ['enter logs', '/ filter', ': palette', 'tab detail', '?
 /**
  * The key hints on the main view's status line, after `prefix` (the sort, the
  * filter), fitted to `width` by leaving hints out from the end, but `? help`
- * stays last whenever anything fits.
+ * stays last whenever anything fits. With containers marked (`marked`), the
+ * hints say so first: the keys act on the marked ones, not on the cursor.
  */
-export function mainHints(readOnly: boolean, width = Infinity, prefix = ''): string {
-  const all = readOnly ? HINTS_READ_ONLY : HINTS;
+export function mainHints(readOnly: boolean, width = Infinity, prefix = '', marked = 0): string {
+  const marks = [`${marked} marked: ${readOnly ? 'enter logs of them' : 'r s p K d enter act on them'}`, 'esc clears', '/ filter', ': palette', '? help'];
+  const all = marked > 0 ? marks : readOnly ? HINTS_READ_ONLY : HINTS;
   const help = all[all.length - 1] as string;
   for (let n = all.length - 1; n >= 0; n--) {
     const text = `${prefix}${[...all.slice(0, n), help].join('  ')}`;

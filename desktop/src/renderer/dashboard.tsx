@@ -52,7 +52,7 @@ function Containers(props: {
               <td className="name">{c.name}</td>
               <td className={stateClass(c)}>{props.busy[c.id] ?? stateText(c)}</td>
               <td className="muted">{c.image}</td>
-              <td>{c.restartCount}</td>
+              <td>{c.restartCount ?? '…'}</td>
               <td className="actions" onClick={(e) => e.stopPropagation()}>
                 <button type="button" disabled={running || !!props.busy[c.id]} onClick={() => props.onAction(c, 'start')}>
                   Start
@@ -260,7 +260,7 @@ function Dashboard() {
         {message ? <output className="message">{message}</output> : null}
       </header>
       <section className="charts" aria-label="host">
-        <Chart title="CPU" values={h.map((m) => m.cpuPercent)} max={100} unit="%" />
+        <Chart title="CPU" values={h.flatMap((m) => (m.cpuPercent === null ? [] : [m.cpuPercent]))} max={100} unit="%" />
         <Chart title="Memory" values={h.map((m) => m.memUsedPercent)} max={100} unit="%" />
         <Chart title="Disk" values={h.map(disk)} max={100} unit="%" />
         <Chart
