@@ -8,10 +8,11 @@ import { runPeersBench } from './peers.js';
 import { runPlacementBench } from './placement.js';
 import { runFailoverBench } from './failover.js';
 import { runTuiWireBench } from './tui-wire.js';
+import { runSlowLinkBench } from './slow-link.js';
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'core', 'tui', 'agent', 'startup', 'peers', 'placement', 'failover', 'wire', 'engine', 'compare'].includes(which)) {
-  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, peers [idle] [events] [logs] [unreachable] [list], wire (the TUI's bytes from a peer), placement, failover, all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
+if (!['all', 'core', 'tui', 'agent', 'startup', 'peers', 'placement', 'failover', 'wire', 'slow-link', 'engine', 'compare'].includes(which)) {
+  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, peers [idle] [events] [logs] [unreachable] [list], wire (the TUI's bytes from a peer), slow-link (logs and a shell through a 300 ms, 64 kbit/s link), placement, failover, all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
   process.exit(2);
 }
 if (which === 'engine') {
@@ -28,6 +29,7 @@ if (which === 'all' || which === 'agent') await runAgentBench();
 if (which === 'all' || which === 'startup') await runStartupBench();
 if (which === 'all' || which === 'peers') await runPeersBench(which === 'peers' ? process.argv.slice(3) : []);
 if (which === 'all' || which === 'wire') await runTuiWireBench();
+if (which === 'all' || which === 'slow-link') await runSlowLinkBench();
 if (which === 'all' || which === 'placement') await runPlacementBench();
 // The issue's three placement figures: the decision, then failover (also alone: `failover`).
 if (which === 'all' || which === 'placement' || which === 'failover') await runFailoverBench();
