@@ -3,7 +3,8 @@
  * rotation. This file is the writer; journal-read.ts reads the files and
  * journal-follow.ts follows new entries.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { appendLine } from '../model/write-file.js';
 import { join } from 'node:path';
 import type { JournalEntry } from '../rules/types.js';
 import { JOURNAL_FILE, parseLine, readAll, rotatedName } from './journal-read.js';
@@ -117,8 +118,8 @@ export class Journal {
     const full = { seq: this.#seq + 1, ...entry } as JournalEntry;
     const line = Buffer.from(`${JSON.stringify(full)}\n`, 'utf8');
     if (this.#size > 0 && this.#size + line.length > this.#maxBytes) this.#rotate();
-    let off = 0;
-    while (off < line.length) off += writeSync(this.#fd, line, off, line.length - off);
+    // All of the line or none of it: a full disk must not glue half an entry to the next one.
+    appendLine(this.#fd, line, join(this.#dir, JOURNAL_FILE));
     if (this.#sync === 'always') fdatasyncSync(this.#fd);
     else if (this.#sync === 'background') this.#syncSoon();
     this.#size += line.length;

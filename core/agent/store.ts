@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { AgentInfo } from '../rules/port.js';
 import { BadInputError } from '../model/errors.js';
 import type { GuardRecord, GuardSnapshot, Maintenance } from '../rules/engine.js';
@@ -28,29 +28,9 @@ export function defaultRulesFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(dir, 'rules.yaml');
 }
 
-/** Writes a small file so that readers see the old or the new content, never a mix (tmp, fsync, rename). */
-export function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // some filesystems refuse to fsync a directory; the rename is still atomic
-  }
-}
+/** Writes a small file whole or not at all (core/model/write-file.ts); re-exported for the state directory's writers. */
+export { writeAtomic } from '../model/write-file.js';
+import { writeAtomic } from '../model/write-file.js';
 
 /** A small state file's text; anything but a regular file of at most 64 KiB throws (a FIFO in its place cannot hold a reader). */
 function smallFile(path: string): string {
