@@ -17,16 +17,19 @@ import { NotAllowedError } from '../model/errors.js';
 import { runAction } from './runner.js';
 import { postWebhook } from './webhook.js';
 import { RuleEngine, describeAction, words, type Decision, type Maintenance } from '../rules/engine.js';
-import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
+import type { JournalEntry, JournalOptions } from './journal.js';
+import { HeldJournal } from './held-journal.js';
 import { restoreEngine } from './restore.js';
 import { isFencedContainer, linkJournal, moveContainer } from './placement-link.js';
 import { formatIssue } from '../rules/parse.js';
 import {
   agentStatus,
   claimAgentLock,
+  isAgentPid,
   isResetRequest,
   readMaintenance,
   removeAgentRecord,
+  removeStaleTemps,
   takeResetRequests,
   writeAgentRecord,
   writeGuardState,
@@ -38,6 +41,8 @@ export { loadRulesFile, type LoadedRules } from './rules-file.js';
 import { loadRulesFile, type LoadedRules } from './rules-file.js';
 
 const GUARD_FILE_NAME = 'guards.json';
+/** How often writes that failed (a full disk) are tried again. */
+const RETRY_WRITES_MS = 5_000;
 
 /** Refuses to start when another agent enforces rules with this state directory (NotAllowedError: exit 5). */
 export function assertNoOtherAgent(stateDir: string): void {
@@ -73,7 +78,7 @@ export class RuleAgent {
   readonly engine = new RuleEngine();
   #o: AgentOptions;
   #now: () => number;
-  #journal: Journal | null = null;
+  #journal: HeldJournal | null = null;
   #disposers: Disposer[] = [];
   #statsOff: Disposer | null = null;
   #statsInterval = 0;
@@ -97,6 +102,12 @@ export class RuleAgent {
   #releaseLock: (() => void) | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
   #unlinkJournal: (() => void) | null = null;
+  /** What the last write of agent.json failed with (it is written again by the retry), or null. */
+  #recordFailure: string | null = null;
+  #recordProblems: string[] = [];
+  /** What the last write of guards.json failed with, or null. */
+  #stateFailure: string | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -115,10 +126,14 @@ export class RuleAgent {
     this.#startedAt = this.#now();
     assertNoOtherAgent(stateDir);
     // Of two agents started at the same instant, one takes the state directory.
-    const claim = claimAgentLock(stateDir);
+    const claim = claimAgentLock(stateDir, isAgentPid);
     if ('heldBy' in claim) throw new NotAllowedError(`another agent (pid ${claim.heldBy}) already enforces rules with ${stateDir}; stop it first.`);
     this.#releaseLock = claim.release;
-    const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
+    // Temp files of writers killed mid-write (SIGKILL, a full disk) would pile up for ever.
+    const stale = removeStaleTemps(stateDir);
+    // A full disk does not stop the agent: what it cannot write is held in memory and written once there is space.
+    const journal = new HeldJournal(stateDir, this.#o.node.name, this.#now, this.#o.journal, (e) => this.#o.onEntry?.(e));
+    const repairedBytes = journal.open();
     this.#journal = journal;
     // The failover controller of this process journals here too (kind `placement`).
     this.#unlinkJournal = linkJournal(stateDir, (e) => {
@@ -138,7 +153,7 @@ export class RuleAgent {
       kind: 'agent',
       reason: `agent started (pid ${pid}); restored state from ${past.fromStateFile ? `${GUARD_FILE_NAME} and ` : ''}${past.replayed} journal entries${
         past.unreadable > 0 ? `, skipped ${past.unreadable} unreadable lines` : ''
-      }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}`,
+      }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}${stale.length > 0 ? `; removed ${stale.length} temp file(s) of writers that are gone` : ''}`,
     });
     this.#loadMaintenance();
     this.#takeResets();
@@ -225,22 +240,56 @@ export class RuleAgent {
           : `loaded ${loaded.ruleSet.rules.length} rule(s) from ${this.#o.rulesFile}`,
       });
     }
-    this.#writeRecord(loaded.issues.length);
+    this.#writeRecord(loaded.issues.map(formatIssue));
     if (!first) this.#syncInputs();
     return loaded.issues;
   }
 
-  #writeRecord(problems: number): void {
-    writeAgentRecord(this.#o.stateDir, {
-      pid: process.pid,
-      startedAt: this.#startedAt,
-      node: this.#o.node.name,
-      endpoint: this.#o.endpoint ?? '',
-      rulesFile: this.#o.rulesFile,
-      rules: this.#rules?.ruleSet.rules.length ?? 0,
-      problems,
-      version: this.#o.version ?? '0.1.0',
-    });
+  /** Writes agent.json (what every face reads); a failure (a full disk) is retried until it is written. */
+  #writeRecord(problems: string[] = this.#recordProblems): void {
+    this.#recordProblems = problems;
+    try {
+      writeAgentRecord(this.#o.stateDir, {
+        pid: process.pid,
+        startedAt: this.#startedAt,
+        node: this.#o.node.name,
+        endpoint: this.#o.endpoint ?? '',
+        rulesFile: this.#o.rulesFile,
+        rules: this.#rules?.ruleSet.rules.length ?? 0,
+        problems: problems.length,
+        ...(problems.length > 0 ? { issues: problems.slice(0, 5) } : {}),
+        version: this.#o.version ?? '0.1.0',
+      });
+      this.#recordFailure = null;
+    } catch (err) {
+      this.#recordFailure = (err as Error).message;
+      this.#retrySoon();
+    }
+  }
+
+  /**
+   * While something could not be written (a full disk), tries again every few
+   * seconds: the held journal entries first, then agent.json and guards.json.
+   */
+  #retrySoon(): void {
+    if (this.#retryTimer || this.#stopped) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#retryWrites();
+    }, RETRY_WRITES_MS);
+    this.#retryTimer.unref?.();
+  }
+
+  #retryWrites(): void {
+    if (this.#stopped) return;
+    this.#flushHeld();
+    if (this.#recordFailure !== null) this.#writeRecord();
+    if (this.#stateFailure !== null) this.#saveState();
+    if (this.#journal?.problem || this.#recordFailure !== null || this.#stateFailure !== null) this.#retrySoon();
+  }
+
+  #flushHeld(): void {
+    this.#journal?.flush();
   }
 
   #loadMaintenance(): void {
@@ -284,8 +333,12 @@ export class RuleAgent {
     try {
       writeGuardState(this.#o.stateDir, { seq: this.#journal.seq, savedAt: this.#now(), snapshot: this.engine.snapshot() });
       this.#savedVersion = version;
+      this.#stateFailure = null;
     } catch (err) {
-      this.#log(`cannot write the guard state: ${(err as Error).message}`);
+      // Said once per failure, not on every decision; the state is in memory and written once there is space.
+      if (this.#stateFailure === null) this.#log(`cannot write the guard state: ${(err as Error).message}`);
+      this.#stateFailure = (err as Error).message;
+      this.#retrySoon();
     }
   }
 
@@ -414,17 +467,20 @@ export class RuleAgent {
     this.#timer.unref?.();
   }
 
+  /** Journals an entry; one that cannot be written now is held in memory (and logged) and journaled once there is space. */
   #write(entry: Omit<JournalEntry, 'seq' | 'ts' | 'node'> & { ts?: number }): JournalEntry | null {
-    if (!this.#journal) return null;
-    try {
-      const written = this.#journal.append({ ts: this.#now(), node: this.#o.node.name, ...entry });
-      this.#o.onEntry?.(written);
-      return written;
-    } catch (err) {
-      this.#log(`cannot write the journal: ${(err as Error).message}`);
-      return null;
-    }
+    const journal = this.#journal;
+    if (!journal) return null;
+    const wasHolding = journal.heldCount > 0;
+    const full = { ts: this.#now(), node: this.#o.node.name, ...entry };
+    const written = journal.append(full);
+    if (written) return written;
+    if (!wasHolding) this.#log(`${journal.problem ?? 'cannot write the journal'}; holding entries in memory until there is space`);
+    this.#log(`not journaled yet: ${full.kind}: ${full.reason}`);
+    this.#retrySoon();
+    return null;
   }
+
 
   /** Journals each decision (durably) before carrying it out. */
   #handle(decisions: Decision[]): void {
@@ -522,6 +578,8 @@ export class RuleAgent {
     this.#write({ kind: 'agent', reason: `agent stopped (pid ${process.pid})` });
     this.#unlinkJournal?.();
     this.#unlinkJournal = null;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#flushHeld();
     this.#journal?.close();
     this.#journal = null;
     removeAgentRecord(this.#o.stateDir, process.pid);

@@ -92,7 +92,7 @@ export class LocalRules implements RulesPort {
   agentNow(now = this.#now()): AgentState {
     if (!this.#agent || now - this.#agent.at > this.#agentMaxAgeMs || now < this.#agent.at) {
       const st = agentStatus(this.paths.stateDir);
-      this.#agent = { at: now, state: { running: st.running, record: st.record, reason: st.reason } };
+      this.#agent = { at: now, state: { running: st.running, record: st.record, reason: st.reason, pid: st.pid, problems: st.problems } };
     }
     return this.#agent.state;
   }

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { BadInputError } from '../model/errors.js';
 import type { GuardRecord, GuardSnapshot, Maintenance } from '../rules/engine.js';
 import { isValidTime } from '../model/duration.js';
 import { readRegularFile } from '../model/read-file.js';
+import { lockHolder, pidAlive } from './lock.js';
 
 /** `$XDG_CONFIG_HOME/outpost` (default ~/.config/outpost): where rules.yaml lives. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -96,38 +97,72 @@ export const AGENT_FILE = 'agent.json';
 /** What a running agent says about itself (written at start and on reload, removed at exit): the port's AgentInfo. */
 export type AgentRecord = AgentInfo;
 
-export interface AgentStatus {
-  running: boolean;
-  record: AgentRecord | null;
-  /** Why it is not running, in words, when it is not. */
-  reason: string | null;
-}
-
-function alive(pid: number): boolean {
+/** Whether `pid` is a live agent (a recycled pid belongs to another program). */
+export function isAgentPid(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
   try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // A recycled pid belongs to another program.
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('agent');
   } catch {
     return true;
   }
 }
 
-/** Whether an agent is enforcing rules with this state directory. */
-export function agentStatus(dir: string): AgentStatus {
-  let record: AgentRecord;
+/** Below this much free space in the state directory, the agent's writes (a guard state file is up to megabytes) may not fit. */
+const LOW_SPACE_BYTES = 64 * 1024;
+
+/** The disk that holds the state directory, when it is (nearly) full, in words; null otherwise. */
+export function diskProblem(dir: string, agentRuns: boolean): string | null {
+  let available: number;
   try {
-    record = JSON.parse(smallFile(join(dir, AGENT_FILE))) as AgentRecord;
-    if (!Number.isSafeInteger(record?.pid) || record.pid <= 0 || !isValidTime(record.startedAt)) throw new Error('not an agent record');
+    const st = statfsSync(dir);
+    available = st.bavail * st.bsize;
   } catch {
-    return { running: false, record: null, reason: 'no agent is running (none was started, or it stopped)' };
+    return null;
   }
-  if (!alive(record.pid)) return { running: false, record, reason: `the agent (pid ${record.pid}) is gone; it did not stop cleanly` };
-  return { running: true, record, reason: null };
+  if (available >= LOW_SPACE_BYTES) return null;
+  return `the disk holding ${dir} is full (${available} bytes available): ${
+    agentRuns ? 'the agent cannot write its journal or state; it enforces its rules from memory and journals what it held once there is space' : 'an agent cannot write its journal or state there'
+  }; free space on it`;
+}
+
+export interface AgentStatus {
+  running: boolean;
+  record: AgentRecord | null;
+  /** Why it is not running, in words, when it is not. */
+  reason: string | null;
+  /** The running agent's pid (from its record, or from the lock when it could not write its record). */
+  pid: number | null;
+  /** What is wrong with the running agent's state, in words: a full disk, a rules file it could not load. */
+  problems: string[];
+}
+
+/**
+ * Whether an agent is enforcing rules with this state directory. Its record
+ * (agent.json) says most; an agent that could not write it (a full disk)
+ * still holds the lock, which says its pid.
+ */
+export function agentStatus(dir: string): AgentStatus {
+  let record: AgentRecord | null = null;
+  try {
+    const r = JSON.parse(smallFile(join(dir, AGENT_FILE))) as AgentRecord;
+    if (!Number.isSafeInteger(r?.pid) || r.pid <= 0 || !isValidTime(r.startedAt)) throw new Error('not an agent record');
+    record = r;
+  } catch {
+    // none, or damaged: the lock may still tell
+  }
+  if (record && isAgentPid(record.pid)) {
+    const issues = Array.isArray(record.issues) ? record.issues.filter((i): i is string => typeof i === 'string').slice(0, 5) : [];
+    const disk = diskProblem(dir, true);
+    return { running: true, record, reason: null, pid: record.pid, problems: [...(disk ? [disk] : []), ...issues] };
+  }
+  const holder = lockHolder(dir);
+  if (holder !== null && isAgentPid(holder)) {
+    const disk = diskProblem(dir, true);
+    return { running: true, record: null, reason: null, pid: holder, problems: [disk ?? `the agent (pid ${holder}) has not written its record ${join(dir, AGENT_FILE)} yet`] };
+  }
+  const reason = record ? `the agent (pid ${record.pid}) is gone; it did not stop cleanly` : 'no agent is running (none was started, or it stopped)';
+  const disk = diskProblem(dir, false);
+  return { running: false, record, reason, pid: null, problems: disk ? [disk] : [] };
 }
 
 export function writeAgentRecord(dir: string, record: AgentRecord): void {
@@ -272,45 +307,4 @@ export function writeGuardState(dir: string, state: GuardFile): void {
   writeAtomic(join(dir, GUARD_FILE), JSON.stringify({ seq: state.seq, savedAt: state.savedAt, ...state.snapshot }));
 }
 
-export const AGENT_LOCK = 'agent.lock';
-
-/**
- * Claims the state directory for this process: `agent.lock` is created with
- * O_EXCL (so of two agents started at the same instant, one wins), holding
- * the pid. A lock left by a process that is gone is taken over. Returns the
- * release function, or the pid of the agent that holds it.
- */
-export function claimAgentLock(dir: string): { release: () => void } | { heldBy: number } {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, AGENT_LOCK);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // Written whole under another name, then linked: the lock never exists without its pid.
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
-    try {
-      linkSync(tmp, path);
-      return {
-        release: () => {
-          try {
-            if (smallFile(path).trim() === String(process.pid)) rmSync(path, { force: true });
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-    let pid = NaN;
-    try {
-      pid = Number(smallFile(path).trim());
-    } catch {
-      continue; // released meanwhile: try again
-    }
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return { heldBy: pid };
-    rmSync(path, { force: true }); // stale (or ours from before): take it over
-  }
-  throw new Error(`cannot claim ${path}`);
-}
+export { AGENT_LOCK, claimAgentLock, lockHolder, removeStaleTemps } from './lock.js';

@@ -47,7 +47,13 @@ export function agentMarks(entries: readonly JournalEntry[], containers: readonl
 
 export function agentLine(agent: AgentState | null): { text: string; color: 'ok' | 'bad' | 'muted' } {
   if (!agent) return { text: 'rules: checking…', color: 'muted' };
-  if (agent.running) return { text: `rules enforced by the agent (pid ${agent.record?.pid})`, color: 'ok' };
+  if (agent.running) {
+    const pid = agent.pid ?? agent.record?.pid ?? '?';
+    const n = agent.problems?.length ?? 0;
+    // The problems themselves are the panel's next lines (wrapped, not cut to this one).
+    if (n > 0) return { text: `rules enforced by the agent (pid ${pid}), with ${n} problem${n === 1 ? '' : 's'}:`, color: 'bad' };
+    return { text: `rules enforced by the agent (pid ${pid})`, color: 'ok' };
+  }
   return { text: `no agent enforces rules on this node: ${agent.reason} — start one with \`outpost agent\``, color: 'bad' };
 }
 
@@ -113,7 +119,9 @@ export function RulesPanel(props: {
   const a = agentLine(props.agent);
   const lines: { key: string; el: ReactElement }[] = [];
   lines.push({ key: 'agent', el: <Text color={theme.color(a.color)} wrap="truncate-end">{a.text}</Text> });
-  for (const [i, l] of props.problems.slice(0, 3).flatMap((p) => wrapText(`problem: ${inert(p)}`, width)).entries()) {
+  // The agent's own problems first (a full disk, a rules file it could not load): what it enforces depends on them.
+  const problems = [...(props.agent?.problems ?? []), ...props.problems];
+  for (const [i, l] of problems.slice(0, 3).flatMap((p) => wrapText(`problem: ${inert(p)}`, width)).entries()) {
     lines.push({ key: `p:${i}`, el: <Text color={theme.color('bad')} wrap="truncate-end">{l}</Text> });
   }
   if (props.statuses === null) {

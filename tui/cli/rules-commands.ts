@@ -90,21 +90,29 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
 export async function agentStatusCommand(rules: RulesPort, paths: RulesPaths, opts: { json?: boolean }, io: CliIO): Promise<number> {
   const st = await rules.agent();
   const last = (await rules.journal({ limit: 1 })).at(-1) ?? null;
+  const problems = st.problems ?? [];
   if (opts.json) {
-    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
-  } else if (st.running && st.record) {
+    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, pid: st.pid ?? st.record?.pid ?? null, problems, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
+  } else if (st.running) {
     const r = st.record;
+    // Without its record (it could not write it: a full disk), the lock still says which agent runs.
+    const head = r
+      ? [
+          `running: pid ${r.pid}, since ${new Date(r.startedAt).toISOString()}`,
+          `engine: ${r.endpoint || '(default)'}`,
+          `rules: ${r.rules} from ${r.rulesFile}${r.problems > 0 ? ` (${r.problems} problem(s): run \`outpost rules check\`)` : ''}`,
+        ]
+      : [`running: pid ${st.pid ?? '?'} (its record is not written)`];
     io.out(
       [
-        `running: pid ${r.pid}, since ${new Date(r.startedAt).toISOString()}`,
-        `engine: ${r.endpoint || '(default)'}`,
-        `rules: ${r.rules} from ${r.rulesFile}${r.problems > 0 ? ` (${r.problems} problem(s): run \`outpost rules check\`)` : ''}`,
+        ...head,
         `state: ${paths.stateDir}`,
+        ...problems.map((p) => `problem: ${inert(p)}`),
         last ? `last: ${new Date(last.ts).toISOString()} ${last.kind}: ${inert(last.reason)}` : 'last: (journal empty)',
       ].join('\n') + '\n',
     );
   } else {
-    io.out(`not running: ${st.reason}\nstate: ${paths.stateDir}\n`);
+    io.out(`not running: ${st.reason}\nstate: ${paths.stateDir}\n${problems.map((p) => `problem: ${inert(p)}\n`).join('')}`);
   }
   // Scripts: 0 when an agent enforces the rules, 3 when none does.
   return st.running ? 0 : 3;
