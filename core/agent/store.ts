@@ -273,6 +273,7 @@ export function readGuardState(dir: string): { state: GuardFile | null; problem:
       Number.isSafeInteger(x.level) && (x.level as number) >= 0 && (x.level as number) <= 1000 &&
       time(x.lastActionAt) && time(x.gaveUpAt) && time(x.troubleAt) &&
       Array.isArray(x.actions) && (x.actions as unknown[]).length <= 10_000 && (x.actions as unknown[]).every(isValidTime) &&
+      (x.recentActs === undefined || (Array.isArray(x.recentActs) && (x.recentActs as unknown[]).length <= 1000 && (x.recentActs as unknown[]).every(isValidTime))) &&
       (pending === null || (typeof pending === 'object' && isValidTime(pending.at) && typeof pending.action === 'object' && pending.action !== null && typeof pending.trigger === 'object' && pending.trigger !== null));
     if (!ok) {
       dropped++;
@@ -287,6 +288,7 @@ export function readGuardState(dir: string): { state: GuardFile | null; problem:
       gaveUpAt: x.gaveUpAt as number | null,
       troubleAt: x.troubleAt as number | null,
       pending: (pending ?? null) as GuardRecord['pending'],
+      ...(x.recentActs !== undefined ? { recentActs: x.recentActs as number[] } : {}),
     });
   }
   const exits: Record<string, number> = {};
