@@ -140,7 +140,7 @@ export class RuleAgent {
       this.#write({ kind: 'placement', ...e });
     });
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
-    const past = restoreEngine(this.engine, stateDir);
+    const past = restoreEngine(this.engine, stateDir, this.#now());
     // What was just read is on disk already: the state file is written when a decision changes it.
     this.#savedVersion = this.engine.version;
     const lastSeen = past.lastWrite;
@@ -149,6 +149,7 @@ export class RuleAgent {
     this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#createdAt) : this.#createdAt;
     const pid = process.pid;
     if (past.problem) this.#write({ kind: 'error', reason: past.problem });
+    if (past.future) this.#write({ kind: 'error', reason: past.future });
     this.#write({
       kind: 'agent',
       reason: `agent started (pid ${pid}); restored state from ${past.fromStateFile ? `${GUARD_FILE_NAME} and ` : ''}${past.replayed} journal entries${

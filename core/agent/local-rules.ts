@@ -124,9 +124,10 @@ export class LocalRules implements RulesPort {
       const loaded = loadRulesFile(this.rulesPath());
       engine.setRules(loaded.ruleSet);
       // As the agent does: the guard state file, then the journal's entries after it.
-      const saved = restoreEngine(engine, this.paths.stateDir);
+      const saved = restoreEngine(engine, this.paths.stateDir, now);
       const problems = loaded.issues.map(formatIssue);
       if (saved.problem) problems.push(saved.problem);
+      if (saved.future) problems.push(saved.future);
       if (saved.unreadable > 0) problems.push(`${this.paths.stateDir}: ${saved.unreadable} unreadable journal line(s) skipped`);
       this.#cache = { stamp: key, engine, problems, labelProblems: new Map() };
     }
