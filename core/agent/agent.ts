@@ -105,6 +105,8 @@ export class RuleAgent {
   /** What the last write of agent.json failed with (it is written again by the retry), or null. */
   #recordFailure: string | null = null;
   #recordProblems: string[] = [];
+  /** The rules file's problem journaled last, until the file loads again (one entry per problem, not per reload). */
+  #reloadSaid: string | null = null;
   /** What the last write of guards.json failed with, or null. */
   #stateFailure: string | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -205,13 +207,16 @@ export class RuleAgent {
     this.#handle(this.engine.reconcile(since, this.#now()));
   }
 
-  /** Re-reads the rules file. A broken file keeps the rules in force and journals why. Never throws. */
+  /**
+   * Re-reads the rules file. A broken file keeps the rules in force and journals why, once per
+   * problem (a watch event and a SIGHUP for one edit must not journal it twice). Never throws.
+   */
   reload(): RuleIssue[] {
     try {
       return this.#reload();
     } catch (err) {
       const issue: RuleIssue = { file: this.#o.rulesFile, field: '(file)', message: `could not be loaded: ${(err as Error).message}` };
-      this.#write({ kind: 'error', reason: `rules file ${this.#o.rulesFile}: ${issue.message}; keeping the rules in force` });
+      this.#reloadError(`rules file ${this.#o.rulesFile}: ${issue.message}; keeping the rules in force`, [formatIssue(issue)]);
       return [issue];
     }
   }
@@ -219,18 +224,28 @@ export class RuleAgent {
   #reload(): RuleIssue[] {
     const loaded = loadRulesFile(this.#o.rulesFile);
     const first = this.#rules === null;
+    const had = this.#rules && !this.#rules.missing ? this.#rules.ruleSet.rules.length : null;
+    if (loaded.missing && had !== null) {
+      // Gone while the agent runs (deleted, moved, a symlink to nothing): every file rule would drop
+      // without a word. The last good rules stay, and every face says why.
+      const fix = 'restore it, or leave it empty to drop them';
+      const gone = `${this.#o.rulesFile} is gone (deleted, or a symlink to nothing)`;
+      this.#reloadError(`rules file ${gone}; keeping the ${had} rule(s) in force: ${fix}`, [`${gone}; the agent keeps the ${had} rule(s) it had in force: ${fix}`]);
+      return [{ file: this.#o.rulesFile, field: '(file)', message: 'is gone; the rules loaded before are kept in force' }];
+    }
     if (loaded.issues.length > 0) {
       const keep = first ? 'running with container label rules only' : 'keeping the rules in force';
-      this.#write({
-        kind: 'error',
-        reason: `rules file ${this.#o.rulesFile} has ${loaded.issues.length} problem(s); ${keep}: ${loaded.issues.slice(0, 5).map(formatIssue).join(' | ')}`,
-      });
-      for (const i of loaded.issues) this.#log(formatIssue(i));
+      this.#reloadError(
+        `rules file ${this.#o.rulesFile} has ${loaded.issues.length} problem(s); ${keep}: ${loaded.issues.slice(0, 5).map(formatIssue).join(' | ')}`,
+        loaded.issues.map(formatIssue),
+      );
+      for (const i of loaded.issues.slice(0, 20)) this.#log(formatIssue(i));
       if (first) {
         this.#rules = { ...loaded, ruleSet: { ...loaded.ruleSet, rules: [] } };
         this.engine.setRules(this.#rules.ruleSet);
       }
     } else {
+      this.#reloadSaid = null;
       this.#rules = loaded;
       this.engine.setRules(loaded.ruleSet);
       this.#webhook = loaded.ruleSet.webhook;
@@ -240,10 +255,17 @@ export class RuleAgent {
           ? `no rules file at ${this.#o.rulesFile}; enforcing container label rules only`
           : `loaded ${loaded.ruleSet.rules.length} rule(s) from ${this.#o.rulesFile}`,
       });
+      this.#writeRecord([]);
     }
-    this.#writeRecord(loaded.issues.map(formatIssue));
     if (!first) this.#syncInputs();
     return loaded.issues;
+  }
+
+  /** A rules file that could not be loaded: journaled unless it is the problem said last, and recorded for the faces. */
+  #reloadError(reason: string, problems: string[]): void {
+    if (reason !== this.#reloadSaid) this.#write({ kind: 'error', reason });
+    this.#reloadSaid = reason;
+    this.#writeRecord(problems);
   }
 
   /** Writes agent.json (what every face reads); a failure (a full disk) is retried until it is written. */

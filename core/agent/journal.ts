@@ -5,6 +5,7 @@
  */
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
 import { appendLine } from '../model/write-file.js';
+import { clip, MAX_MESSAGE_CHARS } from '../model/clip.js';
 import { join } from 'node:path';
 import type { JournalEntry } from '../rules/types.js';
 import { JOURNAL_FILE, parseLine, readAll, rotatedName } from './journal-read.js';
@@ -115,7 +116,8 @@ export class Journal {
 
   /** Appends one entry durably and returns it with its sequence number. */
   append(entry: Omit<JournalEntry, 'seq'>): JournalEntry {
-    const full = { seq: this.#seq + 1, ...entry } as JournalEntry;
+    // Bounded: a 1 MB reason (a rule name echoed back) on every reload would rotate the journal away.
+    const full = { seq: this.#seq + 1, ...entry, reason: clip(entry.reason, MAX_MESSAGE_CHARS), ...(entry.error !== undefined ? { error: clip(entry.error, MAX_MESSAGE_CHARS) } : {}) } as JournalEntry;
     const line = Buffer.from(`${JSON.stringify(full)}\n`, 'utf8');
     if (this.#size > 0 && this.#size + line.length > this.#maxBytes) this.#rotate();
     // All of the line or none of it: a full disk must not glue half an entry to the next one.

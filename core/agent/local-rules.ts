@@ -35,6 +35,7 @@ import { restoreEngine } from './restore.js';
 import { agentStatus, GUARD_FILE, MAINTENANCE_FILE, readMaintenance, requestReset, setMaintenance } from './store.js';
 import { readRegularFile } from '../model/read-file.js';
 import { isValidTime } from '../model/duration.js';
+import { clip } from '../model/clip.js';
 
 export interface LocalRulesPaths {
   /** The rules file when no agent runs (or when `explicitRules`): the default one, or the one asked for. */
@@ -183,7 +184,7 @@ export class LocalRules implements RulesPort {
     if (container !== undefined && explanation.statuses.length === 0) {
       const is = (c: { name: string; id: string }) => c.name === container || c.id.startsWith(container);
       if (!containers.some(is) && !(await this.#node.list({ all: true })).some(is)) {
-        throw new BadInputError(`no container is named \`${container}\` on this node.`, { field: 'container', container });
+        throw new BadInputError(`no container is named \`${clip(container, 80)}\` on this node.`, { field: 'container', container: clip(container, 80) });
       }
     }
     return explanation;
@@ -210,7 +211,7 @@ export class LocalRules implements RulesPort {
     // A typo must not look like a quiet container: a name neither the journal nor the node knows is refused.
     if (query.container !== undefined && shown.length === 0 && !entries.some((e) => e.container === query.container)) {
       if ((await this.#onNode(query.container)) === false) {
-        throw new BadInputError(`no container is named \`${query.container}\` on this node, and the journal has no entry about one.`, { field: 'container' });
+        throw new BadInputError(`no container is named \`${clip(query.container, 80)}\` on this node, and the journal has no entry about one.`, { field: 'container' });
       }
     }
     return Object.assign(shown === entries ? [...shown] : shown, { unreadable });
@@ -250,7 +251,7 @@ export class LocalRules implements RulesPort {
   async reset(container: string, rule?: string, options: ResetOptions = {}): Promise<ResetResult> {
     const { gone } = await this.#known(container);
     if (rule !== undefined) {
-      if (!/^[\w.:-]{1,80}$/.test(rule)) throw new BadInputError(`\`${rule.slice(0, 80)}\` is not a rule name.`, { field: 'rule' });
+      if (!/^[\w.:-]{1,80}$/.test(rule)) throw new BadInputError(`\`${clip(rule, 80)}\` is not a rule name.`, { field: 'rule' });
       const { engine } = this.engineNow(await this.#listOrModel(), null);
       const journaled = readJournal(this.paths.stateDir).entries.some((e) => e.rule === rule && e.container === container);
       if (!engine.hasRule(rule) && !journaled) {
@@ -296,7 +297,7 @@ export class LocalRules implements RulesPort {
   // ---- helpers ------------------------------------------------------------------
 
   #checkName(container: string): void {
-    if (!NAME.test(container)) throw new BadInputError(`\`${container.slice(0, 80)}\` is not a container name.`, { field: 'container' });
+    if (!NAME.test(container)) throw new BadInputError(`\`${clip(container, 80)}\` is not a container name.`, { field: 'container' });
   }
 
   /**
@@ -364,10 +365,10 @@ export class LocalRules implements RulesPort {
     const near = all.filter((c) => c.id.startsWith(name) || c.name.includes(name)).map((c) => c.name).slice(0, 5);
     const isRule = loadRulesFile(this.rulesPath()).ruleSet.rules.some((r) => r.name === name);
     throw new BadInputError(
-      `no container is named \`${name}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${n}\``).join(', ')}?)` : ''}.${
+      `no container is named \`${clip(name, 80)}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${n}\``).join(', ')}?)` : ''}.${
         isRule ? ` \`${name}\` is a rule: this takes a container's name (pause and resume without one apply to the whole node).` : ''
       }`,
-      { field: 'container', container: name },
+      { field: 'container', container: clip(name, 80) },
     );
   }
 }

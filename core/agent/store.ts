@@ -8,6 +8,7 @@ import type { GuardRecord, GuardSnapshot, Maintenance } from '../rules/engine.js
 import { isValidTime } from '../model/duration.js';
 import { readRegularFile } from '../model/read-file.js';
 import { lockHolder, pidAlive } from './lock.js';
+import { clip } from '../model/clip.js';
 
 /** `$XDG_CONFIG_HOME/outpost` (default ~/.config/outpost): where rules.yaml lives. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -82,7 +83,7 @@ export function setMaintenance(dir: string, target: { container?: string }, chan
     throw new BadInputError(`a pause until ${String(change.pauseUntil)} is out of range.`);
   }
   if (target.container !== undefined) {
-    if (!/^[\w][\w.-]{0,253}$/.test(target.container)) throw new BadInputError(`\`${target.container}\` is not a container name.`);
+    if (!/^[\w][\w.-]{0,253}$/.test(target.container)) throw new BadInputError(`\`${clip(target.container, 80)}\` is not a container name.`, { field: 'container' });
     if (change === 'resume') delete next.containers?.[target.container];
     else (next.containers as Record<string, { until: number | null }>)[target.container] = { until: change.pauseUntil };
   } else {
@@ -199,8 +200,8 @@ export interface ResetRequest {
  * so several writers never clash; the agent applies and deletes them.
  */
 export function requestReset(dir: string, request: ResetRequest): string {
-  if (!/^[\w][\w.-]{0,253}$/.test(request.container)) throw new BadInputError(`\`${request.container}\` is not a container name.`);
-  if (request.rule !== undefined && !/^[\w.:-]{1,80}$/.test(request.rule)) throw new BadInputError(`\`${request.rule}\` is not a rule name.`);
+  if (!/^[\w][\w.-]{0,253}$/.test(request.container)) throw new BadInputError(`\`${clip(request.container, 80)}\` is not a container name.`, { field: 'container' });
+  if (request.rule !== undefined && !/^[\w.:-]{1,80}$/.test(request.rule)) throw new BadInputError(`\`${clip(request.rule, 80)}\` is not a rule name.`, { field: 'rule' });
   const name = `${RESET_PREFIX}${request.at}.${randomBytes(4).toString('hex')}.json`;
   writeAtomic(join(dir, name), JSON.stringify(request));
   return name;

@@ -2,13 +2,13 @@
  * The state directory's lock and the temp files crashed writers leave
  * (issue items 16 and 19).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimAgentLock, lockHolder, removeStaleTemps } from '../../core/agent/lock.js';
-import { agentStatus, isAgentPid } from '../../core/agent/store.js';
+import { agentStatus, isAgentPid, writeAgentRecord } from '../../core/agent/store.js';
 import { canMount, smallDisk } from '../harness/tmpfs.js';
 
 const dirs: string[] = [];
@@ -77,6 +77,24 @@ describe.runIf(canMount)('the lock on a full disk (issue item 16)', () => {
       if ('release' in claim) claim.release();
     } finally {
       disk.free();
+    }
+  });
+});
+
+describe('agent status reads what the running agent recorded (issue items 16 and 24)', () => {
+  it("a running agent's rules file problems are its problems; one that could not write its record is found by its lock", async () => {
+    const dir = tmp();
+    // A live process whose command line says `agent`, as `outpost agent`'s does.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)', 'agent'], { stdio: 'ignore' });
+    try {
+      const pid = child.pid as number;
+      await new Promise((r) => child.once('spawn', r));
+      symlinkSync(String(pid), join(dir, 'agent.lock'));
+      expect(agentStatus(dir)).toMatchObject({ running: true, record: null, pid, problems: [`the agent (pid ${pid}) has not written its record ${join(dir, 'agent.json')} yet`] });
+      writeAgentRecord(dir, { pid, startedAt: 1, node: 'local', endpoint: '', rulesFile: '/etc/outpost/rules.yaml', rules: 2, problems: 1, version: 'x', issues: ['/etc/outpost/rules.yaml is gone'] });
+      expect(agentStatus(dir)).toMatchObject({ running: true, pid, problems: ['/etc/outpost/rules.yaml is gone'] });
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

@@ -16,6 +16,7 @@ import type { RulesPort } from '../../core/rules/port.js';
 import { formatIssue } from '../../core/rules/parse.js';
 import { defaultRulesFile, stateDir } from '../../core/agent/store.js';
 import { inert } from '../presentation/inert.js';
+import { clip } from '../../core/model/clip.js';
 import type { CliIO, RulesPaths } from './program.js';
 
 export type { RulesPaths } from './program.js';
@@ -147,7 +148,7 @@ export async function rulesExplain(rules: RulesPort, name: string | undefined, o
       try {
         statuses = (await rules.explain(name)).statuses;
       } catch (err) {
-        if (err instanceof BadInputError && err.details.field === 'container') throw new BadInputError(`\`${name}\` is neither a rule nor a container.`);
+        if (err instanceof BadInputError && err.details.field === 'container') throw new BadInputError(`\`${clip(name, 80)}\` is neither a rule nor a container.`);
         throw err;
       }
       unmatched = [];
