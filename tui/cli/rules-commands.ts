@@ -245,10 +245,12 @@ export function pathsUnderTmp(opts: { env: NodeJS.ProcessEnv; nodePath: string; 
 export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string; sea?: boolean }): string {
   // The single executable is the program itself (its arguments are all Outpost's; the agent sets
   // its memory limits from inside); the npm build runs under node with the limits as V8 flags.
-  const program = opts.sea ? [opts.nodePath] : [opts.nodePath, ...NODE_MEMORY_FLAGS, opts.script];
-  const exec = [...program, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
+  const program = opts.sea
+    ? [unitValue(opts.nodePath, 'the path of the node executable')]
+    : [unitValue(opts.nodePath, 'the path of the node executable'), ...NODE_MEMORY_FLAGS, unitValue(opts.script, 'the path of the outpost script')];
+  const exec = [...program, 'agent', ...(opts.rulesFile ? ['--rules', unitValue(opts.rulesFile, '--rules')] : [])].map(quoteExecWord).join(' ');
   const env: string[] = [];
-  if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteSystemd(`DOCKER_HOST=${opts.env.DOCKER_HOST}`)}`);
+  if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteEnvironment(`DOCKER_HOST=${unitValue(opts.env.DOCKER_HOST, 'DOCKER_HOST')}`)}`);
   if (!opts.user) {
     // A system service keeps its rules in /etc/outpost and its state in /var/lib/outpost.
     env.push('Environment=XDG_CONFIG_HOME=/etc', 'Environment=XDG_STATE_HOME=/var/lib');
@@ -281,9 +283,37 @@ export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodeP
   ].join('\n');
 }
 
-function quoteSystemd(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
+/**
+ * A value for a unit file, refused when it holds a control character: a
+ * newline ends the line, and what follows it is a directive of its own
+ * (`--rules $'/etc/x\nExecStartPre=…'` wrote an ExecStartPre= line).
+ * No quoting can carry one; `what` names where the value came from.
+ */
+function unitValue(value: string, what: string): string {
+  const bad = /[\u0000-\u001f\u007f]/.exec(value);
+  if (bad) {
+    const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+    throw new BadInputError(`${what} \`${inert(clip(value, 200))}\` holds a control character (${code}); a systemd unit cannot hold it: use a path without one.`, { field: what });
+  }
+  return value;
+}
+
+/**
+ * One word of ExecStart= (systemd.service, "Command lines"): double-quoted
+ * unless plainly safe, with `\` and `"` escaped, `$` doubled (no variable
+ * expansion) and `%` doubled (no specifier: specifiers expand in unquoted
+ * words too, so `%` never counts as safe).
+ */
+function quoteExecWord(word: string): string {
+  if (/^[\w@+=:,./-]+$/.test(word)) return word;
+  const escaped = word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%');
+  return /[\s"'\\;$]/.test(word) ? `"${escaped}"` : escaped;
+}
+
+/** An Environment= assignment: quoted the same way, but `$` stays one `$` (Environment= expands no variables, only specifiers). */
+function quoteEnvironment(assignment: string): string {
+  if (/^[\w@+=:,./-]+$/.test(assignment)) return assignment;
+  return `"${assignment.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }
 
 /** Whether this is the single executable (scripts/release.mjs), not node running the npm build. */
