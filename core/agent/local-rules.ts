@@ -210,7 +210,8 @@ export class LocalRules implements RulesPort {
     }
     // A typo must not look like a quiet container: a name neither the journal nor the node knows is refused.
     if (query.container !== undefined && shown.length === 0 && !entries.some((e) => e.container === query.container)) {
-      if ((await this.#onNode(query.container)) === false) {
+      // Without the engine the name cannot be checked: its error, as every other command says it (not an empty answer).
+      if ((await this.#onNode(query.container, { strict: true })) === false) {
         throw new BadInputError(`no container is named \`${clip(query.container, 80)}\` on this node, and the journal has no entry about one.`, { field: 'container' });
       }
     }
@@ -334,12 +335,13 @@ export class LocalRules implements RulesPort {
     }
   }
 
-  /** Whether the node has a container of this exact name (null: the engine could not say). */
-  async #onNode(name: string): Promise<boolean | null> {
+  /** Whether the node has a container of this exact name (null: the engine could not say; `strict`: its error is thrown instead). */
+  async #onNode(name: string, options: { strict?: boolean } = {}): Promise<boolean | null> {
     if (this.#node.containers().some((c) => c.name === name)) return true;
     try {
       return (await this.#node.list({ all: true })).some((c) => c.name === name);
-    } catch {
+    } catch (err) {
+      if (options.strict) throw err;
       return null;
     }
   }

@@ -3,13 +3,14 @@
  * name, a rules file that disappears or becomes a dangling symlink while the
  * agent runs. The real agent on the private engine.
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentInfo } from '../../core/rules/port.js';
 import { agentTests } from '../harness/agent.js';
 import { eventually } from '../harness/fixtures.js';
+import { outpost } from '../harness/cli.js';
 
 const P = 'arf-';
 const { cleanups, startAgentIn } = agentTests(P);
@@ -78,5 +79,20 @@ describe('the agent and its rules file', () => {
     expect(a.agent.engine.rules().map((r) => r.name)).toEqual(['crash', 'oom']);
     expect(a.entries().filter((e) => e.kind === 'agent' && /enforcing container label rules only/.test(e.reason))).toEqual([]);
     await a.stop();
+  });
+});
+
+describe('journal -c without an engine (issue item 24)', () => {
+  it('a name the journal does not know fails with the engine error and exit 4; a known one is answered from the journal', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'state', 'outpost'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'outpost', 'journal.jsonl'), `${JSON.stringify({ seq: 1, ts: 1, node: 'local', kind: 'act', container: 'web', reason: 'restarted web' })}\n`);
+    const env = { HOME: dir, XDG_STATE_HOME: join(dir, 'state'), DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` };
+    const unknown = await outpost(['journal', '-c', 'nosuch'], env);
+    expect(unknown).toMatchObject({ code: 4, stdout: '' });
+    expect(unknown.stderr).toMatch(/^Error: Cannot reach the Docker engine at unix:\/\/.*no-engine\.sock/);
+    const known = await outpost(['journal', '-c', 'web'], env);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toMatch(/act +restarted web\n$/);
   });
 });
