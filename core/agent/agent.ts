@@ -4,10 +4,11 @@
  * webhooks (webhook.ts), the journal (journal.ts), the state directory's
  * files (store.ts) and the restore of guard state (restore.ts).
  *
- * Why this file is ~500 lines: what is left is the agent's own loop (start,
+ * Why this file is ~600 lines: what is left is the agent's own loop (start,
  * reload, the state directory watch, inputs kept in step with what the rules
- * need, scheduling, journaling each decision before acting, save and stop),
- * and each step reads the same engine, journal and timers.
+ * need, scheduling, journaling each decision before acting, save, writes
+ * retried after a full disk, and stop), and each step reads the same engine,
+ * journal and timers. Holding journal entries is held-journal.ts's.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -143,15 +144,19 @@ export class RuleAgent {
     });
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
     const past = restoreEngine(this.engine, stateDir, this.#now());
-    // What was just read is on disk already: the state file is written when a decision changes it.
-    this.#savedVersion = this.engine.version;
+    // What was just read is on disk already: the state file is written when a decision changes it
+    // (or now, when times in it were capped: the next start must not find them in the future again).
+    this.#savedVersion = past.future ? -1 : this.engine.version;
     const lastSeen = past.lastWrite;
     // The last moment an agent watched; a first agent ever does not act on history.
     // (`outpost agent` makes the agent before it connects: its start-up counts as watched from then.)
     this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#createdAt) : this.#createdAt;
     const pid = process.pid;
     if (past.problem) this.#write({ kind: 'error', reason: past.problem });
-    if (past.future) this.#write({ kind: 'error', reason: past.future });
+    if (past.future) {
+      this.#write({ kind: 'error', reason: past.future });
+      this.#saveState();
+    }
     this.#write({
       kind: 'agent',
       reason: `agent started (pid ${pid}); restored state from ${past.fromStateFile ? `${GUARD_FILE_NAME} and ` : ''}${past.replayed} journal entries${
@@ -603,6 +608,8 @@ export class RuleAgent {
     this.#unlinkJournal = null;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#flushHeld();
+    const held = this.#journal?.heldCount ?? 0;
+    if (held > 0) this.#log(`stopping with ${held} journal entr${held === 1 ? 'y' : 'ies'} not written (${this.#journal?.problem ?? 'the journal cannot be written'}): they are lost`);
     this.#journal?.close();
     this.#journal = null;
     removeAgentRecord(this.#o.stateDir, process.pid);
