@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PREFS, loadPrefs, validatePrefs } from '../../tui/app/prefs.js';
 import { confSettings, DEFAULT_SETTINGS } from '../../desktop/src/main/settings.js';
+import { parsePeers } from '../../core/peers/config.js';
 
 function dirWith(make: (file: string) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'op-prefs-'));
@@ -86,5 +87,11 @@ describe("the tray's settings file, sibling of tui.json (issue item 24)", () => 
     writeFileSync(join(dir, 'desktop.json'), '\uFEFF{"notifications": false}');
     const store = await confSettings(dir);
     expect(store.get()).toEqual({ ...DEFAULT_SETTINGS, notifications: false });
+  });
+});
+
+describe('the peers file, sibling of tui.json (issue item 24)', () => {
+  it('a byte order mark is accepted', () => {
+    expect(parsePeers('\uFEFF{"peers": []}', 'peers.json')).toEqual([]);
   });
 });
