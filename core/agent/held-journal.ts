@@ -17,6 +17,8 @@ export class HeldJournal {
   #journal: Journal | null = null;
   #held: NewEntry[] = [];
   #dropped = 0;
+  /** Held entries written so far (a flush may stop half-way when the disk fills again). */
+  #flushed = 0;
   #heldSince: number | null = null;
   #failure: string | null = null;
   readonly #dir: string;
@@ -92,13 +94,15 @@ export class HeldJournal {
         return written;
       }
       this.#held.shift();
+      this.#flushed++;
     }
     const now = this.#now();
     const since = this.#heldSince ?? now;
-    const count = written.length;
+    const count = this.#flushed;
     const dropped = this.#dropped;
     this.#heldSince = null;
     this.#dropped = 0;
+    this.#flushed = 0;
     this.#failure = null;
     const summary: NewEntry = {
       ts: now,
@@ -116,11 +120,6 @@ export class HeldJournal {
     }
     for (const e of written) this.#onWritten(e);
     return written;
-  }
-
-  /** Resolves once every append so far is on disk. */
-  flushToDisk(): Promise<void> {
-    return this.#journal?.flush() ?? Promise.resolve();
   }
 
   close(): void {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { appendLine, appendLineTo, FileWriteError, writeAtomic, type WriteFn } from '../../core/model/write-file.js';
 import { Journal, readJournal, JOURNAL_FILE } from '../../core/agent/journal.js';
 import { readGuardState, writeGuardState, type GuardFile } from '../../core/agent/store.js';
+import { HeldJournal, MAX_HELD_ENTRIES } from '../../core/agent/held-journal.js';
 import { canMount, smallDisk } from '../harness/tmpfs.js';
 
 const guards = (n: number): GuardFile => ({
@@ -120,5 +121,45 @@ describe('a torn end left by a crash (issue item 18)', () => {
     writeAtomic(join(d, 'audit.jsonl'), '{"time":"x","action":"a"}\n{"time":"y","act');
     appendLineTo(join(d, 'audit.jsonl'), '{"time":"z","action":"b"}');
     expect(readFileSync(join(d, 'audit.jsonl'), 'utf8').split('\n')).toEqual(['{"time":"x","action":"a"}', '{"time":"y","act', '{"time":"z","action":"b"}', '']);
+  });
+});
+
+describe.runIf(canMount)('entries held while the disk is full (issue item 16)', () => {
+  // Room for all of them once the filler goes (5000 lines of about 300 bytes).
+  const disk = smallDisk(4096);
+
+  it(`are journaled in order once there is space, at most ${MAX_HELD_ENTRIES} of them, and the drop is said`, () => {
+    const dir = join(disk.dir, 'state-held');
+    let now = 1_700_000_000_000;
+    const seen: number[] = [];
+    let firstHeld = -1;
+    const journal = new HeldJournal(dir, 'local', () => now, {}, (e) => seen.push(e.seq));
+    journal.open();
+    journal.append({ ts: now, node: 'local', kind: 'agent', reason: 'agent started' });
+    disk.fill(0);
+    try {
+      const entry = (i: number) => ({ ts: now + i, node: 'local', kind: 'act' as const, rule: 'r', container: 'web', reason: `restart ${i} ${'x'.repeat(200)}` });
+      // The journal's last page takes a few more; then nothing fits.
+      let i = 0;
+      while (journal.append(entry(i)) !== null && i < 100) i++;
+      firstHeld = i;
+      for (i++; i < firstHeld + MAX_HELD_ENTRIES + 3; i++) expect(journal.append(entry(i))).toBe(null);
+      expect(journal.heldCount).toBe(MAX_HELD_ENTRIES);
+      expect(journal.problem).toMatch(/^cannot write the journal in .*state-held \(.*no space left on the device/);
+      expect(journal.flush()).toEqual([]);
+    } finally {
+      disk.free();
+    }
+    now += 60_000;
+    const written = journal.flush();
+    journal.close();
+    expect(written).toHaveLength(MAX_HELD_ENTRIES + 1);
+    expect(journal.problem).toBe(null);
+    expect(written.at(-1)?.reason).toMatch(new RegExp(`^there is space again in .*state-held: journaled ${MAX_HELD_ENTRIES} entries held in memory since .* \\(1m\\); 3 older one\\(s\\) were dropped \\(at most ${MAX_HELD_ENTRIES} are held\\)$`));
+    const { entries, unreadable } = readJournal(dir);
+    expect(unreadable).toBe(0);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    expect(entries[firstHeld + 1]?.reason).toMatch(new RegExp(`^restart ${firstHeld + 3} `));
+    expect(seen).toEqual(entries.map((e) => e.seq));
   });
 });
