@@ -3,7 +3,8 @@
  * name, a rules file that disappears or becomes a dangling symlink while the
  * agent runs. The real agent on the private engine.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,5 +95,19 @@ describe('journal -c without an engine (issue item 24)', () => {
     const known = await outpost(['journal', '-c', 'web'], env);
     expect(known.code).toBe(0);
     expect(known.stdout).toMatch(/act +restarted web\n$/);
+  });
+});
+
+describe('the state directory at agent start (issue item 19)', () => {
+  it('temp files of writers that are gone are removed, and the start says how many', async () => {
+    const dir = tempDir();
+    const state = join(dir, 'state');
+    mkdirSync(state, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    for (const n of [`guards.json.${dead}.tmp`, `agent.json.${dead}.tmp`, `agent.lock.${dead}.0a1b2c3d`]) writeFileSync(join(state, n), '');
+    const a = await startAgentIn(dir, { rulesYaml: good });
+    expect(readdirSync(state).filter((n) => n.includes(`.${dead}.`))).toEqual([]);
+    expect(a.entries().find((e) => e.kind === 'agent' && e.reason.startsWith('agent started'))?.reason).toMatch(/; removed 3 temp file\(s\) of writers that are gone$/);
+    await a.stop();
   });
 });
