@@ -77,7 +77,7 @@ describe('the preferences file holds an object (issue item 24)', () => {
     const r = await loadPrefs(dir);
     expect(r.prefs).toEqual(DEFAULT_PREFS);
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]).toMatch(new RegExp(`^${join(dir, 'tui.json').replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}: not valid JSON \\(.+\\); using the defaults until it is fixed$`));
+    expect(r.problems[0]).toMatch(new RegExp(`^cannot read ${join(dir, 'tui.json').replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')}: not valid JSON \\(.+\\); using the defaults until it is fixed$`));
   });
 });
 

@@ -89,7 +89,7 @@ export async function loadPrefs(cwd?: string): Promise<{ prefs: Prefs; problems:
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return defaults(`: not valid JSON (${(err as Error).message.slice(0, 200)})`);
+    return { prefs: { ...DEFAULT_PREFS }, problems: [`cannot read ${path}: not valid JSON (${(err as Error).message.slice(0, 200)}); using the defaults until it is fixed`], path };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return defaults(`: expected a JSON object of preferences (like {"logBufferLines": 10000}), got ${kindOf(raw)}`);
