@@ -14,6 +14,8 @@ import { readGuardState, writeGuardState } from '../../core/agent/store.js';
 import { restoreEngine } from '../../core/agent/restore.js';
 import { LocalRules } from '../../core/agent/local-rules.js';
 import { words } from '../../core/rules/wording.js';
+import { ago } from '../../tui/app/main-screen.js';
+import { ageOf } from '../../tui/cli/placement-commands.js';
 import { summary } from '../harness/summary.js';
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { PastDecision } from '../../core/rules/decisions.js';
@@ -127,3 +129,21 @@ function writeJournalLines(dir: string, lines: object[]): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'journal.jsonl'), lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
 }
+
+describe('sibling duration formatters carry their rounding too (issue item 21)', () => {
+  it.each([
+    [7_170_000, '2h ago'],
+    [7_140_000, '119m ago'],
+    [119_000, '119s ago'],
+  ])('ago(%d) is %s', (ms, text) => {
+    expect(ago(ms)).toBe(text);
+  });
+
+  it.each([
+    [7_170_000, '2h'],
+    [171_000_000, '2d'],
+    [3_000_000, '50m'],
+  ])('the placement list age of %d ms is %s', (ms, text) => {
+    expect(ageOf(T0 - ms, T0)).toBe(text);
+  });
+});
