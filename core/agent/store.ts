@@ -152,7 +152,7 @@ export function agentStatus(dir: string): AgentStatus {
     // none, or damaged: the lock may still tell
   }
   if (record && isAgentPid(record.pid)) {
-    const issues = Array.isArray(record.issues) ? record.issues.filter((i): i is string => typeof i === 'string').slice(0, 5) : [];
+    const issues = Array.isArray(record.issues) ? record.issues.filter((i): i is string => typeof i === 'string').slice(0, 5).map((i) => clip(i, 1000)) : [];
     const disk = diskProblem(dir, true);
     return { running: true, record, reason: null, pid: record.pid, problems: [...(disk ? [disk] : []), ...issues] };
   }
