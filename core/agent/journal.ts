@@ -29,10 +29,12 @@ export interface JournalOptions {
 }
 
 /**
- * The append-only journal. Each entry is one JSON line written with one
- * write() and made durable with fdatasync before `append` returns, so a
- * SIGKILL at any instant leaves at most a torn last line — which `open`
- * cuts off and readers skip. Rotation renames whole files (atomic).
+ * The append-only journal. Each entry is one JSON line, written whole
+ * before `append` returns (made durable as `sync` says), so a SIGKILL at any
+ * instant leaves at most a torn last line — which `open` cuts off and
+ * readers skip. A line that does not fit (a full disk) is cut back and
+ * `append` throws; the next line never sticks to it. Rotation renames whole
+ * files (atomic).
  */
 export class Journal {
   #fd: number;
