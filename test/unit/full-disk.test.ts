@@ -2,11 +2,11 @@
  * The state directory on a full disk (issue items 17 and 18): on a real
  * tmpfs that fills up, and with a write function that writes less than asked.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appendLine, appendLineTo, FileWriteError, writeAtomic, type WriteFn } from '../../core/model/write-file.js';
-import { Journal, readJournal, JOURNAL_FILE } from '../../core/agent/journal.js';
+import { followJournal, Journal, readJournal, JOURNAL_FILE } from '../../core/agent/journal.js';
 import { readGuardState, writeGuardState, type GuardFile } from '../../core/agent/store.js';
 import { HeldJournal, MAX_HELD_ENTRIES } from '../../core/agent/held-journal.js';
 import { canMount, smallDisk } from '../harness/tmpfs.js';
@@ -161,5 +161,28 @@ describe.runIf(canMount)('entries held while the disk is full (issue item 16)', 
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
     expect(entries[firstHeld + 1]?.reason).toMatch(new RegExp(`^restart ${firstHeld + 3} `));
     expect(seen).toEqual(entries.map((e) => e.seq));
+  });
+});
+
+describe('a follower of the journal when a line is cut back (issue item 18)', () => {
+  it('drops the half line it had read and reads the next entry whole', async () => {
+    const dir = join(process.env.TMPDIR ?? '/tmp', `outpost-follow-${process.pid}-${Math.random().toString(16).slice(2)}`);
+    const { journal } = Journal.open(dir);
+    journal.append({ ts: 1, node: 'local', kind: 'agent', reason: 'one' });
+    const seen: string[] = [];
+    const stop = followJournal(dir, (e) => seen.push(e.reason), { pollMs: 20 });
+    try {
+      const path = join(dir, JOURNAL_FILE);
+      const good = statSync(path).size;
+      // Half a line, as a write on a full disk leaves it, read by the follower, then cut back.
+      appendFileSync(path, '{"seq":2,"ts":2,"node":"local","kind":"agent","reason":"tw');
+      await new Promise((r) => setTimeout(r, 150));
+      truncateSync(path, good);
+      journal.append({ ts: 3, node: 'local', kind: 'agent', reason: 'three' });
+      await vi.waitFor(() => expect(seen).toEqual(['three']), { timeout: 3000, interval: 20 });
+    } finally {
+      stop();
+      journal.close();
+    }
   });
 });
