@@ -48,8 +48,9 @@ const RETRY_WRITES_MS = 5_000;
 /** Refuses to start when another agent enforces rules with this state directory (NotAllowedError: exit 5). */
 export function assertNoOtherAgent(stateDir: string): void {
   const st = agentStatus(stateDir);
-  if (st.running && st.record && st.record.pid !== process.pid) {
-    throw new NotAllowedError(`another agent (pid ${st.record.pid}) already enforces rules with ${stateDir}; stop it first.`);
+  // Its pid from its record, or from the lock when it could not write one (a full disk).
+  if (st.running && st.pid !== null && st.pid !== process.pid) {
+    throw new NotAllowedError(`another agent (pid ${st.pid}) already enforces rules with ${stateDir}; stop it first.`);
   }
 }
 
