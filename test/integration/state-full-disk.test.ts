@@ -50,6 +50,11 @@ describe.runIf(canMount)('an agent whose state directory is full', () => {
     expect(stderr).not.toMatch(/at claimAgentLock|ENOSPC: no space left on device, write\n\s+at /);
     expect(readdirSync(state).filter((n) => n.startsWith('agent.lock.') || n.endsWith('.tmp'))).toEqual([]);
 
+    // A second agent is refused at once (exit 5), though the first could write no record: the lock says who runs.
+    const second = await outpost(['agent'], env);
+    expect(second.code).toBe(5);
+    expect(second.stderr).toContain(`another agent (pid ${child.pid}) already enforces rules with ${state}`);
+
     // A command that must write there says so, with the file and what to do, and no stack trace.
     const pause = await outpost(['rules', 'pause'], env);
     expect(pause.code).toBe(1);
