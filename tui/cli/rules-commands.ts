@@ -156,11 +156,12 @@ export async function rulesExplain(rules: RulesPort, name: string | undefined, o
   }
   const agent = await rules.agent();
   if (opts.json) {
-    io.out(`${JSON.stringify({ agent: { running: agent.running, reason: agent.reason }, problems, statuses, unmatched }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ agent: { running: agent.running, reason: agent.reason, problems: agent.problems ?? [] }, problems, statuses, unmatched }, null, 2)}\n`);
     return 0;
   }
-  io.out(agent.running ? `agent: running (pid ${agent.record?.pid})\n` : `agent: NOT RUNNING — nothing enforces these rules on this node (${agent.reason})\n`);
-  for (const p of problems) io.out(`problem: ${inert(p)}\n`);
+  io.out(agent.running ? `agent: running (pid ${agent.pid ?? agent.record?.pid ?? '?'})\n` : `agent: NOT RUNNING — nothing enforces these rules on this node (${agent.reason})\n`);
+  // The agent's own problems first (a full disk, a rules file it could not load): what it enforces depends on them.
+  for (const p of [...(agent.problems ?? []), ...problems]) io.out(`problem: ${inert(p)}\n`);
   if (statuses.length === 0 && unmatched.length === 0) io.out(names.length === 0 ? 'no rules (rules file missing or empty, and no container labels)\n' : 'no rule applies\n');
   for (const s of statuses) io.out(`${s.rule} → ${inert(s.container)}: ${inert(s.detail)}\n`);
   for (const r of unmatched) io.out(`${r}: matches no container now\n`);
