@@ -4,10 +4,11 @@
  * webhooks (webhook.ts), the journal (journal.ts), the state directory's
  * files (store.ts) and the restore of guard state (restore.ts).
  *
- * Why this file is ~500 lines: what is left is the agent's own loop (start,
+ * Why this file is ~600 lines: what is left is the agent's own loop (start,
  * reload, the state directory watch, inputs kept in step with what the rules
- * need, scheduling, journaling each decision before acting, save and stop),
- * and each step reads the same engine, journal and timers.
+ * need, scheduling, journaling each decision before acting, save, writes
+ * retried after a full disk, and stop), and each step reads the same engine,
+ * journal and timers. Holding journal entries is held-journal.ts's.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -17,16 +18,19 @@ import { NotAllowedError } from '../model/errors.js';
 import { runAction } from './runner.js';
 import { postWebhook } from './webhook.js';
 import { RuleEngine, describeAction, words, type Decision, type Maintenance } from '../rules/engine.js';
-import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
+import type { JournalEntry, JournalOptions } from './journal.js';
+import { HeldJournal } from './held-journal.js';
 import { restoreEngine } from './restore.js';
 import { isFencedContainer, linkJournal, moveContainer } from './placement-link.js';
 import { formatIssue } from '../rules/parse.js';
 import {
   agentStatus,
   claimAgentLock,
+  isAgentPid,
   isResetRequest,
   readMaintenance,
   removeAgentRecord,
+  removeStaleTemps,
   takeResetRequests,
   writeAgentRecord,
   writeGuardState,
@@ -38,12 +42,15 @@ export { loadRulesFile, type LoadedRules } from './rules-file.js';
 import { loadRulesFile, type LoadedRules } from './rules-file.js';
 
 const GUARD_FILE_NAME = 'guards.json';
+/** How often writes that failed (a full disk) are tried again. */
+const RETRY_WRITES_MS = 5_000;
 
 /** Refuses to start when another agent enforces rules with this state directory (NotAllowedError: exit 5). */
 export function assertNoOtherAgent(stateDir: string): void {
   const st = agentStatus(stateDir);
-  if (st.running && st.record && st.record.pid !== process.pid) {
-    throw new NotAllowedError(`another agent (pid ${st.record.pid}) already enforces rules with ${stateDir}; stop it first.`);
+  // Its pid from its record, or from the lock when it could not write one (a full disk).
+  if (st.running && st.pid !== null && st.pid !== process.pid) {
+    throw new NotAllowedError(`another agent (pid ${st.pid}) already enforces rules with ${stateDir}; stop it first.`);
   }
 }
 
@@ -73,7 +80,7 @@ export class RuleAgent {
   readonly engine = new RuleEngine();
   #o: AgentOptions;
   #now: () => number;
-  #journal: Journal | null = null;
+  #journal: HeldJournal | null = null;
   #disposers: Disposer[] = [];
   #statsOff: Disposer | null = null;
   #statsInterval = 0;
@@ -97,6 +104,14 @@ export class RuleAgent {
   #releaseLock: (() => void) | null = null;
   #saveTimer: NodeJS.Timeout | null = null;
   #unlinkJournal: (() => void) | null = null;
+  /** What the last write of agent.json failed with (it is written again by the retry), or null. */
+  #recordFailure: string | null = null;
+  #recordProblems: string[] = [];
+  /** The rules file's problem journaled last, until the file loads again (one entry per problem, not per reload). */
+  #reloadSaid: string | null = null;
+  /** What the last write of guards.json failed with, or null. */
+  #stateFailure: string | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -115,30 +130,39 @@ export class RuleAgent {
     this.#startedAt = this.#now();
     assertNoOtherAgent(stateDir);
     // Of two agents started at the same instant, one takes the state directory.
-    const claim = claimAgentLock(stateDir);
+    const claim = claimAgentLock(stateDir, isAgentPid);
     if ('heldBy' in claim) throw new NotAllowedError(`another agent (pid ${claim.heldBy}) already enforces rules with ${stateDir}; stop it first.`);
     this.#releaseLock = claim.release;
-    const { journal, repairedBytes } = Journal.open(stateDir, this.#o.journal);
+    // Temp files of writers killed mid-write (SIGKILL, a full disk) would pile up for ever.
+    const stale = removeStaleTemps(stateDir);
+    // A full disk does not stop the agent: what it cannot write is held in memory and written once there is space.
+    const journal = new HeldJournal(stateDir, this.#o.node.name, this.#now, this.#o.journal, (e) => this.#o.onEntry?.(e));
+    const repairedBytes = journal.open();
     this.#journal = journal;
     // The failover controller of this process journals here too (kind `placement`).
     this.#unlinkJournal = linkJournal(stateDir, (e) => {
       this.#write({ kind: 'placement', ...e });
     });
     // Guard state comes from its own file (rotation of the journal cannot erase it), then the journal's entries after it.
-    const past = restoreEngine(this.engine, stateDir);
-    // What was just read is on disk already: the state file is written when a decision changes it.
-    this.#savedVersion = this.engine.version;
+    const past = restoreEngine(this.engine, stateDir, this.#now());
+    // What was just read is on disk already: the state file is written when a decision changes it
+    // (or now, when times in it were capped: the next start must not find them in the future again).
+    this.#savedVersion = past.future ? -1 : this.engine.version;
     const lastSeen = past.lastWrite;
     // The last moment an agent watched; a first agent ever does not act on history.
     // (`outpost agent` makes the agent before it connects: its start-up counts as watched from then.)
     this.#gapSince = lastSeen > 0 ? Math.min(lastSeen, this.#createdAt) : this.#createdAt;
     const pid = process.pid;
     if (past.problem) this.#write({ kind: 'error', reason: past.problem });
+    if (past.future) {
+      this.#write({ kind: 'error', reason: past.future });
+      this.#saveState();
+    }
     this.#write({
       kind: 'agent',
       reason: `agent started (pid ${pid}); restored state from ${past.fromStateFile ? `${GUARD_FILE_NAME} and ` : ''}${past.replayed} journal entries${
         past.unreadable > 0 ? `, skipped ${past.unreadable} unreadable lines` : ''
-      }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}`,
+      }${repairedBytes > 0 ? `, cut a torn tail of ${repairedBytes} bytes` : ''}${stale.length > 0 ? `; removed ${stale.length} temp file(s) of writers that are gone` : ''}`,
     });
     this.#loadMaintenance();
     this.#takeResets();
@@ -189,13 +213,16 @@ export class RuleAgent {
     this.#handle(this.engine.reconcile(since, this.#now()));
   }
 
-  /** Re-reads the rules file. A broken file keeps the rules in force and journals why. Never throws. */
+  /**
+   * Re-reads the rules file. A broken file keeps the rules in force and journals why, once per
+   * problem (a watch event and a SIGHUP for one edit must not journal it twice). Never throws.
+   */
   reload(): RuleIssue[] {
     try {
       return this.#reload();
     } catch (err) {
       const issue: RuleIssue = { file: this.#o.rulesFile, field: '(file)', message: `could not be loaded: ${(err as Error).message}` };
-      this.#write({ kind: 'error', reason: `rules file ${this.#o.rulesFile}: ${issue.message}; keeping the rules in force` });
+      this.#reloadError(`rules file ${this.#o.rulesFile}: ${issue.message}; keeping the rules in force`, [formatIssue(issue)]);
       return [issue];
     }
   }
@@ -203,18 +230,28 @@ export class RuleAgent {
   #reload(): RuleIssue[] {
     const loaded = loadRulesFile(this.#o.rulesFile);
     const first = this.#rules === null;
+    const had = this.#rules && !this.#rules.missing ? this.#rules.ruleSet.rules.length : null;
+    if (loaded.missing && had !== null) {
+      // Gone while the agent runs (deleted, moved, a symlink to nothing): every file rule would drop
+      // without a word. The last good rules stay, and every face says why.
+      const fix = 'restore it, or leave it empty to drop them';
+      const gone = `${this.#o.rulesFile} is gone (deleted, or a symlink to nothing)`;
+      this.#reloadError(`rules file ${gone}; keeping the ${had} rule(s) in force: ${fix}`, [`${gone}; the agent keeps the ${had} rule(s) it had in force: ${fix}`]);
+      return [{ file: this.#o.rulesFile, field: '(file)', message: 'is gone; the rules loaded before are kept in force' }];
+    }
     if (loaded.issues.length > 0) {
       const keep = first ? 'running with container label rules only' : 'keeping the rules in force';
-      this.#write({
-        kind: 'error',
-        reason: `rules file ${this.#o.rulesFile} has ${loaded.issues.length} problem(s); ${keep}: ${loaded.issues.slice(0, 5).map(formatIssue).join(' | ')}`,
-      });
-      for (const i of loaded.issues) this.#log(formatIssue(i));
+      this.#reloadError(
+        `rules file ${this.#o.rulesFile} has ${loaded.issues.length} problem(s); ${keep}: ${loaded.issues.slice(0, 5).map(formatIssue).join(' | ')}`,
+        loaded.issues.map(formatIssue),
+      );
+      for (const i of loaded.issues.slice(0, 20)) this.#log(formatIssue(i));
       if (first) {
         this.#rules = { ...loaded, ruleSet: { ...loaded.ruleSet, rules: [] } };
         this.engine.setRules(this.#rules.ruleSet);
       }
     } else {
+      this.#reloadSaid = null;
       this.#rules = loaded;
       this.engine.setRules(loaded.ruleSet);
       this.#webhook = loaded.ruleSet.webhook;
@@ -224,23 +261,64 @@ export class RuleAgent {
           ? `no rules file at ${this.#o.rulesFile}; enforcing container label rules only`
           : `loaded ${loaded.ruleSet.rules.length} rule(s) from ${this.#o.rulesFile}`,
       });
+      this.#writeRecord([]);
     }
-    this.#writeRecord(loaded.issues.length);
     if (!first) this.#syncInputs();
     return loaded.issues;
   }
 
-  #writeRecord(problems: number): void {
-    writeAgentRecord(this.#o.stateDir, {
-      pid: process.pid,
-      startedAt: this.#startedAt,
-      node: this.#o.node.name,
-      endpoint: this.#o.endpoint ?? '',
-      rulesFile: this.#o.rulesFile,
-      rules: this.#rules?.ruleSet.rules.length ?? 0,
-      problems,
-      version: this.#o.version ?? '0.1.0',
-    });
+  /** A rules file that could not be loaded: journaled unless it is the problem said last, and recorded for the faces. */
+  #reloadError(reason: string, problems: string[]): void {
+    if (reason !== this.#reloadSaid) this.#write({ kind: 'error', reason });
+    this.#reloadSaid = reason;
+    this.#writeRecord(problems);
+  }
+
+  /** Writes agent.json (what every face reads); a failure (a full disk) is retried until it is written. */
+  #writeRecord(problems: string[] = this.#recordProblems): void {
+    this.#recordProblems = problems;
+    try {
+      writeAgentRecord(this.#o.stateDir, {
+        pid: process.pid,
+        startedAt: this.#startedAt,
+        node: this.#o.node.name,
+        endpoint: this.#o.endpoint ?? '',
+        rulesFile: this.#o.rulesFile,
+        rules: this.#rules?.ruleSet.rules.length ?? 0,
+        problems: problems.length,
+        ...(problems.length > 0 ? { issues: problems.slice(0, 5) } : {}),
+        version: this.#o.version ?? '0.1.0',
+      });
+      this.#recordFailure = null;
+    } catch (err) {
+      this.#recordFailure = (err as Error).message;
+      this.#retrySoon();
+    }
+  }
+
+  /**
+   * While something could not be written (a full disk), tries again every few
+   * seconds: the held journal entries first, then agent.json and guards.json.
+   */
+  #retrySoon(): void {
+    if (this.#retryTimer || this.#stopped) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#retryWrites();
+    }, RETRY_WRITES_MS);
+    this.#retryTimer.unref?.();
+  }
+
+  #retryWrites(): void {
+    if (this.#stopped) return;
+    this.#flushHeld();
+    if (this.#recordFailure !== null) this.#writeRecord();
+    if (this.#stateFailure !== null) this.#saveState();
+    if (this.#journal?.problem || this.#recordFailure !== null || this.#stateFailure !== null) this.#retrySoon();
+  }
+
+  #flushHeld(): void {
+    this.#journal?.flush();
   }
 
   #loadMaintenance(): void {
@@ -284,8 +362,12 @@ export class RuleAgent {
     try {
       writeGuardState(this.#o.stateDir, { seq: this.#journal.seq, savedAt: this.#now(), snapshot: this.engine.snapshot() });
       this.#savedVersion = version;
+      this.#stateFailure = null;
     } catch (err) {
-      this.#log(`cannot write the guard state: ${(err as Error).message}`);
+      // Said once per failure, not on every decision; the state is in memory and written once there is space.
+      if (this.#stateFailure === null) this.#log(`cannot write the guard state: ${(err as Error).message}`);
+      this.#stateFailure = (err as Error).message;
+      this.#retrySoon();
     }
   }
 
@@ -414,17 +496,20 @@ export class RuleAgent {
     this.#timer.unref?.();
   }
 
+  /** Journals an entry; one that cannot be written now is held in memory (and logged) and journaled once there is space. */
   #write(entry: Omit<JournalEntry, 'seq' | 'ts' | 'node'> & { ts?: number }): JournalEntry | null {
-    if (!this.#journal) return null;
-    try {
-      const written = this.#journal.append({ ts: this.#now(), node: this.#o.node.name, ...entry });
-      this.#o.onEntry?.(written);
-      return written;
-    } catch (err) {
-      this.#log(`cannot write the journal: ${(err as Error).message}`);
-      return null;
-    }
+    const journal = this.#journal;
+    if (!journal) return null;
+    const wasHolding = journal.heldCount > 0;
+    const full = { ts: this.#now(), node: this.#o.node.name, ...entry };
+    const written = journal.append(full);
+    if (written) return written;
+    if (!wasHolding) this.#log(`${journal.problem ?? 'cannot write the journal'}; holding entries in memory until there is space`);
+    this.#log(`not journaled yet: ${full.kind}: ${full.reason}`);
+    this.#retrySoon();
+    return null;
   }
+
 
   /** Journals each decision (durably) before carrying it out. */
   #handle(decisions: Decision[]): void {
@@ -522,6 +607,10 @@ export class RuleAgent {
     this.#write({ kind: 'agent', reason: `agent stopped (pid ${process.pid})` });
     this.#unlinkJournal?.();
     this.#unlinkJournal = null;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#flushHeld();
+    const held = this.#journal?.heldCount ?? 0;
+    if (held > 0) this.#log(`stopping with ${held} journal entr${held === 1 ? 'y' : 'ies'} not written (${this.#journal?.problem ?? 'the journal cannot be written'}): they are lost`);
     this.#journal?.close();
     this.#journal = null;
     removeAgentRecord(this.#o.stateDir, process.pid);

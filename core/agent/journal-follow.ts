@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Disposer } from '../model/types.js';
 import type { JournalEntry } from '../rules/types.js';
@@ -13,7 +13,6 @@ export function followJournal(dir: string, onEntry: (e: JournalEntry) => void, o
   let fd: number | null = null;
   let ino = -1;
   let offset = 0;
-  let carry = '';
   let closed = false;
   const openCurrent = (atEnd: boolean) => {
     try {
@@ -21,22 +20,32 @@ export function followJournal(dir: string, onEntry: (e: JournalEntry) => void, o
       fd = openSync(path, 'r');
       ino = st.ino;
       offset = atEnd ? st.size : 0;
-      carry = '';
     } catch {
       fd = null;
     }
   };
+  /**
+   * Reads the complete lines after `offset` (always the start of a line). An incomplete last line
+   * is read again from its start next time, not kept: a writer on a full disk cuts back a line that
+   * did not fit and writes the next entry where it began, which a kept half line would garble.
+   */
   const drain = () => {
     if (fd === null) return;
+    if (fstatSync(fd).size < offset) offset = 0; // shorter than a line start: not the file we read
     const buf = Buffer.allocUnsafe(64 * 1024);
+    let pending = Buffer.alloc(0);
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, offset);
+      const n = readSync(fd, buf, 0, buf.length, offset + pending.length);
       if (n <= 0) break;
-      offset += n;
-      const text = carry + buf.subarray(0, n).toString('utf8');
-      const lines = text.split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines) {
+      const data = Buffer.concat([pending, buf.subarray(0, n)]);
+      const last = data.lastIndexOf(0x0a);
+      if (last < 0) {
+        pending = data;
+        continue;
+      }
+      offset += last + 1;
+      pending = data.subarray(last + 1);
+      for (const line of data.subarray(0, last).toString('utf8').split('\n')) {
         const e = parseLine(line);
         if (e) onEntry(e);
       }
@@ -63,7 +72,6 @@ export function followJournal(dir: string, onEntry: (e: JournalEntry) => void, o
       const fdOld = openSync(p, 'r');
       fd = fdOld;
       offset = 0;
-      carry = '';
       drain();
       closeSync(fdOld);
     } catch {

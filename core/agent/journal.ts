@@ -3,7 +3,9 @@
  * rotation. This file is the writer; journal-read.ts reads the files and
  * journal-follow.ts follows new entries.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { appendLine } from '../model/write-file.js';
+import { clip, MAX_MESSAGE_CHARS } from '../model/clip.js';
 import { join } from 'node:path';
 import type { JournalEntry } from '../rules/types.js';
 import { JOURNAL_FILE, parseLine, readAll, rotatedName } from './journal-read.js';
@@ -27,10 +29,12 @@ export interface JournalOptions {
 }
 
 /**
- * The append-only journal. Each entry is one JSON line written with one
- * write() and made durable with fdatasync before `append` returns, so a
- * SIGKILL at any instant leaves at most a torn last line — which `open`
- * cuts off and readers skip. Rotation renames whole files (atomic).
+ * The append-only journal. Each entry is one JSON line, written whole
+ * before `append` returns (made durable as `sync` says), so a SIGKILL at any
+ * instant leaves at most a torn last line — which `open` cuts off and
+ * readers skip. A line that does not fit (a full disk) is cut back and
+ * `append` throws; the next line never sticks to it. Rotation renames whole
+ * files (atomic).
  */
 export class Journal {
   #fd: number;
@@ -114,11 +118,12 @@ export class Journal {
 
   /** Appends one entry durably and returns it with its sequence number. */
   append(entry: Omit<JournalEntry, 'seq'>): JournalEntry {
-    const full = { seq: this.#seq + 1, ...entry } as JournalEntry;
+    // Bounded: a 1 MB reason (a rule name echoed back) on every reload would rotate the journal away.
+    const full = { seq: this.#seq + 1, ...entry, reason: clip(entry.reason, MAX_MESSAGE_CHARS), ...(entry.error !== undefined ? { error: clip(entry.error, MAX_MESSAGE_CHARS) } : {}) } as JournalEntry;
     const line = Buffer.from(`${JSON.stringify(full)}\n`, 'utf8');
     if (this.#size > 0 && this.#size + line.length > this.#maxBytes) this.#rotate();
-    let off = 0;
-    while (off < line.length) off += writeSync(this.#fd, line, off, line.length - off);
+    // All of the line or none of it: a full disk must not glue half an entry to the next one.
+    appendLine(this.#fd, line, join(this.#dir, JOURNAL_FILE));
     if (this.#sync === 'always') fdatasyncSync(this.#fd);
     else if (this.#sync === 'background') this.#syncSoon();
     this.#size += line.length;

@@ -35,6 +35,7 @@ import { restoreEngine } from './restore.js';
 import { agentStatus, GUARD_FILE, MAINTENANCE_FILE, readMaintenance, requestReset, setMaintenance } from './store.js';
 import { readRegularFile } from '../model/read-file.js';
 import { isValidTime } from '../model/duration.js';
+import { clip } from '../model/clip.js';
 
 export interface LocalRulesPaths {
   /** The rules file when no agent runs (or when `explicitRules`): the default one, or the one asked for. */
@@ -92,7 +93,7 @@ export class LocalRules implements RulesPort {
   agentNow(now = this.#now()): AgentState {
     if (!this.#agent || now - this.#agent.at > this.#agentMaxAgeMs || now < this.#agent.at) {
       const st = agentStatus(this.paths.stateDir);
-      this.#agent = { at: now, state: { running: st.running, record: st.record, reason: st.reason } };
+      this.#agent = { at: now, state: { running: st.running, record: st.record, reason: st.reason, pid: st.pid, problems: st.problems } };
     }
     return this.#agent.state;
   }
@@ -124,9 +125,10 @@ export class LocalRules implements RulesPort {
       const loaded = loadRulesFile(this.rulesPath());
       engine.setRules(loaded.ruleSet);
       // As the agent does: the guard state file, then the journal's entries after it.
-      const saved = restoreEngine(engine, this.paths.stateDir);
+      const saved = restoreEngine(engine, this.paths.stateDir, now);
       const problems = loaded.issues.map(formatIssue);
       if (saved.problem) problems.push(saved.problem);
+      if (saved.future) problems.push(saved.future);
       if (saved.unreadable > 0) problems.push(`${this.paths.stateDir}: ${saved.unreadable} unreadable journal line(s) skipped`);
       this.#cache = { stamp: key, engine, problems, labelProblems: new Map() };
     }
@@ -182,7 +184,7 @@ export class LocalRules implements RulesPort {
     if (container !== undefined && explanation.statuses.length === 0) {
       const is = (c: { name: string; id: string }) => c.name === container || c.id.startsWith(container);
       if (!containers.some(is) && !(await this.#node.list({ all: true })).some(is)) {
-        throw new BadInputError(`no container is named \`${container}\` on this node.`, { field: 'container', container });
+        throw new BadInputError(`no container is named \`${clip(container, 80)}\` on this node.`, { field: 'container', container: clip(container, 80) });
       }
     }
     return explanation;
@@ -208,8 +210,9 @@ export class LocalRules implements RulesPort {
     }
     // A typo must not look like a quiet container: a name neither the journal nor the node knows is refused.
     if (query.container !== undefined && shown.length === 0 && !entries.some((e) => e.container === query.container)) {
-      if ((await this.#onNode(query.container)) === false) {
-        throw new BadInputError(`no container is named \`${query.container}\` on this node, and the journal has no entry about one.`, { field: 'container' });
+      // Without the engine the name cannot be checked: its error, as every other command says it (not an empty answer).
+      if ((await this.#onNode(query.container, { strict: true })) === false) {
+        throw new BadInputError(`no container is named \`${clip(query.container, 80)}\` on this node, and the journal has no entry about one.`, { field: 'container' });
       }
     }
     return Object.assign(shown === entries ? [...shown] : shown, { unreadable });
@@ -249,7 +252,7 @@ export class LocalRules implements RulesPort {
   async reset(container: string, rule?: string, options: ResetOptions = {}): Promise<ResetResult> {
     const { gone } = await this.#known(container);
     if (rule !== undefined) {
-      if (!/^[\w.:-]{1,80}$/.test(rule)) throw new BadInputError(`\`${rule.slice(0, 80)}\` is not a rule name.`, { field: 'rule' });
+      if (!/^[\w.:-]{1,80}$/.test(rule)) throw new BadInputError(`\`${clip(rule, 80)}\` is not a rule name.`, { field: 'rule' });
       const { engine } = this.engineNow(await this.#listOrModel(), null);
       const journaled = readJournal(this.paths.stateDir).entries.some((e) => e.rule === rule && e.container === container);
       if (!engine.hasRule(rule) && !journaled) {
@@ -295,7 +298,7 @@ export class LocalRules implements RulesPort {
   // ---- helpers ------------------------------------------------------------------
 
   #checkName(container: string): void {
-    if (!NAME.test(container)) throw new BadInputError(`\`${container.slice(0, 80)}\` is not a container name.`, { field: 'container' });
+    if (!NAME.test(container)) throw new BadInputError(`\`${clip(container, 80)}\` is not a container name.`, { field: 'container' });
   }
 
   /**
@@ -332,12 +335,13 @@ export class LocalRules implements RulesPort {
     }
   }
 
-  /** Whether the node has a container of this exact name (null: the engine could not say). */
-  async #onNode(name: string): Promise<boolean | null> {
+  /** Whether the node has a container of this exact name (null: the engine could not say; `strict`: its error is thrown instead). */
+  async #onNode(name: string, options: { strict?: boolean } = {}): Promise<boolean | null> {
     if (this.#node.containers().some((c) => c.name === name)) return true;
     try {
       return (await this.#node.list({ all: true })).some((c) => c.name === name);
-    } catch {
+    } catch (err) {
+      if (options.strict) throw err;
       return null;
     }
   }
@@ -363,10 +367,10 @@ export class LocalRules implements RulesPort {
     const near = all.filter((c) => c.id.startsWith(name) || c.name.includes(name)).map((c) => c.name).slice(0, 5);
     const isRule = loadRulesFile(this.rulesPath()).ruleSet.rules.some((r) => r.name === name);
     throw new BadInputError(
-      `no container is named \`${name}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${n}\``).join(', ')}?)` : ''}.${
+      `no container is named \`${clip(name, 80)}\` on this node, and the journal has no history of one${near.length ? ` (did you mean ${near.map((n) => `\`${n}\``).join(', ')}?)` : ''}.${
         isRule ? ` \`${name}\` is a rule: this takes a container's name (pause and resume without one apply to the whole node).` : ''
       }`,
-      { field: 'container', container: name },
+      { field: 'container', container: clip(name, 80) },
     );
   }
 }

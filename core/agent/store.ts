@@ -1,12 +1,14 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { AgentInfo } from '../rules/port.js';
 import { BadInputError } from '../model/errors.js';
 import type { GuardRecord, GuardSnapshot, Maintenance } from '../rules/engine.js';
 import { isValidTime } from '../model/duration.js';
 import { readRegularFile } from '../model/read-file.js';
+import { lockHolder, pidAlive } from './lock.js';
+import { clip } from '../model/clip.js';
 
 /** `$XDG_CONFIG_HOME/outpost` (default ~/.config/outpost): where rules.yaml lives. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -28,29 +30,9 @@ export function defaultRulesFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(dir, 'rules.yaml');
 }
 
-/** Writes a small file so that readers see the old or the new content, never a mix (tmp, fsync, rename). */
-export function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // some filesystems refuse to fsync a directory; the rename is still atomic
-  }
-}
+/** Writes a small file whole or not at all (core/model/write-file.ts); re-exported for the state directory's writers. */
+export { writeAtomic } from '../model/write-file.js';
+import { writeAtomic } from '../model/write-file.js';
 
 /** A small state file's text; anything but a regular file of at most 64 KiB throws (a FIFO in its place cannot hold a reader). */
 function smallFile(path: string): string {
@@ -101,7 +83,7 @@ export function setMaintenance(dir: string, target: { container?: string }, chan
     throw new BadInputError(`a pause until ${String(change.pauseUntil)} is out of range.`);
   }
   if (target.container !== undefined) {
-    if (!/^[\w][\w.-]{0,253}$/.test(target.container)) throw new BadInputError(`\`${target.container}\` is not a container name.`);
+    if (!/^[\w][\w.-]{0,253}$/.test(target.container)) throw new BadInputError(`\`${clip(target.container, 80)}\` is not a container name.`, { field: 'container' });
     if (change === 'resume') delete next.containers?.[target.container];
     else (next.containers as Record<string, { until: number | null }>)[target.container] = { until: change.pauseUntil };
   } else {
@@ -116,38 +98,72 @@ export const AGENT_FILE = 'agent.json';
 /** What a running agent says about itself (written at start and on reload, removed at exit): the port's AgentInfo. */
 export type AgentRecord = AgentInfo;
 
-export interface AgentStatus {
-  running: boolean;
-  record: AgentRecord | null;
-  /** Why it is not running, in words, when it is not. */
-  reason: string | null;
-}
-
-function alive(pid: number): boolean {
+/** Whether `pid` is a live agent (a recycled pid belongs to another program). */
+export function isAgentPid(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
   try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // A recycled pid belongs to another program.
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('agent');
   } catch {
     return true;
   }
 }
 
-/** Whether an agent is enforcing rules with this state directory. */
-export function agentStatus(dir: string): AgentStatus {
-  let record: AgentRecord;
+/** Below this much free space in the state directory, the agent's writes (a guard state file is up to megabytes) may not fit. */
+const LOW_SPACE_BYTES = 64 * 1024;
+
+/** The disk that holds the state directory, when it is (nearly) full, in words; null otherwise. */
+export function diskProblem(dir: string, agentRuns: boolean): string | null {
+  let available: number;
   try {
-    record = JSON.parse(smallFile(join(dir, AGENT_FILE))) as AgentRecord;
-    if (!Number.isSafeInteger(record?.pid) || record.pid <= 0 || !isValidTime(record.startedAt)) throw new Error('not an agent record');
+    const st = statfsSync(dir);
+    available = st.bavail * st.bsize;
   } catch {
-    return { running: false, record: null, reason: 'no agent is running (none was started, or it stopped)' };
+    return null;
   }
-  if (!alive(record.pid)) return { running: false, record, reason: `the agent (pid ${record.pid}) is gone; it did not stop cleanly` };
-  return { running: true, record, reason: null };
+  if (available >= LOW_SPACE_BYTES) return null;
+  return `the disk holding ${dir} is full (${available} bytes available): ${
+    agentRuns ? 'the agent cannot write its journal or state; it enforces its rules from memory and journals what it held once there is space' : 'an agent cannot write its journal or state there'
+  }; free space on it`;
+}
+
+export interface AgentStatus {
+  running: boolean;
+  record: AgentRecord | null;
+  /** Why it is not running, in words, when it is not. */
+  reason: string | null;
+  /** The running agent's pid (from its record, or from the lock when it could not write its record). */
+  pid: number | null;
+  /** What is wrong with the running agent's state, in words: a full disk, a rules file it could not load. */
+  problems: string[];
+}
+
+/**
+ * Whether an agent is enforcing rules with this state directory. Its record
+ * (agent.json) says most; an agent that could not write it (a full disk)
+ * still holds the lock, which says its pid.
+ */
+export function agentStatus(dir: string): AgentStatus {
+  let record: AgentRecord | null = null;
+  try {
+    const r = JSON.parse(smallFile(join(dir, AGENT_FILE))) as AgentRecord;
+    if (!Number.isSafeInteger(r?.pid) || r.pid <= 0 || !isValidTime(r.startedAt)) throw new Error('not an agent record');
+    record = r;
+  } catch {
+    // none, or damaged: the lock may still tell
+  }
+  if (record && isAgentPid(record.pid)) {
+    const issues = Array.isArray(record.issues) ? record.issues.filter((i): i is string => typeof i === 'string').slice(0, 5).map((i) => clip(i, 1000)) : [];
+    const disk = diskProblem(dir, true);
+    return { running: true, record, reason: null, pid: record.pid, problems: [...(disk ? [disk] : []), ...issues] };
+  }
+  const holder = lockHolder(dir);
+  if (holder !== null && isAgentPid(holder)) {
+    const disk = diskProblem(dir, true);
+    return { running: true, record: null, reason: null, pid: holder, problems: [disk ?? `the agent (pid ${holder}) has not written its record ${join(dir, AGENT_FILE)} yet`] };
+  }
+  const reason = record ? `the agent (pid ${record.pid}) is gone; it did not stop cleanly` : 'no agent is running (none was started, or it stopped)';
+  const disk = diskProblem(dir, false);
+  return { running: false, record, reason, pid: null, problems: disk ? [disk] : [] };
 }
 
 export function writeAgentRecord(dir: string, record: AgentRecord): void {
@@ -184,8 +200,8 @@ export interface ResetRequest {
  * so several writers never clash; the agent applies and deletes them.
  */
 export function requestReset(dir: string, request: ResetRequest): string {
-  if (!/^[\w][\w.-]{0,253}$/.test(request.container)) throw new BadInputError(`\`${request.container}\` is not a container name.`);
-  if (request.rule !== undefined && !/^[\w.:-]{1,80}$/.test(request.rule)) throw new BadInputError(`\`${request.rule}\` is not a rule name.`);
+  if (!/^[\w][\w.-]{0,253}$/.test(request.container)) throw new BadInputError(`\`${clip(request.container, 80)}\` is not a container name.`, { field: 'container' });
+  if (request.rule !== undefined && !/^[\w.:-]{1,80}$/.test(request.rule)) throw new BadInputError(`\`${clip(request.rule, 80)}\` is not a rule name.`, { field: 'rule' });
   const name = `${RESET_PREFIX}${request.at}.${randomBytes(4).toString('hex')}.json`;
   writeAtomic(join(dir, name), JSON.stringify(request));
   return name;
@@ -258,6 +274,7 @@ export function readGuardState(dir: string): { state: GuardFile | null; problem:
       Number.isSafeInteger(x.level) && (x.level as number) >= 0 && (x.level as number) <= 1000 &&
       time(x.lastActionAt) && time(x.gaveUpAt) && time(x.troubleAt) &&
       Array.isArray(x.actions) && (x.actions as unknown[]).length <= 10_000 && (x.actions as unknown[]).every(isValidTime) &&
+      (x.recentActs === undefined || (Array.isArray(x.recentActs) && (x.recentActs as unknown[]).length <= 1000 && (x.recentActs as unknown[]).every(isValidTime))) &&
       (pending === null || (typeof pending === 'object' && isValidTime(pending.at) && typeof pending.action === 'object' && pending.action !== null && typeof pending.trigger === 'object' && pending.trigger !== null));
     if (!ok) {
       dropped++;
@@ -272,6 +289,7 @@ export function readGuardState(dir: string): { state: GuardFile | null; problem:
       gaveUpAt: x.gaveUpAt as number | null,
       troubleAt: x.troubleAt as number | null,
       pending: (pending ?? null) as GuardRecord['pending'],
+      ...(x.recentActs !== undefined ? { recentActs: x.recentActs as number[] } : {}),
     });
   }
   const exits: Record<string, number> = {};
@@ -292,45 +310,4 @@ export function writeGuardState(dir: string, state: GuardFile): void {
   writeAtomic(join(dir, GUARD_FILE), JSON.stringify({ seq: state.seq, savedAt: state.savedAt, ...state.snapshot }));
 }
 
-export const AGENT_LOCK = 'agent.lock';
-
-/**
- * Claims the state directory for this process: `agent.lock` is created with
- * O_EXCL (so of two agents started at the same instant, one wins), holding
- * the pid. A lock left by a process that is gone is taken over. Returns the
- * release function, or the pid of the agent that holds it.
- */
-export function claimAgentLock(dir: string): { release: () => void } | { heldBy: number } {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, AGENT_LOCK);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // Written whole under another name, then linked: the lock never exists without its pid.
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
-    try {
-      linkSync(tmp, path);
-      return {
-        release: () => {
-          try {
-            if (smallFile(path).trim() === String(process.pid)) rmSync(path, { force: true });
-          } catch {
-            // already gone
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-    let pid = NaN;
-    try {
-      pid = Number(smallFile(path).trim());
-    } catch {
-      continue; // released meanwhile: try again
-    }
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) return { heldBy: pid };
-    rmSync(path, { force: true }); // stale (or ours from before): take it over
-  }
-  throw new Error(`cannot claim ${path}`);
-}
+export { AGENT_LOCK, claimAgentLock, lockHolder, removeStaleTemps } from './lock.js';

@@ -3,8 +3,9 @@
  * refused one) in `audit.jsonl` (mode 0600) in the agent's state directory:
  * time, token name, action, target, outcome, client address.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { appendLineTo } from '../model/write-file.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
 
@@ -30,7 +31,8 @@ export class AuditLog {
 
   write(entry: Omit<AuditEntry, 'time'>): void {
     try {
-      appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, { mode: 0o600 });
+      // A whole line or none: a full disk must not glue half an entry to the next one.
+      appendLineTo(this.path, JSON.stringify({ time: new Date().toISOString(), ...entry }));
     } catch (err) {
       this.#onError(`audit log: ${(err as Error).message}`);
     }

@@ -8,7 +8,8 @@
  * refused, each with what to do.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { appendLineTo } from '../model/write-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readRegularFile } from '../model/read-file.js';
@@ -188,6 +189,7 @@ export function pinHostKey(host: string, port: number, key: Buffer, env: NodeJS.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'known_hosts');
   const name = port === 22 ? host : `[${host}]:${port}`;
-  appendFileSync(file, `${name} ${type} ${key.toString('base64')}\n`, { mode: 0o600 });
+  // A whole line or none: half a key line glued to the next pin would break both.
+  appendLineTo(file, `${name} ${type} ${key.toString('base64')}`);
   return file;
 }

@@ -121,7 +121,8 @@ function checkPeer(raw: unknown, where: string): PeerConfig {
 export function parsePeers(text: string, file: string): PeerConfig[] {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    // A byte order mark (editors on Windows write one) is not part of the JSON.
+    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new BadInputError(`${file} is not valid JSON (${(err as Error).message}). Fix it or move it away; \`outpost peers\` writes it.`);
   }
@@ -165,7 +166,7 @@ export function readTokens(env: NodeJS.ProcessEnv = process.env): Record<string,
   if (text === null) return {};
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new BadInputError(`${file} is not valid JSON (${(err as Error).message}).`);
   }

@@ -7,6 +7,7 @@
 import { RE2JS } from 're2js';
 import { MAX_DURATION_MS, parseDuration } from '../model/duration.js';
 import { normalizeSignal, SIGNAL_HINT } from '../model/signals.js';
+import { clip } from '../model/clip.js';
 import {
   DEFAULT_BACKOFF,
   DEFAULT_NOTIFY_COOLDOWN_MS,
@@ -405,8 +406,9 @@ export function defaultGuards(action: Action, defaults: Partial<Guards>): Guards
 }
 
 /** One line per issue: `FILE:LINE:COL: rule 2 "web": when.cpu.above: expected …`. */
+/** A problem in one line: file:line:column: rule N "name": field: message. Every part is bounded (they echo what the file holds). */
 export function formatIssue(issue: RuleIssue): string {
   const where = issue.line !== undefined ? `${issue.file}:${issue.line}:${issue.column ?? 1}` : issue.file;
-  const rule = issue.rule ? ` rule ${issue.rule.index + 1}${issue.rule.name ? ` "${issue.rule.name}"` : ''}:` : '';
-  return `${where}:${rule} ${issue.field}: ${issue.message}`;
+  const rule = issue.rule ? ` rule ${issue.rule.index + 1}${issue.rule.name ? ` "${clip(issue.rule.name, 200)}"` : ''}:` : '';
+  return `${clip(where, 1000)}:${rule} ${clip(issue.field, 200)}: ${clip(issue.message, 1000)}`;
 }

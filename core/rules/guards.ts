@@ -31,14 +31,22 @@ export interface KeyState {
   /** The last time the rule's condition fired on the container (acted on or not): "without trouble" counts from here. */
   troubleAt: number | null;
   pending: Pending | null;
+  /**
+   * When the rule acted on the container lately, for MAX_RULE_ACTIONS_PER_MINUTE. Kept in the state
+   * file like the rest (an agent killed and restarted every 2 s acted 525 times in a minute when it
+   * lived in memory only), and not cleared by a reset: the limit holds whatever the guards.
+   */
+  recentActs: number[];
   /** Reasons skipped recently, so a repeating skip is journaled once per window. */
   skipped: Map<string, number>;
 }
 
 /** A guard's state as the state file keeps it (per rule and container name): a KeyState without what is only kept in memory. */
-export interface GuardRecord extends Omit<KeyState, 'skipped'> {
+export interface GuardRecord extends Omit<KeyState, 'skipped' | 'recentActs'> {
   rule: string;
   container: string;
+  /** Absent in state files of earlier agents. */
+  recentActs?: number[];
 }
 
 /** Everything the agent must not forget across a restart, whatever the journal's rotation dropped. */
@@ -85,6 +93,12 @@ export function windowOf(rule: Rule): number {
   return rule.guards.budget?.withinMs ?? resetAfter(rule);
 }
 
+/** Counts an action for the per-minute limit (only the last minute's matter; more than the limit is never needed). */
+function noteRecentAct(s: KeyState, at: number): void {
+  s.recentActs.push(at);
+  if (s.recentActs.length > MAX_RULE_ACTIONS_PER_MINUTE) s.recentActs.splice(0, s.recentActs.length - MAX_RULE_ACTIONS_PER_MINUTE);
+}
+
 /** Whether Docker's own restart policy already restarts the container after this exit. */
 export function dockerRestarts(policy: string, exitCode: number): boolean {
   if (policy === 'always' || policy === 'unless-stopped') return true;
@@ -106,8 +120,6 @@ export function dockerRestarts(policy: string, exitCode: number): boolean {
 /** Guard state of every rule and container (keyed `rule\0container`), and the decisions made from it. */
 export class Guards {
   readonly keys = new Map<string, KeyState>();
-  /** Per rule and container: when it acted lately, for MAX_RULE_ACTIONS_PER_MINUTE. */
-  #ruleActs = new Map<string, number[]>();
   /** Moves whenever guard state changes. */
   version = 0;
 
@@ -115,7 +127,7 @@ export class Guards {
     const k = `${rule}\0${container}`;
     let s = this.keys.get(k);
     if (!s) {
-      s = { level: 0, lastActionAt: null, actions: [], gaveUpAt: null, troubleAt: null, pending: null, skipped: new Map() };
+      s = { level: 0, lastActionAt: null, actions: [], gaveUpAt: null, troubleAt: null, pending: null, recentActs: [], skipped: new Map() };
       this.keys.set(k, s);
     }
     return s;
@@ -175,9 +187,8 @@ export class Guards {
         reason: `gave up on ${name}: ${trigger.detail}; ${recent.length} ${noun(rule.action)}s within ${words(budget.withinMs)} already (budget ${budget.max}/${words(budget.withinMs)})`,
       };
     }
-    const rateKey = `${rule.name}\0${name}`;
-    const acts = (this.#ruleActs.get(rateKey) ?? []).filter((t) => now - t < 60_000);
-    this.#ruleActs.set(rateKey, acts);
+    const acts = s.recentActs.filter((t) => now - t < 60_000);
+    s.recentActs = acts;
     if (acts.length >= MAX_RULE_ACTIONS_PER_MINUTE) {
       return (
         this.skip(
@@ -213,11 +224,7 @@ export class Guards {
     if (s.actions.length > MAX_ACTIONS_KEPT) s.actions.splice(0, s.actions.length - MAX_ACTIONS_KEPT);
     s.pending = null;
     this.version++;
-    const rateKey = `${rule.name}\0${c.name}`;
-    const acts = this.#ruleActs.get(rateKey) ?? [];
-    acts.push(now);
-    if (acts.length > MAX_RULE_ACTIONS_PER_MINUTE * 2) acts.splice(0, acts.length - MAX_RULE_ACTIONS_PER_MINUTE * 2);
-    this.#ruleActs.set(rateKey, acts);
+    noteRecentAct(s, now);
     const attempt = s.actions.length;
     const next = backoffDelay(rule, s.level);
     const gap = Math.max(next, rule.guards.cooldownMs);
@@ -240,6 +247,7 @@ export class Guards {
   replay(s: KeyState, e: PastDecision, fired: number): void {
     switch (e.kind) {
       case 'act':
+        noteRecentAct(s, e.ts);
         s.level = typeof e.level === 'number' && Number.isFinite(e.level) && e.level >= 0 ? Math.min(e.level, 1000) : s.level + 1;
         s.lastActionAt = e.ts;
         s.actions.push(e.ts);
@@ -277,9 +285,19 @@ export class Guards {
   records(): GuardRecord[] {
     const guards: GuardRecord[] = [];
     for (const [key, s] of this.keys) {
-      if (s.level === 0 && s.lastActionAt === null && s.gaveUpAt === null && s.pending === null && s.troubleAt === null) continue;
+      if (s.level === 0 && s.lastActionAt === null && s.gaveUpAt === null && s.pending === null && s.troubleAt === null && s.recentActs.length === 0) continue;
       const [rule, container] = key.split('\0') as [string, string];
-      guards.push({ rule, container, level: s.level, lastActionAt: s.lastActionAt, actions: s.actions.slice(-MAX_ACTIONS_KEPT), gaveUpAt: s.gaveUpAt, troubleAt: s.troubleAt, pending: s.pending });
+      guards.push({
+        rule,
+        container,
+        level: s.level,
+        lastActionAt: s.lastActionAt,
+        actions: s.actions.slice(-MAX_ACTIONS_KEPT),
+        gaveUpAt: s.gaveUpAt,
+        troubleAt: s.troubleAt,
+        pending: s.pending,
+        recentActs: s.recentActs.slice(-MAX_RULE_ACTIONS_PER_MINUTE),
+      });
     }
     return guards;
   }
@@ -294,6 +312,7 @@ export class Guards {
       s.gaveUpAt = g.gaveUpAt;
       s.troubleAt = g.troubleAt;
       s.pending = g.pending;
+      for (const t of g.recentActs ?? []) noteRecentAct(s, t);
     }
   }
 

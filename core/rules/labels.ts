@@ -1,6 +1,7 @@
 /** A container's own rule, from its labels (`outpost.restart-on`, `outpost.restart-budget`, `outpost.backoff`). */
 import { LABEL_BACKOFF, LABEL_RESTART_BUDGET, LABEL_RESTART_ON, type Rule, type RuleIssue, type Trigger } from './types.js';
 import { backoffAt, budgetAt, defaultGuards, FieldError } from './fields.js';
+import { clip } from '../model/clip.js';
 
 const RESTART_ON = ['exit-nonzero', 'exit-any', 'unhealthy', 'oom'] as const;
 
@@ -25,7 +26,7 @@ export function ruleFromLabels(container: { id: string; name: string; labels: Re
     else if (part === 'exit-any') triggers.push({ kind: 'exit', code: 'any' });
     else if (part === 'unhealthy') triggers.push({ kind: 'unhealthy', forMs: 0 });
     else if (part === 'oom') triggers.push({ kind: 'oom' });
-    else issues.push({ file, container: container.name, field: LABEL_RESTART_ON, message: `unknown condition "${part}"; expected a comma list of ${RESTART_ON.join(', ')}` });
+    else issues.push({ file, container: container.name, field: LABEL_RESTART_ON, message: `unknown condition "${clip(part, 60)}"; expected a comma list of ${RESTART_ON.join(', ')}` });
   }
   if (triggers.length === 0 && issues.length === 0) {
     issues.push({ file, container: container.name, field: LABEL_RESTART_ON, message: `is empty; expected a comma list of ${RESTART_ON.join(', ')}` });
@@ -41,7 +42,7 @@ export function ruleFromLabels(container: { id: string; name: string; labels: Re
       fn(value);
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      issues.push({ file, container: container.name, field: label, message: err.message });
+      issues.push({ file, container: container.name, field: label, message: clip(err.message, 1000) });
     }
   }
   if (issues.length > 0) return { rule: null, issues };

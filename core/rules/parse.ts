@@ -8,6 +8,10 @@ import {
   type Trigger,
 } from './types.js';
 import { actionAt, ACTIONS, backoffAt, budgetAt, checkKeys, defaultGuards, describe, durationAt, FieldError, intAt, isMap, matchAt, MAX_RULES, MAX_RULES_FILE_BYTES, type ParseResult, type Path, RULE_KEYS, TRIGGER_KEYS, triggerAt, webhookUrl } from './fields.js';
+import { clip } from '../model/clip.js';
+
+/** How much of a rule name a problem echoes (a valid one is at most 64 characters). */
+const MAX_NAME_ECHO = 64;
 
 export { compileRegex, formatIssue, MAX_RULES, MAX_RULES_FILE_BYTES, parseSize, webhookUrl, type LogPattern, type ParseResult } from './fields.js';
 export { ruleFromLabels } from './labels.js';
@@ -127,13 +131,14 @@ export function parseRules(text: string, file: string): ParseResult {
   const seen = new Map<string, number>();
   root.rules.forEach((raw: unknown, index: number) => {
     const name = isMap(raw) && typeof raw.name === 'string' ? raw.name : undefined;
-    const where = { index, ...(name !== undefined ? { name } : {}) };
+    // The name as problems echo it: bounded (a 1 MB name made a 1 MB error on every reload).
+    const where = { index, ...(name !== undefined ? { name: clip(name, MAX_NAME_ECHO) } : {}) };
     const before = ctx.issues.length;
     // Every problem of a rule in one run: a duplicate name is reported whatever else is wrong with it.
     const key = isMap(raw) ? (raw.name === undefined ? `rule-${index + 1}` : name) : undefined;
     if (key !== undefined) {
       const dup = seen.get(key);
-      if (dup !== undefined) ctx.issues.push(issueAt(ctx, ['rules', index, 'name'], `the name "${key}" is already used by rule ${dup + 1}`, where));
+      if (dup !== undefined) ctx.issues.push(issueAt(ctx, ['rules', index, 'name'], `the name "${clip(key, MAX_NAME_ECHO)}" is already used by rule ${dup + 1}`, where));
       else seen.set(key, index);
     }
     const rule = ruleAt(raw, index, file, defaults, (path, message) => ctx.issues.push(issueAt(ctx, path, message, where)));

@@ -20,6 +20,8 @@ export interface AgentInfo {
   rules: number;
   problems: number;
   version: string;
+  /** The rules file's problems at the last reload, in words (the first few, each bounded), while they last. */
+  issues?: string[];
 }
 
 export interface AgentState {
@@ -27,6 +29,13 @@ export interface AgentState {
   record: AgentInfo | null;
   /** Why it is not running, in words, when it is not. */
   reason: string | null;
+  /** The running agent's pid, also when it could not write its record (a full disk); absent where the port cannot tell. */
+  pid?: number | null;
+  /**
+   * What is wrong with the agent's state, in words, while it lasts: a full disk (it enforces its rules from
+   * memory), a rules file it could not load (it keeps the last good rules). Every face shows these.
+   */
+  problems?: string[];
 }
 
 /** What the rule engine says now, of one container or of all of them. */

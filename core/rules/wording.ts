@@ -9,13 +9,17 @@ export function ordinal(n: number): string {
   return `${n}${s}`;
 }
 
+/** A duration in words: `250ms`, `45s`, `1m30s`, `2h`, `1h59m`. Each unit is rounded once, so it carries (never `1h60m`). */
 export function words(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = Math.round(ms / 1000);
+  const whole = Math.max(0, Math.round(ms));
+  if (whole < 1000) return `${whole}ms`;
+  const s = Math.round(whole / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return s % 60 === 0 ? `${s / 60}m` : `${Math.floor(s / 60)}m${s % 60}s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.round((s % 3600) / 60);
+  // Whole minutes first, then hours of them: 1h59m30s is 2h, not 1h60m.
+  const minutes = Math.round(s / 60);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
   return m === 0 ? `${h}h` : `${h}h${m}m`;
 }
 

@@ -25,6 +25,20 @@ describe('RulesPanel in a narrow pane', () => {
     const header = lines.find((l) => l.includes('journal'));
     expect(header).toMatch(/^— journal \(J for all\) —*$/);
   });
+
+  it("shows the agent's own problems (a full disk, a rules file gone) under its line, before the rules' (issue items 16 and 24)", () => {
+    const width = 60;
+    const full = 'the disk holding /var/lib/outpost is full (0 bytes available): the agent cannot write its journal or state; it enforces its rules from memory';
+    const r = render(<RulesPanel agent={{ running: true, record: null, reason: null, pid: 42, problems: [full] }} node="edge-1" thisMachine statuses={[]} problems={['rules.yaml: a rule problem']} recent={[entry]} height={14} width={width} theme={theme} reachable />);
+    const lines = (r.lastFrame() ?? '').split('\n');
+    r.unmount();
+    const text = lines.join(' ').replace(/\s+/g, ' ');
+    expect(lines[0]?.startsWith('rules on edge-1 enforced by its agent (pid 42)')).toBe(true);
+    expect(text).toContain('rules on edge-1 enforced by its agent (pid 42), with 1 problem:');
+    expect(text).toContain('problem: the disk holding /var/lib/outpost is full (0 bytes available)');
+    expect(text.indexOf('is full')).toBeLessThan(text.indexOf('a rule problem'));
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
+  });
 });
 
 describe('the rules tab and the journal name their node (issue: a peer\'s agent shown by its pid, "Journal of this node")', () => {

@@ -117,6 +117,13 @@ describe('tray menu model', () => {
     expect(find(paused, /Pause rules/)).toMatchObject({ type: 'checkbox', checked: true, action: { kind: 'pause-rules', paused: false } });
   });
 
+  it("says what is wrong with the agent's state: a full disk (issue item 16)", () => {
+    const full = 'the disk holding /var/lib/outpost is full (0 bytes available): the agent cannot write its journal or state';
+    const menu = buildMenu(fleet(node('local', [], { agentProblems: [full] })));
+    expect(find(menu, /^local/)?.label).toMatch(/^local — 0\/0 running, rules agent: the disk holding \/var\/lib\/outpost is full/);
+    expect(find(menu, /^local/)?.label.length).toBeLessThanOrEqual(80);
+  });
+
   it('labels are plain text: mnemonics and control characters are neutralised', () => {
     expect(menuText('a&b')).toBe('a&&b');
     expect(menuText('x\u001b]0;pwned\u0007')).toBe('x?]0;pwned?');

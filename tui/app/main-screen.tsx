@@ -184,7 +184,9 @@ export function ContainerTable(props: {
 export function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 120) return `${s}s ago`;
-  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  // The unit is chosen after rounding: 7,170 s is 2h, not 120m.
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m}m ago`;
   return `${Math.round(s / 3600)}h ago`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The TUI's preferences, stored with conf (project `outpost`, the same store
+ * The TUI's preferences, in conf's format (project `outpost`, the same store
  * the tray will read). Validated here by hand so that a bad value is
  * reported with its key and what was expected, and the file is never
  * rewritten or cleared on a read: a person's broken edit is theirs to fix.
@@ -70,22 +70,45 @@ export const MAX_PREFS_BYTES = 64 * 1024;
  * Reads the store (XDG_CONFIG_HOME moves it). Never throws nor blocks:
  * problems come back as sentences. The file is checked first (a regular
  * file of at most 64 KiB): conf would read a FIFO, /dev/zero or a 55 MB file
- * to its end, which froze the UI.
+ * to its end, which froze the UI. It is parsed here too, not by conf: conf
+ * took `5` or `[]` silently, turned `"x"` into "unknown preference `0`" and
+ * refused a file that starts with a byte order mark (editors on Windows
+ * write one). The format is conf's: one JSON object.
  */
 export async function loadPrefs(cwd?: string): Promise<{ prefs: Prefs; problems: string[]; path: string }> {
   const { homedir } = await import('node:os');
   const path = `${cwd ?? `${process.env.XDG_CONFIG_HOME || `${homedir()}/.config`}/outpost`}/tui.json`;
   const { readRegularFile } = await import('../../core/model/read-file.js');
   const file = readRegularFile(path, MAX_PREFS_BYTES);
+  const defaults = (problem: string) => ({ prefs: { ...DEFAULT_PREFS }, problems: [`${path}${problem}; using the defaults until it is fixed`], path });
   if (!file.ok && file.reason === 'missing') return { prefs: { ...DEFAULT_PREFS }, problems: [], path };
-  if (!file.ok) return { prefs: { ...DEFAULT_PREFS }, problems: [`${path} ${file.message}; using defaults until it is fixed`], path };
-  const { default: Conf } = await import('conf');
-  let store: InstanceType<typeof Conf>;
+  if (!file.ok) return defaults(` ${file.message}`);
+  const text = file.text.replace(/^\uFEFF/, '');
+  if (text.trim() === '') return { prefs: { ...DEFAULT_PREFS }, problems: [], path };
+  let raw: unknown;
   try {
-    store = new Conf({ projectName: 'outpost', projectSuffix: '', configName: 'tui', ...(cwd ? { cwd } : {}) });
+    raw = JSON.parse(text);
   } catch (err) {
-    return { prefs: { ...DEFAULT_PREFS }, problems: [`cannot read ${path} (${(err as Error).message}); using defaults until it is fixed`], path };
+    return { prefs: { ...DEFAULT_PREFS }, problems: [`cannot read ${path}: not valid JSON (${(err as Error).message.slice(0, 200)}); using the defaults until it is fixed`], path };
   }
-  const { prefs, problems } = validatePrefs(store.store);
-  return { prefs, problems: problems.map((p) => `${store.path}: ${p}`), path: store.path };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return defaults(`: expected a JSON object of preferences (like {"logBufferLines": 10000}), got ${kindOf(raw)}`);
+  }
+  const { prefs, problems } = validatePrefs(raw);
+  return { prefs, problems: problems.map((p) => `${path}: ${p}`), path };
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'number':
+      return 'a number';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return typeof value;
+  }
 }

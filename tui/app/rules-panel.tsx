@@ -48,11 +48,19 @@ export function agentMarks(entries: readonly JournalEntry[], containers: readonl
 /**
  * Whether an agent enforces the rules on `node`. Its pid is said only on
  * this machine, where it means something (a peer's agent runs elsewhere).
+ * With problems (a full disk, a rules file it could not load), it says how
+ * many; the problems themselves are the panel's next lines.
  */
 export function agentLine(agent: AgentState | null, node: string, thisMachine: boolean): { text: string; color: 'ok' | 'bad' | 'muted' } {
   const name = inert(node);
   if (!agent) return { text: `rules on ${name}: checking…`, color: 'muted' };
-  if (agent.running) return { text: `rules on ${name} enforced by its agent${thisMachine && agent.record ? ` (pid ${agent.record.pid})` : ''}`, color: 'ok' };
+  if (agent.running) {
+    const pid = agent.pid ?? agent.record?.pid;
+    const who = `rules on ${name} enforced by its agent${thisMachine && pid !== undefined ? ` (pid ${pid})` : ''}`;
+    const n = agent.problems?.length ?? 0;
+    if (n > 0) return { text: `${who}, with ${n} problem${n === 1 ? '' : 's'}:`, color: 'bad' };
+    return { text: who, color: 'ok' };
+  }
   return { text: `no agent enforces rules on ${name}: ${inert(agent.reason ?? 'not running')} — start one ${thisMachine ? 'with' : 'there with'} \`outpost agent\``, color: 'bad' };
 }
 
@@ -122,7 +130,9 @@ export function RulesPanel(props: {
   const lines: { key: string; el: ReactElement }[] = [];
   // Wrapped, not cut: the remedy (`outpost agent`) is at its end.
   for (const [i, l] of wrapText(a.text, width).entries()) lines.push({ key: `agent:${i}`, el: <Text color={theme.color(a.color)} wrap="truncate-end">{l}</Text> });
-  for (const [i, l] of props.problems.slice(0, 3).flatMap((p) => wrapText(`problem: ${inert(p)}`, width)).entries()) {
+  // The agent's own problems first (a full disk, a rules file it could not load): what it enforces depends on them.
+  const problems = [...(props.agent?.problems ?? []), ...props.problems];
+  for (const [i, l] of problems.slice(0, 3).flatMap((p) => wrapText(`problem: ${inert(p)}`, width)).entries()) {
     lines.push({ key: `p:${i}`, el: <Text color={theme.color('bad')} wrap="truncate-end">{l}</Text> });
   }
   if (props.statuses === null) {

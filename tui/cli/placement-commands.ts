@@ -93,12 +93,16 @@ export async function placeCommand(nodes: readonly Node[], file: string, opts: {
   return started.some((s) => s.error) ? 3 : 0;
 }
 
-function ageOf(ms: number | null, now: number): string {
+/** How long ago a copy started, for the placement list: 45s, 12m, 3h, 2d. */
+export function ageOf(ms: number | null, now: number): string {
   if (ms === null || !(ms > 0)) return '-';
   const s = Math.max(0, Math.round((now - ms) / 1000));
   if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  // Each unit is chosen after rounding: 7,170 s is 2h, not 120m.
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m}m`;
+  const h = Math.round(s / 3600);
+  if (h < 48) return `${h}h`;
   return `${Math.round(s / 86_400)}d`;
 }
 

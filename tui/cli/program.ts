@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BadInputError, exitCodeFor, OutpostError } from '../../core/model/errors.js';
+import { FileWriteError } from '../../core/model/write-file.js';
 import type { Node } from '../../core/node.js';
 import type { RulesPort } from '../../core/rules/port.js';
 import { normalizeSignal, SIGNAL_HINT } from '../../core/model/signals.js';
@@ -558,6 +559,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (err instanceof OutpostError) {
       io.err(`Error: ${err.message}\n`);
       return exitCodeFor(err);
+    }
+    // A full disk is the machine's state, not a bug: its message names the file and the remedy.
+    if (err instanceof FileWriteError) {
+      io.err(`Error: ${err.message}\n`);
+      return 1;
     }
     io.err(`Error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;

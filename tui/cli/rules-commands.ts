@@ -16,6 +16,7 @@ import type { RulesPort } from '../../core/rules/port.js';
 import { formatIssue } from '../../core/rules/parse.js';
 import { defaultRulesFile, stateDir } from '../../core/agent/store.js';
 import { inert } from '../presentation/inert.js';
+import { clip } from '../../core/model/clip.js';
 import type { CliIO, RulesPaths } from './program.js';
 
 export type { RulesPaths } from './program.js';
@@ -90,21 +91,29 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
 export async function agentStatusCommand(rules: RulesPort, paths: RulesPaths, opts: { json?: boolean }, io: CliIO): Promise<number> {
   const st = await rules.agent();
   const last = (await rules.journal({ limit: 1 })).at(-1) ?? null;
+  const problems = st.problems ?? [];
   if (opts.json) {
-    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
-  } else if (st.running && st.record) {
+    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, pid: st.pid ?? st.record?.pid ?? null, problems, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
+  } else if (st.running) {
     const r = st.record;
+    // Without its record (it could not write it: a full disk), the lock still says which agent runs.
+    const head = r
+      ? [
+          `running: pid ${r.pid}, since ${new Date(r.startedAt).toISOString()}`,
+          `engine: ${r.endpoint || '(default)'}`,
+          `rules: ${r.rules} from ${r.rulesFile}${r.problems > 0 ? ` (${r.problems} problem(s): run \`outpost rules check\`)` : ''}`,
+        ]
+      : [`running: pid ${st.pid ?? '?'} (its record is not written)`];
     io.out(
       [
-        `running: pid ${r.pid}, since ${new Date(r.startedAt).toISOString()}`,
-        `engine: ${r.endpoint || '(default)'}`,
-        `rules: ${r.rules} from ${r.rulesFile}${r.problems > 0 ? ` (${r.problems} problem(s): run \`outpost rules check\`)` : ''}`,
+        ...head,
         `state: ${paths.stateDir}`,
+        ...problems.map((p) => `problem: ${inert(p)}`),
         last ? `last: ${new Date(last.ts).toISOString()} ${last.kind}: ${inert(last.reason)}` : 'last: (journal empty)',
       ].join('\n') + '\n',
     );
   } else {
-    io.out(`not running: ${st.reason}\nstate: ${paths.stateDir}\n`);
+    io.out(`not running: ${st.reason}\nstate: ${paths.stateDir}\n${problems.map((p) => `problem: ${inert(p)}\n`).join('')}`);
   }
   // Scripts: 0 when an agent enforces the rules, 3 when none does.
   return st.running ? 0 : 3;
@@ -139,7 +148,7 @@ export async function rulesExplain(rules: RulesPort, name: string | undefined, o
       try {
         statuses = (await rules.explain(name)).statuses;
       } catch (err) {
-        if (err instanceof BadInputError && err.details.field === 'container') throw new BadInputError(`\`${name}\` is neither a rule nor a container.`);
+        if (err instanceof BadInputError && err.details.field === 'container') throw new BadInputError(`\`${clip(name, 80)}\` is neither a rule nor a container.`);
         throw err;
       }
       unmatched = [];
@@ -147,11 +156,12 @@ export async function rulesExplain(rules: RulesPort, name: string | undefined, o
   }
   const agent = await rules.agent();
   if (opts.json) {
-    io.out(`${JSON.stringify({ agent: { running: agent.running, reason: agent.reason }, problems, statuses, unmatched }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ agent: { running: agent.running, reason: agent.reason, problems: agent.problems ?? [] }, problems, statuses, unmatched }, null, 2)}\n`);
     return 0;
   }
-  io.out(agent.running ? `agent: running (pid ${agent.record?.pid})\n` : `agent: NOT RUNNING — nothing enforces these rules on this node (${agent.reason})\n`);
-  for (const p of problems) io.out(`problem: ${inert(p)}\n`);
+  io.out(agent.running ? `agent: running (pid ${agent.pid ?? agent.record?.pid ?? '?'})\n` : `agent: NOT RUNNING — nothing enforces these rules on this node (${agent.reason})\n`);
+  // The agent's own problems first (a full disk, a rules file it could not load): what it enforces depends on them.
+  for (const p of [...(agent.problems ?? []), ...problems]) io.out(`problem: ${inert(p)}\n`);
   if (statuses.length === 0 && unmatched.length === 0) io.out(names.length === 0 ? 'no rules (rules file missing or empty, and no container labels)\n' : 'no rule applies\n');
   for (const s of statuses) io.out(`${s.rule} → ${inert(s.container)}: ${inert(s.detail)}\n`);
   for (const r of unmatched) io.out(`${r}: matches no container now\n`);
@@ -236,10 +246,12 @@ export function pathsUnderTmp(opts: { env: NodeJS.ProcessEnv; nodePath: string; 
 export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodePath: string; script: string; rulesFile?: string; sea?: boolean }): string {
   // The single executable is the program itself (its arguments are all Outpost's; the agent sets
   // its memory limits from inside); the npm build runs under node with the limits as V8 flags.
-  const program = opts.sea ? [opts.nodePath] : [opts.nodePath, ...NODE_MEMORY_FLAGS, opts.script];
-  const exec = [...program, 'agent', ...(opts.rulesFile ? ['--rules', opts.rulesFile] : [])].map(quoteSystemd).join(' ');
+  const program = opts.sea
+    ? [unitValue(opts.nodePath, 'the path of the node executable')]
+    : [unitValue(opts.nodePath, 'the path of the node executable'), ...NODE_MEMORY_FLAGS, unitValue(opts.script, 'the path of the outpost script')];
+  const exec = [...program, 'agent', ...(opts.rulesFile ? ['--rules', unitValue(opts.rulesFile, '--rules')] : [])].map(quoteExecWord).join(' ');
   const env: string[] = [];
-  if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteSystemd(`DOCKER_HOST=${opts.env.DOCKER_HOST}`)}`);
+  if (opts.env.DOCKER_HOST) env.push(`Environment=${quoteEnvironment(`DOCKER_HOST=${unitValue(opts.env.DOCKER_HOST, 'DOCKER_HOST')}`)}`);
   if (!opts.user) {
     // A system service keeps its rules in /etc/outpost and its state in /var/lib/outpost.
     env.push('Environment=XDG_CONFIG_HOME=/etc', 'Environment=XDG_STATE_HOME=/var/lib');
@@ -272,9 +284,37 @@ export function systemdUnit(opts: { user: boolean; env: NodeJS.ProcessEnv; nodeP
   ].join('\n');
 }
 
-function quoteSystemd(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
+/**
+ * A value for a unit file, refused when it holds a control character: a
+ * newline ends the line, and what follows it is a directive of its own
+ * (`--rules $'/etc/x\nExecStartPre=…'` wrote an ExecStartPre= line).
+ * No quoting can carry one; `what` names where the value came from.
+ */
+function unitValue(value: string, what: string): string {
+  const bad = /[\u0000-\u001f\u007f]/.exec(value);
+  if (bad) {
+    const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+    throw new BadInputError(`${what} \`${inert(clip(value, 200))}\` holds a control character (${code}); a systemd unit cannot hold it: use a path without one.`, { field: what });
+  }
+  return value;
+}
+
+/**
+ * One word of ExecStart= (systemd.service, "Command lines"): double-quoted
+ * unless plainly safe, with `\` and `"` escaped, `$` doubled (no variable
+ * expansion) and `%` doubled (no specifier: specifiers expand in unquoted
+ * words too, so `%` never counts as safe).
+ */
+function quoteExecWord(word: string): string {
+  if (/^[\w@+=:,./-]+$/.test(word)) return word;
+  const escaped = word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%');
+  return /[\s"'\\;$]/.test(word) ? `"${escaped}"` : escaped;
+}
+
+/** An Environment= assignment: quoted the same way, but `$` stays one `$` (Environment= expands no variables, only specifiers). */
+function quoteEnvironment(assignment: string): string {
+  if (/^[\w@+=:,./-]+$/.test(assignment)) return assignment;
+  return `"${assignment.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
 }
 
 /** Whether this is the single executable (scripts/release.mjs), not node running the npm build. */

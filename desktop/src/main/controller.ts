@@ -64,7 +64,7 @@ export class DesktopController {
   #hosts = new Map<string, HostMetrics[]>();
   #streams = new Map<string, LogStream>();
   /** Per node with a rule engine: whether an agent runs and whether its rules are paused (asked through `node.rules`). */
-  #rules = new Map<string, { agentRunning: boolean | null; paused: boolean }>();
+  #rules = new Map<string, { agentRunning: boolean | null; problems: string[]; paused: boolean }>();
   #agentTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
@@ -130,17 +130,17 @@ export class DesktopController {
 
   /** Asks a node's rule engine whether its agent runs and its rules are paused; refreshes the tray when that changed. */
   async #checkRules(name: string, rules: RulesPort): Promise<void> {
-    let next: { agentRunning: boolean | null; paused: boolean };
+    let next: { agentRunning: boolean | null; problems: string[]; paused: boolean };
     try {
       const [agent, paused] = await Promise.all([rules.agent(), rules.paused({})]);
-      next = { agentRunning: agent.running, paused };
+      next = { agentRunning: agent.running, problems: agent.problems ?? [], paused };
     } catch {
-      next = { agentRunning: null, paused: false };
+      next = { agentRunning: null, problems: [], paused: false };
     }
     if (this.#closed || !this.#o.fleet.nodes().some((n) => n.name === name)) return;
     const old = this.#rules.get(name);
     this.#rules.set(name, next);
-    if (old?.agentRunning !== next.agentRunning || old?.paused !== next.paused) this.#refreshSoon();
+    if (old?.agentRunning !== next.agentRunning || old?.paused !== next.paused || old?.problems.join('\n') !== next.problems.join('\n')) this.#refreshSoon();
   }
 
   #notify(n: DesktopNotification): void {
@@ -158,6 +158,7 @@ export class DesktopController {
           status: n.status(),
           containers: n.containers(),
           agentRunning: n.rules ? (r?.agentRunning ?? null) : null,
+          agentProblems: r?.problems ?? [],
           rulesPaused: r?.paused ?? false,
         };
       }),

@@ -18,7 +18,14 @@ export function cleanSettings(raw: unknown): Settings {
 
 export async function confSettings(cwd?: string): Promise<SettingsStore> {
   const { default: Conf } = await import('conf');
-  const store = new Conf<Record<string, unknown>>({ projectName: 'outpost', projectSuffix: '', configName: 'desktop', ...(cwd ? { cwd } : {}) });
+  const store = new Conf<Record<string, unknown>>({
+    projectName: 'outpost',
+    projectSuffix: '',
+    configName: 'desktop',
+    // A byte order mark (editors on Windows write one) made conf throw, and the tray did not start.
+    deserialize: (text: string) => JSON.parse(text.replace(/^\uFEFF/, '')) as Record<string, unknown>,
+    ...(cwd ? { cwd } : {}),
+  });
   let current = cleanSettings(store.store);
   return {
     get: () => current,

@@ -151,7 +151,8 @@ export function buildMenu(state: FleetState): MenuItem[] {
   for (const n of state.nodes) {
     const running = n.containers.filter((c) => c.state === 'running').length;
     const status = n.status.state === 'online' ? `${running}/${n.containers.length} running` : n.status.state === 'offline' ? 'unreachable' : 'connecting';
-    const rules = n.agentRunning === false ? ', no rules agent' : n.rulesPaused ? ', rules paused' : '';
+    const problem = n.agentProblems?.[0];
+    const rules = n.agentRunning === false ? ', no rules agent' : problem !== undefined ? `, rules agent: ${problem}` : n.rulesPaused ? ', rules paused' : '';
     items.push({ label: menuText(`${n.name} — ${status}${rules}`, 80), type: 'submenu', submenu: nodeItems(n) });
   }
   items.push({ label: '', type: 'separator' });

@@ -25,6 +25,8 @@ export interface NodeState {
   containers: ContainerSummary[];
   /** Whether an agent enforces rules on this node: null when unknown (a node without a rule engine to ask). */
   agentRunning: boolean | null;
+  /** What is wrong with the running agent's state, in words (a full disk, a rules file it could not load); absent: nothing known. */
+  agentProblems?: string[];
   rulesPaused: boolean;
 }
 
