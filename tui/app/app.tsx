@@ -30,6 +30,7 @@ import { useLogsView } from './use-logs-view.js';
 import { useRules } from './use-rules.js';
 import { useTerminalSize } from './use-terminal-size.js';
 import { containerRef } from '../presentation/container-ref.js';
+import { buildReplaced, failureText, UPDATED_TEXT } from './updated.js';
 
 export interface AppProps {
   fleet: Fleet;
@@ -60,7 +61,8 @@ export function App(props: AppProps) {
   const [store] = useState(() => new UiStore());
   const state = useSyncExternalStore(store.subscribe, store.get);
   const clock = props.now ?? Date.now;
-  const say = useCallback((text: string, kind: 'info' | 'error' = 'info') => void store.dispatch({ type: 'say', text, kind, at: clock() }), [store, clock]);
+  // An error after Outpost was replaced under this screen says so (tui/app/updated.ts).
+  const say = useCallback((text: string, kind: 'info' | 'error' = 'info') => void store.dispatch({ type: 'say', text: kind === 'error' && buildReplaced() ? `${UPDATED_TEXT} (${text})` : text, kind, at: clock() }), [store, clock]);
   const notice = useCallback((text: string, kind: 'info' | 'error', count: number) => void store.dispatch({ type: 'notice', text, kind, count, at: clock() }), [store, clock]);
   useEffect(() => notices?.subscribe((text) => store.dispatch({ type: 'say', text, kind: 'error', full: true })), [notices, store]);
 
@@ -140,7 +142,7 @@ export function App(props: AppProps) {
               placeRun.current = d.run;
               dispatch({ type: 'planned', title: d.title, lines: d.lines, canRun: d.run !== null });
             },
-            (err: unknown) => dispatch({ type: 'planned', title: 'placement', lines: [err instanceof Error ? err.message : String(err)], canRun: false }),
+            (err: unknown) => dispatch({ type: 'planned', title: 'placement', lines: [failureText(err)], canRun: false }),
           );
         return;
       }
@@ -159,7 +161,7 @@ export function App(props: AppProps) {
           () =>
             void onExec(on, c).then(
               (code) => dispatch({ type: 'exec-ended', name: containerRef(c), code }),
-              (err: unknown) => dispatch({ type: 'exec-failed', name: containerRef(c), error: err instanceof Error ? err.message : String(err) }),
+              (err: unknown) => dispatch({ type: 'exec-failed', name: containerRef(c), error: failureText(err) }),
             ),
           0,
         );

@@ -2,6 +2,7 @@ import { useCallback, useRef, useState } from 'react';
 import type { ContainerSummary } from '../../core/model/types.js';
 import type { Node } from '../../core/node.js';
 import { containerRef, rowKey, type ContainerAction } from '../presentation/container-ref.js';
+import { failureText } from './updated.js';
 
 const progressWords: Record<ContainerAction, [string, string]> = {
   restart: ['restarting', 'restarted'],
@@ -66,7 +67,7 @@ export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null
           }
           done.push(c);
         } catch (err) {
-          failed.push({ c, error: err instanceof Error ? err.message : String(err) });
+          failed.push({ c, error: failureText(err) });
         } finally {
           setBusy((b) => {
             const next = new Map(b);

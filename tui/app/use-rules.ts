@@ -3,6 +3,7 @@ import type { AgentState, Explanation, RulesPort } from '../../core/rules/port.j
 import type { JournalEntry } from '../../core/rules/types.js';
 import { inert } from '../presentation/inert.js';
 import type { Say } from './use-container-actions.js';
+import { failureText } from './updated.js';
 
 /** Entries of the journal kept for the Journal view. */
 export const JOURNAL_VIEW_ENTRIES = 2000;
@@ -39,7 +40,7 @@ const isNotice = (e: JournalEntry) => e.kind === 'notify' || e.kind === 'give-up
 
 const sameAgent = (a: AgentState | null, b: AgentState) => !!a && a.running === b.running && a.record?.pid === b.record?.pid && a.reason === b.reason;
 
-const words = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const words = (err: unknown) => failureText(err);
 
 /**
  * The selected node's rule engine, through its port (null: none can be
