@@ -16,7 +16,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { BadInputError, ForbiddenError, httpStatusFor, InternalError, OutpostError, UnauthorisedError } from '../model/errors.js';
+import { BadInputError, ForbiddenError, httpStatusFor, InternalError, OutpostError, TooManyStreamsError, UnauthorisedError } from '../model/errors.js';
 import { errorEnvelope, serializeError } from '../model/envelope.js';
 import type { Disposer } from '../model/types.js';
 import type { ExecSession, LogStream, Node } from '../node.js';
@@ -49,6 +49,8 @@ export interface ApiServerOptions {
   identity?: TlsIdentity;
   insecureHttp?: boolean;
   log?: (line: string) => void;
+  /** Deadlines for a request's headers and for its whole request, ms (default 10 s and 30 s; tests shorten them). */
+  deadlines?: { headersMs: number; requestMs: number };
   /** Wrong tokens a client address may present in a window before it gets 429 (default 10 a minute). */
   authFailures?: { max: number; windowMs: number };
   /** A stream whose client reads too slowly is ended once this much waits unsent (default 8 MiB). */
@@ -106,6 +108,13 @@ export const AEAD_CIPHERS = [
   'ECDHE-ECDSA-CHACHA20-POLY1305',
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
+/** Client addresses whose wrong tokens are counted, at most (the oldest is forgotten first). */
+const MAX_TRACKED_ADDRESSES = 10_000;
+/** Streams (ndjson and exec) one token, and one client address, may hold open at once. */
+export const MAX_STREAMS_PER_TOKEN = 64;
+export const MAX_STREAMS_PER_ADDRESS = 128;
+/** A request's headers and body must have arrived within this long (Node's default is 300 s). */
+const REQUEST_DEADLINE_MS = 30_000;
 /** This agent's build, in every answer's `x-outpost-build` (a client names both builds when the protocol differs). */
 const BUILD = buildId();
 /** How long an idle kept-alive connection stays open: longer than the rule-agent check's minute. */
@@ -132,6 +141,7 @@ const PIPE_BYTES = 1024 * 1024;
 
 interface OpenStream {
   hash: string;
+  client: string;
   close: () => void;
 }
 
@@ -146,9 +156,7 @@ export class ApiServer {
   readonly #tokens: TokenWatcher;
   readonly #audit: AuditLog;
   readonly #streams = new Set<OpenStream>();
-  readonly #failures = new Map<string, { count: number; start: number }>();
-  /** Per client address: the tokens that authenticated from it lately. A lockout there (someone else behind the same NAT guessing, or a peer with a stale token) does not shut them out. */
-  readonly #goodFrom = new Map<string, Set<string>>();
+  readonly #failures = new Map<string, { count: number; start: number; said?: boolean }>();
   readonly #handlers: { [N in RouteName]: Handler<N> };
   readonly #log: (line: string) => void;
 
@@ -164,9 +172,11 @@ export class ApiServer {
       this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
     };
     this.#server = tls
-      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2', ciphers: AEAD_CIPHERS, honorCipherOrder: true }, handler)
-      : createHttpServer(handler);
-    this.#server.headersTimeout = 10_000;
+      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2', ciphers: AEAD_CIPHERS, honorCipherOrder: true, connectionsCheckingInterval: 1000 }, handler)
+      : createHttpServer({ connectionsCheckingInterval: 1000 }, handler);
+    this.#server.headersTimeout = o.deadlines?.headersMs ?? 10_000;
+    // A body that never ends no longer holds its socket for Node's 300 s.
+    this.#server.requestTimeout = o.deadlines?.requestMs ?? REQUEST_DEADLINE_MS;
     // A kept-alive connection waits this long for its next request (Node's default is 5 s): a
     // client that asks every minute, or opens a shell or a log now and then, finds its connection
     // warm instead of paying TCP's and TLS's handshakes again (four round trips and ~2 KB with the
@@ -245,39 +255,64 @@ export class ApiServer {
     const f = this.#failures.get(client);
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,200})$/.exec(header) : null;
+    // A valid token always passes, even from an address that is locked out: tokens are 256 random
+    // bits, so the lockout cannot be about guessing them; it sheds what wrong ones cost, and must
+    // never shut out a technician behind the same NAT as a peer with a stale token.
+    const token = m ? findToken(this.#tokens.tokens, m[1] as string) : null;
+    if (token) return { ok: true, ctx: { token, client, peer } };
     if (f && now - f.start < windowMs && f.count >= max) {
-      const known = m ? findToken(this.#tokens.tokens, m[1] as string) : null;
-      if (known && this.#goodFrom.get(client)?.has(known.hash)) return { ok: true, ctx: { token: known, client, peer } };
       const wait = Math.ceil((f.start + windowMs - now) / 1000);
       return { ok: false, status: 429, err: new UnauthorisedError(peer, `too many wrong tokens from ${client}; wait ${wait} s`), headers: { 'retry-after': String(wait) } };
     }
+    if (!f || now - f.start >= windowMs) {
+      if (f) this.#failures.delete(client);
+      // The oldest address goes first when the table is full (it was cleared whole: a flood of
+      // addresses wiped every lockout).
+      if (this.#failures.size >= MAX_TRACKED_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value as string);
+      this.#failures.set(client, { count: 1, start: now });
+    } else f.count++;
     if (!m) return { ok: false, status: 401, err: new UnauthorisedError(peer, 'no token: send `Authorization: Bearer TOKEN`') };
-    const token = findToken(this.#tokens.tokens, m[1] as string);
-    if (!token) {
-      if (!f || now - f.start >= windowMs) {
-        if (this.#failures.size > 10_000) this.#failures.clear();
-        this.#failures.set(client, { count: 1, start: now });
-      } else f.count++;
-      return { ok: false, status: 401, err: new UnauthorisedError(peer, 'the token is wrong or revoked') };
-    }
-    let good = this.#goodFrom.get(client);
-    if (!good) {
-      if (this.#goodFrom.size > 10_000) this.#goodFrom.clear();
-      good = new Set();
-      this.#goodFrom.set(client, good);
-    }
-    if (good.size < 64) good.add(token.hash);
-    return { ok: true, ctx: { token, client, peer } };
+    return { ok: false, status: 401, err: new UnauthorisedError(peer, 'the token is wrong or revoked') };
   }
 
   // ---- requests ---------------------------------------------------------------
 
+  /**
+   * A call refused before its token was known good: answered at once without reading its body
+   * (a 10 MiB body was read to the end before the 401), the connection closed after the answer,
+   * and written to the audit log while the address is under its limit of wrong tokens (a flood
+   * is one line: the lockout's).
+   */
+  #refuseUnauthenticated(req: IncomingMessage, res: ServerResponse, auth: { status: number; err: OutpostError; headers?: Record<string, string> }): void {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const f = this.#failures.get(client);
+    const max = this.#o.authFailures?.max ?? 10;
+    if (auth.status !== 429 || (f && f.count === max && !f.said)) {
+      if (f && auth.status === 429) f.said = true;
+      const found = this.#route(req);
+      this.#audit.write({ token: null, role: null, action: 'status' in found ? `${String(req.method).slice(0, 10)} ${String(req.url ?? '').split('?')[0]?.slice(0, 200)}` : found.name, target: null, outcome: auth.status === 429 ? 'locked out: too many wrong tokens' : `refused ${auth.status}: ${auth.err.message}`, client });
+    }
+    res.shouldKeepAlive = false;
+    this.#send(res, auth.status, errorEnvelope(auth.err), { ...auth.headers, connection: 'close' });
+    res.on('finish', () => req.socket.destroySoon());
+  }
+
+  /** Why one more stream is refused for this token or address (429), or null. */
+  #streamLimit(ctx: Ctx): OutpostError | null {
+    let byToken = 0;
+    let byAddress = 0;
+    for (const s of this.#streams) {
+      if (s.hash === ctx.token.hash) byToken++;
+      if (s.client === ctx.client) byAddress++;
+    }
+    if (byToken >= MAX_STREAMS_PER_TOKEN) return new TooManyStreamsError(`token ${ctx.token.name} holds ${byToken} open streams, the most one token may; close some (each TUI and tray holds about ten)`);
+    if (byAddress >= MAX_STREAMS_PER_ADDRESS) return new TooManyStreamsError(`${ctx.client} holds ${byAddress} open streams, the most one address may; close some`);
+    return null;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const auth = this.#authenticate(req);
-    if (!auth.ok) {
-      req.resume();
-      return this.#send(res, auth.status, errorEnvelope(auth.err), auth.headers);
-    }
+    if (!auth.ok) return this.#refuseUnauthenticated(req, res, auth);
     const ctx = auth.ctx;
     const found = this.#route(req);
     if ('status' in found) {
@@ -287,7 +322,8 @@ export class ApiServer {
     const { name, def } = found;
     if (!allows(ctx.token.role, def.role)) {
       req.resume();
-      if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: 'forbidden', client: ctx.client });
+      // Every refused call is audited, reads too: a viewer probing for admin routes is worth a line.
+      this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: 'forbidden', client: ctx.client });
       return this.#send(res, 403, errorEnvelope(new ForbiddenError(ctx.peer, `${def.method} ${def.path}`, ctx.token.role)));
     }
     if (def.stream === 'ws') {
@@ -297,7 +333,17 @@ export class ApiServer {
     const body = await readBody(req, res);
     if (body === null) return; // answered (too large, or the client went away)
     const input = validate(def, found.params, found.query, body);
-    if (!input.ok) return this.#send(res, 400, errorEnvelope(input.err));
+    if (!input.ok) {
+      this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: `refused 400: ${input.err.message.slice(0, 300)}`, client: ctx.client });
+      return this.#send(res, 400, errorEnvelope(input.err));
+    }
+    if (def.stream === 'ndjson') {
+      const busy = this.#streamLimit(ctx);
+      if (busy) {
+        this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: `refused 429: ${busy.message}`, client: ctx.client });
+        return this.#send(res, 429, errorEnvelope(busy), { 'retry-after': '5' });
+      }
+    }
     let answer: unknown;
     try {
       answer = await (this.#handlers[name] as Handler<RouteName>)(input.value as Input<RouteName>, ctx);
@@ -402,7 +448,7 @@ export class ApiServer {
       dispose();
       if (!res.writableEnded && !res.destroyed) out.end(err === undefined ? undefined : `${JSON.stringify(errorEnvelope(err))}\n`);
     };
-    const entry: OpenStream = { hash: ctx.token.hash, close: () => finish(new UnauthorisedError(ctx.peer, 'the token was revoked')) };
+    const entry: OpenStream = { hash: ctx.token.hash, client: ctx.client, close: () => finish(new UnauthorisedError(ctx.peer, 'the token was revoked')) };
     this.#streams.add(entry);
     // A stream that beats costs its link a TLS record each time (~30 bytes on the wire, more with
     // TCP's acknowledgements): on a 64 kbit/s link, streams the client watches through another
@@ -502,8 +548,23 @@ export class ApiServer {
     const input = validate(def, found.params, found.query, '');
     if (!input.ok) return rawError(socket, 400, input.err);
     const { params, query } = input.value as Input<'exec'>;
+    // What runs, and as whom, is in the audit line: an exec is a command on the host's container.
+    const target = `${params.ref} ${JSON.stringify(query.cmd)}${query.user ? ` as ${JSON.stringify(query.user)}` : ''}`.slice(0, 500);
+    const audit = (outcome: string) => this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target, outcome, client: ctx.client });
+    // The handshake is checked before anything starts (a process was started, and leaked, for an
+    // upgrade without Sec-WebSocket-Key, which the WebSocket library then refused).
+    const key = req.headers['sec-websocket-key'];
+    const version = req.headers['sec-websocket-version'];
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key) || version !== '13') {
+      audit('refused 400: not a WebSocket handshake');
+      return rawError(socket, 400, new BadInputError('Not a WebSocket handshake: send `Upgrade: websocket`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key` (RFC 6455).', { field: 'headers' }));
+    }
+    const busy = this.#streamLimit(ctx);
+    if (busy) {
+      audit(`refused 429: ${busy.message}`);
+      return rawError(socket, 429, busy);
+    }
     let session: ExecSession;
-    const audit = (outcome: string) => this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: params.ref, outcome, client: ctx.client });
     try {
       session = await this.#o.node.exec(params.ref, { ...query });
     } catch (err) {
@@ -526,7 +587,7 @@ export class ApiServer {
       session.close();
       if (ws.readyState === ws.OPEN) ws.close(code, reason.slice(0, 120));
     };
-    const entry: OpenStream = { hash: ctx.token.hash, close: () => finish(4001, 'the token was revoked') };
+    const entry: OpenStream = { hash: ctx.token.hash, client: ctx.client, close: () => finish(4001, 'the token was revoked') };
     this.#streams.add(entry);
     // Handlers first, synchronously: nothing the client sends may arrive before them.
     ws.on('message', (data: RawData, isBinary: boolean) => {

@@ -202,6 +202,13 @@ export class EngineError extends OutpostError {
   }
 }
 
+/** An agent refused one more stream: the token or the address holds as many as it may (HTTP 429). */
+export class TooManyStreamsError extends OutpostError {
+  static override readonly code = 'TOO_MANY_STREAMS';
+  static override readonly exit = 5;
+  static override readonly http = 429;
+}
+
 /** A peer's agent refused the token (missing, wrong or revoked): HTTP 401. */
 export class UnauthorisedError extends OutpostError {
   static override readonly code = 'UNAUTHORISED';
@@ -278,6 +285,7 @@ export const ERROR_CLASSES = [
   BadInputError,
   EngineError,
   UnauthorisedError,
+  TooManyStreamsError,
   ForbiddenError,
   PeerUnreachableError,
   PeerTimeoutError,
