@@ -202,8 +202,9 @@ export class RuleAgent {
       this.#write({ kind: 'agent', reason: `the engine is back after ${words(away)}; exits while it was away are checked against the rules` });
       this.#log(`engine back after ${words(away)}`);
     }
-    // The model was listed again just before the node says it is online.
-    if (st.state === 'online') this.#reconcile();
+    // No reconcile here: the node says it is online as soon as the engine has answered, just
+    // before it publishes the new list (Connection.answered()); the gap is reconciled on that
+    // list's reset (above), against what the engine says now, not the model from before the gap.
   }
 
   #reconcile(): void {
