@@ -147,7 +147,7 @@ interface OpenStream {
 
 type Handler<N extends RouteName> = (input: Input<N>, ctx: Ctx) => Promise<unknown> | unknown;
 
-const STATUS_TEXT: Record<number, string> = { 431: 'Request Header Fields Too Large', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 409: 'Conflict' };
+const STATUS_TEXT: Record<number, string> = { 408: 'Request Timeout', 431: 'Request Header Fields Too Large', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 409: 'Conflict' };
 
 export class ApiServer {
   readonly #o: ApiServerOptions;
@@ -171,12 +171,14 @@ export class ApiServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((err: unknown) => this.#fail(res, err));
     };
+    // Deadlines given at construction (Node's connection checker reads them then; set later, they
+    // did not hold): a request's headers within 10 s, the whole request within 30 s (a body that
+    // never ends held its socket for Node's 300 s), checked every second; a socket that never says
+    // anything gets 408 at the headers' deadline.
+    const deadlines = { headersTimeout: o.deadlines?.headersMs ?? 10_000, requestTimeout: o.deadlines?.requestMs ?? REQUEST_DEADLINE_MS, connectionsCheckingInterval: 1000 };
     this.#server = tls
-      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2', ciphers: AEAD_CIPHERS, honorCipherOrder: true, connectionsCheckingInterval: 1000 }, handler)
-      : createHttpServer({ connectionsCheckingInterval: 1000 }, handler);
-    this.#server.headersTimeout = o.deadlines?.headersMs ?? 10_000;
-    // A body that never ends no longer holds its socket for Node's 300 s.
-    this.#server.requestTimeout = o.deadlines?.requestMs ?? REQUEST_DEADLINE_MS;
+      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2', ciphers: AEAD_CIPHERS, honorCipherOrder: true, ...deadlines }, handler)
+      : createHttpServer(deadlines, handler);
     // A kept-alive connection waits this long for its next request (Node's default is 5 s): a
     // client that asks every minute, or opens a shell or a log now and then, finds its connection
     // warm instead of paying TCP's and TLS's handshakes again (four round trips and ~2 KB with the
@@ -185,6 +187,10 @@ export class ApiServer {
     this.#server.maxHeadersCount = 100;
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       // Not HTTP at all (or a body where none was announced): an envelope all the same, then the connection ends.
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        rawError(socket, 408, new BadInputError('The request did not arrive within its deadline (headers 10 s, the whole request 30 s); send it again.'));
+        return;
+      }
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
       rawError(socket, status, new BadInputError(`Malformed HTTP request (${String(err.code ?? err.message).slice(0, 60)}).`));
     });
