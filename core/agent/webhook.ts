@@ -19,8 +19,23 @@ export async function postWebhook(doFetch: typeof fetch, url: string, payload: W
       body: JSON.stringify(payload),
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });
-    return res.ok ? null : `webhook ${url} answered ${res.status} ${res.statusText}`;
+    return res.ok ? null : `webhook ${shownUrl(url)} answered ${res.status} ${String(res.statusText).slice(0, 100)}`;
   } catch (err) {
-    return `webhook ${url} failed: ${(err as Error).message}`;
+    return `webhook ${shownUrl(url)} failed: ${String((err as Error).message).split(url).join(shownUrl(url)).slice(0, 300)}`;
+  }
+}
+
+/**
+ * A webhook's address as the journal and the log may show it: its origin only. Its path, query
+ * and credentials often are its secret (a Slack hook's path, a `?token=`), and the journal is
+ * read by viewers.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const hidden = u.username !== '' || u.password !== '' || u.pathname.length > 1 || u.search !== '' || u.hash !== '';
+    return `${u.protocol}//${u.host}${hidden ? '/…' : ''}`;
+  } catch {
+    return '(a webhook)';
   }
 }

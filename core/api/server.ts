@@ -27,6 +27,7 @@ import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type Tok
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
 import { journalPlacement } from '../agent/placement-link.js';
+import { changeForViewer, eventForViewer, summaryForViewer } from './redact.js';
 import { buildId } from '../build-info.js';
 import { isLoopbackHost } from '../shared/loopback.js';
 import { createGzip } from 'node:zlib';
@@ -675,7 +676,10 @@ export class ApiServer {
         const enc = hostEncoder();
         return new PushStream((emit) => node.watchHost((h) => emitFrame(emit, enc.frame([h], h.at)), every));
       },
-      list: (i) => node.list({ all: i.query.all === true }),
+      list: async (i, ctx) => {
+        const list = await node.list({ all: i.query.all === true });
+        return ctx.token.role === 'viewer' ? list.map(summaryForViewer) : list;
+      },
       run: async (i, ctx) => {
         const workload = i.body.labels?.[LABEL_WORKLOAD];
         const what = workload === undefined ? null : `${workload} replica ${i.body.labels?.[LABEL_REPLICA] ?? '?'} (generation ${i.body.labels?.[LABEL_GENERATION] ?? '?'})`;
@@ -694,8 +698,8 @@ export class ApiServer {
       inspect: async (i, ctx) => {
         const d = await node.inspect(i.params.ref);
         if (ctx.token.role !== 'viewer') return d;
-        // A viewer reads state, not secrets: the variables' names only, and no raw document.
-        return { ...d, env: d.env.map((e) => e.split('=')[0] ?? ''), raw: null };
+        // A viewer reads state, not secrets: the variables' names only, no raw document, no workload spec.
+        return { ...summaryForViewer(d), env: d.env.map((e) => e.split('=')[0] ?? ''), raw: null };
       },
       resolve: (i) => node.resolve(i.params.ref),
       start: (i) => node.start(i.params.ref),
@@ -712,8 +716,8 @@ export class ApiServer {
       exec: () => {
         throw new BadInputError('exec is a WebSocket');
       },
-      model: () => new PushStream((emit) => node.watch(emit)),
-      events: (i) => new PushStream((emit) => node.watchEvents(emit, i.query.sinceNano ? { sinceNano: i.query.sinceNano } : {})),
+      model: (_i, ctx) => new PushStream((emit) => node.watch(ctx.token.role === 'viewer' ? (c) => emit(changeForViewer(c)) : emit)),
+      events: (i, ctx) => new PushStream((emit) => node.watchEvents(ctx.token.role === 'viewer' ? (e) => emit(eventForViewer(e)) : emit, i.query.sinceNano ? { sinceNano: i.query.sinceNano } : {})),
       stats: () => node.statsOnce(),
       statsWatch: (i) => {
         const every = i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {};

@@ -218,7 +218,8 @@ export function compileRegex(pattern: string, flags: string): LogPattern {
  * later: what passes here cannot fail there.
  */
 export function webhookUrl(value: unknown): string {
-  const bad = () => new FieldError(['webhook'], `expected an http:// or https:// URL, got ${describe(value)}`);
+  // The value is not repeated: a hook's address often is its secret (its path, a ?token=), and problems reach viewers.
+  const bad = () => new FieldError(['webhook'], `expected an http:// or https:// URL with a host, got ${typeof value === 'string' ? `a string of ${value.length} characters that is not one` : describe(value)}`);
   if (typeof value !== 'string' || value.length > 2048 || !URL.canParse?.(value)) throw bad();
   let url: URL;
   try {
