@@ -366,10 +366,10 @@ export class FailoverController {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      const began = Date.now();
+      const began = monoNowMs();
       this.#round()
         .catch((err: unknown) => this.#once(`round:${message(err)}`, `failover round failed: ${message(err)}`))
-        .finally(() => this.#schedule(Math.max(0, (this.#o.roundMs ?? ROUND_MS) - (Date.now() - began))));
+        .finally(() => this.#schedule(Math.max(0, (this.#o.roundMs ?? ROUND_MS) - (monoNowMs() - began))));
     }, delay);
     this.#timer.unref?.();
   }
