@@ -14,7 +14,7 @@ import type Dockerode from 'dockerode';
 import { ContainerStore } from '../model/container-store.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
-import { BadInputError, OutpostError } from '../model/errors.js';
+import { BadInputError, OutpostError, NotAllowedError } from '../model/errors.js';
 import { resolveContainer } from '../model/resolve.js';
 import { normalizeSignal, SIGNAL_HINT } from '../model/signals.js';
 import type {
@@ -55,10 +55,17 @@ import { detailsFromInspect, summaryFromInspect, statusLine, summaryFromList, ty
 import { RefreshQueue } from './refresh-queue.js';
 import { translateEngineError } from './translate-error.js';
 import type { RulesPort } from '../rules/port.js';
+import { runPolicyRefusal, type RunPolicy } from '../placement/run-policy.js';
 import { mapLimit } from '../shared/map-limit.js';
 
 export interface LocalNodeOptions {
   name?: string;
+  /**
+   * What `run` starts on anyone else's behalf (the agent's node: placement, failover, a rule's
+   * move, the API); a refused spec throws NotAllowedError naming the field and the rule. Absent:
+   * no policy (a person's own CLI, with the engine's socket in hand anyway).
+   */
+  runPolicy?: RunPolicy;
   endpoint?: Endpoint;
   /** Where per-container figures come from (default: cgroup files, then the API). */
   statsSource?: StatsSource;
@@ -454,6 +461,10 @@ export class LocalNode implements Node {
   }
 
   async run(spec: RunSpec): Promise<string> {
+    if (this.#options.runPolicy) {
+      const refusal = runPolicyRefusal(spec, this.#options.runPolicy);
+      if (refusal) throw new NotAllowedError(`${this.name} does not run ${spec.name} for another: ${refusal}.`, { field: 'spec', rule: refusal });
+    }
     const engine = await this.#getEngine();
     const exposed: Record<string, object> = {};
     const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};

@@ -51,11 +51,13 @@ import {
 } from './failover.js';
 import { LABEL_SPEC, placedCopies, planMove, runMove, runSpecFor, snapshotOf, specOf } from './fleet-ops.js';
 import { scanNodeName } from '../peers/node-name.js';
+import { DEFAULT_RUN_POLICY, type RunPolicy } from './run-policy.js';
 import { parseWorkload, type SpecIssue, type Workload } from './spec.js';
 
 export const PLACEMENT_FILE = 'placement.yaml';
 export const PARTITION_ENV = 'OUTPOST_TEST_PARTITION_FILE';
-const PLACEMENT_KEYS = ['node', 'failover'] as const;
+const PLACEMENT_KEYS = ['node', 'failover', 'run_policy'] as const;
+const RUN_POLICY_KEYS = ['allow_binds', 'allow_mknod'] as const;
 const NODE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Largest placement.yaml read. */
 const MAX_PLACEMENT_BYTES = 64 * 1024;
@@ -81,6 +83,8 @@ export interface PlacementConfig {
   node: string;
   /** The settings; `voters` holds only the file's voter-only names (the fleet's nodes are added at run time). */
   settings: FailoverSettings;
+  /** What this node runs on anyone else's behalf (run-policy.ts). */
+  runPolicy: RunPolicy;
 }
 
 export function placementFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -144,9 +148,32 @@ export function parsePlacementConfig(text: string, file: string): { config: Plac
     const sub = i.field === '(failover)' ? [] : i.field.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     issues.push(locate(doc, lines, { ...i, field: i.field === '(failover)' ? 'failover' : `failover.${i.field}` }, ['failover', ...sub]));
   }
+  const runPolicy = runPolicyAt(root.run_policy, at);
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (issues.length > 0 || !parsed.settings || typeof node !== 'string') return { config: null, issues };
-  return { config: { node, settings: parsed.settings }, issues };
+  return { config: { node, settings: parsed.settings, runPolicy }, issues };
+}
+
+/** placement.yaml's `run_policy` (absent: the default, which refuses what gives the host away). */
+function runPolicyAt(value: unknown, at: (path: (string | number)[], field: string, message: string) => void): RunPolicy {
+  if (value === undefined || value === null) return DEFAULT_RUN_POLICY;
+  if (!isMap(value)) {
+    at(['run_policy'], 'run_policy', `expected a mapping {allow_binds, allow_mknod}, got ${describe(value)}`);
+    return DEFAULT_RUN_POLICY;
+  }
+  for (const k of Object.keys(value)) if (!(RUN_POLICY_KEYS as readonly string[]).includes(k)) at(['run_policy', k], `run_policy.${k}`, `unknown key \`${k.slice(0, 40)}\`; expected one of: ${RUN_POLICY_KEYS.join(', ')}`);
+  const binds = value.allow_binds ?? [];
+  const allowBinds: string[] = [];
+  if (!Array.isArray(binds)) at(['run_policy', 'allow_binds'], 'run_policy.allow_binds', `expected a list of absolute host paths, got ${describe(binds)}`);
+  else {
+    for (const [i, b] of binds.entries()) {
+      if (typeof b !== 'string' || !b.startsWith('/') || /[:,\0\n]/.test(b) || b.length > 4096) at(['run_policy', 'allow_binds', i], `run_policy.allow_binds[${i}]`, `expected an absolute host path, got ${describe(b)}`);
+      else allowBinds.push(b);
+    }
+  }
+  const mknod = value.allow_mknod ?? false;
+  if (typeof mknod !== 'boolean') at(['run_policy', 'allow_mknod'], 'run_policy.allow_mknod', `expected true or false, got ${describe(mknod)}`);
+  return { allowBinds, allowMknod: mknod === true };
 }
 
 /** The issue with the line and column of the deepest node along its path that exists. */
@@ -391,7 +418,13 @@ export class FailoverController {
           this.#lastExchange.set(p.name, now);
           this.#views.set(p.name, { view: a.view, at: now });
           if (a.listed) this.#lists.set(p.name, { copies: a.copies.filter((c) => c.node === p.name), at: now });
-          for (const [name, text] of Object.entries(a.specs)) this.#specs[name] = text;
+          // A peer speaks for the workloads it runs: it may give the spec of a workload only while it
+          // reports a copy of it on itself (it could overwrite any other node's workload before).
+          const own = new Set(a.copies.filter((c) => c.node === p.name).map((c) => c.workload));
+          for (const [name, text] of Object.entries(a.specs)) {
+            if (own.has(name)) this.#specs[name] = text;
+            else this.#once(`spec:${p.name}:${name}`, `ignored the spec of ${name.slice(0, 63)} from ${p.name}: it runs no copy of it`);
+          }
           for (const id of unfence) this.#unfenceFor.get(p.name)?.delete(id);
           const was = this.#down.get(p.name);
           if (was !== undefined) {

@@ -93,9 +93,15 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(io.env);
   const log = (line: string) => io.err(`${new Date().toISOString()} ${line}\n`);
   const { thisNodeName } = await import('../../core/peers/node-name.js');
-  const node = new LocalNode({ name: thisNodeName(io.env), endpoint, rules: (n) => new LocalRules(n, paths), onError: log });
+  const { loadPlacementConfig, placementFile } = await import('../../core/placement/controller.js');
+  const { DEFAULT_RUN_POLICY } = await import('../../core/placement/run-policy.js');
+  const placement = loadPlacementConfig(placementFile(io.env));
+  // What this node runs for anyone else (the API's run, failover, a rule's move): its own policy,
+  // the default one (no host root, engine socket or mknod) when placement.yaml says none.
+  const runPolicy = placement.config?.runPolicy ?? DEFAULT_RUN_POLICY;
+  const node = new LocalNode({ name: thisNodeName(io.env), endpoint, rules: (n) => new LocalRules(n, paths), onError: log, runPolicy });
   node.connect().catch((err: unknown) => log(`api: engine unreachable (${(err as Error).message}); retrying in the background`));
-  const controller = await failoverController(node, paths.stateDir, io, log);
+  const controller = await failoverController(node, paths.stateDir, io, log, placement);
   const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log, placement: () => controller });
   log(`api: listening on ${server.url}${identity ? ` (certificate SHA-256 ${identity.fingerprint})` : ' (plain HTTP, loopback only)'}`);
   if (readTokens(paths.stateDir).length === 0) log('api: no tokens: nothing is accepted until `outpost tokens create NAME --role ROLE` makes one');
@@ -124,10 +130,9 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
  * $XDG_CONFIG_HOME/outpost/placement.yaml names this node; otherwise failover is off and the log
  * says so once (a broken file too, with each problem at its line).
  */
-async function failoverController(node: import('../../core/node.js').Node, stateDir: string, io: CliIO, log: (line: string) => void) {
-  const { FailoverController, loadPlacementConfig, placementFile } = await import('../../core/placement/controller.js');
+async function failoverController(node: import('../../core/node.js').Node, stateDir: string, io: CliIO, log: (line: string) => void, loaded: ReturnType<typeof import('../../core/placement/controller.js').loadPlacementConfig>) {
+  const { FailoverController, placementFile } = await import('../../core/placement/controller.js');
   const file = placementFile(io.env);
-  const loaded = loadPlacementConfig(file);
   if (loaded.missing) {
     log(`placement: failover is off: no ${file} (it names this node in the fleet: \`node: NAME\`, and its \`failover:\` settings)`);
     return null;
