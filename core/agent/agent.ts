@@ -13,7 +13,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { LogStream, Node } from '../node.js';
-import type { Disposer, NodeStatus } from '../model/types.js';
+import type { ContainerSummary, Disposer, NodeStatus } from '../model/types.js';
 import { NotAllowedError } from '../model/errors.js';
 import { runAction } from './runner.js';
 import { postWebhook } from './webhook.js';
@@ -174,7 +174,11 @@ export class RuleAgent {
         this.engine.onModel(change, now);
         this.#reportLabelIssues();
         // A full list after a gap (start-up, reconnect): exits nobody saw go through the rules now.
-        if (change.kind === 'reset' && this.#o.node.status().state === 'online') this.#reconcile();
+        // Only a list that says when each exited container finished: a node's first list comes from
+        // one request without them (its inspects follow in the next), and reconciling that one
+        // spent the gap on a model with no exit times (a crash while the agent was down was never
+        // restarted).
+        if (change.kind === 'reset' && this.#o.node.status().state === 'online' && exitTimesKnown(change.containers)) this.#reconcile();
         this.#syncSoon();
       }),
     );
@@ -627,4 +631,9 @@ export function describeMaintenance(m: Maintenance): string {
   if (m.node) parts.push(`on the whole node ${until(m.node.until)}`);
   for (const name of Object.keys(m.containers ?? {}).sort()) parts.push(`for ${name} ${until(m.containers?.[name]?.until ?? null)}`);
   return parts.length === 0 ? 'no rules paused' : `rules paused ${parts.join('; ')}`;
+}
+
+/** Whether every exited container of a list says when it finished (an inspected list does; the engine's bare list does not). */
+function exitTimesKnown(containers: readonly ContainerSummary[]): boolean {
+  return containers.every((c) => (c.state !== 'exited' && c.state !== 'dead') || (typeof c.finishedAt === 'number' && c.finishedAt > 0));
 }

@@ -229,6 +229,32 @@ rules:
 describe('outpost agent, rules and journal commands', () => {
   const run = outpost;
 
+  it('an exit while the agent was down is acted on when `outpost agent` starts again (its node\'s first list has no exit times)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-agent-down-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const env = { XDG_CONFIG_HOME: join(dir, 'config'), XDG_STATE_HOME: join(dir, 'state'), HOME: dir };
+    const stateDir = join(dir, 'state', 'outpost');
+    const name = `${P}down-crash`;
+    execFileSync('mkdir', ['-p', join(dir, 'config', 'outpost')]);
+    // As a node of a fleet runs it: the API beside the rules.
+    const spawnAgent = (): ChildProcess => spawn(process.execPath, [BIN, 'agent', '--listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH ?? '', DOCKER_HOST: dockerHost(), ...env }, stdio: 'ignore' });
+    let agent = spawnAgent();
+    cleanups.push(() => void agent.kill('SIGKILL'));
+    await eventually(() => readJournal(stateDir).entries.some((e) => e.kind === 'agent'), 15_000, 'the agent started');
+    agent.kill('SIGKILL');
+    await new Promise((r) => agent.once('exit', r));
+    // While nobody watches, it crashes; a label rule of its own says what to do.
+    const c = await makeContainer(docker(), { name, cmd: 'sleep 1; exit 2', labels: { 'outpost.restart-on': 'exit-nonzero', 'outpost.backoff': '2s-30s' } });
+    await c.wait();
+    agent = spawnAgent();
+    const act = await eventually(() => readJournal(stateDir).entries.find((e) => e.kind === 'act' && e.container === name), 20_000, 'the exit acted on');
+    expect(act.reason).toMatch(/exited with code 2/);
+    expect(act.rule).toMatch(/label/);
+    await eventually(async () => (await c.inspect()).State.StartedAt > (await c.inspect()).Created, 10_000, 'started again');
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+  });
+
   it('survives SIGKILL during heavy journaling; status, explain, pause and journal work on the result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'outpost-agent-cli-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
