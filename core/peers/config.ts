@@ -52,6 +52,8 @@ export function nameProblem(name: unknown): string | null {
   if (typeof name !== 'string') return 'must be a string';
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) return `\`${name.slice(0, 70)}\` is not a valid name (${NAME_RULE})`;
   if (name === 'local') return '`local` is this machine\'s node; choose another name';
+  // `all` is the TUI's view of every node (`:node all`): a peer by that name could not be chosen.
+  if (name === 'all') return '`all` names every node at once (`:node all`); choose another name';
   return null;
 }
 

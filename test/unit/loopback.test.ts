@@ -25,3 +25,12 @@ describe('an agent peer over plain HTTP', () => {
     expect(urlProblem('agent', 'https://127.evil.example:8443')).toBeNull();
   });
 });
+
+describe('peer names the faces reserve', () => {
+  it('`all` and `local` are refused as peer names, with why', async () => {
+    const { nameProblem } = await import('../../core/peers/config.js');
+    expect(nameProblem('all')).toMatch(/every node at once/);
+    expect(nameProblem('local')).toMatch(/this machine/);
+    expect(nameProblem('all-gw')).toBeNull();
+  });
+});

@@ -360,6 +360,15 @@ describe('the reducer', () => {
       expect(keys(gw, [ch(':'), ...typing('node all'), flag('return')], context).state.allNodes).toBe(true);
     });
 
+    it('`:node local` is this machine whatever its fleet name, as on the command line', () => {
+      const context = ctx([], { nodes: [{ name: 'a', rules: true, thisMachine: true }, { name: 'gw-2', rules: false }], containers: (n) => (n === 'a' ? here : n === 'gw-2' ? there : []) });
+      const onGw = keys(initialState, [ch(':'), ...typing('node gw-2'), flag('return')], context).state;
+      const local = keys(onGw, [ch(':'), ...typing('node local'), flag('return')], context).state;
+      expect(local.allNodes).toBe(false);
+      expect(local.nodeIndex).toBe(0);
+      expect(local.message?.kind).not.toBe('error');
+    });
+
     it('actions, logs and shell act on the container of its own node', () => {
       const context = two();
       const onY = down(initialState, 3, context);

@@ -104,7 +104,7 @@ export function App(props: AppProps) {
   const context = (): KeyContext => {
     const live = view.getSnapshot();
     return {
-      nodes: nodes.map((n) => ({ name: n.name, rules: n.rules !== null })),
+      nodes: nodes.map((n) => ({ name: n.name, rules: n.rules !== null, thisMachine: n.isThisMachine })),
       containers: (name) => live.nodes.find((n) => n.name === name)?.containers ?? [],
       stats: live.stats,
       readOnly,

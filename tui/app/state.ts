@@ -101,6 +101,8 @@ export interface NodeFacts {
   name: string;
   /** Whether its rule engine can be reached (node.rules is not null). */
   rules: boolean;
+  /** This machine's node (`local` names it on input, whatever its fleet name). */
+  thisMachine?: boolean;
 }
 
 /** What a key is pressed in: read when it is pressed, not when the screen was last drawn. */
@@ -499,7 +501,7 @@ function runPalette(state: UiState, text: string, ctx: KeyContext): Step {
     }
     case 'node': {
       if (cmd.name === 'all') return same({ ...state, allNodes: true });
-      const i = ctx.nodes.findIndex((n) => n.name === cmd.name);
+      const i = ctx.nodes.findIndex((n) => n.name === cmd.name || (cmd.name === 'local' && n.thisMachine === true));
       return i >= 0 ? same({ ...state, nodeIndex: i, allNodes: false }) : say(state, `no node \`${cmd.name}\` (nodes: all, ${ctx.nodes.map((n) => n.name).join(', ')})`, 'error');
     }
     case 'sort':
