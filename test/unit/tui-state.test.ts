@@ -575,6 +575,12 @@ describe('a paused container (issue: `e` says "is not running")', () => {
   it('e says it is paused and how to unpause it', () => {
     expect(keys(initialState, [ch('e')], pctx).state.message).toEqual({ text: 'local/pz is paused: p unpauses it, then e opens a shell', kind: 'error' });
   });
+  it('e on a restarting container (a crash loop) does not say that s starts it: s would stop it', () => {
+    const loop = ctx([{ ...c('loop', 'restarting') }]);
+    const text = keys(initialState, [ch('e')], loop).state.message?.text ?? '';
+    expect(text).toMatch(/^local\/loop is restarting/);
+    expect(text).not.toMatch(/s starts it/);
+  });
   it('s stops it (it still runs: start would fail), and the palette says what does not apply', () => {
     expect(keys(initialState, [ch('s')], pctx).effects).toEqual([{ kind: 'run', action: 'stop', targets: paused }]);
     const palette = (text: string) => keys(initialState, [ch(':'), ...typing(text), flag('return')], pctx);

@@ -48,6 +48,8 @@ export function refusal(action: ContainerAction | 'shell', c: ContainerSummary):
   switch (action) {
     case 'shell':
       if (c.state === 'paused') return `${ref} is paused: p unpauses it, then e opens a shell`;
+      // A restarting container is between two runs of a crash loop: `s` would stop it, not start it.
+      if (c.state === 'restarting') return `${ref} is restarting (its restart policy brings it back; a crash loop never stays up): press e again once it runs, or read its logs with l`;
       return c.state === 'running' ? null : `${ref} is not running (${c.state}): s starts it`;
     case 'start':
       return c.state === 'paused' ? `${ref} is paused, not stopped: p (or :unpause ${ref}) unpauses it` : null;
