@@ -124,6 +124,9 @@ describe('three nodes on one machine (127.0.0.2–4), each an agent on its own e
       expect(acts.some((e) => e.kind === 'act' && e.container === `${P}n2-crash` && e.node === 'n2')).toBe(true);
       const status = await outpost(['agent', 'status', '--node', 'n2'], cfgEnv());
       expect(status.code).toBe(0);
+      // The peer's state is on the peer: this machine's folder is not shown as its.
+      expect(status.stdout).toMatch(/^state: \(on the peer\)$/m);
+      expect(JSON.parse((await outpost(['agent', 'status', '--node', 'n2', '--json'], cfgEnv())).stdout).stateDir).toBeNull();
       const explain = await outpost(['rules', 'explain', '--node', 'n2', `${P}n2-crash`], cfgEnv());
       expect(explain.code).toBe(0);
       expect(explain.stdout).toContain(`label:${P}n2-crash`);

@@ -86,4 +86,30 @@ describe.runIf(canMount)('an agent whose state directory is full', () => {
     await eventually(() => exited !== null, 20_000, 'the agent to stop');
     expect(exited).toBe(0);
   });
+
+  it('with --listen on its first start (no room for its certificate): the rules are enforced all the same, and the log says the node is not served', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'outpost-fd-listen-'));
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    const name = `${P}listen-crash`;
+    mkdirSync(join(home, 'outpost'));
+    writeFileSync(join(home, 'outpost', 'rules.yaml'), `rules:\n  - {name: crash, match: {name: "${name}"}, when: {exit: nonzero}, then: restart, backoff: {min: 1s, max: 1s}, budget: 50/10m}\n`);
+    mkdirSync(join(disk.dir, 'outpost'), { recursive: true });
+    const env = { XDG_CONFIG_HOME: home, XDG_STATE_HOME: disk.dir, HOME: home };
+    disk.fill(0);
+    cleanups.push(() => disk.free());
+    const child = spawn(process.execPath, [BIN, 'agent', '--listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH ?? '', DOCKER_HOST: dockerHost(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let exited: number | null = null;
+    child.on('exit', (code) => (exited = code ?? -1));
+    cleanups.push(() => void child.kill('SIGKILL'));
+    await eventually(() => /api: not serving this node to its peers: .*the rules are enforced all the same/.test(stderr), 15_000, `the log line (stderr: ${stderr})`);
+    await makeContainer(docker(), { name, cmd: 'sleep 1; exit 1' });
+    const first = (await docker().getContainer(name).inspect()).State.StartedAt;
+    await eventually(async () => (await docker().getContainer(name).inspect()).State.StartedAt !== first, 15_000, `a restart (agent stderr: ${stderr})`);
+    expect(exited).toBe(null);
+    child.kill('SIGTERM');
+    await eventually(() => exited !== null, 20_000, 'the agent to stop');
+    disk.free();
+  });
 });

@@ -38,7 +38,15 @@ export function registerApiCommands(program: Command, io: CliIO): void {
         if (opts.insecureHttp) throw new BadInputError('--insecure-http goes with --listen.');
         return;
       }
-      await startAgentApi(program, agent, opts as { listen: string; insecureHttp?: boolean; rules?: string; stateDir?: string }, io);
+      try {
+        await startAgentApi(program, agent, opts as { listen: string; insecureHttp?: boolean; rules?: string; stateDir?: string }, io);
+      } catch (err) {
+        // The rules are enforced whatever becomes of the API (a full disk that cannot take the
+        // first certificate, a port taken): a crash loop is still restarted, and the log says why
+        // the node is not served to its peers. Bad input (a malformed --listen) still stops here.
+        if (err instanceof BadInputError) throw err;
+        io.err(`${new Date().toISOString()} api: not serving this node to its peers: ${err instanceof Error ? err.message : String(err)}; the rules are enforced all the same\n`);
+      }
     });
   }
 

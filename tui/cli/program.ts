@@ -365,9 +365,11 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .option('--json', 'print JSON')
     .action(async (_opts: { rules?: string; stateDir?: string; json?: boolean }, cmd: Command) => {
       // `agent` takes --state-dir and --rules too, and takes them first: read them wherever they were given.
-      const opts = cmd.optsWithGlobals<{ rules?: string; stateDir?: string; json?: boolean }>();
+      const opts = cmd.optsWithGlobals<{ rules?: string; stateDir?: string; json?: boolean; node?: string }>();
       const m = await rulesModule();
-      await withRules(opts, (r, p) => m.agentStatusCommand(r, p, opts, io), true);
+      // A peer's agent keeps its state on its own machine: this machine's folder is not named for it.
+      const mine = opts.node === undefined || (await import('../../core/peers/node-name.js')).meansThisMachine(opts.node, (await import('../../core/peers/node-name.js')).thisNodeName(io.env));
+      await withRules(opts, (r, p) => m.agentStatusCommand(r, mine ? p.stateDir : null, opts, io), true);
     });
   agent
     .command('install')

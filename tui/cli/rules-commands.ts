@@ -88,12 +88,14 @@ export async function runAgent(node: LocalNode, endpoint: string, paths: RulesPa
   return code;
 }
 
-export async function agentStatusCommand(rules: RulesPort, paths: RulesPaths, opts: { json?: boolean }, io: CliIO): Promise<number> {
+/** `stateDir`: this machine's agent state folder, or null for a peer's agent (its state is on its own machine). */
+export async function agentStatusCommand(rules: RulesPort, stateDir: string | null, opts: { json?: boolean }, io: CliIO): Promise<number> {
+  const where = stateDir ?? '(on the peer)';
   const st = await rules.agent();
   const last = (await rules.journal({ limit: 1 })).at(-1) ?? null;
   const problems = st.problems ?? [];
   if (opts.json) {
-    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, pid: st.pid ?? st.record?.pid ?? null, problems, agent: st.record, stateDir: paths.stateDir, lastEntry: last }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ running: st.running, reason: st.reason, pid: st.pid ?? st.record?.pid ?? null, problems, agent: st.record, stateDir, lastEntry: last }, null, 2)}\n`);
   } else if (st.running) {
     const r = st.record;
     // Without its record (it could not write it: a full disk), the lock still says which agent runs.
@@ -107,13 +109,13 @@ export async function agentStatusCommand(rules: RulesPort, paths: RulesPaths, op
     io.out(
       [
         ...head,
-        `state: ${paths.stateDir}`,
+        `state: ${where}`,
         ...problems.map((p) => `problem: ${inert(p)}`),
         last ? `last: ${new Date(last.ts).toISOString()} ${last.kind}: ${inert(last.reason)}` : 'last: (journal empty)',
       ].join('\n') + '\n',
     );
   } else {
-    io.out(`not running: ${st.reason}\nstate: ${paths.stateDir}\n${problems.map((p) => `problem: ${inert(p)}\n`).join('')}`);
+    io.out(`not running: ${st.reason}\nstate: ${where}\n${problems.map((p) => `problem: ${inert(p)}\n`).join('')}`);
   }
   // Scripts: 0 when an agent enforces the rules, 3 when none does.
   return st.running ? 0 : 3;
