@@ -348,6 +348,10 @@ ${[1, 2, 3, 4, 5].map((n) => `  - {name: every-line-${n}, match: {name: "${spam}
     expect(unit.stdout).toMatch(/^ExecStart=\S+node --max-semi-space-size=1 --heap-growing-percent=50 \S+outpost\.mjs agent$/m);
     expect(unit.stdout).toContain(` ${NODE_MEMORY_FLAGS.join(' ')} `);
     expect(unit.stdout).toContain('Environment=XDG_STATE_HOME=/var/lib');
+    // -H names the engine the service manages, as DOCKER_HOST does; a bad one is refused.
+    const viaH = await outpost(['-H', 'unix:///srv/engine-b/docker.sock', 'agent', 'install', '--print'], { ...env, DOCKER_HOST: '' });
+    expect(viaH.stdout).toMatch(/^Environment=DOCKER_HOST=unix:\/\/\/srv\/engine-b\/docker\.sock$/m);
+    expect((await outpost(['-H', 'ftp://x', 'agent', 'install', '--print'], env)).code).toBe(2);
     const into = await run(['agent', 'install', '--user', '--unit-dir', dir], env);
     expect(into.code).toBe(0);
     expect(existsSync(join(dir, 'outpost-agent.service'))).toBe(true);

@@ -380,8 +380,11 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     .option('--unit-dir <dir>', 'write the unit into this directory')
     .option('--rules <file>', 'rules file the service uses')
     .action(async (_opts: { user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string }, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<{ user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string }>();
-      result.code = await (await rulesModule()).installService(opts, io);
+      const opts = cmd.optsWithGlobals<{ user?: boolean; print?: boolean; now?: boolean; unitDir?: string; rules?: string; host?: string }>();
+      // `-H URL` names the engine the service manages, as DOCKER_HOST does (it was dropped: the unit managed the default socket).
+      if (opts.host !== undefined) (await import('../../core/docker/endpoint.js')).parseHostUrl(opts.host, '--host');
+      const env = opts.host !== undefined ? { ...io.env, DOCKER_HOST: opts.host } : io.env;
+      result.code = await (await rulesModule()).installService(opts, { ...io, env });
     });
 
   const rules = program.command('rules').description('check, explain and pause the restart and remediation rules');
