@@ -468,6 +468,8 @@ describe('the placement dialog', () => {
     const opened = palette('place none.yaml');
     const planned = reduce(opened.state, { type: 'planned', title: 'place none.yaml', lines: ['0/3 nodes are available: 3 insufficient memory.'], canRun: false });
     expect(keys(planned.state, [ch('y')]).effects).toEqual([]);
+    // Nothing was asked, so nothing is "cancelled" (issue item 14).
+    expect(keys(planned.state, [ch('y')]).state.message?.text).toBe('place none.yaml: closed; nothing was run');
     const cancelled = keys(opened.state, [flag('escape')]).state;
     expect(cancelled.mode).toBe('main');
     expect(reduce(cancelled, { type: 'planned', title: 't', lines: ['late'], canRun: true }).state.placement).toBeNull();

@@ -295,6 +295,8 @@ function onKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
       const next: UiState = { ...state, placement: null, mode: 'main' };
       if (p?.planning) return key.escape || input === 'q' || input === 'n' ? say(next, 'cancelled') : same(state);
       if ((input === 'y' || input === 'Y') && p?.canRun) return { state: say(next, `${p.title}: running…`).state, effects: [{ kind: 'place-run' }] };
+      // A dialog that only explained (nothing fits, a bad file) had nothing to cancel.
+      if (p && !p.canRun) return say(next, `${p.title}: closed; nothing was run`);
       return say(next, 'cancelled');
     }
     case 'main': {
