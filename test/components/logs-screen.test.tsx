@@ -42,6 +42,15 @@ function screen(session: LogSession, saveDir = tmpdir(), width?: number) {
 }
 
 describe('LogsScreen', () => {
+  it('says the log is being opened before its first lines arrive (a slow link), not an empty screen', async () => {
+    const s = sessionWith([]);
+    const r = screen(s, tmpdir(), 100);
+    await tick();
+    expect(strip(r.lastFrame())).toContain('opening the log…');
+    s.buffer.push({ source: 0, stream: 'stdout', timestamp: '2024-05-01T10:00:00.000000000Z', text: 'first' });
+    r.unmount();
+  });
+
   it('shows the newest lines, following, and escape sequences inert', async () => {
     const s = sessionWith([{ text: 'first' }, { text: 'evil \x1b[2J\x1b]0;title\x07 end' }, { text: 'last', stream: 'stderr' }]);
     const r = screen(s);

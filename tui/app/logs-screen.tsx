@@ -331,11 +331,13 @@ export function LogsScreen(props: LogsScreenProps) {
   const states = session.states();
   const waiting = session.targets.filter((_, i) => states[i] === 'waiting').map(labelOf);
   const unreachable = states.some((st) => st === 'unreachable');
+  // Over a slow link the first lines take a moment: say so rather than show an empty, frozen screen.
+  const opening = session.buffer.size === 0 && states.some((st) => st === 'opening');
   const pos = cursor !== null ? found.indexOf(cursor - buffer.firstSeq) : -1;
   const header = logsHeader(inert(names), width, {
     state: follow ? 'following' : `paused${newer ? ` (${newer} newer)` : ''}`,
-    trouble: unreachable ? 'engine unreachable, retrying' : waiting.length ? `${waiting.map(inert).join(', ')} not running, waiting` : null,
-    troubleShort: unreachable ? 'no engine' : waiting.length === session.targets.length ? 'stopped' : waiting.length ? `${waiting.length} stopped` : null,
+    trouble: unreachable ? 'engine unreachable, retrying' : waiting.length ? `${waiting.map(inert).join(', ')} not running, waiting` : opening ? 'opening the log…' : null,
+    troubleShort: unreachable ? 'no engine' : waiting.length === session.targets.length ? 'stopped' : waiting.length ? `${waiting.length} stopped` : opening ? 'opening…' : null,
     modes: [filterMode ? `filter${context ? ` ±${context}` : ''}` : null, timestamps ? 'timestamps' : null, wrap ? 'wrap' : null].filter((m): m is string => m !== null),
     size: session.buffer.size,
     capacity: session.buffer.capacity,
