@@ -36,7 +36,7 @@ describe('Outpost replaced under a running TUI', () => {
     tmux = new Tmux();
     tmux.start(`${process.execPath} ${join(dist, 'outpost.mjs')}`, { cols: 120, rows: 30, env: { DOCKER_HOST: dockerHost(), HOME: home, XDG_CONFIG_HOME: join(home, '.config'), TERM: 'xterm-256color', PATH: process.env.PATH ?? '' } });
     // The app itself, not the start file's first frame: its lazy chunks are loaded by then.
-    await tmux.waitFor((s) => /logs  stats  inspect  rules/.test(s), 'the app');
+    await tmux.waitFor((s) => /logs {2}stats {2}inspect {2}rules/.test(s), 'the app');
     await new Promise((r) => setTimeout(r, 1500));
     // A rebuild: every lazy chunk is a new file, the old ones are gone.
     for (const f of readdirSync(join(dist, 'chunks'))) rmSync(join(dist, 'chunks', f));
