@@ -1,6 +1,7 @@
 /** Measuring helpers: CPU time from /proc, medians, a private engine with N containers. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import type Docker from 'dockerode';
 import { TEST_IMAGE } from '../test/harness/image.js';
 
@@ -94,4 +95,16 @@ export async function runTickers(d: Docker, count: number): Promise<void> {
     );
     await Promise.all(batch);
   }
+}
+
+/** A TCP port free on 127.0.0.1 now (the kernel's choice, released at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -39,7 +39,7 @@ import { RemoteNode } from '../core/remote/remote-node.js';
 import { FleetView } from '../tui/app/fleet-view.js';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage, TEST_IMAGE } from '../test/harness/image.js';
-import { cpuOfAll, cpuSeconds, median, percentile, pidsMatching, round, runContainer, saveResult, sleep } from './lib.js';
+import { cpuOfAll, cpuSeconds, freePort, median, percentile, pidsMatching, round, runContainer, saveResult, sleep } from './lib.js';
 import { PtyRun } from './pty.js';
 
 const IDLE_CONTAINERS = 50;
@@ -90,17 +90,6 @@ function whenNode(node: Node, check: () => boolean, timeoutMs: number): Promise<
     offs.push(node.onStatus(test), node.watch(test));
     test();
     if (done) offs.forEach((o) => o());
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 }
 

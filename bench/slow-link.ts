@@ -22,7 +22,7 @@ import Docker from 'dockerode';
 import { RemoteNode } from '../core/remote/remote-node.js';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage } from '../test/harness/image.js';
-import { median, round, runContainer, saveResult, sleep } from './lib.js';
+import { freePort, median, round, runContainer, saveResult, sleep } from './lib.js';
 
 const RTT_MS = 300;
 const RATE_BYTES_PER_S = 8000;
@@ -94,10 +94,7 @@ export async function runSlowLinkBench(): Promise<void> {
     const d = new Docker({ socketPath: engine.socket });
     await runContainer(d, 'slow-history', ['sh', '-c', 'i=0; while [ $i -lt 1000 ]; do i=$((i+1)); echo "$i GET /api/items?page=$i 200 12ms"; done; sleep 3600']);
     await runContainer(d, 'slow-shell', ['sleep', '3600']);
-    const server = createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    await new Promise<void>((r) => server.close(() => r()));
+    const port = await freePort();
     agent = await startAgent({ ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_STATE_HOME: join(dir, 'state'), DOCKER_HOST: engine.dockerHost }, port);
     const shaped = new ShapedLink(port);
     link.current = shaped;

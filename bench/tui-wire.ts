@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { startPrivateEngine } from '../test/harness/engine.js';
 import { importTestImage } from '../test/harness/image.js';
-import { round, runContainer, saveResult, sleep } from './lib.js';
+import { freePort, round, runContainer, saveResult, sleep } from './lib.js';
 import { PtyRun } from './pty.js';
 
 const CONTAINERS = 10;
@@ -77,17 +77,6 @@ class CountingRelay {
     for (const s of this.#sockets) s.destroy();
     return new Promise((r) => this.#server.close(() => r()));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The built agent; resolves with its token (and fingerprint over HTTPS) once it listens. */
