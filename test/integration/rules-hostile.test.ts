@@ -175,7 +175,8 @@ describe('outpost agent and rules commands refuse what they cannot do', () => {
     writeFileSync(file, 'webhook: "http://localhost:99999/hook"\nrules: []\n');
     const check = await run(['rules', 'check', file], env);
     expect(check.code).toBe(2);
-    expect(check.stderr).toContain(`${file}:1:10: webhook: expected an http:// or https:// URL, got "http://localhost:99999/hook"`);
+    // The value is not repeated (a hook's address is often its secret, and problems reach viewers): its place is.
+    expect(check.stderr).toContain(`${file}:1:10: webhook: expected an http:// or https:// URL with a host, got a string of 27 characters that is not one`);
     expect(check.stderr).not.toMatch(/\n\s+at /);
     const explain = await run(['rules', 'explain', '--rules', file], env);
     expect(explain.code).toBe(0);
