@@ -68,3 +68,16 @@ describe('durations', () => {
     expect(() => parseSince('2024-13-45T99:00:00Z', now)).toThrow(/not a valid date/);
   });
 });
+
+describe('ps -w', () => {
+  it('cuts no column: a 48-character name and a long compose project stay whole (they were cut at 32 and 20)', async () => {
+    const { psColumns } = await import('../../tui/presentation/container-row.js');
+    const { summary } = await import('../harness/summary.js');
+    const c = summary({ name: 'modbus-gateway-line3-telemetry-collector-primary', composeProject: 'factory-floor-telemetry-north-wing' });
+    const wide = renderTable([c], psColumns(Date.now(), true));
+    expect(wide).toContain('modbus-gateway-line3-telemetry-collector-primary');
+    expect(wide).toContain('factory-floor-telemetry-north-wing');
+    const narrow = renderTable([c], psColumns(Date.now(), false));
+    expect(narrow).not.toContain('modbus-gateway-line3-telemetry-collector-primary');
+  });
+});

@@ -577,6 +577,12 @@ describe('a paused container (issue: `e` says "is not running")', () => {
   it('e says it is paused and how to unpause it', () => {
     expect(keys(initialState, [ch('e')], pctx).state.message).toEqual({ text: 'local/pz is paused: p unpauses it, then e opens a shell', kind: 'error' });
   });
+  it(':start on a running container says it runs already, not "started"', () => {
+    const running = ctx([{ ...c('web', 'running') }]);
+    const step = keys(initialState, [ch(':'), ...typing('start web'), flag('return')], running);
+    expect(step.effects).toEqual([]);
+    expect(step.state.message?.text).toBe('local/web is running already: r (or :restart local/web) restarts it');
+  });
   it('e on a restarting container (a crash loop) does not say that s starts it: s would stop it', () => {
     const loop = ctx([{ ...c('loop', 'restarting') }]);
     const text = keys(initialState, [ch('e')], loop).state.message?.text ?? '';

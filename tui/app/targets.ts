@@ -52,6 +52,7 @@ export function refusal(action: ContainerAction | 'shell', c: ContainerSummary):
       if (c.state === 'restarting') return `${ref} is restarting (its restart policy brings it back; a crash loop never stays up): press e again once it runs, or read its logs with l`;
       return c.state === 'running' ? null : `${ref} is not running (${c.state}): s starts it`;
     case 'start':
+      if (c.state === 'running') return `${ref} is running already: r (or :restart ${ref}) restarts it`;
       return c.state === 'paused' ? `${ref} is paused, not stopped: p (or :unpause ${ref}) unpauses it` : null;
     case 'pause':
       if (c.state === 'paused') return `${ref} is paused already: p (or :unpause ${ref}) unpauses it`;

@@ -53,12 +53,12 @@ export function listState(c: ContainerSummary, now: number, gaveUp = false): str
 export function psColumns(now: number, wide: boolean): Column<ContainerSummary>[] {
   const cols: Column<ContainerSummary>[] = [
     { header: 'CONTAINER ID', value: (c) => c.id.slice(0, 12) },
-    { header: 'NAME', value: (c) => inert(c.name), max: 32 },
+    { header: 'NAME', value: (c) => inert(c.name), max: wide ? Infinity : 32 },
     { header: 'IMAGE', value: (c) => inert(c.image), max: wide ? Infinity : 30 },
     { header: 'STATE', value: (c) => formatState(c, now) },
     { header: 'HEALTH', value: (c) => (c.health === 'none' ? '-' : c.health) },
     { header: 'RESTARTS', value: (c) => (c.restartCount === null ? '-' : String(c.restartCount)), right: true },
-    { header: 'PROJECT', value: (c) => inert(c.composeProject ?? '-'), max: 20 },
+    { header: 'PROJECT', value: (c) => inert(c.composeProject ?? '-'), max: wide ? Infinity : 20 },
     { header: 'PORTS', value: (c) => formatPorts(c.ports), max: wide ? Infinity : 40 },
   ];
   if (wide) cols.push({ header: 'COMMAND', value: (c) => inert(c.command) });
