@@ -462,7 +462,9 @@ export class LocalNode implements Node {
 
   async run(spec: RunSpec): Promise<string> {
     if (this.#options.runPolicy) {
-      const refusal = runPolicyRefusal(spec, this.#options.runPolicy);
+      // The engine this node drives is refused with the default socket paths, wherever its socket is.
+      const engineSocket = this.endpoint.kind === 'unix' ? this.endpoint.socketPath : null;
+      const refusal = runPolicyRefusal(spec, { ...this.#options.runPolicy, engineSocket });
       if (refusal) throw new NotAllowedError(`${this.name} does not run ${spec.name} for another: ${refusal}.`, { field: 'spec', rule: refusal });
     }
     const engine = await this.#getEngine();

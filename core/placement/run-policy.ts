@@ -20,6 +20,8 @@ export interface RunPolicy {
   allowBinds: readonly string[];
   /** Device permissions with `m` (creating device nodes). */
   allowMknod: boolean;
+  /** The socket of the engine this node drives, wherever it is (refused like the default paths). */
+  engineSocket?: string | null;
 }
 
 export const DEFAULT_RUN_POLICY: RunPolicy = { allowBinds: [], allowMknod: false };
@@ -54,7 +56,8 @@ export function runPolicyRefusal(spec: RunSpec, policy: RunPolicy = DEFAULT_RUN_
     // The path itself is the host's, or it holds one of the host's (`/var` holds /var/lib/docker).
     const sys = SYSTEM_PATHS.find((s) => under(src, s) || under(s, src));
     if (sys) return `volumes[${i}].source \`${src}\`: ${sys} is the host's own; not bound for a workload run on another's behalf (this node's placement.yaml: run_policy.allow_binds)`;
-    const sock = ENGINE_SOCKETS.find((s) => under(s, src) || under(src, s));
+    const sockets = policy.engineSocket ? [...ENGINE_SOCKETS, normalise(policy.engineSocket)] : ENGINE_SOCKETS;
+    const sock = sockets.find((s) => under(s, src) || under(src, s));
     if (sock) return `volumes[${i}].source \`${src}\`: it holds the engine's socket (${sock}), which controls the host; not bound for a workload run on another's behalf`;
   }
   for (const [i, d] of spec.devices.entries()) {

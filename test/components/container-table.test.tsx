@@ -50,7 +50,7 @@ describe('the host strip before its second sample (issue: `CPU 0.0%` on the firs
 });
 
 describe('advice is wrapped, not cut (issue: "Is it…" at 120 columns; ink-testing-library draws 100)', () => {
-  const reason = 'Cannot connect to the Docker engine at unix:///var/run/docker.sock: connect ENOENT /var/run/docker.sock. Is it running? Start it with `sudo systemctl start docker`, or point DOCKER_HOST at the engine you mean.';
+  const reason = 'Cannot connect to the Docker engine at unix:///tmp/op-edge-1/docker.sock: connect ENOENT /tmp/op-edge-1/docker.sock. Is it running? Start it with `sudo systemctl start docker`, or point DOCKER_HOST at the engine you mean.';
   async function frameOf(o: { message?: string; offline?: boolean; seenAgo?: number }) {
     const { MainView } = await import('../../tui/app/main-view.js');
     const { initialState } = await import('../../tui/app/state.js');

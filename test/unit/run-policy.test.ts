@@ -20,8 +20,7 @@ describe('the default run policy', () => {
     ['//etc/', '/etc is the host\'s own'],
     ['/srv/../etc', '/etc is the host\'s own'],
     ['/var', 'is the host\'s own'],
-    ['/var/run/docker.sock', "engine's socket"],
-    ['/run/docker.sock', "engine's socket"],
+    ['/run/containerd/containerd.sock', 'is the host\'s own'],
     ['/run', 'is the host\'s own'],
     ['/var/lib/docker/volumes', 'is the host\'s own'],
     ['/proc/1/root', 'is the host\'s own'],
@@ -33,6 +32,13 @@ describe('the default run policy', () => {
 
   it.each(['/srv/data', '/opt/app/config', '/home/tech/logs', '/run/dbus', '/mnt/usb'])('runs a bind of %s', (source) => {
     expect(runPolicyRefusal(withBind(source))).toBeNull();
+  });
+
+  it("refuses the socket of the engine the node drives, wherever it is, and the folder that holds it", () => {
+    const policy = { ...DEFAULT_RUN_POLICY, engineSocket: '/tmp/op-engine/docker.sock' };
+    expect(runPolicyRefusal(withBind('/tmp/op-engine/docker.sock'), policy)).toMatch(/engine's socket/);
+    expect(runPolicyRefusal(withBind('/tmp/op-engine'), policy)).toMatch(/engine's socket/);
+    expect(runPolicyRefusal(withBind('/tmp/op-other'), policy)).toBeNull();
   });
 
   it('a named or anonymous volume runs; a path that carries bind options does not', () => {
