@@ -14,13 +14,21 @@ import { describeIssues, devicePathsSchema, nameSchema, refSchema, runSpecSchema
 
 export { describeIssues, nameSchema, refSchema };
 
-export type Role = 'viewer' | 'operator' | 'admin';
-export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
-const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+/**
+ * A person's roles rise viewer < operator < admin. `peer` stands apart: the credential one agent
+ * holds for another, good for exactly what failover and placement need (the routes marked `peer`,
+ * and there only placed workloads: see docs/api.md, "Roles").
+ */
+export type Role = 'viewer' | 'operator' | 'admin' | 'peer';
+/** The roles a route can require (a person's). */
+export type PersonRole = Exclude<Role, 'peer'>;
+export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin', 'peer'];
+const RANK: Record<PersonRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
-/** Whether a token of role `have` may call a route that needs `need`. */
-export function allows(have: Role, need: Role): boolean {
-  return RANK[have] >= RANK[need];
+/** Whether a token of role `have` may call the route `def`. */
+export function allows(have: Role, def: Pick<RouteDef, 'role' | 'peer'>): boolean {
+  if (have === 'peer') return def.peer === true;
+  return RANK[have] >= RANK[def.role];
 }
 
 /** Largest request body the agent reads (bigger ones get 413). */
@@ -57,7 +65,12 @@ const qJsonStrings = (max: number) => qJsonList(z.array(z.string().max(64 * 1024
 export interface RouteDef {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
-  role: Role;
+  /** The least person's role that may call it (admin may call everything). */
+  role: PersonRole;
+  /** A `peer` token may call it too (only for placed workloads where it acts on a container). */
+  peer?: true;
+  /** No token: the request proves itself otherwise (an enrolment secret). */
+  open?: true;
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -73,69 +86,23 @@ const ref = z.object({ ref: refSchema }).strict();
 const stopBody = z.object({ timeoutSeconds: z.number().optional() }).strict();
 const target = z.object({ container: refSchema.optional() }).strict();
 
-/** A node's name in the fleet, as the peers file and placement.yaml write it. */
-const fleetName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, '1–63 characters of a-z, 0-9 and -, starting with a letter or digit');
-/** What a node tells its peers with each failover heartbeat (core/placement/failover.ts, PeerView). */
-export const peerViewSchema = z
-  .object({
-    heardAgoMs: z.record(fleetName, z.number().finite().min(0)).refine((r) => Object.keys(r).length <= 256, 'at most 256 voters'),
-    mode: z.enum(['majority', 'minority', 'cut-off']).optional(),
-  })
-  .strict();
-const containerIdSchema = z.string().regex(/^[0-9a-f]{12,64}$/, 'a container ID (hex)');
-export const heartbeatBodySchema = z
-  .object({
-    from: fleetName,
-    view: peerViewSchema,
-    /** Containers of the receiver that the deciding node restarts after a fence (it clears the fence, then starts them). */
-    unfence: z.array(containerIdSchema).max(100).optional(),
-  })
-  .strict();
-/** One placed copy in a heartbeat's answer (failover.ts, PlacedCopy). */
-export const heartbeatCopySchema = z
-  .object({
-    workload: z.string().min(1).max(63),
-    replica: z.number().int().min(0).max(1000),
-    node: fleetName,
-    containerId: containerIdSchema,
-    movable: z.boolean(),
-    singleton: z.boolean(),
-    running: z.boolean(),
-    createdAt: z.number().finite(),
-    generation: z.number().int().min(0),
-    score: z.number().finite().optional(),
-    fenced: z.boolean().optional(),
-  })
-  .strict();
-/** The answer of POST /v1/placement/heartbeat: the receiver's name, view, placed copies (listed: the list is complete) and their specs. */
-export const heartbeatAnswerSchema = z
-  .object({
-    node: fleetName,
-    view: peerViewSchema,
-    listed: z.boolean(),
-    copies: z.array(heartbeatCopySchema).max(10_000),
-    specs: z.record(z.string().max(63), z.string().max(32 * 1024)),
-  })
-  .strict();
-export type HeartbeatBody = z.output<typeof heartbeatBodySchema>;
-export type HeartbeatAnswer = z.output<typeof heartbeatAnswerSchema>;
 
 function route<const D extends RouteDef>(d: D): D {
   return d;
 }
 
 export const ROUTES = {
-  info: route({ method: 'GET', path: '/v1/info', role: 'viewer', summary: 'the engine the agent talks to' }),
-  status: route({ method: 'GET', path: '/v1/status', role: 'viewer', summary: "the agent's own connection to its engine" }),
-  statusWatch: route({ method: 'GET', path: '/v1/status/watch', role: 'viewer', stream: 'ndjson', summary: "the agent's connection to its engine, now and at every change" }),
+  info: route({ method: 'GET', path: '/v1/info', role: 'viewer', peer: true, summary: 'the engine the agent talks to' }),
+  status: route({ method: 'GET', path: '/v1/status', role: 'viewer', peer: true, summary: "the agent's own connection to its engine" }),
+  statusWatch: route({ method: 'GET', path: '/v1/status/watch', role: 'viewer', peer: true, stream: 'ndjson', summary: "the agent's connection to its engine, now and at every change" }),
   host: route({ method: 'GET', path: '/v1/host', role: 'viewer', summary: 'host metrics now' }),
   hostWatch: route({ method: 'GET', path: '/v1/host/watch', role: 'viewer', stream: 'ndjson', query: z.object({ intervalMs: qInterval.optional(), compact: qBool.optional() }).strict(), summary: 'host metrics at an interval (compact: only what changed)' }),
-  run: route({ method: 'POST', path: '/v1/containers', role: 'admin', body: runSpecSchema, mutating: true, summary: 'create and start a container (placement)' }),
-  images: route({ method: 'GET', path: '/v1/images', role: 'viewer', summary: "the images the engine holds (repo:tag and IDs)" }),
+  run: route({ method: 'POST', path: '/v1/containers', role: 'admin', peer: true, body: runSpecSchema, mutating: true, summary: 'create and start a container (placement)' }),
+  images: route({ method: 'GET', path: '/v1/images', role: 'viewer', peer: true, summary: "the images the engine holds (repo:tag and IDs)" }),
   devices: route({
     method: 'GET',
     path: '/v1/devices',
-    role: 'viewer',
+    role: 'viewer', peer: true,
     query: z
       .object({
         paths: qJsonList(devicePathsSchema, 'a JSON array of paths'),
@@ -143,11 +110,11 @@ export const ROUTES = {
       .strict(),
     summary: "which host device paths exist on the agent's machine",
   }),
-  list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),
-  inspect: route({ method: 'GET', path: '/v1/containers/:ref', role: 'viewer', params: ref, summary: 'one container in detail (a viewer gets no env values and no raw document)' }),
-  resolve: route({ method: 'GET', path: '/v1/containers/:ref/id', role: 'viewer', params: ref, summary: 'the full ID of a name or ID prefix' }),
+  list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', peer: true, query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),
+  inspect: route({ method: 'GET', path: '/v1/containers/:ref', role: 'viewer', peer: true, params: ref, summary: 'one container in detail (a viewer gets no env values and no raw document)' }),
+  resolve: route({ method: 'GET', path: '/v1/containers/:ref/id', role: 'viewer', peer: true, params: ref, summary: 'the full ID of a name or ID prefix' }),
   start: route({ method: 'POST', path: '/v1/containers/:ref/start', role: 'operator', params: ref, mutating: true, summary: 'start' }),
-  stop: route({ method: 'POST', path: '/v1/containers/:ref/stop', role: 'operator', params: ref, body: stopBody, mutating: true, summary: 'stop' }),
+  stop: route({ method: 'POST', path: '/v1/containers/:ref/stop', role: 'operator', peer: true, params: ref, body: stopBody, mutating: true, summary: 'stop' }),
   restart: route({ method: 'POST', path: '/v1/containers/:ref/restart', role: 'operator', params: ref, body: stopBody, mutating: true, summary: 'restart' }),
   kill: route({
     method: 'POST',
@@ -161,7 +128,7 @@ export const ROUTES = {
   remove: route({
     method: 'DELETE',
     path: '/v1/containers/:ref',
-    role: 'operator',
+    role: 'operator', peer: true,
     params: ref,
     query: z.object({ force: qBool.optional(), volumes: qBool.optional() }).strict(),
     mutating: true,
@@ -257,12 +224,13 @@ export const ROUTES = {
   }),
   rulesFile: route({ method: 'GET', path: '/v1/rules/file', role: 'admin', summary: 'the rules file' }),
 
-  placementHeartbeat: route({
-    method: 'POST',
-    path: '/v1/placement/heartbeat',
+  placementLink: route({
+    method: 'GET',
+    path: '/v1/placement/link',
     role: 'admin',
-    body: heartbeatBodySchema,
-    summary: "failover heartbeat between agents: the caller's name and view in, this node's name, view, placed copies and their specs out",
+    peer: true,
+    stream: 'ws',
+    summary: "the agents' failover link (a WebSocket): one agent's beats to another, which must show the certificate its peers file pins",
   }),
 
   tokensList: route({ method: 'GET', path: '/v1/tokens', role: 'admin', summary: 'the tokens (names, roles; never the tokens)' }),
@@ -270,7 +238,7 @@ export const ROUTES = {
     method: 'POST',
     path: '/v1/tokens',
     role: 'admin',
-    body: z.object({ name: nameSchema, role: z.enum(['viewer', 'operator', 'admin']) }).strict(),
+    body: z.object({ name: nameSchema, role: z.enum(['viewer', 'operator', 'admin', 'peer']) }).strict(),
     mutating: true,
     summary: 'a new token (answered once)',
   }),

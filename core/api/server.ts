@@ -14,6 +14,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { BadInputError, ForbiddenError, httpStatusFor, InternalError, OutpostError, TooManyStreamsError, UnauthorisedError } from '../model/errors.js';
@@ -22,7 +23,7 @@ import type { Disposer } from '../model/types.js';
 import type { ExecSession, LogStream, Node } from '../node.js';
 import type { RulesPort } from '../rules/port.js';
 import { AuditLog } from './audit.js';
-import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type HeartbeatAnswer, type HeartbeatBody, type Input, type RouteDef, type RouteName } from './routes.js';
+import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type Input, type Role, type RouteDef, type RouteName } from './routes.js';
 import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
@@ -31,16 +32,19 @@ import { changeForViewer, eventForViewer, summaryForViewer } from './redact.js';
 import { buildId } from '../build-info.js';
 import { isLoopbackHost } from '../shared/loopback.js';
 import { createGzip } from 'node:zlib';
-import { LABEL_GENERATION, LABEL_REPLICA, LABEL_WORKLOAD } from '../placement/copies.js';
+import { LABEL_GENERATION, LABEL_REPLICA, LABEL_SPEC, LABEL_WORKLOAD } from '../placement/copies.js';
 
-/** The failover controller, as the heartbeat route sees it (core/placement/controller.ts). */
+/** The failover controller, as the link route sees it (core/placement/controller.ts). */
 export interface PlacementPort {
-  heartbeat(body: HeartbeatBody): Promise<HeartbeatAnswer>;
+  /** The peer whose pinned certificate this is, or null (the link is then refused). */
+  identify(fingerprint: string | null): string | null;
+  /** Hands over an authenticated peer's link. */
+  attach(name: string, ws: WebSocket): void;
 }
 
 export interface ApiServerOptions {
   node: Node;
-  /** Answers POST /v1/placement/heartbeat; absent or null: failover is off on this node. */
+  /** Takes the agents' links (GET /v1/placement/link); absent or null: failover is off on this node. */
   placement?: () => PlacementPort | null;
   stateDir: string;
   host: string;
@@ -69,6 +73,16 @@ interface Ctx {
   token: TokenRecord;
   client: string;
   peer: string;
+  /** SHA-256 fingerprint (AB:CD:…) of the certificate the client showed, or null. */
+  shown: string | null;
+}
+
+/** The fingerprint of the certificate a TLS client showed (null for none, or plain HTTP). */
+function shownCertificate(req: IncomingMessage): string | null {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  const cert = socket.getPeerCertificate();
+  return cert && typeof cert.fingerprint256 === 'string' && cert.fingerprint256 !== '' ? cert.fingerprint256 : null;
 }
 
 /** A stream the source pushes (model, events, stats, host, journal); `lossy` sources drop items while the client is behind. */
@@ -178,7 +192,21 @@ export class ApiServer {
     // anything gets 408 at the headers' deadline.
     const deadlines = { headersTimeout: o.deadlines?.headersMs ?? 10_000, requestTimeout: o.deadlines?.requestMs ?? REQUEST_DEADLINE_MS, connectionsCheckingInterval: 1000 };
     this.#server = tls
-      ? createHttpsServer({ cert: o.identity?.cert, key: o.identity?.key, minVersion: 'TLSv1.2', ciphers: AEAD_CIPHERS, honorCipherOrder: true, ...deadlines }, handler)
+      ? createHttpsServer(
+          {
+            cert: o.identity?.cert,
+            key: o.identity?.key,
+            minVersion: 'TLSv1.2',
+            ciphers: AEAD_CIPHERS,
+            honorCipherOrder: true,
+            // A client may show a certificate (an agent shows its own to its peers): it is never
+            // required nor trusted by a CA, only compared with the fingerprints of the peers file.
+            requestCert: true,
+            rejectUnauthorized: false,
+            ...deadlines,
+          },
+          handler,
+        )
       : createHttpServer(deadlines, handler);
     // A kept-alive connection waits this long for its next request (Node's default is 5 s): a
     // client that asks every minute, or opens a shell or a log now and then, finds its connection
@@ -266,7 +294,7 @@ export class ApiServer {
     // bits, so the lockout cannot be about guessing them; it sheds what wrong ones cost, and must
     // never shut out a technician behind the same NAT as a peer with a stale token.
     const token = m ? findToken(this.#tokens.tokens, m[1] as string) : null;
-    if (token) return { ok: true, ctx: { token, client, peer } };
+    if (token) return { ok: true, ctx: { token, client, peer, shown: shownCertificate(req) } };
     if (f && now - f.start < windowMs && f.count >= max) {
       const wait = Math.ceil((f.start + windowMs - now) / 1000);
       return { ok: false, status: 429, err: new UnauthorisedError(peer, `too many wrong tokens from ${client}; wait ${wait} s`), headers: { 'retry-after': String(wait) } };
@@ -327,7 +355,7 @@ export class ApiServer {
       return this.#send(res, found.status, errorEnvelope(found.err), found.headers);
     }
     const { name, def } = found;
-    if (!allows(ctx.token.role, def.role)) {
+    if (!allows(ctx.token.role, def)) {
       req.resume();
       // Every refused call is audited, reads too: a viewer probing for admin routes is worth a line.
       this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: 'forbidden', client: ctx.client });
@@ -547,10 +575,11 @@ export class ApiServer {
     const found = this.#route(req);
     if ('status' in found) return rawError(socket, found.status, found.err);
     const { name, def } = found;
-    if (!allows(ctx.token.role, def.role)) {
+    if (!allows(ctx.token.role, def)) {
       if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, undefined), outcome: 'forbidden', client: ctx.client });
       return rawError(socket, 403, new ForbiddenError(ctx.peer, `${def.method} ${def.path}`, ctx.token.role));
     }
+    if (name === 'placementLink') return this.#link(req, socket, head, ctx);
     if (name !== 'exec') return rawError(socket, 400, new BadInputError(`${def.path} is not a WebSocket endpoint.`));
     const input = validate(def, found.params, found.query, '');
     if (!input.ok) return rawError(socket, 400, input.err);
@@ -581,6 +610,47 @@ export class ApiServer {
     audit('ok');
     if (socket.destroyed) return session.close();
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#execSocket(ws, session, ctx));
+  }
+
+  /**
+   * A peer's failover link: only from an agent whose certificate the peers file pins (the sender
+   * of every beat on it is that peer); refused otherwise, and audited either way.
+   */
+  #link(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: Ctx): void {
+    const audit = (outcome: string, target: string | null = null) => this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: 'placementLink', target, outcome, client: ctx.client });
+    const key = req.headers['sec-websocket-key'];
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key) || req.headers['sec-websocket-version'] !== '13') {
+      audit('refused 400: not a WebSocket handshake');
+      return rawError(socket, 400, new BadInputError('Not a WebSocket handshake: send `Upgrade: websocket`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key` (RFC 6455).', { field: 'headers' }));
+    }
+    const p = this.#o.placement?.() ?? null;
+    if (!p) {
+      audit('refused 400: failover is off here');
+      return rawError(socket, 400, new BadInputError(`Failover is off on ${this.#o.node.name}: it has no placement.yaml with its fleet name (\`outpost docs placement\`, "Failover without split brain").`));
+    }
+    const name = p.identify(ctx.shown);
+    if (!name) {
+      const why = ctx.shown ? `the certificate it shows (${ctx.shown}) is not pinned for any agent in this node's peers file` : 'it shows no certificate (an agent shows its own; a token alone cannot speak for a node)';
+      audit(`refused 403: ${why}`);
+      return rawError(socket, 403, new ForbiddenError(ctx.peer, `a failover link: ${why}`, ctx.token.role));
+    }
+    const busy = this.#streamLimit(ctx);
+    if (busy) {
+      audit(`refused 429: ${busy.message}`, name);
+      return rawError(socket, 429, busy);
+    }
+    audit('ok', name);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const entry: OpenStream = { hash: ctx.token.hash, client: ctx.client, close: () => ws.close(4001, 'the token was revoked') };
+      this.#streams.add(entry);
+      ws.once('close', () => this.#streams.delete(entry));
+      p.attach(name, ws);
+    });
+  }
+
+  /** A line of the audit log for what the failover controller is told on a link (a peer's restart of a fenced copy, a refused message). */
+  auditLink(entry: { action: string; target: string | null; outcome: string; peer: string }): void {
+    this.#audit.write({ token: `peer:${entry.peer}`, role: 'peer', action: entry.action, target: entry.target, outcome: entry.outcome, client: entry.peer });
   }
 
   #execSocket(ws: WebSocket, session: ExecSession, ctx: Ctx): void {
@@ -658,6 +728,13 @@ export class ApiServer {
     return r;
   }
 
+  /** A peer acts only on placed copies (failover's duplicates, a move's old copy): nothing else of this node. */
+  async #placedOnly(ctx: Ctx, ref: string, what: string): Promise<void> {
+    if (ctx.token.role !== 'peer') return;
+    const d = await this.#o.node.inspect(ref);
+    if (typeof d.labels[LABEL_WORKLOAD] !== 'string') throw new ForbiddenError(ctx.peer, `${what} of ${d.name.slice(0, 63)}, which is not a placed workload`, 'peer');
+  }
+
   #makeHandlers(): { [N in RouteName]: Handler<N> } {
     const node = this.#o.node;
     return {
@@ -678,10 +755,13 @@ export class ApiServer {
       },
       list: async (i, ctx) => {
         const list = await node.list({ all: i.query.all === true });
-        return ctx.token.role === 'viewer' ? list.map(summaryForViewer) : list;
+        return hidesSecrets(ctx.token.role) ? list.map(summaryForViewer) : list;
       },
       run: async (i, ctx) => {
         const workload = i.body.labels?.[LABEL_WORKLOAD];
+        if (ctx.token.role === 'peer' && (typeof workload !== 'string' || typeof i.body.labels?.[LABEL_SPEC] !== 'string')) {
+          throw new ForbiddenError(ctx.peer, 'a container that is not a placed workload (labels outpost.workload and outpost.workload.spec)', 'peer');
+        }
         const what = workload === undefined ? null : `${workload} replica ${i.body.labels?.[LABEL_REPLICA] ?? '?'} (generation ${i.body.labels?.[LABEL_GENERATION] ?? '?'})`;
         try {
           const id = await node.run(i.body);
@@ -697,16 +777,22 @@ export class ApiServer {
       devices: (i) => node.devices(i.query.paths),
       inspect: async (i, ctx) => {
         const d = await node.inspect(i.params.ref);
-        if (ctx.token.role !== 'viewer') return d;
+        if (!hidesSecrets(ctx.token.role)) return d;
         // A viewer reads state, not secrets: the variables' names only, no raw document, no workload spec.
         return { ...summaryForViewer(d), env: d.env.map((e) => e.split('=')[0] ?? ''), raw: null };
       },
       resolve: (i) => node.resolve(i.params.ref),
       start: (i) => node.start(i.params.ref),
-      stop: (i) => node.stop(i.params.ref, i.body ?? {}),
+      stop: async (i, ctx) => {
+        await this.#placedOnly(ctx, i.params.ref, 'stop');
+        return node.stop(i.params.ref, i.body ?? {});
+      },
       restart: (i) => node.restart(i.params.ref, i.body ?? {}),
       kill: (i) => node.kill(i.params.ref, i.body?.signal),
-      remove: (i) => node.remove(i.params.ref, { force: i.query.force === true, volumes: i.query.volumes === true }),
+      remove: async (i, ctx) => {
+        await this.#placedOnly(ctx, i.params.ref, 'remove');
+        return node.remove(i.params.ref, { force: i.query.force === true, volumes: i.query.volumes === true });
+      },
       pause: (i) => node.pause(i.params.ref),
       unpause: (i) => node.unpause(i.params.ref),
       logs: async (i) => {
@@ -716,8 +802,8 @@ export class ApiServer {
       exec: () => {
         throw new BadInputError('exec is a WebSocket');
       },
-      model: (_i, ctx) => new PushStream((emit) => node.watch(ctx.token.role === 'viewer' ? (c) => emit(changeForViewer(c)) : emit)),
-      events: (i, ctx) => new PushStream((emit) => node.watchEvents(ctx.token.role === 'viewer' ? (e) => emit(eventForViewer(e)) : emit, i.query.sinceNano ? { sinceNano: i.query.sinceNano } : {})),
+      model: (_i, ctx) => new PushStream((emit) => node.watch(hidesSecrets(ctx.token.role) ? (c) => emit(changeForViewer(c)) : emit)),
+      events: (i, ctx) => new PushStream((emit) => node.watchEvents(hidesSecrets(ctx.token.role) ? (e) => emit(eventForViewer(e)) : emit, i.query.sinceNano ? { sinceNano: i.query.sinceNano } : {})),
       stats: () => node.statsOnce(),
       statsWatch: (i) => {
         const every = i.query.intervalMs ? { intervalMs: i.query.intervalMs } : {};
@@ -741,10 +827,8 @@ export class ApiServer {
       rulesResume: async (i) => (await this.#rules().resume(i.body ?? {})) ?? null,
       rulesReset: (i) => this.#rules().reset(i.body.container, i.body.rule, i.body.waitMs === undefined ? {} : { waitMs: i.body.waitMs }),
       rulesFile: () => this.#rules().rulesFile(),
-      placementHeartbeat: (i) => {
-        const p = this.#o.placement?.() ?? null;
-        if (!p) throw new BadInputError(`Failover is off on ${this.#o.node.name}: it has no placement.yaml with its fleet name (\`outpost docs placement\`, "Failover without split brain").`);
-        return p.heartbeat(i.body);
+      placementLink: () => {
+        throw new BadInputError('the link is a WebSocket');
       },
       tokensList: () => readTokens(this.#o.stateDir).map((t) => ({ name: t.name, role: t.role, created: t.created })),
       tokensCreate: (i) => {
@@ -759,6 +843,11 @@ export class ApiServer {
       },
     };
   }
+}
+
+/** A viewer reads state, not secrets; so does a peer (a spec reaches a peer only through the agents' link, for the workloads it may run). */
+function hidesSecrets(role: Role): boolean {
+  return role === 'viewer' || role === 'peer';
 }
 
 function targetOf(params: Record<string, string>, body: unknown): string | null {

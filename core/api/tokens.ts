@@ -32,7 +32,7 @@ const fileSchema = z.object({
   tokens: z.array(
     z.object({
       name: nameSchema,
-      role: z.enum(['viewer', 'operator', 'admin']),
+      role: z.enum(['viewer', 'operator', 'admin', 'peer']),
       hash: z.string().regex(/^[0-9a-f]{64}$/),
       created: z.number(),
     }),
@@ -80,7 +80,7 @@ function writeTokens(stateDir: string, tokens: TokenRecord[]): void {
 export function createToken(stateDir: string, name: string, role: Role, now = Date.now()): string {
   const n = nameSchema.safeParse(name);
   if (!n.success) throw new BadInputError(`Token name \`${String(name).slice(0, 64)}\`: ${n.error.issues[0]?.message}.`, { field: 'name' });
-  if (role !== 'viewer' && role !== 'operator' && role !== 'admin') throw new BadInputError(`Role \`${String(role).slice(0, 20)}\` must be viewer, operator or admin.`, { field: 'role' });
+  if (role !== 'viewer' && role !== 'operator' && role !== 'admin' && role !== 'peer') throw new BadInputError(`Role \`${String(role).slice(0, 20)}\` must be viewer, operator, admin or peer.`, { field: 'role' });
   const tokens = readTokens(stateDir);
   if (tokens.some((t) => t.name === name)) throw new BadInputError(`A token named \`${name}\` exists already; revoke it first or choose another name.`, { field: 'name' });
   const token = newToken();

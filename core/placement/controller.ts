@@ -2,36 +2,38 @@
  * The failover controller: runs inside `outpost agent --listen` and carries out the pure
  * decisions of failover.ts on this node (docs/placement.md, "Failover without split brain").
  *
- * Every second it heartbeats every agent peer in parallel (POST /v1/placement/heartbeat, each
- * with its own 1.5 s deadline: this node's name and view out, the peer's view, placed copies and
- * their specs back), lists this node's own placed copies, calls `step` on the monotonic clock,
- * persists the state atomically (placement-state.json in the agent's state directory) and acts:
- * `replace` runs the workload on the node `place(…, {count: 1})` chooses among the reachable
- * ones; `fence` stops this node's copy and keeps it fenced (the rule agent skips it);
- * `stop-duplicate` stops the losing copy on its node; `unfence` clears the fence and starts the
- * copy (on another node: through its next heartbeat). Every decision's reason, every journal
- * text and every failure goes to the node's journal (kind `placement`) and the agent's log.
+ * It keeps one link per agent peer (link.ts): it dials each peer and beats on that link; it hears
+ * each peer on the link the peer dialled, which the API server hands over once the peer's
+ * certificate matched the peers file (so the sender of every beat is an authenticated peer,
+ * never a field of the message). Each peer's reachability is its own: a completed round trip
+ * with it within CONTACT_WINDOW_MS, so a slow peer delays nobody's verdict on the others.
  *
- * A heartbeat received from a peer counts as hearing from it, as a reply does. The loop never
- * overlaps itself; actions run beside it (one at a time per container or replica), so a slow
- * `docker run` never delays the heartbeats that keep this node reachable.
+ * Every second it lists this node's own placed copies, calls `step` on the monotonic clock with
+ * what the links last heard, persists the state atomically (placement-state.json in the agent's
+ * state directory) and acts: `replace` runs the workload on the node `place(…, {count: 1})`
+ * chooses among the reachable ones; `fence` stops this node's copy and keeps it fenced (the rule
+ * agent and every face of this node refuse to start it without an override); `stop-duplicate`
+ * stops the losing copy on its node; `unfence` clears the fence and starts the copy (on another
+ * node: through the next beat to it). Every decision's reason, every journal text and every
+ * failure goes to the node's journal (kind `placement`) and the agent's log.
  *
- * Test-only partition switch: when OUTPOST_TEST_PARTITION_FILE names a file, the node names in
- * it (separated by spaces, commas or lines) are cut off from this node: no heartbeat is sent to
- * them, and their heartbeats are refused. The e2e tests and the benchmark use it to partition
- * agents on one machine; nothing else should set it.
+ * The loop never overlaps itself and waits for no peer; actions run beside it (one at a time per
+ * container or replica), so a slow `docker run` never delays the beats that keep this node
+ * reachable.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { WebSocket, type RawData } from 'ws';
 import { join } from 'node:path';
 import { isMap as isYamlMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { configDir, writeAtomic } from '../agent/store.js';
+import { buildId } from '../build-info.js';
 import { journalPlacement, linkFences, linkMover, PLACEMENT_STATE_FILE } from '../agent/placement-link.js';
-import type { HeartbeatAnswer, HeartbeatBody } from '../api/routes.js';
-import { BadInputError, PeerUnreachableError } from '../model/errors.js';
+import { describeIssues } from '../api/routes.js';
 import { readRegularFile } from '../model/read-file.js';
 import type { Node } from '../node.js';
 import { peersFile, readPeersWithTokens, tokensFile, type PeerWithToken } from '../peers/config.js';
 import { colonFingerprint } from '../peers/fleet-from-config.js';
+import type { ApiClient } from '../remote/client.js';
 import type { RemoteNode } from '../remote/remote-node.js';
 import { checkKeys, describe, FieldError, isMap } from '../rules/fields.js';
 import { place } from './engine.js';
@@ -52,10 +54,10 @@ import {
 import { LABEL_SPEC, placedCopies, planMove, runMove, runSpecFor, snapshotOf, specOf } from './fleet-ops.js';
 import { scanNodeName } from '../peers/node-name.js';
 import { DEFAULT_RUN_POLICY, type RunPolicy } from './run-policy.js';
+import { BEAT_MS, beatSchema, CONTACT_WINDOW_MS, hear, LINK_IDLE_MS, MAX_LINK_MESSAGE, nextBeat, nothingSaid, type Heard, type Said } from './link.js';
 import { parseWorkload, type SpecIssue, type Workload } from './spec.js';
 
 export const PLACEMENT_FILE = 'placement.yaml';
-export const PARTITION_ENV = 'OUTPOST_TEST_PARTITION_FILE';
 const PLACEMENT_KEYS = ['node', 'failover', 'run_policy'] as const;
 const RUN_POLICY_KEYS = ['allow_binds', 'allow_mknod'] as const;
 const NODE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -64,16 +66,12 @@ const MAX_PLACEMENT_BYTES = 64 * 1024;
 
 /** Between two rounds (the margin of failover.ts assumes at most 1 s between steps). */
 export const ROUND_MS = 1000;
-/** Each heartbeat's deadline. */
-export const HEARTBEAT_TIMEOUT_MS = 1500;
-/**
- * A peer counts as reachable while its last exchange (a reply, or a heartbeat it sent) is at
- * most this old, the heartbeat deadline: with exchanges both ways each second, one late beat is
- * forgiven, a missed round is not. Shorter than the 4.5 s the margin assumes, which only helps
- * (a cut-off node notices sooner); a blip costs a journal line, never a fence (that takes
- * stop_after without contact).
- */
-export const REACH_WINDOW_MS = 1500;
+/** A peer counts as reachable while its last completed round trip began at most this long ago (link.ts). */
+export const REACH_WINDOW_MS = CONTACT_WINDOW_MS;
+/** Deadline of dialling a peer's link (TCP, TLS and the upgrade). */
+const DIAL_TIMEOUT_MS = 5000;
+/** A link whose sends pile up this much unsent is dead (a cut that says nothing). */
+const MAX_UNSENT_BYTES = 256 * 1024;
 /** Deadline of this node's own container list, and of each snapshot before a re-placement. */
 const LIST_TIMEOUT_MS = 3000;
 const SNAPSHOT_TIMEOUT_MS = 5000;
@@ -197,7 +195,7 @@ function locate(doc: Document, lines: LineCounter, issue: SpecIssue, path: (stri
 }
 
 // ---------------------------------------------------------------------------
-// Clocks, deadlines, the partition switch
+// Clocks and deadlines
 
 /** CLOCK_MONOTONIC in ms (process.hrtime): it keeps counting across agent restarts within one boot. */
 export function monoNowMs(): number {
@@ -225,25 +223,31 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** The names the test-only partition file cuts off (empty when there is none). */
-export function partitionedNames(file: string | null | undefined): Set<string> {
-  if (!file) return new Set();
-  try {
-    return new Set(readFileSync(file, 'utf8').split(/[\s,]+/).filter((s) => s !== ''));
-  } catch {
-    return new Set();
-  }
-}
-
 // ---------------------------------------------------------------------------
 // The controller
 
 interface Peer {
   name: string;
-  /** For heartbeats: a short deadline. */
-  hb: RemoteNode;
+  /** The pinned certificate's fingerprint, AB:CD:… (who speaks on an inbound link). */
+  fingerprint: string;
   /** For snapshots and actions: the usual deadlines. */
   node: RemoteNode;
+  /** For dialling the link (pinned, showing this agent's certificate). */
+  client: ApiClient;
+  sig: string;
+  /** This node's voice to the peer, and what it has said on it. */
+  out: WebSocket | null;
+  said: Said;
+  dialing: boolean;
+  nextDialMs: number;
+  backoffMs: number;
+  lastBeatMs: number;
+  openedMs: number;
+  /** The send time of each recent beat of ours, by sequence number (acknowledged ones make contact). */
+  sentAt: Map<number, number>;
+  /** The peer's voice to this node. */
+  inbound: WebSocket | null;
+  heard: Heard | null;
 }
 
 export interface ControllerOptions {
@@ -255,9 +259,10 @@ export interface ControllerOptions {
   env: NodeJS.ProcessEnv;
   log?: (line: string) => void;
   roundMs?: number;
-  heartbeatTimeoutMs?: number;
-  /** Builds a peer's node (default: RemoteNode with the peer's pinned fingerprint and token). */
-  peerNode?: (peer: PeerWithToken, timeoutMs: number) => Promise<RemoteNode>;
+  /** This agent's certificate and key: shown to its peers when it dials their links (mutual TLS). */
+  identity?: { cert: string; key: string };
+  /** Writes a line of the API's audit log (refused links, fences asked for by a peer). */
+  audit?: (entry: { action: string; target: string | null; outcome: string; peer: string }) => void;
 }
 
 interface OwnList {
@@ -279,22 +284,21 @@ export class FailoverController {
   readonly #o: ControllerOptions;
   readonly #stateFile: string;
   readonly #log: (line: string) => void;
-  readonly #partitionFile: string | null;
   #state: FailoverState | null = null;
   #specs: Record<string, string> = {};
   #parsed = new Map<string, Workload | null>();
   #peers = new Map<string, Peer>();
   #peersStamp = '';
   #voters: string[] = [];
-  /** Monotonic ms of the last exchange with each peer, either way. */
-  #lastExchange = new Map<string, number>();
-  #views = new Map<string, { view: PeerView; at: number }>();
-  #lists = new Map<string, { copies: PlacedCopy[]; at: number }>();
+  /** Monotonic ms at which the last completed round trip with each peer began (its beat acknowledged ours). */
+  #contact = new Map<string, number>();
+  /** Next sequence number of this node's beats, per peer (it keeps counting across reconnections). */
+  #seq = new Map<string, number>();
   #own: OwnList | null = null;
   #ownListing: Promise<OwnList | null> | null = null;
   /** Containers of other nodes the deciding node restarts: sent with the next heartbeat to their node. */
   #unfenceFor = new Map<string, Set<string>>();
-  #down = new Map<string, string>();
+  #downs = new Map<string, string>();
   #said = new Set<string>();
   #inflight = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
@@ -307,7 +311,6 @@ export class FailoverController {
     this.self = o.config.node;
     this.#stateFile = join(o.stateDir, PLACEMENT_STATE_FILE);
     this.#log = o.log ?? (() => undefined);
-    this.#partitionFile = o.env[PARTITION_ENV] || null;
   }
 
   get state(): FailoverState | null {
@@ -330,8 +333,7 @@ export class FailoverController {
     const s = this.#o.config.settings;
     this.#journal(
       `failover on: this node is ${this.self}; lost_after ${elapsed(s.lostAfterMs)}, stop_after ${elapsed(s.stopAfterMs)}, reconcile ${s.reconcile}` +
-        (s.voters.length > 0 ? `, voter-only names ${s.voters.join(', ')}` : '') +
-        (this.#partitionFile ? `; test partition switch ${this.#partitionFile}` : ''),
+        (s.voters.length > 0 ? `, voter-only names ${s.voters.join(', ')}` : ''),
     );
     this.#schedule(0);
   }
@@ -362,29 +364,75 @@ export class FailoverController {
     return `to ${to}`;
   }
 
-  // ---- the heartbeat route ---------------------------------------------------
+  // ---- the link, as the API server hands it over ----------------------------
 
-  /** POST /v1/placement/heartbeat: the caller is heard from; this node's view and copies go back. */
-  async heartbeat(body: HeartbeatBody): Promise<HeartbeatAnswer> {
-    if (partitionedNames(this.#partitionFile).has(body.from)) {
-      throw new PeerUnreachableError(this.self, `REFUSED: ${body.from} is cut off by the test partition switch (${PARTITION_ENV})`);
+  /** The peer whose pinned certificate this is (the API server asks before it upgrades a link), or null. */
+  identify(fingerprint: string | null): string | null {
+    if (!fingerprint) return null;
+    const fp = fingerprint.toUpperCase();
+    for (const p of this.#peers.values()) if (p.fingerprint === fp) return p.name;
+    return null;
+  }
+
+  /** A peer's voice to this node, authenticated by its certificate: the one before it is closed. */
+  attach(name: string, ws: WebSocket): void {
+    const peer = this.#peers.get(name);
+    if (!peer) {
+      ws.close(1008, 'not a peer of this node');
+      return;
     }
-    if (body.from === this.self) throw new BadInputError(`a heartbeat from ${body.from} to itself: two nodes are configured with the same name in placement.yaml`);
-    const known = this.#peers.has(body.from);
-    if (known) {
-      const now = monoNowMs();
-      this.#lastExchange.set(body.from, now);
-      this.#views.set(body.from, { view: body.view, at: now });
-    } else {
-      this.#once(`unknown:${body.from}`, `a heartbeat from ${body.from}, which is not a peer of ${this.self}: it does not count (name the peers identically in every node's peers file)`);
+    if (peer.inbound && peer.inbound !== ws) peer.inbound.terminate();
+    peer.inbound = ws;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (peer.inbound !== ws) return;
+      this.#heard(peer, data, isBinary, ws);
+    });
+    ws.on('close', () => {
+      if (peer.inbound === ws) peer.inbound = null;
+    });
+    ws.on('error', () => undefined);
+  }
+
+  #heard(peer: Peer, data: RawData, isBinary: boolean, ws: WebSocket): void {
+    const refuse = (why: string) => {
+      this.#once(`link-bad:${peer.name}:${why.slice(0, 80)}`, `refused a message of ${peer.name} on its link: ${why}; the link is closed`);
+      this.#o.audit?.({ action: 'placementLink', target: peer.name, outcome: `refused: ${why.slice(0, 300)}`, peer: peer.name });
+      ws.close(1008, 'not the link protocol');
+    };
+    if (isBinary) return refuse('a binary frame');
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+    } catch {
+      return refuse('not JSON');
     }
-    if (known) for (const id of body.unfence ?? []) this.#unfenceHere(id, `the deciding node ${body.from} restarts it`);
-    const own = await this.#ownCopies(1000);
-    return { node: this.self, view: this.#view(), listed: own !== null, copies: own?.copies ?? [], specs: own?.specs ?? {} };
+    const parsed = beatSchema.safeParse(json);
+    if (!parsed.success) return refuse(describeIssues('beat', parsed.error).message);
+    const beat = parsed.data;
+    const now = monoNowMs();
+    if (beat.a !== undefined) {
+      const sent = peer.sentAt.get(beat.a);
+      if (sent !== undefined && sent > (this.#contact.get(peer.name) ?? -Infinity)) this.#contact.set(peer.name, sent);
+    }
+    // A peer speaks for its own copies only.
+    const heard = hear(peer.heard, beat.c ? { ...beat, c: beat.c.filter((c) => c.node === peer.name) } : beat, now);
+    peer.heard = heard;
+    // …and gives the spec of a workload only while it reports a copy of it on itself (it could overwrite any other node's workload before).
+    const own = new Set((heard.copies ?? []).map((c) => c.workload));
+    for (const [name, text] of Object.entries(beat.p ?? {})) {
+      if (own.has(name)) this.#specs[name] = text;
+      else this.#once(`spec:${peer.name}:${name}`, `ignored the spec of ${name.slice(0, 63)} from ${peer.name}: it runs no copy of it`);
+    }
+    for (const id of beat.u ?? []) {
+      if (!this.#state || !isFenced(this.#state, id)) continue;
+      this.#o.audit?.({ action: 'placementLink', target: id, outcome: `unfence asked by the deciding node ${peer.name}`, peer: peer.name });
+      this.#unfenceHere(id, `the deciding node ${peer.name} restarts it`);
+    }
   }
 
   #view(): PeerView {
-    return this.#state ? viewOf(this.#state, monoNowMs()) : { heardAgoMs: {} };
+    // Voters heard within the last rounds are left out: an idle, healthy fleet's view is empty.
+    return this.#state ? viewOf(this.#state, monoNowMs(), 2 * ROUND_MS) : { heardAgoMs: {} };
   }
 
   // ---- the loop --------------------------------------------------------------
@@ -403,67 +451,134 @@ export class FailoverController {
 
   async #round(): Promise<void> {
     await this.#syncPeers();
-    const blocked = partitionedNames(this.#partitionFile);
-    const roundStart = monoNowMs();
-    const view = this.#view();
-    const timeout = this.#o.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
-    await Promise.all(
-      [...this.#peers.values()].map(async (p) => {
-        if (blocked.has(p.name)) return this.#failed(p.name, `cut off by the test partition switch (${PARTITION_ENV})`);
-        const unfence = [...(this.#unfenceFor.get(p.name) ?? [])];
-        try {
-          const a = await withDeadline(p.hb.placementHeartbeat({ from: this.self, view, ...(unfence.length > 0 ? { unfence } : {}) }), timeout, `heartbeat to ${p.name}`);
-          if (a.node !== p.name) return this.#failed(p.name, `it answers as ${a.node}: name it ${a.node} in the peers file, or set node: ${p.name} in its placement.yaml`);
-          const now = monoNowMs();
-          this.#lastExchange.set(p.name, now);
-          this.#views.set(p.name, { view: a.view, at: now });
-          if (a.listed) this.#lists.set(p.name, { copies: a.copies.filter((c) => c.node === p.name), at: now });
-          // A peer speaks for the workloads it runs: it may give the spec of a workload only while it
-          // reports a copy of it on itself (it could overwrite any other node's workload before).
-          const own = new Set(a.copies.filter((c) => c.node === p.name).map((c) => c.workload));
-          for (const [name, text] of Object.entries(a.specs)) {
-            if (own.has(name)) this.#specs[name] = text;
-            else this.#once(`spec:${p.name}:${name}`, `ignored the spec of ${name.slice(0, 63)} from ${p.name}: it runs no copy of it`);
-          }
-          for (const id of unfence) this.#unfenceFor.get(p.name)?.delete(id);
-          const was = this.#down.get(p.name);
-          if (was !== undefined) {
-            this.#down.delete(p.name);
-            this.#journal(`heartbeat to ${p.name} answered again`);
-          }
-        } catch (err) {
-          this.#failed(p.name, message(err));
-        }
-      }),
-    );
     const own = await this.#ownCopies(LIST_TIMEOUT_MS);
-    // Not before the first round has answered (an empty view looks like being cut off), nor without ever having listed this node's copies.
+    // Not before this node's copies were ever listed (an empty list looks like having none).
     if (!own) return;
-    this.#step(own, roundStart);
+    this.#step(own);
+    this.#speak(own);
   }
 
-  #failed(peer: string, why: string): void {
-    if (this.#down.get(peer) === why) return;
-    const first = !this.#down.has(peer);
-    this.#down.set(peer, why);
-    if (first) this.#journal(`heartbeat to ${peer} failed: ${why}`);
-  }
-
-  #step(own: OwnList, roundStart: number): void {
+  /** Each peer's link: dialled when down, a beat when one is due or something changed, closed when dead. */
+  #speak(own: OwnList): void {
     const now = monoNowMs();
-    const window = REACH_WINDOW_MS;
+    const view = this.#view();
+    for (const peer of this.#peers.values()) {
+      const heardAt = peer.heard?.at ?? -Infinity;
+      if (peer.inbound && now - heardAt > LINK_IDLE_MS && now - (this.#contact.get(peer.name) ?? -Infinity) > LINK_IDLE_MS) {
+        peer.inbound.terminate();
+        peer.inbound = null;
+      }
+      const out = peer.out;
+      if (!out) {
+        if (!peer.dialing && now >= peer.nextDialMs) this.#dial(peer);
+        continue;
+      }
+      if (out.readyState !== WebSocket.OPEN) continue;
+      const quiet = now - Math.max(peer.openedMs, this.#contact.get(peer.name) ?? -Infinity);
+      if (out.bufferedAmount > MAX_UNSENT_BYTES || quiet > LINK_IDLE_MS) {
+        this.#down(peer.name, out.bufferedAmount > MAX_UNSENT_BYTES ? 'its link takes nothing (unsent beats pile up)' : `no round trip on its link for ${elapsed(quiet)}`);
+        out.terminate();
+        continue;
+      }
+      const seq = this.#seq.get(peer.name) ?? 1;
+      const unfence = [...(this.#unfenceFor.get(peer.name) ?? [])];
+      const { beat, said } = nextBeat(peer.said, { seq, ack: peer.heard?.seq ?? 0, view, voters: this.#voters, copies: own.copies, specs: own.specs, unfence });
+      const news = Object.keys(beat).some((k) => k !== 's' && k !== 'a');
+      if (!news && now - peer.lastBeatMs < BEAT_MS - 50) continue;
+      try {
+        out.send(JSON.stringify(beat));
+      } catch {
+        continue;
+      }
+      peer.said = said;
+      peer.lastBeatMs = now;
+      peer.sentAt.set(seq, now);
+      if (peer.sentAt.size > 64) peer.sentAt.delete(peer.sentAt.keys().next().value as number);
+      this.#seq.set(peer.name, seq + 1);
+      for (const id of unfence) this.#unfenceFor.get(peer.name)?.delete(id);
+    }
+  }
+
+  #dial(peer: Peer): void {
+    peer.dialing = true;
+    const url = `${peer.client.url.protocol === 'https:' ? 'wss' : 'ws'}://${peer.client.url.host}/v1/placement/link`;
+    const ws = new WebSocket(url, {
+      agent: peer.client.agent,
+      headers: { authorization: `Bearer ${peer.client.token}`, 'x-outpost-build': buildId() },
+      handshakeTimeout: DIAL_TIMEOUT_MS,
+      perMessageDeflate: false,
+      maxPayload: MAX_LINK_MESSAGE,
+    });
+    const failed = (why: string) => {
+      if (!peer.dialing) return;
+      peer.dialing = false;
+      peer.backoffMs = Math.min(5000, Math.max(1000, peer.backoffMs * 2));
+      peer.nextDialMs = monoNowMs() + peer.backoffMs;
+      this.#down(peer.name, why);
+    };
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        if (text.length < 2000) text += c.toString('utf8');
+      });
+      res.on('end', () => {
+        let why = `it answers ${res.statusCode ?? '?'}`;
+        try {
+          const env = JSON.parse(text) as { error?: { message?: unknown } };
+          if (typeof env.error?.message === 'string') why += `: ${env.error.message.slice(0, 300)}`;
+        } catch {
+          // not an envelope: the status says enough
+        }
+        failed(why);
+      });
+      res.on('error', () => failed(`it answers ${res.statusCode ?? '?'}`));
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      if (this.#stopped || this.#peers.get(peer.name) !== peer) return ws.terminate();
+      peer.dialing = false;
+      peer.backoffMs = 0;
+      peer.out = ws;
+      peer.said = nothingSaid();
+      peer.openedMs = monoNowMs();
+      peer.lastBeatMs = 0;
+      if (this.#downs.has(peer.name)) {
+        this.#downs.delete(peer.name);
+        this.#journal(`link to ${peer.name} is up again`);
+      }
+    });
+    // This is our voice: the peer says nothing on it.
+    ws.on('message', () => undefined);
+    ws.on('error', (err) => failed(message(err)));
+    ws.on('close', (code, reason) => {
+      if (peer.out === ws) {
+        peer.out = null;
+        peer.nextDialMs = monoNowMs() + 1000;
+        this.#down(peer.name, `its link closed (${code}${reason.length > 0 ? `: ${reason.toString('utf8').slice(0, 120)}` : ''})`);
+      } else failed(`the link closed before it opened (${code})`);
+    });
+  }
+
+  #down(peer: string, why: string): void {
+    if (this.#downs.get(peer) === why) return;
+    const first = !this.#downs.has(peer);
+    this.#downs.set(peer, why);
+    if (first) this.#journal(`link to ${peer} is down: ${why}`);
+  }
+
+  #step(own: OwnList): void {
+    const now = monoNowMs();
     const reachable: Record<string, boolean> = {};
     const views: Record<string, { view: PeerView; receivedAgoMs: number }> = {};
     const copies: PlacedCopy[] = [...own.copies];
     const listed = [this.self];
-    for (const name of this.#peers.keys()) {
-      const at = this.#lastExchange.get(name);
-      reachable[name] = at !== undefined && now - at <= window;
-      const v = this.#views.get(name);
-      if (v) views[name] = { view: v.view, receivedAgoMs: now - v.at };
-      const l = this.#lists.get(name);
-      if (reachable[name] && l && l.at >= roundStart) {
-        copies.push(...l.copies);
+    for (const [name, peer] of this.#peers) {
+      reachable[name] = this.#reachableNow(name);
+      const h = peer.heard;
+      if (!h) continue;
+      views[name] = { view: h.voters ? { ...h.view, voters: h.voters } : h.view, receivedAgoMs: now - h.at };
+      if (reachable[name] && h.copies) {
+        copies.push(...h.copies);
         listed.push(name);
       }
     }
@@ -523,10 +638,10 @@ export class FailoverController {
         }
         for (const [name, text] of Object.entries(specs)) this.#specs[name] = text;
         this.#own = { copies, specs, at: monoNowMs() };
-        this.#down.delete(this.self);
+        this.#downs.delete(this.self);
       } catch (err) {
-        if (!this.#down.has(this.self)) {
-          this.#down.set(this.self, message(err));
+        if (!this.#downs.has(this.self)) {
+          this.#downs.set(this.self, message(err));
           this.#journal(`cannot list this node's containers (${message(err)}); failover works from the last list until the engine answers`);
         }
       } finally {
@@ -554,8 +669,10 @@ export class FailoverController {
     const agents = wanted.filter((p) => p.kind === 'agent' && p.name !== this.self);
     for (const p of wanted) {
       if (p.kind !== 'agent') this.#once(`engine-peer:${p.name}`, `peer ${p.name} is an engine without an agent: it is not a voter and not a failover target`);
-      else if (!p.token || !p.fingerprint) this.#once(`no-token:${p.name}`, `peer ${p.name} has no token or fingerprint: it cannot be heartbeaten`);
+      else if (!p.token || !p.fingerprint) this.#once(`no-token:${p.name}`, `peer ${p.name} has no token or fingerprint: no link to it`);
+      else if (!p.url.startsWith('https:')) this.#once(`no-tls:${p.name}`, `peer ${p.name} is reached over plain HTTP: its link needs HTTPS (the certificates say who speaks)`);
     }
+    if (!this.#o.identity) this.#once('no-identity', 'this agent has no certificate (plain HTTP): its peers cannot tell it from anyone else, so it links to nobody');
     const keep = new Set(agents.filter((p) => p.token && p.fingerprint).map((p) => p.name));
     for (const [name, p] of this.#peers) {
       if (!keep.has(name)) {
@@ -566,7 +683,7 @@ export class FailoverController {
     await this.#buildPeers(agents.filter((p) => keep.has(p.name)));
     const voters = [...new Set([...this.#o.config.settings.voters, this.self, ...keep])].sort();
     if (voters.join(',') !== this.#voters.join(',')) {
-      this.#journal(`voters: ${voters.join(', ')} (${voters.length}; a majority is ${Math.floor(voters.length / 2) + 1}); every node must count the same voters`);
+      this.#journal(`voters: ${voters.join(', ')} (${voters.length}; a majority is ${Math.floor(voters.length / 2) + 1}); every node must count the same voters, and nothing is re-placed while a reachable peer counts others`);
       this.#voters = voters;
     }
   }
@@ -575,10 +692,26 @@ export class FailoverController {
     for (const peer of peers) {
       const old = this.#peers.get(peer.name);
       const sig = JSON.stringify([peer.url, peer.fingerprint, peer.token]);
-      if (old && (old as Peer & { sig?: string }).sig === sig) continue;
+      if (old && old.sig === sig) continue;
       try {
-        const make = this.#o.peerNode ?? defaultPeerNode;
-        const built: Peer & { sig: string } = { name: peer.name, hb: await make(peer, this.#o.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS), node: await make(peer, 10_000), sig };
+        const { node, client } = await peerParts(peer, this.#o.identity);
+        const built: Peer = {
+          name: peer.name,
+          fingerprint: colonFingerprint(peer.fingerprint ?? '').toUpperCase(),
+          node,
+          client,
+          sig,
+          out: null,
+          said: nothingSaid(),
+          dialing: false,
+          nextDialMs: 0,
+          backoffMs: 0,
+          lastBeatMs: 0,
+          openedMs: 0,
+          sentAt: new Map(),
+          inbound: null,
+          heard: null,
+        };
         if (old) void this.#closePeer(old);
         this.#peers.set(peer.name, built);
       } catch (err) {
@@ -588,12 +721,17 @@ export class FailoverController {
   }
 
   async #closePeer(p: Peer): Promise<void> {
-    await Promise.allSettled([p.hb.close(), p.node.close()]);
+    p.out?.terminate();
+    p.inbound?.terminate();
+    p.out = null;
+    p.inbound = null;
+    p.client.destroy();
+    await Promise.allSettled([p.node.close()]);
   }
 
   #reachableNow(name: string): boolean {
-    const at = this.#lastExchange.get(name);
-    return at !== undefined && monoNowMs() - at <= REACH_WINDOW_MS && !partitionedNames(this.#partitionFile).has(name);
+    const at = this.#contact.get(name);
+    return at !== undefined && monoNowMs() - at <= REACH_WINDOW_MS;
   }
 
   #nodeOf(name: string): Node | null {
@@ -748,9 +886,11 @@ export class FailoverController {
   }
 }
 
-async function defaultPeerNode(peer: PeerWithToken, timeoutMs: number): Promise<RemoteNode> {
-  const { RemoteNode } = await import('../remote/remote-node.js');
-  return new RemoteNode({ name: peer.name, url: peer.url, fingerprint: colonFingerprint(peer.fingerprint ?? ''), token: peer.token ?? '', timeoutMs });
+/** A peer's node for actions and the client its link is dialled with: pinned to its certificate, showing this agent's. */
+async function peerParts(peer: PeerWithToken, identity: { cert: string; key: string } | undefined): Promise<{ node: RemoteNode; client: ApiClient }> {
+  const [{ RemoteNode }, { ApiClient }] = await Promise.all([import('../remote/remote-node.js'), import('../remote/client.js')]);
+  const o = { name: peer.name, url: peer.url, fingerprint: colonFingerprint(peer.fingerprint ?? ''), token: peer.token ?? '', ...(identity ? { clientIdentity: identity } : {}) };
+  return { node: new RemoteNode({ ...o, timeoutMs: 10_000 }), client: new ApiClient({ ...o, timeoutMs: DIAL_TIMEOUT_MS }) };
 }
 
 function stampOf(file: string): string {

@@ -43,18 +43,22 @@ export const DEFAULT_LOST_AFTER_MS = 5 * 60_000;
 export const DEFAULT_STOP_AFTER_MS = 4 * 60_000;
 /**
  * lost_after − stop_after must be at least this. It covers, with slack, the
- * sum the margin argument needs: detection 4.5 s (three missed 1.5 s
- * heartbeats) + one round trip 5 s + one step 1 s + max(two round trips +
- * view age 5 s, docker stop grace 10 s) = 25.5 s.
+ * sum the margin argument needs: the difference between the two sides'
+ * last round trips, one beat 2 s + one round trip 5 s; one step 1 s; and
+ * max(two round trips + view age 6 s, docker stop grace 10 s) = 24 s. The
+ * contact window (link.ts) delays both sides alike and drops out.
  */
 export const MIN_MARGIN_MS = 30_000;
 /** Shorter would fence on a blip of a few missed heartbeats. */
 export const MIN_STOP_AFTER_MS = 10_000;
-export const DEFAULT_VIEW_MAX_AGE_MS = 5_000;
+/** Views arrive with beats every 2 s (link.ts); one late beat is forgiven. */
+export const DEFAULT_VIEW_MAX_AGE_MS = 6_000;
 export const DEFAULT_REPLACE_TIMEOUT_MS = 2 * 60_000;
 export const DEFAULT_RECONCILE: ReconcileMode = 'keep_replacement';
 /** A fenced container still running this long after its stop is stopped again (Docker's stop grace is 10 s). */
 export const RESTOP_MS = 30_000;
+/** A fenced copy of a node that does not stand in a majority is re-placed once this has passed (two views' age: a node that healed says so before). */
+export const BENCHED_GRACE_MS = 2 * DEFAULT_VIEW_MAX_AGE_MS;
 /** How long past lost_after peers may disagree before the journal says so (their views lag by a heartbeat or two). */
 const DISAGREE_NOTE_MS = 15_000;
 
@@ -172,6 +176,8 @@ export interface PeerView {
   heardAgoMs: Record<string, number>;
   /** Its own standing: a fenced copy is restarted only on a node that is not cut off itself (it would fence again at once). */
   mode?: Mode;
+  /** The voters it counts: a peer that counts others is not agreed with (majorities would differ). */
+  voters?: string[];
 }
 
 export interface FailoverInput {
@@ -221,6 +227,8 @@ export interface FailoverState {
   fenced: Record<string, { workload: string; replica: number; atMs: number; stopMs: number; reason: string }>;
   /** One-shot journal lines and stops already decided, by key, with the container they are about (pruned when it is gone). */
   noted: Record<string, string>;
+  /** Fenced copies of other nodes that do not stand in a majority, by container ID: since when (re-placed after BENCHED_GRACE_MS). */
+  benched: Record<string, number>;
 }
 
 /** majority: the reachable side is more than half; cut-off: the unreachable voters are; minority: neither (an even split, or two nodes). */
@@ -334,13 +342,16 @@ function reconcileWhy(mode: ReconcileMode, keep: PlacedCopy, stop: PlacedCopy): 
 export function initialFailoverState(self: string, monoNowMs: number, voters: readonly string[], clockId: string | null = null): FailoverState {
   const lastSeenMs: Record<string, number> = {};
   for (const v of voters) lastSeenMs[v] = monoNowMs;
-  return { version: 1, self, clockId, lastStepMs: monoNowMs, lastSeenMs, lastSafeMs: monoNowMs, mode: 'majority', silent: {}, known: {}, pending: {}, fenced: {}, noted: {} };
+  return { version: 1, self, clockId, lastStepMs: monoNowMs, lastSeenMs, lastSafeMs: monoNowMs, mode: 'majority', silent: {}, known: {}, pending: {}, fenced: {}, noted: {}, benched: {} };
 }
 
-/** What this node sends its peers with each heartbeat. */
-export function viewOf(state: FailoverState, monoNowMs: number): PeerView {
+/** What this node tells its peers: how long since it heard each voter (only those quiet for more than `quietMs`: the link sends no news). */
+export function viewOf(state: FailoverState, monoNowMs: number, quietMs = 0): PeerView {
   const heardAgoMs: Record<string, number> = {};
-  for (const [v, at] of Object.entries(state.lastSeenMs)) heardAgoMs[v] = Math.max(0, monoNowMs - at);
+  for (const [v, at] of Object.entries(state.lastSeenMs)) {
+    const ago = Math.max(0, monoNowMs - at);
+    if (ago > quietMs || quietMs === 0) heardAgoMs[v] = ago;
+  }
   return { heardAgoMs, mode: state.mode };
 }
 
@@ -392,6 +403,7 @@ export function step(
       Object.fromEntries(Object.entries(r).map(([k, x]) => [k, { ...x, ...(x.sinceMs !== undefined ? { sinceMs: now } : {}), ...(x.atMs !== undefined ? { atMs: now } : {}) }]));
     state = { ...fresh, known: state.known, fenced: rebase(state.fenced), pending: rebase(state.pending), silent: rebase(state.silent), noted: state.noted };
   }
+  state.benched ??= {};
   state.lastStepMs = now;
   const reach: Record<string, boolean> = { [self]: true };
   const prevSeen = { ...state.lastSeenMs };
@@ -441,12 +453,25 @@ export function step(
   const movable = (c: PlacedCopy) => input.workloads[c.workload]?.movable ?? c.movable;
   const singleton = (c: PlacedCopy) => (input.workloads[c.workload] ? input.workloads[c.workload]?.replicas === 1 : c.singleton);
 
+  // The voter list must be the same on every node before it is used: a reachable peer that counts
+  // other voters (peers being added) is not agreed with, and nothing is decided for the fleet meanwhile.
+  const sameVoters = (p: string) => {
+    const theirs = input.views?.[p]?.view.voters;
+    return theirs === undefined || [...theirs].sort().join(',') === voters.join(',');
+  };
+  const otherVoters = reachable.filter((p) => p !== self && !sameVoters(p));
+  const votersKey = `voters:${otherVoters.join(',')}`;
+  if (otherVoters.length > 0 && state.noted[votersKey] === undefined) {
+    journal(`${list(otherVoters)} count other voters than ${self} (${list(voters)}): nothing is re-placed, restarted or stopped for the fleet until every node counts the same (check their peers files and placement.yaml voters)`);
+    state.noted[votersKey] = self;
+  }
+
   // Silence: which voters a majority agrees are lost.
   const agreeing = (v: string): string[] => {
     if (reach[v] || now - (state.lastSeenMs[v] ?? now) < L) return [];
     const who = [self];
     for (const p of reachable) {
-      if (p === self || p === v) continue;
+      if (p === self || p === v || !sameVoters(p)) continue;
       const got = input.views?.[p];
       const heard = got?.view.heardAgoMs[v];
       if (got && got.receivedAgoMs <= settings.viewMaxAgeMs && typeof heard === 'number' && heard >= L) who.push(p);
@@ -502,7 +527,7 @@ export function step(
     }
   }
 
-  const decider = whoDecides(self, voters, reach, unreachable.filter((v) => !lost.has(v)));
+  const decider = otherVoters.length > 0 ? null : whoDecides(self, voters, reach, unreachable.filter((v) => !lost.has(v)));
   const deciding = decider === self;
   const current = (c: PlacedCopy) => reach[c.node] === true;
 
@@ -575,17 +600,34 @@ export function step(
       const got = input.views?.[node];
       return got !== undefined && got.receivedAgoMs <= settings.viewMaxAgeMs && got.view.mode === 'majority';
     };
-    const stopped = visible.filter((c) => fencedCopy(c) && movable(c) && standsWell(c.node)).sort((a, b) => compareCopies(settings.reconcile, a, b));
+    const fencedStopped = visible.filter((c) => fencedCopy(c) && !c.running && movable(c));
+    const stopped = fencedStopped.filter((c) => standsWell(c.node)).sort((a, b) => compareCopies(settings.reconcile, a, b));
     const back = stopped[0];
     if (back && mode === 'majority') {
       const reason = `${label(back)} was fenced on ${back.node} and no copy runs anywhere (${reachable.length} of ${n} voters reachable): restarting the fenced copy ${back.containerId.slice(0, 12)}`;
       decisions.push({ kind: 'unfence', containerId: back.containerId, node: back.node, workload: back.workload, replica: back.replica, reason });
       state.pending[key] = { kind: 'unfence', generation: back.generation, sinceMs: now, lostNode: null };
+      continue;
+    }
+    // The complement of fencing: a copy its node fenced (it stays stopped until the deciding node
+    // restarts it) whose node still does not stand in a majority is re-placed now, without
+    // waiting for lost_after: its node may be heard now and then on a poor link and never go
+    // silent that long, and the singleton would run nowhere meanwhile.
+    const benched = fencedStopped.filter((c) => !standsWell(c.node)).sort((a, b) => compareCopies(settings.reconcile, a, b))[0];
+    // Not at the first sight: a node that just healed says so with its next beats; its copy is then restarted instead.
+    const benchedSince = benched ? (state.benched[benched.containerId] ??= now) : now;
+    if (benched && mode === 'majority' && now - benchedSince >= BENCHED_GRACE_MS) {
+      const away = input.views?.[benched.node]?.view.mode ?? 'unknown';
+      const reason = `${label(benched)} was fenced on ${benched.node}, which stands ${away === 'unknown' ? 'without a fresh view' : `in ${away}`}, and no copy runs anywhere: re-placing it on another node (generation ${top + 1}); the fenced copy stays stopped`;
+      decisions.push({ kind: 'replace', workload: benched.workload, replica: benched.replica, lostNode: benched.node, generation: top + 1, avoid: [...new Set([...lost, benched.node])].sort(), reason });
+      state.pending[key] = { kind: 'replace', generation: top + 1, sinceMs: now, lostNode: benched.node };
     }
   }
 
-  // Forget what is about containers no longer known anywhere.
+  // Forget what is about containers no longer known anywhere (or no longer fenced).
   const ids = new Set(Object.values(state.known).flatMap((cs) => cs.map((c) => c.containerId)));
+  const stillBenched = new Set(Object.values(state.known).flatMap((cs) => cs.filter((c) => c.node !== self && c.fenced === true && !c.running).map((c) => c.containerId)));
+  for (const id of Object.keys(state.benched)) if (!stillBenched.has(id)) delete state.benched[id];
   for (const [k, id] of Object.entries(state.noted)) {
     const still = ids.has(id) && (!k.startsWith('dup:') || Object.values(state.known).some((cs) => cs.some((c) => c.containerId === id && c.running)));
     if (!still) delete state.noted[k];

@@ -39,6 +39,12 @@ export interface PeerOptions {
   timeoutMs?: number;
   /** This side's build as errors name it (default: this build's, core/build-info.ts). */
   build?: string;
+  /**
+   * The certificate and key this side shows (mutual TLS): an agent shows its own to its peers,
+   * which know it pinned in their peers files, so the agents' link knows who speaks. A person's
+   * client shows none.
+   */
+  clientIdentity?: { cert: string; key: string };
 }
 
 export interface CallInput {
@@ -94,11 +100,13 @@ class PinnedAgent extends HttpsAgent {
   readonly #pin: Pin;
   readonly #peer: string;
   readonly #handshakeMs: number;
-  constructor(pin: Pin, peer: string, handshakeMs: number) {
+  readonly #identity: { cert: string; key: string } | null;
+  constructor(pin: Pin, peer: string, handshakeMs: number, identity: { cert: string; key: string } | null = null) {
     super({ keepAlive: true, maxCachedSessions: 0, maxSockets: 32 });
     this.#pin = pin;
     this.#peer = peer;
     this.#handshakeMs = handshakeMs;
+    this.#identity = identity;
   }
 
   override createConnection(options: RequestOptions, cb?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
@@ -112,6 +120,7 @@ class PinnedAgent extends HttpsAgent {
       ...(isIP(host) ? {} : { servername: host }),
       minVersion: 'TLSv1.2',
       ...(pinnedPem ? { ca: [pinnedPem] } : {}),
+      ...(this.#identity ? { cert: this.#identity.cert, key: this.#identity.key } : {}),
       // Verified below, before the socket is handed over: the fingerprint, and the chain against the pinned certificate.
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
@@ -174,7 +183,7 @@ export class ApiClient {
     this.#token = o.token;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.#build = o.build ?? buildId();
-    this.#agent = this.#tls ? new PinnedAgent({ fingerprint: o.fingerprint.toUpperCase(), pem: o.certificate ?? null }, this.label, o.timeoutMs ?? 10_000) : new HttpAgent({ keepAlive: true });
+    this.#agent = this.#tls ? new PinnedAgent({ fingerprint: o.fingerprint.toUpperCase(), pem: o.certificate ?? null }, this.label, o.timeoutMs ?? 10_000, o.clientIdentity ?? null) : new HttpAgent({ keepAlive: true });
   }
 
   get label(): string {

@@ -17,7 +17,6 @@ import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
 import { isLoopbackHost } from '../shared/loopback.js';
 import { ApiClient, peerError, type PeerOptions, type StreamOptions } from './client.js';
-import { describeIssues, heartbeatAnswerSchema, type HeartbeatAnswer, type HeartbeatBody } from '../api/routes.js';
 import { remoteExec } from './remote-exec.js';
 import { RemoteRules } from './remote-rules.js';
 
@@ -311,14 +310,6 @@ export class RemoteNode implements Node {
   }
 
   // ---- queries and actions --------------------------------------------------
-
-  /** One failover heartbeat (POST /v1/placement/heartbeat): this node's view out, the peer's view and placed copies back, checked. */
-  async placementHeartbeat(body: HeartbeatBody): Promise<HeartbeatAnswer> {
-    const answer = await this.#client.call<unknown>('placementHeartbeat', { body });
-    const r = heartbeatAnswerSchema.safeParse(answer);
-    if (!r.success) throw new ProtocolError(`the heartbeat answer of ${this.#client.label} does not follow the protocol: ${describeIssues('answer', r.error).message}`);
-    return r.data;
-  }
 
   async info(): Promise<EngineInfo> {
     return this.#own(await this.#client.call<EngineInfo>('info'));

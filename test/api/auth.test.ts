@@ -23,7 +23,7 @@ const P = 'api-auth-';
 let agent: TestAgent;
 const entries = Object.entries(ROUTES) as [string, RouteDef][];
 const sample = (def: RouteDef) => pathFor(def, { ref: `${P}nosuch`, name: 'nosuch' });
-const tokenOf = (role: string) => agent.tokens[role as 'viewer' | 'operator' | 'admin'];
+const tokenOf = (role: string) => agent.tokens[role as 'viewer' | 'operator' | 'admin' | 'peer'];
 
 beforeAll(async () => {
   agent = await startTestAgent();
@@ -44,7 +44,7 @@ describe('every route of the route table', () => {
     expect(wrong.status).toBe(401);
     const garbage = await raw(agent, def.method, path, { headers: { authorization: 'Basic Zm9vOmJhcg==' } });
     expect(garbage.status).toBe(401);
-    for (const role of ROLES.filter((r) => !allows(r, def.role))) {
+    for (const role of ROLES.filter((r) => !allows(r, def))) {
       const low = await raw(agent, def.method, path, { token: tokenOf(role) });
       expect(low.status, `${role} on ${def.method} ${def.path}`).toBe(403);
       expect((low.json as { error: { code: string } }).error.code).toBe(ForbiddenError.code);

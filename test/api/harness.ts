@@ -21,7 +21,7 @@ export interface TestAgent {
   node: LocalNode;
   server: ApiServer;
   identity: TlsIdentity;
-  tokens: { admin: string; operator: string; viewer: string };
+  tokens: { admin: string; operator: string; viewer: string; peer: string };
   url: string;
   close: () => Promise<void>;
 }
@@ -32,7 +32,7 @@ export async function startTestAgent(o: Partial<ApiServerOptions> = {}): Promise
   const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, { rulesFile: join(dir, 'rules.yaml'), stateDir }) });
   await node.connect();
   const identity = await loadOrCreateIdentity(stateDir);
-  const tokens = { admin: createToken(stateDir, 'admin', 'admin'), operator: createToken(stateDir, 'op', 'operator'), viewer: createToken(stateDir, 'view', 'viewer') };
+  const tokens = { admin: createToken(stateDir, 'admin', 'admin'), operator: createToken(stateDir, 'op', 'operator'), viewer: createToken(stateDir, 'view', 'viewer'), peer: createToken(stateDir, 'peer-b', 'peer') };
   const server = await ApiServer.start({ node, stateDir, host: '127.0.0.1', port: 0, identity, authFailures: { max: 1_000_000, windowMs: 60_000 }, ...o });
   return {
     dir,

@@ -367,7 +367,7 @@ describe('step: one node, a fake clock', () => {
     const { state } = drive(null, 0, 0, () => ({ self: 'a', reachable: { b: true, c: true }, copies, workloads: web }));
     const cases: FailoverInput['views'][] = [
       undefined,
-      { b: { view: { heardAgoMs: { c: 10 * M } }, receivedAgoMs: 6 * S } }, // older than viewMaxAge
+      { b: { view: { heardAgoMs: { c: 10 * M } }, receivedAgoMs: 7 * S } }, // older than viewMaxAge
       { b: { view: { heardAgoMs: { c: 1 * S } }, receivedAgoMs: 0 } }, // b still hears c
     ];
     for (const views of cases) {

@@ -52,11 +52,11 @@ export function registerApiCommands(program: Command, io: CliIO): void {
 
   const stateOpt = (c: Command) => c.option('--state-dir <dir>', 'agent state (default: $XDG_STATE_HOME/outpost)');
   const dirOf = async (opts: { stateDir?: string }) => (await import('./rules-commands.js')).pathsFrom(io, opts).stateDir;
-  const tokens = program.command('tokens').description("the agent API's tokens (roles: viewer, operator, admin)");
+  const tokens = program.command('tokens').description("the agent API's tokens (roles: viewer, operator, admin; peer for another agent)");
   stateOpt(tokens.command('create').description('make a token; prints it alone on stdout (it is shown only once)'))
     .argument('<name>', 'a name for it (who or what uses it)')
-    .addOption(new Option('--role <role>', 'viewer (read), operator (lifecycle, logs, exec, pause rules), admin (tokens, rules file)').choices(['viewer', 'operator', 'admin']).makeOptionMandatory())
-    .action(async (name: string, opts: { role: 'viewer' | 'operator' | 'admin'; stateDir?: string }) => {
+    .addOption(new Option('--role <role>', 'viewer (read), operator (lifecycle, logs, exec, pause rules), admin (tokens, rules file), peer (another agent: failover and placement only)').choices(['viewer', 'operator', 'admin', 'peer']).makeOptionMandatory())
+    .action(async (name: string, opts: { role: 'viewer' | 'operator' | 'admin' | 'peer'; stateDir?: string }) => {
       const { createToken } = await import('../../core/api/tokens.js');
       io.out(`${createToken(await dirOf(opts), name, opts.role)}\n`);
     });
@@ -109,8 +109,10 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
   const runPolicy = placement.config?.runPolicy ?? DEFAULT_RUN_POLICY;
   const node = new LocalNode({ name: thisNodeName(io.env), endpoint, rules: (n) => new LocalRules(n, paths), onError: log, runPolicy });
   node.connect().catch((err: unknown) => log(`api: engine unreachable (${(err as Error).message}); retrying in the background`));
-  const controller = await failoverController(node, paths.stateDir, io, log, placement);
+  let served: import('../../core/api/server.js').ApiServer | null = null;
+  const controller = await failoverController(node, paths.stateDir, io, log, placement, identity, (e) => served?.auditLink(e));
   const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log, placement: () => controller });
+  served = server;
   log(`api: listening on ${server.url}${identity ? ` (certificate SHA-256 ${identity.fingerprint})` : ' (plain HTTP, loopback only)'}`);
   if (readTokens(paths.stateDir).length === 0) log('api: no tokens: nothing is accepted until `outpost tokens create NAME --role ROLE` makes one');
   if (identity?.created || firstToken) {
@@ -138,7 +140,15 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
  * $XDG_CONFIG_HOME/outpost/placement.yaml names this node; otherwise failover is off and the log
  * says so once (a broken file too, with each problem at its line).
  */
-async function failoverController(node: import('../../core/node.js').Node, stateDir: string, io: CliIO, log: (line: string) => void, loaded: ReturnType<typeof import('../../core/placement/controller.js').loadPlacementConfig>) {
+async function failoverController(
+  node: import('../../core/node.js').Node,
+  stateDir: string,
+  io: CliIO,
+  log: (line: string) => void,
+  loaded: ReturnType<typeof import('../../core/placement/controller.js').loadPlacementConfig>,
+  identity: { cert: string; key: string } | undefined,
+  audit: NonNullable<import('../../core/placement/controller.js').ControllerOptions['audit']>,
+) {
   const { FailoverController, placementFile } = await import('../../core/placement/controller.js');
   const file = placementFile(io.env);
   if (loaded.missing) {
@@ -151,5 +161,5 @@ async function failoverController(node: import('../../core/node.js').Node, state
     log(`placement: failover is off: ${file} has ${loaded.issues.length} problem(s)`);
     return null;
   }
-  return new FailoverController({ config: loaded.config, stateDir, local: node, env: io.env, log });
+  return new FailoverController({ config: loaded.config, stateDir, local: node, env: io.env, log, audit, ...(identity ? { identity: { cert: identity.cert, key: identity.key } } : {}) });
 }
