@@ -245,8 +245,9 @@ interface Peer {
   openedMs: number;
   /** The send time of each recent beat of ours, by sequence number (acknowledged ones make contact). */
   sentAt: Map<number, number>;
-  /** The peer's voice to this node. */
+  /** The peer's voice to this node, and when it was handed over. */
   inbound: WebSocket | null;
+  inboundAt: number;
   heard: Heard | null;
 }
 
@@ -364,6 +365,15 @@ export class FailoverController {
     return `to ${to}`;
   }
 
+  /** Each peer's link now: this node's voice open, the peer's heard, and how long ago the last round trip began (null: none yet). */
+  links(): { peer: string; out: boolean; inbound: boolean; contactAgoMs: number | null; reachable: boolean }[] {
+    const now = monoNowMs();
+    return [...this.#peers.values()].map((p) => {
+      const at = this.#contact.get(p.name);
+      return { peer: p.name, out: p.out?.readyState === WebSocket.OPEN, inbound: p.inbound !== null, contactAgoMs: at === undefined ? null : Math.round(now - at), reachable: this.#reachableNow(p.name) };
+    });
+  }
+
   // ---- the link, as the API server hands it over ----------------------------
 
   /** The peer whose pinned certificate this is (the API server asks before it upgrades a link), or null. */
@@ -383,6 +393,7 @@ export class FailoverController {
     }
     if (peer.inbound && peer.inbound !== ws) peer.inbound.terminate();
     peer.inbound = ws;
+    peer.inboundAt = monoNowMs();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (peer.inbound !== ws) return;
       this.#heard(peer, data, isBinary, ws);
@@ -463,8 +474,8 @@ export class FailoverController {
     const now = monoNowMs();
     const view = this.#view();
     for (const peer of this.#peers.values()) {
-      const heardAt = peer.heard?.at ?? -Infinity;
-      if (peer.inbound && now - heardAt > LINK_IDLE_MS && now - (this.#contact.get(peer.name) ?? -Infinity) > LINK_IDLE_MS) {
+      const heardAt = Math.max(peer.heard?.at ?? -Infinity, peer.inboundAt);
+      if (peer.inbound && now - heardAt > LINK_IDLE_MS) {
         peer.inbound.terminate();
         peer.inbound = null;
       }
@@ -710,6 +721,7 @@ export class FailoverController {
           openedMs: 0,
           sentAt: new Map(),
           inbound: null,
+          inboundAt: 0,
           heard: null,
         };
         if (old) void this.#closePeer(old);
