@@ -1,8 +1,9 @@
 /**
- * The one-line join code an agent prints on first start: everything
- * `outpost peers add CODE` needs (the agent's address, its certificate's
- * fingerprint and a token) as `outpost1:` + base64url(JSON). Decoding is
- * strict: the code comes from a paste, a chat or an attacker.
+ * The one-line join code (`outpost tokens join-code`, and the agent's first start): everything
+ * `outpost peers add CODE` needs as `outpost1:` + base64url(JSON): the agent's address, its
+ * certificate's fingerprint, and a single-use enrolment secret (enrol.ts) that the adding side
+ * exchanges for a token of the code's role. Codes of older agents carry a token instead; they
+ * are still read. Decoding is strict: the code comes from a paste, a chat or an attacker.
  */
 import { z } from 'zod';
 import { BadInputError } from '../model/errors.js';
@@ -15,7 +16,10 @@ export interface JoinCode {
   /** `https://HOST:PORT` (or `http://` on loopback with --insecure-http). */
   url: string;
   fingerprint: string;
-  token: string;
+  /** A token (older codes). */
+  token?: string;
+  /** A single-use enrolment secret (enrol.ts), exchanged for a token when the peer is added. */
+  secret?: string;
 }
 
 const schema = z
@@ -32,12 +36,14 @@ const schema = z
         }
       }, 'an https://HOST:PORT address'),
     fingerprint: z.string().regex(FINGERPRINT_RE, 'a SHA-256 fingerprint (AB:CD:… 32 bytes)'),
-    token: z.string().regex(/^op_[A-Za-z0-9_-]{43}$/, 'an Outpost token (op_…)'),
+    token: z.string().regex(/^op_[A-Za-z0-9_-]{43}$/, 'an Outpost token (op_…)').optional(),
+    secret: z.string().regex(/^oe_[A-Za-z0-9_-]{43}$/, 'an enrolment secret (oe_…)').optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.token === undefined) !== (c.secret === undefined), { message: 'a token or an enrolment secret (one of them)', path: ['secret'] });
 
 export function encodeJoinCode(code: JoinCode): string {
-  const checked = schema.parse({ url: code.url.replace(/\/$/, ''), fingerprint: code.fingerprint, token: code.token });
+  const checked = schema.parse({ url: code.url.replace(/\/$/, ''), fingerprint: code.fingerprint, ...(code.token !== undefined ? { token: code.token } : {}), ...(code.secret !== undefined ? { secret: code.secret } : {}) });
   return JOIN_PREFIX + Buffer.from(JSON.stringify(checked), 'utf8').toString('base64url');
 }
 

@@ -233,6 +233,15 @@ export const ROUTES = {
     summary: "the agents' failover link (a WebSocket): one agent's beats to another, which must show the certificate its peers file pins",
   }),
 
+  enrol: route({
+    method: 'POST',
+    path: '/v1/enrol',
+    role: 'admin',
+    open: true,
+    body: z.object({ secret: z.string().max(200), name: z.string().max(200) }).strict(),
+    mutating: true,
+    summary: "exchanges a join code's single-use secret for a new token of its role (no token needed: the secret is the credential)",
+  }),
   tokensList: route({ method: 'GET', path: '/v1/tokens', role: 'admin', summary: 'the tokens (names, roles; never the tokens)' }),
   tokensCreate: route({
     method: 'POST',

@@ -24,6 +24,7 @@ import type { ExecSession, LogStream, Node } from '../node.js';
 import type { RulesPort } from '../rules/port.js';
 import { AuditLog } from './audit.js';
 import { allows, describeIssues, matchRoute, MAX_BODY_BYTES, queryObject, ROUTES, type Input, type Role, type RouteDef, type RouteName } from './routes.js';
+import { redeemEnrolment } from './enrol.js';
 import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
@@ -346,6 +347,8 @@ export class ApiServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const first = this.#route(req);
+    if (!('status' in first) && first.def.open === true) return this.#openRoute(req, res, first);
     const auth = this.#authenticate(req);
     if (!auth.ok) return this.#refuseUnauthenticated(req, res, auth);
     const ctx = auth.ctx;
@@ -389,6 +392,47 @@ export class ApiServer {
     if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: 'ok', client: ctx.client });
     if (answer instanceof PushStream || answer instanceof PullStream) return this.#stream(res, answer, ctx, requestedBeatMs(req.headers['x-outpost-heartbeat']), /(^|[\s,])gzip\b/.test(String(req.headers['accept-encoding'] ?? '')));
     this.#send(res, 200, { result: answer ?? null });
+  }
+
+  /**
+   * A route without a token (POST /v1/enrol: the join code's secret is the credential): a wrong
+   * secret counts against the address as a wrong token does, and the lockout applies to it.
+   */
+  async #openRoute(req: IncomingMessage, res: ServerResponse, found: { name: RouteName; def: RouteDef; params: Record<string, string>; query: Record<string, string> }): Promise<void> {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const peer = String(req.headers.host ?? 'this address').slice(0, 100);
+    const max = this.#o.authFailures?.max ?? 10;
+    const windowMs = this.#o.authFailures?.windowMs ?? 60_000;
+    const now = Date.now();
+    const audit = (outcome: string, token: string | null = null, role: Role | null = null) => this.#audit.write({ token, role, action: found.name, target: null, outcome, client });
+    const f = this.#failures.get(client);
+    if (f && now - f.start < windowMs && f.count >= max) {
+      const wait = Math.ceil((f.start + windowMs - now) / 1000);
+      return this.#refuseUnauthenticated(req, res, { status: 429, err: new UnauthorisedError(peer, `too many wrong tokens or join codes from ${client}; wait ${wait} s`), headers: { 'retry-after': String(wait) } });
+    }
+    const body = await readBody(req, res);
+    if (body === null) return;
+    const input = validate(found.def, found.params, found.query, body);
+    if (!input.ok) {
+      audit(`refused 400: ${input.err.message.slice(0, 300)}`);
+      return this.#send(res, 400, errorEnvelope(input.err));
+    }
+    const { secret, name } = (input.value as Input<'enrol'>).body;
+    try {
+      const got = redeemEnrolment(this.#o.stateDir, secret, name, peer);
+      this.#tokens.reload();
+      audit(`ok: made token ${got.name} (${got.role})`, got.name, got.role);
+      return this.#send(res, 200, { result: got });
+    } catch (err) {
+      if (!(err instanceof UnauthorisedError)) throw err;
+      if (!f || now - f.start >= windowMs) {
+        if (f) this.#failures.delete(client);
+        if (this.#failures.size >= MAX_TRACKED_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value as string);
+        this.#failures.set(client, { count: 1, start: now });
+      } else f.count++;
+      audit(`refused 401: ${err.message}`);
+      return this.#send(res, 401, errorEnvelope(err));
+    }
   }
 
   #route(req: IncomingMessage):
@@ -827,6 +871,9 @@ export class ApiServer {
       rulesResume: async (i) => (await this.#rules().resume(i.body ?? {})) ?? null,
       rulesReset: (i) => this.#rules().reset(i.body.container, i.body.rule, i.body.waitMs === undefined ? {} : { waitMs: i.body.waitMs }),
       rulesFile: () => this.#rules().rulesFile(),
+      enrol: () => {
+        throw new BadInputError('enrol is answered before tokens are checked');
+      },
       placementLink: () => {
         throw new BadInputError('the link is a WebSocket');
       },

@@ -32,6 +32,8 @@ export interface PeerPlan {
   /** 64 lowercase hex digits; null: an agent whose certificate has not been confirmed yet. */
   fingerprint: string | null;
   token?: string;
+  /** The join code's single-use enrolment secret: exchanged for a token (redeemJoinCode) before the peer is saved. */
+  secret?: string;
 }
 
 const ENGINE_SCHEMES = ['ssh://', 'tcp://', 'unix://'];
@@ -61,7 +63,7 @@ export function defaultName(url: string): string | null {
 }
 
 /** The join code's decoder (core/api/join-code.ts): strict, its messages say what is wrong. */
-async function decodeJoin(code: string): Promise<{ url: string; fingerprint: string; token: string }> {
+async function decodeJoin(code: string): Promise<import('../api/join-code.js').JoinCode> {
   const { decodeJoinCode } = await import('../api/join-code.js');
   return decodeJoinCode(code);
 }
@@ -80,6 +82,7 @@ export async function planPeer(env: NodeJS.ProcessEnv, input: AddInput, label: F
   let url: string;
   let fingerprint: string | null = null;
   let token = input.token;
+  let secret: string | undefined;
   if (text.includes('://')) {
     kind = (input.kind as PeerKind | undefined) ?? (ENGINE_SCHEMES.some((s) => text.startsWith(s)) ? 'engine' : 'agent');
     const why = urlProblem(kind, text);
@@ -87,7 +90,7 @@ export async function planPeer(env: NodeJS.ProcessEnv, input: AddInput, label: F
     url = text;
   } else {
     if (input.kind === 'engine') throw new BadInputError(`${label('url')}: a join code is for an agent peer; an engine peer takes ssh://, tcp:// or unix://.`, { field: 'url' });
-    let decoded: { url: string; fingerprint: string; token: string };
+    let decoded: import('../api/join-code.js').JoinCode;
     try {
       decoded = await decodeJoin(text);
     } catch (err) {
@@ -101,6 +104,7 @@ export async function planPeer(env: NodeJS.ProcessEnv, input: AddInput, label: F
     url = decoded.url;
     fingerprint = fp;
     token ??= decoded.token;
+    if (token === undefined) secret = decoded.secret;
   }
   const peers = readPeers(env);
   const name = input.name ?? defaultName(url);
@@ -120,6 +124,11 @@ export async function planPeer(env: NodeJS.ProcessEnv, input: AddInput, label: F
     if (input.fingerprint !== undefined) throw new BadInputError(`${label('fingerprint')}: an engine peer has no certificate to pin (ssh checks known_hosts).`, { field: 'fingerprint' });
     refuseSameUrl();
     return { name, kind, url, fingerprint: null };
+  }
+  if (secret !== undefined && token === undefined) {
+    if (input.fingerprint !== undefined && normalizeFingerprint(input.fingerprint) !== fingerprint) throw new BadInputError(`${label('fingerprint')} differs from the join code's fingerprint; check which one the agent printed.`, { field: 'fingerprint' });
+    refuseSameUrl();
+    return { name, kind, url, fingerprint, secret };
   }
   if (!token || token.trim().length === 0 || token.length > 4096 || /[\s\u0000-\u001f\u007f]/.test(token)) {
     throw new BadInputError(`${label('token')}: an agent peer needs its token (\`outpost agent\` printed it), or use a join code.`, { field: 'token' });
@@ -159,6 +168,32 @@ export async function fetchFingerprint(url: string, timeoutMs = 5000): Promise<s
       reject(err);
     });
   });
+}
+
+/**
+ * A join code's secret exchanged for a token (POST /v1/enrol, over the pinned certificate): once
+ * only, so this is the step that may fail for good (a used or expired code) and is done last,
+ * after everything that can be checked here. The plan then holds the token, not the secret.
+ */
+export async function redeemJoinCode(env: NodeJS.ProcessEnv, plan: PeerPlan, label: FieldLabel, timeoutMs = 5000): Promise<void> {
+  if (plan.secret === undefined || plan.token !== undefined) return;
+  if (!plan.fingerprint) throw new BadInputError(`${label('fingerprint')}: confirm the agent's fingerprint first.`, { field: 'fingerprint' });
+  const { ApiClient } = await import('../remote/client.js');
+  const { UnauthorisedError } = await import('../model/errors.js');
+  const client = new ApiClient({ name: 'new peer', url: plan.url, fingerprint: showFingerprint(plan.fingerprint), token: '', timeoutMs });
+  try {
+    const got = await client.call<{ token?: unknown; role?: unknown; name?: unknown }>('enrol', { body: { secret: plan.secret, name: `${thisNodeName(env)}-${plan.name}`.slice(0, 63) } });
+    if (typeof got?.token !== 'string' || !/^op_[A-Za-z0-9_-]{43}$/.test(got.token)) throw new BadInputError(`the agent at ${plan.url} answered the join code without a token.`, { field: 'url' });
+    plan.token = got.token;
+    delete plan.secret;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof UnauthorisedError) throw new BadInputError(`join code: the agent at ${plan.url} refused it: ${message}`, { field: 'url' });
+    if (err instanceof BadInputError) throw err;
+    throw new BadInputError(`join code: the agent at ${plan.url} must answer to take it, and does not now (${message}); nothing was added, and the code is still good until it expires.`, { field: 'url' });
+  } finally {
+    client.destroy();
+  }
 }
 
 /**

@@ -60,6 +60,31 @@ export function registerApiCommands(program: Command, io: CliIO): void {
       const { createToken } = await import('../../core/api/tokens.js');
       io.out(`${createToken(await dirOf(opts), name, opts.role)}\n`);
     });
+  stateOpt(tokens.command('join-code').description('a join code for `outpost peers add CODE` on another machine: good once, for --ttl, for --role (never the admin token)'))
+    .addOption(new Option('--role <role>', 'peer (another agent: failover and placement), operator or viewer (a person)').choices(['peer', 'operator', 'viewer']).default('peer'))
+    .option('--ttl <duration>', 'how long it is good: 1m to 7d', '1h')
+    .option('--url <url>', "this agent's address as the other machine reaches it (default: the one the running agent announced)")
+    .action(async (opts: { role: 'peer' | 'operator' | 'viewer'; ttl: string; url?: string; stateDir?: string }) => {
+      const dir = await dirOf(opts);
+      const { parseDuration } = await import('../../core/model/duration.js');
+      const ttl = parseDuration(opts.ttl, '--ttl', { min: 60_000, max: 7 * 86_400_000 });
+      const url = opts.url ?? (await announcedUrl(dir));
+      const { fingerprintOfPem, CERT_FILE } = await import('../../core/api/tls.js');
+      const { readFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      let fingerprint: string;
+      try {
+        fingerprint = fingerprintOfPem(readFileSync(join(dir, CERT_FILE), 'utf8'));
+      } catch {
+        throw new BadInputError(`No agent certificate in ${dir}: start \`outpost agent --listen ADDR:PORT\` once first (it makes one).`, { field: 'state-dir' });
+      }
+      const { createEnrolment } = await import('../../core/api/enrol.js');
+      const { encodeJoinCode } = await import('../../core/api/join-code.js');
+      const made = createEnrolment(dir, opts.role, ttl);
+      const code = encodeJoinCode({ url, fingerprint, secret: made.secret });
+      io.out(`${code}\n`);
+      io.err(`a ${opts.role} join code for ${url}, good once until ${new Date(made.expires).toISOString()}\n`);
+    });
   stateOpt(tokens.command('list').description('the tokens: name, role, created (never the tokens themselves)'))
     .option('--json', 'print JSON')
     .action(async (opts: { stateDir?: string; json?: boolean }) => {
@@ -79,6 +104,21 @@ export function registerApiCommands(program: Command, io: CliIO): void {
       // Nobody can change tokens, rules or placement through the API now: say how to get that back.
       if (!readTokens(dir).some((t) => t.role === 'admin')) io.err('warning: no admin token is left; make one on this machine with `outpost tokens create NAME --role admin`.\n');
     });
+}
+
+/** The running agent's address as it announced it (state directory). */
+const ANNOUNCED_FILE = 'api.json';
+
+async function announcedUrl(stateDir: string): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  try {
+    const doc = JSON.parse(readFileSync(join(stateDir, ANNOUNCED_FILE), 'utf8')) as { url?: unknown };
+    if (typeof doc.url === 'string' && /^https?:\/\/[^\s/]+$/.test(doc.url)) return doc.url;
+  } catch {
+    // fall through
+  }
+  throw new BadInputError(`No address of this agent is known (${join(stateDir, ANNOUNCED_FILE)} is missing or damaged: has \`outpost agent --listen\` run here?); give it with --url https://HOST:PORT.`, { field: 'url' });
 }
 
 /** Starts the API next to the rule agent: its own LocalNode with the rules port on the agent's files; stopped on SIGTERM/SIGINT. */
@@ -113,6 +153,15 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
   const controller = await failoverController(node, paths.stateDir, io, log, placement, identity, (e) => served?.auditLink(e));
   const server = await ApiServer.start({ node, stateDir: paths.stateDir, host, port, ...(identity ? { identity } : {}), insecureHttp: opts.insecureHttp === true, log, placement: () => controller });
   served = server;
+  const advertised = `${identity ? 'https' : 'http'}://${await advertisedHost(host)}:${server.port}`;
+  // Where this agent is reached, for `outpost tokens join-code` (which runs beside it).
+  const { writeAtomic } = await import('../../core/agent/store.js');
+  const { join } = await import('node:path');
+  try {
+    writeAtomic(join(paths.stateDir, ANNOUNCED_FILE), `${JSON.stringify({ url: advertised })}\n`);
+  } catch (err) {
+    log(`api: cannot write ${ANNOUNCED_FILE} (${(err as Error).message}); give \`outpost tokens join-code\` the address with --url`);
+  }
   log(`api: listening on ${server.url}${identity ? ` (certificate SHA-256 ${identity.fingerprint})` : ' (plain HTTP, loopback only)'}`);
   if (readTokens(paths.stateDir).length === 0) log('api: no tokens: nothing is accepted until `outpost tokens create NAME --role ROLE` makes one');
   if (identity?.created || firstToken) {
@@ -120,9 +169,12 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
     if (identity) lines.push(`certificate fingerprint (SHA-256): ${identity.fingerprint}`);
     if (firstToken) lines.push(`admin token: ${firstToken}`);
     if (firstToken && identity) {
+      // For another agent: a peer credential, once, within the hour. Never the admin token.
       const { encodeJoinCode } = await import('../../core/api/join-code.js');
-      const url = `https://${await advertisedHost(host)}:${server.port}`;
-      lines.push(`join code (for \`outpost peers add CODE\` on another machine): ${encodeJoinCode({ url, fingerprint: identity.fingerprint, token: firstToken })}`);
+      const { createEnrolment } = await import('../../core/api/enrol.js');
+      const made = createEnrolment(paths.stateDir, 'peer');
+      lines.push(`join code (for \`outpost peers add CODE\` on another machine): ${encodeJoinCode({ url: advertised, fingerprint: identity.fingerprint, secret: made.secret })}`);
+      lines.push('(it is good once, for an hour, for another agent; make more with `outpost tokens join-code [--role peer|operator|viewer]`)');
     }
     io.out(`${lines.join('\n')}\n`);
   }

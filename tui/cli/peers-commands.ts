@@ -4,7 +4,7 @@
  * a message naming the field, and leaves the files as they were.
  */
 import { BadInputError } from '../../core/model/errors.js';
-import { cliLabel, fetchFingerprint, planPeer, removePeer, renamePeer, savePeer, showFingerprint, verifyAgentPeer } from '../../core/peers/book.js';
+import { cliLabel, fetchFingerprint, planPeer, redeemJoinCode, removePeer, renamePeer, savePeer, showFingerprint, verifyAgentPeer } from '../../core/peers/book.js';
 import { peersFile, readPeers, tokensFile, type PeerConfig } from '../../core/peers/config.js';
 import type { CliIO } from './program.js';
 
@@ -20,6 +20,7 @@ export async function peersAdd(arg: string, opts: AddOptions, io: CliIO): Promis
   if (plan.kind === 'agent') {
     plan.fingerprint ??= await askToPin(plan.url, io);
     if (!plan.fingerprint) return 1;
+    await redeemJoinCode(io.env, plan, cliLabel);
     const { warning } = await verifyAgentPeer(plan.url, plan.fingerprint, plan.token as string, cliLabel);
     if (warning) io.err(`warning: ${warning}\n`);
   }

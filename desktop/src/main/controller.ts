@@ -329,6 +329,7 @@ export class DesktopController {
         if (plan.kind === 'agent') {
           // The page shows the fingerprint and sends back the one the person confirmed; nothing is pinned unseen.
           if (!plan.fingerprint) throw new BadRequest('fingerprint: confirm the agent\'s fingerprint first (it is shown when the join code or URL is checked)', 'fingerprint');
+          await book.redeemJoinCode(env, plan, book.formLabel);
           ({ warning } = await book.verifyAgentPeer(plan.url, plan.fingerprint, plan.token as string, book.formLabel));
         }
         const peer = book.savePeer(env, plan);
