@@ -83,7 +83,9 @@ async function nodeFor(program: Command, env: NodeJS.ProcessEnv, paths?: RulesPa
   const g = program.opts<GlobalOptions>();
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(env);
   const { thisNodeName } = await import('../../core/peers/node-name.js');
-  return new LocalNode({ name: thisNodeName(env), endpoint, rules: localRules(env, paths) });
+  const { stateDir } = await import('../../core/agent/store.js');
+  // The agent's state directory: a start or restart of a container failover fenced here is refused (FencedError) unless overridden.
+  return new LocalNode({ name: thisNodeName(env), endpoint, rules: localRules(env, paths), stateDir: paths?.stateDir ?? stateDir(env) });
 }
 
 /**
