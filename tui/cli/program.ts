@@ -231,7 +231,9 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     );
   };
 
-  lifecycle('start', 'start stopped containers', (c) => c, (n, r) => n.start(r));
+  const overrideFence = (c: Command) =>
+    c.option('--override-fence', 'start even a container that placement failover fenced on its node (a replacement may run elsewhere: it may then run twice)');
+  lifecycle('start', 'start stopped containers', overrideFence, (n, r, o) => n.start(r, o.overrideFence === true ? { overrideFence: true } : {}));
   lifecycle(
     'stop',
     'stop running containers (SIGTERM, then SIGKILL after the timeout)',
@@ -241,8 +243,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   lifecycle(
     'restart',
     'restart containers',
-    (c) => c.addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').argParser(intArg('--time', 0, 86400))),
-    (n, r, o) => n.restart(r, o.time === undefined ? {} : { timeoutSeconds: o.time as number }),
+    (c) => overrideFence(c.addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').argParser(intArg('--time', 0, 86400)))),
+    (n, r, o) => n.restart(r, { ...(o.time === undefined ? {} : { timeoutSeconds: o.time as number }), ...(o.overrideFence === true ? { overrideFence: true } : {}) }),
   );
   lifecycle(
     'kill',
