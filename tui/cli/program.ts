@@ -155,8 +155,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     if (opts.allNodes) {
       if (opts.node !== undefined) throw new BadInputError('--all-nodes and --node: give one of them.');
       const { psAllNodes } = await import('./ps-all-nodes.js');
-      const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
-      const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: 5000 });
+      const { buildFleet, PEER_REQUEST_DEADLINE_MS } = await import('../../core/peers/fleet-from-config.js');
+      const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: PEER_REQUEST_DEADLINE_MS });
       try {
         await psAllNodes(fleet, opts, io);
       } finally {
@@ -493,8 +493,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   const placementModule = () => import('./placement-commands.js');
   /** The fleet placement acts on: this machine and the peers file's nodes (this machine alone without peers). */
   const withFleet = async (fn: (nodes: readonly Node[]) => Promise<number>): Promise<number> => {
-    const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
-    const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: 10_000 });
+    const { buildFleet, PEER_REQUEST_DEADLINE_MS } = await import('../../core/peers/fleet-from-config.js');
+    const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: PEER_REQUEST_DEADLINE_MS });
     try {
       return await fn(fleet.nodes());
     } finally {
