@@ -28,6 +28,17 @@ export interface StopOptions {
   timeoutSeconds?: number;
 }
 
+export interface StartOptions {
+  /**
+   * Start it even when placement failover fenced it on this node (its node was cut off from a
+   * majority and a replacement may run elsewhere: it may then run twice). Without it, a fenced
+   * container is refused with FencedError. The agent's API writes an override to its audit log.
+   */
+  overrideFence?: boolean;
+}
+
+export interface RestartOptions extends StopOptions, StartOptions {}
+
 export interface RemoveOptions {
   force?: boolean;
   volumes?: boolean;
@@ -117,9 +128,11 @@ export interface Node {
   /** Resolves a name or ID prefix to the container's full ID. */
   resolve(ref: string): Promise<string>;
 
-  start(ref: string): Promise<void>;
+  /** Starts it; a container failover fenced on this node is refused (FencedError) unless `overrideFence`. */
+  start(ref: string, options?: StartOptions): Promise<void>;
   stop(ref: string, options?: StopOptions): Promise<void>;
-  restart(ref: string, options?: StopOptions): Promise<void>;
+  /** Restarts it; fenced as for `start`. */
+  restart(ref: string, options?: RestartOptions): Promise<void>;
   kill(ref: string, signal?: string): Promise<void>;
   remove(ref: string, options?: RemoveOptions): Promise<void>;
   pause(ref: string): Promise<void>;

@@ -84,6 +84,10 @@ export interface RouteDef {
 
 const ref = z.object({ ref: refSchema }).strict();
 const stopBody = z.object({ timeoutSeconds: z.number().optional() }).strict();
+/** `overrideFence: true` starts a container failover fenced on this node (it may then run twice): audited by name. */
+const overrideFence = z.boolean({ message: 'true or false (true starts a container that failover fenced: it may then run twice)' }).optional();
+const startBody = z.object({ overrideFence }).strict();
+const restartBody = z.object({ timeoutSeconds: z.number().optional(), overrideFence }).strict();
 const target = z.object({ container: refSchema.optional() }).strict();
 
 
@@ -113,9 +117,9 @@ export const ROUTES = {
   list: route({ method: 'GET', path: '/v1/containers', role: 'viewer', peer: true, query: z.object({ all: qBool.optional() }).strict(), summary: 'containers (running; all with all=true)' }),
   inspect: route({ method: 'GET', path: '/v1/containers/:ref', role: 'viewer', peer: true, params: ref, summary: 'one container in detail (a viewer gets no env values and no raw document)' }),
   resolve: route({ method: 'GET', path: '/v1/containers/:ref/id', role: 'viewer', peer: true, params: ref, summary: 'the full ID of a name or ID prefix' }),
-  start: route({ method: 'POST', path: '/v1/containers/:ref/start', role: 'operator', params: ref, mutating: true, summary: 'start' }),
+  start: route({ method: 'POST', path: '/v1/containers/:ref/start', role: 'operator', params: ref, body: startBody, mutating: true, summary: 'start (a container failover fenced here: 409 FENCED unless overrideFence)' }),
   stop: route({ method: 'POST', path: '/v1/containers/:ref/stop', role: 'operator', peer: true, params: ref, body: stopBody, mutating: true, summary: 'stop' }),
-  restart: route({ method: 'POST', path: '/v1/containers/:ref/restart', role: 'operator', params: ref, body: stopBody, mutating: true, summary: 'restart' }),
+  restart: route({ method: 'POST', path: '/v1/containers/:ref/restart', role: 'operator', params: ref, body: restartBody, mutating: true, summary: 'restart (fenced: as start)' }),
   kill: route({
     method: 'POST',
     path: '/v1/containers/:ref/kill',

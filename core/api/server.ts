@@ -28,7 +28,7 @@ import { redeemEnrolment } from './enrol.js';
 import { createToken, findToken, readTokens, revokeToken, TokenWatcher, type TokenRecord } from './tokens.js';
 import type { TlsIdentity } from './tls.js';
 import { hostEncoder, statsEncoder, type DeltaFrame } from '../remote/sample-delta.js';
-import { journalPlacement } from '../agent/placement-link.js';
+import { fenceLabel, fenceOf, journalPlacement } from '../agent/placement-link.js';
 import { changeForViewer, eventForViewer, summaryForViewer } from './redact.js';
 import { buildId } from '../build-info.js';
 import { isLoopbackHost } from '../shared/loopback.js';
@@ -76,6 +76,8 @@ interface Ctx {
   peer: string;
   /** SHA-256 fingerprint (AB:CD:…) of the certificate the client showed, or null. */
   shown: string | null;
+  /** What the audit line's outcome adds (a start that overrode a failover fence says so). */
+  auditNote?: string;
 }
 
 /** The fingerprint of the certificate a TLS client showed (null for none, or plain HTTP). */
@@ -386,10 +388,10 @@ export class ApiServer {
     try {
       answer = await (this.#handlers[name] as Handler<RouteName>)(input.value as Input<RouteName>, ctx);
     } catch (err) {
-      if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: `error: ${serializeError(err).code}`, client: ctx.client });
+      if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: `error: ${serializeError(err).code}${ctx.auditNote ? ` (${ctx.auditNote})` : ''}`, client: ctx.client });
       throw err;
     }
-    if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: 'ok', client: ctx.client });
+    if (def.mutating) this.#audit.write({ token: ctx.token.name, role: ctx.token.role, action: name, target: targetOf(found.params, input.value.body), outcome: ctx.auditNote ? `ok (${ctx.auditNote})` : 'ok', client: ctx.client });
     if (answer instanceof PushStream || answer instanceof PullStream) return this.#stream(res, answer, ctx, requestedBeatMs(req.headers['x-outpost-heartbeat']), /(^|[\s,])gzip\b/.test(String(req.headers['accept-encoding'] ?? '')));
     this.#send(res, 200, { result: answer ?? null });
   }
@@ -779,6 +781,19 @@ export class ApiServer {
     if (typeof d.labels[LABEL_WORKLOAD] !== 'string') throw new ForbiddenError(ctx.peer, `${what} of ${d.name.slice(0, 63)}, which is not a placed workload`, 'peer');
   }
 
+  /**
+   * The override of a failover fence, as the node takes it; named in the audit line's outcome
+   * (`ok (overrideFence: …)`), so a start that may run a singleton twice is on record with its token.
+   * A refused start is audited by the error's code (`error: FENCED`).
+   */
+  async #fenceOverride(ref: string, override: boolean | undefined, ctx: Ctx): Promise<{ overrideFence?: true }> {
+    if (override !== true) return {};
+    // Whether there was a fence to override, by the same decision the node makes (core/agent/placement-link.ts).
+    const fence = fenceOf(this.#o.stateDir, await this.#o.node.resolve(ref));
+    ctx.auditNote = fence ? `overrideFence: ${fenceLabel(fence)} was fenced by failover; started anyway, it may run twice` : 'overrideFence: given, but it was not fenced';
+    return { overrideFence: true };
+  }
+
   #makeHandlers(): { [N in RouteName]: Handler<N> } {
     const node = this.#o.node;
     return {
@@ -826,12 +841,12 @@ export class ApiServer {
         return { ...summaryForViewer(d), env: d.env.map((e) => e.split('=')[0] ?? ''), raw: null };
       },
       resolve: (i) => node.resolve(i.params.ref),
-      start: (i) => node.start(i.params.ref),
+      start: async (i, ctx) => node.start(i.params.ref, await this.#fenceOverride(i.params.ref, i.body?.overrideFence, ctx)),
       stop: async (i, ctx) => {
         await this.#placedOnly(ctx, i.params.ref, 'stop');
         return node.stop(i.params.ref, i.body ?? {});
       },
-      restart: (i) => node.restart(i.params.ref, i.body ?? {}),
+      restart: async (i, ctx) => node.restart(i.params.ref, { ...(i.body?.timeoutSeconds !== undefined ? { timeoutSeconds: i.body.timeoutSeconds } : {}), ...(await this.#fenceOverride(i.params.ref, i.body?.overrideFence, ctx)) }),
       kill: (i) => node.kill(i.params.ref, i.body?.signal),
       remove: async (i, ctx) => {
         await this.#placedOnly(ctx, i.params.ref, 'remove');

@@ -14,7 +14,7 @@ import type Dockerode from 'dockerode';
 import { ContainerStore } from '../model/container-store.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
-import { BadInputError, OutpostError, NotAllowedError } from '../model/errors.js';
+import { BadInputError, FencedError, OutpostError, NotAllowedError } from '../model/errors.js';
 import { resolveContainer } from '../model/resolve.js';
 import { normalizeSignal, SIGNAL_HINT } from '../model/signals.js';
 import type {
@@ -40,10 +40,13 @@ import type {
   LogStream,
   Node,
   RemoveOptions,
+  RestartOptions,
+  StartOptions,
   StatsOptions,
   StopOptions,
   WatchEventsOptions,
 } from '../node.js';
+import { fenceLabel, fenceOf } from '../agent/placement-link.js';
 import { engineTimeoutFromEnv } from './deadline.js';
 import { compareApi, Engine } from './engine.js';
 import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
@@ -84,6 +87,12 @@ export interface LocalNodeOptions {
   isThisMachine?: boolean;
   /** Deadline of every engine request in ms (default: OUTPOST_ENGINE_TIMEOUT, else 10 s; see deadline.ts). */
   requestTimeoutMs?: number;
+  /**
+   * The agent's state directory of this machine: start and restart refuse a container that
+   * placement failover fenced there (FencedError) unless asked with `overrideFence`. Absent (an
+   * engine-only peer, whose fences no agent here keeps): nothing is refused.
+   */
+  stateDir?: string;
 }
 
 const INSPECT_CONCURRENCY = 16;
@@ -619,8 +628,9 @@ export class LocalNode implements Node {
 
   // ---- lifecycle actions --------------------------------------------------
 
-  async #act(ref: string, run: (c: Dockerode.Container) => Promise<unknown>): Promise<void> {
+  async #act(ref: string, run: (c: Dockerode.Container) => Promise<unknown>, check?: (id: string) => void): Promise<void> {
     const id = await this.resolve(ref);
+    check?.(id);
     const engine = await this.#getEngine();
     try {
       await run(engine.docker.getContainer(id));
@@ -631,16 +641,24 @@ export class LocalNode implements Node {
     }
   }
 
-  start(ref: string): Promise<void> {
-    return this.#act(ref, (c) => c.start());
+  /** Refuses a container failover fenced on this node (its start could run a singleton twice), unless overridden. */
+  #checkFence(id: string, options: StartOptions): void {
+    const dir = this.#options.stateDir;
+    if (dir === undefined || options.overrideFence === true) return;
+    const fence = fenceOf(dir, id);
+    if (fence) throw new FencedError({ workload: fenceLabel(fence), containerId: id, node: this.name, ...(fence.reason ? { reason: fence.reason } : {}), ...(fence.atMs !== undefined ? { atMs: fence.atMs } : {}) });
+  }
+
+  start(ref: string, options: StartOptions = {}): Promise<void> {
+    return this.#act(ref, (c) => c.start(), (id) => this.#checkFence(id, options));
   }
 
   stop(ref: string, options: StopOptions = {}): Promise<void> {
     return this.#act(ref, (c) => c.stop(options.timeoutSeconds === undefined ? {} : { t: checkTimeout(options.timeoutSeconds) }));
   }
 
-  restart(ref: string, options: StopOptions = {}): Promise<void> {
-    return this.#act(ref, (c) => c.restart(options.timeoutSeconds === undefined ? {} : { t: checkTimeout(options.timeoutSeconds) }));
+  restart(ref: string, options: RestartOptions = {}): Promise<void> {
+    return this.#act(ref, (c) => c.restart(options.timeoutSeconds === undefined ? {} : { t: checkTimeout(options.timeoutSeconds) }), (id) => this.#checkFence(id, options));
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {

@@ -175,6 +175,26 @@ export class NotAllowedError extends OutpostError {
   static override readonly http = 403;
 }
 
+/**
+ * A start (or restart) of a container that placement failover fenced on this node: the node was
+ * cut off from a majority, so failover stopped this singleton and a replacement may run on
+ * another node. Starting it could run the workload twice; an explicit override lets it through.
+ */
+export class FencedError extends OutpostError {
+  static override readonly code = 'FENCED';
+  static override readonly exit = 5;
+  static override readonly http = 409;
+  constructor(fence: { workload: string; containerId: string; node: string; reason?: string; atMs?: number }) {
+    super(
+      `${fence.workload} (container ${fence.containerId.slice(0, 12)}) is fenced on ${fence.node}: placement failover stopped it because ` +
+        `${fence.node} was cut off from a majority of the fleet, and a replacement may run on another node. Starting it now may run it twice. ` +
+        'Check `outpost workloads` first; to start it anyway, override the fence (`--override-fence` on the command line, ' +
+        '`"overrideFence": true` in the API, y when the terminal UI or the tray asks).',
+      { workload: fence.workload, containerId: fence.containerId, node: fence.node, ...(fence.reason ? { reason: fence.reason } : {}), ...(fence.atMs !== undefined ? { fencedAtMs: fence.atMs } : {}) },
+    );
+  }
+}
+
 /** Malformed input from a person, a window or a peer (`details.field` names the field when there is one). */
 export class BadInputError extends OutpostError {
   static override readonly code = 'BAD_INPUT';
@@ -281,6 +301,7 @@ export const ERROR_CLASSES = [
   NoSuchContainerError,
   AmbiguousContainerError,
   NameConflictError,
+  FencedError,
   NotAllowedError,
   BadInputError,
   EngineError,

@@ -14,13 +14,20 @@ import { peersFile, readPeersWithTokens, tokensFile, type PeerWithToken } from '
 import { UnreachableNode } from './unreachable-node.js';
 
 /** Builds the Node of an agent peer. */
-export type PeerFactory = (peer: PeerWithToken) => Node | Promise<Node>;
+export type PeerFactory = (peer: PeerWithToken, options?: FleetOptions) => Node | Promise<Node>;
+
+/**
+ * How long a one-shot command (`outpost ps --all-nodes`, `outpost place`, `outpost workloads`)
+ * waits for each request to a peer (the TLS handshake included) before it reports the peer as
+ * unreachable: docs/cli.md says it. A peer that drops packets silently costs this, not more.
+ */
+export const PEER_REQUEST_DEADLINE_MS = 5000;
 
 export interface FleetOptions {
   /** Builds agent peers (default: RemoteNode when this build has it). */
   factory?: PeerFactory;
   onError?: (message: string) => void;
-  /** Engine request deadline for engine peers (ms). */
+  /** Deadline of each request to a peer, an engine peer's or an agent peer's (ms; default: each node's own). */
   requestTimeoutMs?: number;
 }
 
@@ -39,11 +46,11 @@ export function colonFingerprint(hex: string): string {
 }
 
 /** The default agent-peer factory: RemoteNode (its HTTPS client), loaded only when an agent peer is configured. */
-export const defaultFactory: PeerFactory = async (peer) => {
+export const defaultFactory: PeerFactory = async (peer, options = {}) => {
   if (!peer.token) return new UnreachableNode(peer.name, 'agent', `no token for ${peer.name} in peer-tokens.json: add the peer again with --token`);
   if (!peer.fingerprint) return new UnreachableNode(peer.name, 'agent', `no pinned fingerprint for ${peer.name}`);
   const { RemoteNode } = await import('../remote/remote-node.js');
-  return new RemoteNode({ name: peer.name, url: peer.url, fingerprint: colonFingerprint(peer.fingerprint), token: peer.token });
+  return new RemoteNode({ name: peer.name, url: peer.url, fingerprint: colonFingerprint(peer.fingerprint), token: peer.token, ...(options.requestTimeoutMs !== undefined ? { timeoutMs: options.requestTimeoutMs } : {}) });
 };
 
 /** The Node of one peer. */
@@ -60,7 +67,7 @@ const signature = (p: PeerWithToken) => JSON.stringify([p.kind, p.url, p.fingerp
 async function buildPeerNode(peer: PeerWithToken, options: FleetOptions): Promise<Node> {
   if (peer.kind === 'agent') {
     try {
-      return await (options.factory ?? defaultFactory)(peer);
+      return await (options.factory ?? defaultFactory)(peer, options);
     } catch (err) {
       return new UnreachableNode(peer.name, 'agent', err instanceof Error ? err.message : String(err));
     }

@@ -329,7 +329,7 @@ export class FailoverController {
 
   start(): void {
     this.#load();
-    this.#unlinkFences = linkFences(this.#o.stateDir, (id) => this.isFenced(id));
+    this.#unlinkFences = linkFences(this.#o.stateDir, (id) => (this.#state && this.isFenced(id) ? (this.#state.fenced[id] ?? null) : null));
     this.#unlinkMover = linkMover(this.#o.stateDir, (id) => this.move(id));
     const s = this.#o.config.settings;
     this.#journal(

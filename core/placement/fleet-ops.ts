@@ -243,10 +243,35 @@ export async function runMove(nodes: readonly Node[], plan: MovePlan): Promise<{
  * replicas meant for two boxes, and list each container twice. The peer's name is kept (it is
  * the name the fleet shares); `problems` says what was left out.
  */
+/** What a node is asked for a plan or a list: answered at once with `err`, its first failure. */
+const ASKED = new Set<PropertyKey>(['info', 'list', 'inspect', 'resolve', 'host', 'images', 'devices', 'statsOnce', 'run']);
+
+/** The node, whose requests fail at once with the error it already gave (it is not waited for twice). */
+function answersWith(node: Node, err: unknown): Node {
+  return new Proxy(node, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (ASKED.has(prop)) return () => Promise.reject(err);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export async function distinctNodes(nodes: readonly Node[]): Promise<{ nodes: Node[]; problems: string[]; alias: Map<string, string> }> {
   // The engine's ID, its host's name and where it is reached there: private engines on one host
   // differ by socket; a machine's engine reached directly and through its agent matches in all three.
-  const ids = await Promise.all(nodes.map((n) => n.info().then((i) => (typeof i.engineId === 'string' && i.engineId !== '' ? `${i.engineId}\0${i.hostname}\0${i.endpoint}` : null), () => null)));
+  const failed = new Map<number, unknown>();
+  const ids = await Promise.all(
+    nodes.map((n, i) =>
+      n.info().then(
+        (info) => (typeof info.engineId === 'string' && info.engineId !== '' ? `${info.engineId}\0${info.hostname}\0${info.endpoint}` : null),
+        (err: unknown) => {
+          failed.set(i, err);
+          return null;
+        },
+      ),
+    ),
+  );
   const order = nodes.map((_, i) => i).sort((a, b) => Number(nodes[a]?.isThisMachine === true) - Number(nodes[b]?.isThisMachine === true) || a - b);
   const seen = new Map<string, string>();
   const dropped = new Set<number>();
@@ -263,5 +288,8 @@ export async function distinctNodes(nodes: readonly Node[]): Promise<{ nodes: No
       problems.push(`${name} is the same Docker engine as ${first}: counted once, as ${first} (if they are two machines, one was cloned with the other's engine ID and host name: give it its own)`);
     } else seen.set(id, name);
   }
-  return { nodes: nodes.filter((_, i) => !dropped.has(i)), problems, alias };
+  // A node that did not answer (a peer that drops packets costs its whole deadline) is not asked
+  // again by what follows (the plan's snapshot): it stands as unreachable, with the reason it gave.
+  const out = nodes.map((n, i) => (failed.has(i) ? answersWith(n, failed.get(i)) : n));
+  return { nodes: out.filter((_, i) => !dropped.has(i)), problems, alias };
 }

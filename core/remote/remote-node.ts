@@ -12,7 +12,7 @@ import { ContainerStore } from '../model/container-store.js';
 import { hostDecoder, statsDecoder, type DeltaDecoder } from './sample-delta.js';
 import { BadInputError, ForbiddenError, PeerTimeoutError, ProtocolError, UnauthorisedError } from '../model/errors.js';
 import type { ContainerDetails, ContainerEvent, ContainerStats, ContainerSummary, Disposer, EngineInfo, HostMetrics, LogLine, ModelChange, NodeStatus, RunSpec } from '../model/types.js';
-import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
+import type { ExecOptions, ExecSession, ListOptions, LogOptions, LogStream, Node, RemoveOptions, RestartOptions, StartOptions, StatsOptions, StopOptions, WatchEventsOptions } from '../node.js';
 import { Connection } from '../shared/connection.js';
 import { poll } from '../shared/poll.js';
 import { isLoopbackHost } from '../shared/loopback.js';
@@ -327,16 +327,18 @@ export class RemoteNode implements Node {
     return this.#client.call('resolve', { params: { ref } });
   }
 
-  async start(ref: string): Promise<void> {
-    await this.#client.call('start', { params: { ref } });
+  async start(ref: string, options: StartOptions = {}): Promise<void> {
+    // The override only when given: an agent of an older build takes no body on start.
+    await this.#client.call('start', { params: { ref }, ...(options.overrideFence === true ? { body: { overrideFence: true } } : {}) });
   }
 
   async stop(ref: string, options: StopOptions = {}): Promise<void> {
     await this.#client.call('stop', { params: { ref }, body: { ...options } });
   }
 
-  async restart(ref: string, options: StopOptions = {}): Promise<void> {
-    await this.#client.call('restart', { params: { ref }, body: { ...options } });
+  async restart(ref: string, options: RestartOptions = {}): Promise<void> {
+    const { overrideFence, ...stop } = options;
+    await this.#client.call('restart', { params: { ref }, body: { ...stop, ...(overrideFence === true ? { overrideFence: true } : {}) } });
   }
 
   async kill(ref: string, signal?: string): Promise<void> {

@@ -244,7 +244,7 @@ describe('hostile requests', () => {
     ['a wrong type', 'POST', `/v1/containers/${P}secret/stop`, { body: '{"timeoutSeconds":"soon"}' }, 400],
     ['an unknown field', 'POST', `/v1/containers/${P}secret/stop`, { body: '{"timeoutSeconds":1,"evil":true}' }, 400],
     ['an array body', 'POST', '/v1/rules/pause', { body: '[]' }, 400],
-    ['a body where none is taken', 'POST', `/v1/containers/${P}secret/start`, { body: '{}' }, 400],
+    ['a body where none is taken', 'POST', `/v1/containers/${P}secret/pause`, { body: '{}' }, 400],
     ['an oversized body', 'POST', `/v1/containers/${P}secret/kill`, { body: JSON.stringify({ signal: 'x'.repeat(70_000) }) }, 413],
     ['..', 'POST', '/v1/containers/../start', {}, 400],
     ['%2F in a name', 'POST', '/v1/containers/a%2F..%2Fb/start', {}, 400],

@@ -29,7 +29,8 @@ export interface TestAgent {
 export async function startTestAgent(o: Partial<ApiServerOptions> = {}): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-api-'));
   const stateDir = join(dir, 'state');
-  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, { rulesFile: join(dir, 'rules.yaml'), stateDir }) });
+  // As `outpost agent --listen` builds it: the node respects the fences of its state directory.
+  const node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, { rulesFile: join(dir, 'rules.yaml'), stateDir }), stateDir });
   await node.connect();
   const identity = await loadOrCreateIdentity(stateDir);
   const tokens = { admin: createToken(stateDir, 'admin', 'admin'), operator: createToken(stateDir, 'op', 'operator'), viewer: createToken(stateDir, 'view', 'viewer'), peer: createToken(stateDir, 'peer-b', 'peer') };

@@ -2,14 +2,15 @@
  * The tray's main-process logic with a fake Electron shell (it records what
  * the shell was asked to do), the real core and the private engine.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostUrl } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { LocalRules } from '../../core/agent/local-rules.js';
-import { BadInputError, NoSuchContainerError, NotAllowedError } from '../../core/model/errors.js';
+import { PLACEMENT_STATE_FILE } from '../../core/agent/placement-link.js';
+import { BadInputError, FencedError, NoSuchContainerError, NotAllowedError } from '../../core/model/errors.js';
 import { fromEnvelope } from '../../core/model/envelope.js';
 import { Fleet } from '../../core/fleet.js';
 import { Journal } from '../../core/agent/journal.js';
@@ -71,7 +72,8 @@ afterAll(async () => {
 
 function localNode(name = 'local', stateDir = join(dir, 'state', 'outpost')) {
   const paths = { rulesFile: join(dir, 'config', 'outpost', 'rules.yaml'), stateDir };
-  return new LocalNode({ name, endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths) });
+  // As electron-main.ts builds it: the fences of the agent's state directory hold.
+  return new LocalNode({ name, endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths), stateDir });
 }
 
 async function setup() {
@@ -279,6 +281,30 @@ describe('tray main process against the private engine', () => {
     } finally {
       await close();
       await agent.close();
+    }
+  });
+  it('a container failover fenced: Start in the menu is refused with a notification that says why (it opens the dashboard on it); the window may override', async () => {
+    const { shell, controller, close } = await setup();
+    const name = `${P}fenced-0`;
+    const id = (await makeContainer(docker(), { name, cmd: 'sleep 3600', start: false })).id;
+    mkdirSync(join(dir, 'state', 'outpost'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'outpost', PLACEMENT_STATE_FILE), JSON.stringify({ version: 1, self: 'local', failover: { fenced: { [id]: { workload: `${P}fenced`, replica: 0, atMs: 1, stopMs: 1 } } }, specs: {} }));
+    const running = async () => (await docker().getContainer(id).inspect()).State.Running;
+    try {
+      await controller.onMenu({ kind: 'container', node: 'local', id, name, action: 'start' });
+      expect(await running()).toBe(false);
+      const note = shell.notes.at(-1);
+      expect(note?.title).toBe(`${name} is fenced: not started`);
+      expect(note?.body).toMatch(/is fenced on local: placement failover stopped it .* may run it twice/);
+      expect(note?.target).toEqual({ node: 'local', container: name });
+      const refused = await controller.handle('container:action', { node: 'local', id, action: 'start' });
+      expect(refused).toMatchObject({ error: { code: 'FENCED', details: { containerId: id } } });
+      expect(() => fromEnvelope(structuredClone(refused))).toThrow(FencedError);
+      expect(await controller.handle('container:action', { node: 'local', id, action: 'start', overrideFence: true })).toEqual({ result: { done: 'start' } });
+      expect(await running()).toBe(true);
+    } finally {
+      await close();
+      rmSync(join(dir, 'state', 'outpost', PLACEMENT_STATE_FILE), { force: true });
     }
   });
 });

@@ -5,7 +5,7 @@
  * API, wired to the real controller, the real core and the private engine.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
@@ -16,6 +16,7 @@ import { LocalNode } from '../../core/docker/local-node.js';
 import { LocalRules } from '../../core/agent/local-rules.js';
 import { Fleet } from '../../core/fleet.js';
 import { Journal } from '../../core/agent/journal.js';
+import { PLACEMENT_STATE_FILE } from '../../core/agent/placement-link.js';
 import { DesktopController, type Shell } from '../../desktop/src/main/controller.js';
 import type { EventName, Events, Settings } from '../../desktop/src/shared/ipc.js';
 import { docker, dockerHost, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
@@ -78,7 +79,8 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
   const paths = { rulesFile: join(dir, 'config', 'outpost', 'rules.yaml'), stateDir: join(dir, 'state', 'outpost') };
-  node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths) });
+  // As electron-main.ts builds it: the node respects the fences of the agent's state directory.
+  node = new LocalNode({ endpoint: parseHostUrl(dockerHost(), 'DOCKER_HOST'), rules: (n) => new LocalRules(n, paths), stateDir: paths.stateDir });
   fleet = new Fleet([node]);
   await node.connect();
   peersEnv = { XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir };
@@ -162,6 +164,35 @@ describe('tray pages in headless Chromium', () => {
       await expect.poll(() => page.locator('.workloads tbody tr').first().textContent()).toBe(`${P}api<script>window.__pwned=3</script>0localrunningyes`);
       expect(await page.locator('.workloads script').count()).toBe(0);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
+      expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    } finally {
+      pages.delete(page);
+      await page.close();
+    }
+  });
+
+  it('dashboard: Start on a container failover fenced is refused and asks, naming the risk; Cancel leaves it, Start anyway starts it', async () => {
+    const name = `${P}fenced-0`;
+    const id = (await makeContainer(docker(), { name, cmd: 'sleep 3600', start: false })).id;
+    writeFileSync(join(dir, 'state', 'outpost', PLACEMENT_STATE_FILE), JSON.stringify({ version: 1, self: 'local', failover: { fenced: { [id]: { workload: `${P}fenced`, replica: 0, atMs: 1, stopMs: 1, reason: 'cut off' } } }, specs: {} }));
+    const running = async () => (await docker().getContainer(id).inspect()).State.Running;
+    const page = await open('dashboard');
+    try {
+      const row = page.locator(`tr[data-name="${name}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      await row.getByRole('button', { name: 'Start', exact: true }).click();
+      const ask = page.getByRole('alertdialog', { name: 'fenced container' });
+      await ask.waitFor({ timeout: 10_000 });
+      expect(await ask.textContent()).toMatch(new RegExp(`${P}fenced replica 0 \\(container ${id.slice(0, 12)}\\) is fenced on local.*cut off from a majority.*Start ${name} anyway\\? It may run twice`));
+      expect(await running()).toBe(false);
+      await ask.getByRole('button', { name: 'Cancel' }).click();
+      await expect.poll(() => ask.count()).toBe(0);
+      expect(await running()).toBe(false);
+      await row.getByRole('button', { name: 'Start', exact: true }).click();
+      await ask.getByRole('button', { name: 'Start anyway' }).click();
+      await eventually(running, 10_000, 'started with the override');
+      await expect.poll(() => page.locator('.message').textContent(), { timeout: 10_000 }).toBe(`start ${name}: done`);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-fenced.png') });
       expect((page as Page & { errors: string[] }).errors).toEqual([]);
     } finally {
       pages.delete(page);

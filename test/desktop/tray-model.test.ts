@@ -185,6 +185,7 @@ describe('IPC requests from a window are validated', () => {
   const id = 'ab'.repeat(32);
   it('accepts well-formed requests', () => {
     expect(validate('container:action', { node: 'local', id, action: 'restart' }).args).toEqual({ node: 'local', id, action: 'restart' });
+    expect(validate('container:action', { node: 'local', id, action: 'start', overrideFence: true }).args).toEqual({ node: 'local', id, action: 'start', overrideFence: true });
     expect(validate('fleet:get', undefined).args).toEqual({});
     expect(validate('journal:get', { limit: 100 }).args).toEqual({ limit: 100 });
   });
@@ -195,6 +196,8 @@ describe('IPC requests from a window are validated', () => {
       ['container:action', { node: 'local', id: '../../etc', action: 'stop' }, /id: a container ID \(12 to 64 hex digits\)/],
       ['container:action', { node: 'local', id, action: 'stop', force: true }, /unknown field `force`/],
       ['container:action', [1, 2], /arguments must be an object/],
+      ['container:action', { node: 'local', id, action: 'start', overrideFence: 'yes' }, /overrideFence: true or false/],
+      ['container:action', { node: 'local', id, action: 'stop', overrideFence: true }, /overrideFence: overrideFence goes with start or restart/],
       ['logs:open', { node: 'local', id, tail: 1e9 }, /tail: at most 10000/],
       ['journal:get', { limit: -1 }, /limit: from 1/],
       ['settings:set', { notifications: 'yes' }, /notifications: true or false/],
@@ -218,6 +221,7 @@ describe('IPC requests from a window are validated', () => {
   it('a refusal is a BadInputError naming the field, so it crosses the envelope with its code and field', () => {
     const fields: [string, unknown, string][] = [
       ['container:action', { node: 'local', id, action: 'rm' }, 'action'],
+      ['container:action', { node: 'local', id, action: 'start', overrideFence: 1 }, 'overrideFence'],
       ['logs:open', { node: 'local', id: 'zz', tail: 1 }, 'id'],
       ['journal:get', { limit: 0 }, 'limit'],
       ['journal:get', { limit: 1, node: '' }, 'node'],

@@ -157,6 +157,22 @@ describe('the reducer', () => {
     expect(keys(initialState, [ch('K')], ctx(LIST, { confirmKill: false })).effects).toEqual([{ kind: 'run', action: 'kill', targets: [LIST[0]] }]);
   });
 
+  it('a start refused because failover fenced it asks with the risk named; y sends the override, anything else cancels', () => {
+    const refused = reduce(initialState, { type: 'fenced', action: 'start', targets: [LIST[0] as ContainerSummary], reason: 'web is fenced on gw-1' });
+    expect(refused.state.mode).toBe('confirm');
+    expect(refused.state.confirm).toEqual({ action: 'start', targets: [LIST[0]], fence: { reason: 'web is fenced on gw-1' } });
+    const yes = keys(refused.state, [ch('y')]);
+    expect(yes.state.mode).toBe('main');
+    expect(yes.effects).toEqual([{ kind: 'run', action: 'start', targets: [LIST[0]], overrideFence: true }]);
+    const no = keys(refused.state, [ch('n')]);
+    expect(no.effects).toEqual([]);
+    expect(no.state.message).toEqual({ text: 'cancelled', kind: 'info' });
+    // In another view the refusal is only said: nothing takes the keys away from what is open.
+    const elsewhere = reduce({ ...initialState, mode: 'journal' }, { type: 'fenced', action: 'restart', targets: [LIST[0] as ContainerSummary], reason: 'web is fenced on gw-1' });
+    expect(elsewhere.state.mode).toBe('journal');
+    expect(elsewhere.state.message).toMatchObject({ text: 'web is fenced on gw-1', kind: 'error' });
+  });
+
   it('restarts at once; s and p follow the container state', () => {
     expect(keys(initialState, [ch('r')]).effects).toEqual([{ kind: 'run', action: 'restart', targets: [LIST[0]] }]);
     const list = [c('x', 'exited'), c('y', 'paused')];

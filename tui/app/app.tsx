@@ -29,7 +29,7 @@ import { useLogTail } from './use-log-tail.js';
 import { useLogsView } from './use-logs-view.js';
 import { useRules } from './use-rules.js';
 import { useTerminalSize } from './use-terminal-size.js';
-import { containerRef } from '../presentation/container-ref.js';
+import { containerRef, type ContainerAction } from '../presentation/container-ref.js';
 import { buildReplaced, failureText, UPDATED_TEXT } from './updated.js';
 
 export interface AppProps {
@@ -87,7 +87,8 @@ export function App(props: AppProps) {
   const logs = useLogsView();
   const tail = useLogTail(selNode, selected, state.tab === 'logs' && state.mode !== 'logs');
   const details = useDetails(selNode, selected, state.tab === 'inspect' || state.tab === 'stats');
-  const { busy, run } = useContainerActions((c) => nodeNamed(c.node) ?? (showAll ? null : node), say);
+  const onFenced = useCallback((action: ContainerAction, targets: ContainerSummary[], reason: string) => void store.dispatch({ type: 'fenced', action, targets, reason }), [store]);
+  const { busy, run } = useContainerActions((c) => nodeNamed(c.node) ?? (showAll ? null : node), say, onFenced);
   const port = selNode?.rules ?? null;
   // Asked again when the selected container changes state, not on every sample: in the all-nodes
   // view the merged list is a new array on each one (through a peer's link, an ask a second).
@@ -123,7 +124,7 @@ export function App(props: AppProps) {
       case 'redraw':
         return onRedraw?.();
       case 'run':
-        return void run(effect.action, effect.targets);
+        return void run(effect.action, effect.targets, effect.overrideFence ? { overrideFence: true } : {});
       case 'open-logs':
         return logs.open((c) => nodeNamed(c.node) ?? (showAll ? null : node), effect.targets, prefs.logBufferLines);
       case 'logs-key':

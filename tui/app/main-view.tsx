@@ -14,7 +14,7 @@ import { PromptLine } from './line-input.js';
 import { ago, ContainerTable, DetailTabs, Header, HostStrip, InspectPanel, LogTail, StatsPanel } from './main-screen.js';
 import { RulesPanel } from './rules-panel.js';
 import { markedIn } from './targets.js';
-import { confirmQuestion, containerRef, rowKey } from '../presentation/container-ref.js';
+import { confirmQuestion, containerRef, fenceQuestion, rowKey } from '../presentation/container-ref.js';
 import type { UiState } from './state.js';
 import type { Theme } from './theme.js';
 import type { RulesView } from './use-rules.js';
@@ -73,7 +73,9 @@ function statusArea(p: MainViewProps, tableHeight: number, paneHeight: number): 
   if (state.mode === 'confirm' && state.confirm) {
     // The live rows, not the ones captured at the key press: their state may have moved on since.
     const live = (c: ContainerSummary) => p.snapshot.nodes.find((n) => n.name === c.node)?.containers.find((x) => x.id === c.id) ?? c;
-    return wrapped(confirmQuestion(state.confirm.action, state.confirm.targets.map(live), state.confirm.marked === true), theme.color('warn'), 'c');
+    const c = state.confirm;
+    if (c.fence) return wrapped(fenceQuestion(c.action, c.targets, c.fence.reason), theme.color('bad'), 'c');
+    return wrapped(confirmQuestion(c.action, c.targets.map(live), c.marked === true), theme.color('warn'), 'c');
   }
   if (state.mode === 'placement' && state.placement) {
     const d = state.placement;

@@ -8,6 +8,7 @@ import type { Endpoint } from '../../core/docker/endpoint.js';
 import { LocalNode } from '../../core/docker/local-node.js';
 import { Fleet } from '../../core/fleet.js';
 import { localRules } from '../../core/agent/lazy-rules.js';
+import { stateDir } from '../../core/agent/store.js';
 import { thisNodeName } from '../../core/peers/node-name.js';
 
 export interface TuiOptions {
@@ -29,7 +30,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
   let sink: ((text: string) => void) | null = null;
   const onError = (text: string) => (sink ? sink(text) : pending.push(text));
   // The node's rule engine (LocalRules on the agent's files), loaded after the first frame.
-  const node = new LocalNode({ name: thisNodeName(process.env), endpoint: options.endpoint, onError, rules: localRules(process.env) });
+  // With the agent's state directory: a start of a container failover fenced here asks first.
+  const node = new LocalNode({ name: thisNodeName(process.env), endpoint: options.endpoint, onError, rules: localRules(process.env), stateDir: stateDir(process.env) });
   // Connect in the background: when the engine is down the UI says so and keeps retrying.
   const connected = node.connect().catch(() => undefined);
   // Ink and React load while the peers file is read.

@@ -48,6 +48,15 @@ function noticeMessage(base: string, count: number, kind: Message['kind'], at: n
   return { text: `${base}${count > 1 ? ` (+${count - 1} more: J)` : ''}`, kind, at, notice: { base, count } };
 }
 
+/**
+ * A start or restart the node refused because placement failover fenced the containers there
+ * (FencedError): the question names the risk, and `y` sends the same action with the override.
+ */
+export interface FenceQuestion {
+  /** The node's refusal (which workload, why it was fenced, that a replacement may run elsewhere). */
+  reason: string;
+}
+
 export interface UiState {
   mode: Mode;
   /** The text of the filter or palette prompt. */
@@ -68,7 +77,7 @@ export interface UiState {
   /** A notice that came while an action's result was held: shown when the hold ends (a `tick`). */
   pending: Message | null;
   /** The question before an action; `marked`: its targets are the marks (each named in the question). */
-  confirm: { action: ContainerAction; targets: ContainerSummary[]; marked?: boolean } | null;
+  confirm: { action: ContainerAction; targets: ContainerSummary[]; marked?: boolean; fence?: FenceQuestion } | null;
   /** The placement dialog: the table of every node's verdict, and whether `y` runs it (`planning`: the table is on its way). */
   placement: { title: string; lines: string[]; canRun: boolean; planning: boolean } | null;
   /** Whether a logs view is open (under its help, too). */
@@ -125,7 +134,8 @@ export interface KeyContext {
 export type Effect =
   | { kind: 'exit' }
   | { kind: 'redraw' }
-  | { kind: 'run'; action: ContainerAction; targets: ContainerSummary[] }
+  /** `overrideFence`: start even what failover fenced (asked first, the risk named). */
+  | { kind: 'run'; action: ContainerAction; targets: ContainerSummary[]; overrideFence?: boolean }
   | { kind: 'open-logs'; targets: ContainerSummary[] }
   /** A key for the logs screen (it has its own handler). */
   | { kind: 'logs-key'; input: string; key: Key }
@@ -154,7 +164,9 @@ export type UiEvent =
   | { type: 'exec-ended'; name: string; code: number | void }
   | { type: 'exec-failed'; name: string; error: string }
   /** The placement table is ready (or could not be made: `canRun` false, the lines say why). */
-  | { type: 'planned'; title: string; lines: string[]; canRun: boolean };
+  | { type: 'planned'; title: string; lines: string[]; canRun: boolean }
+  /** A start or restart was refused for these targets: failover fenced them on their node (`reason`: the node's words). */
+  | { type: 'fenced'; action: ContainerAction; targets: ContainerSummary[]; reason: string };
 
 export interface Step {
   state: UiState;
@@ -246,6 +258,10 @@ export function reduce(state: UiState, event: UiEvent): Step {
     }
     case 'exec-failed':
       return say({ ...state, mode: 'main' }, `shell in ${event.name} failed: ${event.error}`, 'error');
+    case 'fenced':
+      // Asked while nothing else is open; in another view or prompt the refusal is only said (start again to be asked).
+      if (state.mode !== 'main' || event.targets.length === 0) return say(state, event.reason, 'error');
+      return same({ ...state, message: null, confirm: { action: event.action, targets: event.targets, ...(event.targets.length > 1 ? { marked: true } : {}), fence: { reason: event.reason } }, mode: 'confirm' });
     case 'planned':
       // Cancelled while it was worked out: the table has nobody to show it to.
       if (state.mode !== 'placement' || !state.placement) return same(state);
@@ -287,7 +303,7 @@ function onKey(state: UiState, input: string, key: Key, ctx: KeyContext): Step {
     case 'confirm': {
       const c = state.confirm;
       const next: UiState = { ...state, confirm: null, mode: 'main' };
-      if ((input === 'y' || input === 'Y') && c) return { state: next, effects: [{ kind: 'run', action: c.action, targets: c.targets }] };
+      if ((input === 'y' || input === 'Y') && c) return { state: next, effects: [{ kind: 'run', action: c.action, targets: c.targets, ...(c.fence ? { overrideFence: true } : {}) }] };
       return say(next, 'cancelled');
     }
     case 'placement': {

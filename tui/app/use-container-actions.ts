@@ -4,6 +4,12 @@ import type { Node } from '../../core/node.js';
 import { containerRef, rowKey, type ContainerAction } from '../presentation/container-ref.js';
 import { mapLimit } from '../../core/shared/map-limit.js';
 import { failureText } from './updated.js';
+import { FencedError } from '../../core/model/errors.js';
+
+/** The node's refusal of a fenced container (a peer's arrives rebuilt as the same class). */
+function isFenced(err: unknown): boolean {
+  return err instanceof FencedError || (err as { code?: unknown } | null)?.code === FencedError.code;
+}
 
 /** Targets of one action on marked containers acted on at once (as `outpost stop a b`). */
 const MULTI_TARGET_CONCURRENCY = 8;
@@ -38,14 +44,23 @@ export function outcomeText(action: ContainerAction, done: readonly ContainerSum
  * marked busy ("restarting…") in the list while its request runs, and the
  * outcome is said on the status line, each container named with its node.
  */
-export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null, say: Say): { busy: ReadonlyMap<string, string>; run: (action: ContainerAction, targets: ContainerSummary[]) => Promise<void> } {
+export function useContainerActions(
+  nodeOf: (c: ContainerSummary) => Node | null,
+  say: Say,
+  /** Called with the targets a node refused because failover fenced them (FencedError): the app asks whether to override. */
+  onFenced?: (action: ContainerAction, targets: ContainerSummary[], reason: string) => void,
+): { busy: ReadonlyMap<string, string>; run: (action: ContainerAction, targets: ContainerSummary[], options?: { overrideFence?: boolean }) => Promise<void> } {
   const [busy, setBusy] = useState<ReadonlyMap<string, string>>(new Map());
   const resolve = useRef(nodeOf);
   resolve.current = nodeOf;
+  const fencedTo = useRef(onFenced);
+  fencedTo.current = onFenced;
   const run = useCallback(
-    async (action: ContainerAction, targets: ContainerSummary[]) => {
+    async (action: ContainerAction, targets: ContainerSummary[], options: { overrideFence?: boolean } = {}) => {
       const done: ContainerSummary[] = [];
       const failed: { c: ContainerSummary; error: string }[] = [];
+      const fenced: { c: ContainerSummary; error: string }[] = [];
+      const override = options.overrideFence === true ? { overrideFence: true } : {};
       const [doing] = progressWords[action];
       if (targets.length > 1) say(`${doing} ${targets.length} containers: ${targets.map(containerRef).join(', ')}…`);
       // Side by side, as `outpost stop a b` does (two marked restarts took 20 s one after the other).
@@ -63,7 +78,10 @@ export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null
               await node.remove(c.id, { force: true });
               break;
             case 'restart':
-              await node.restart(c.id);
+              await node.restart(c.id, override);
+              break;
+            case 'start':
+              await node.start(c.id, override);
               break;
             case 'stop':
               await node.stop(c.id);
@@ -73,7 +91,8 @@ export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null
           }
           done.push(c);
         } catch (err) {
-          failed.push({ c, error: failureText(err) });
+          // Fenced by failover: not a failure to report but a question to ask (the risk named, y overrides).
+          (isFenced(err) && fencedTo.current ? fenced : failed).push({ c, error: failureText(err) });
         } finally {
           setBusy((b) => {
             const next = new Map(b);
@@ -87,8 +106,12 @@ export function useContainerActions(nodeOf: (c: ContainerSummary) => Node | null
       const byOrder = (a: ContainerSummary, b: ContainerSummary) => (order.get(rowKey(a)) ?? 0) - (order.get(rowKey(b)) ?? 0);
       done.sort(byOrder);
       failed.sort((a, b) => byOrder(a.c, b.c));
-      const out = outcomeText(action, done, failed);
-      say(out.text, out.kind);
+      fenced.sort((a, b) => byOrder(a.c, b.c));
+      if (done.length + failed.length > 0) {
+        const out = outcomeText(action, done, failed);
+        say(out.text, out.kind);
+      }
+      if (fenced.length > 0) fencedTo.current?.(action, fenced.map((f) => f.c), (fenced[0] as { error: string }).error);
     },
     [say],
   );

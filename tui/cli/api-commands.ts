@@ -147,7 +147,7 @@ async function startAgentApi(program: Command, agent: Command, opts: { listen: s
   // What this node runs for anyone else (the API's run, failover, a rule's move): its own policy,
   // the default one (no host root, engine socket or mknod) when placement.yaml says none.
   const runPolicy = placement.config?.runPolicy ?? DEFAULT_RUN_POLICY;
-  const node = new LocalNode({ name: thisNodeName(io.env), endpoint, rules: (n) => new LocalRules(n, paths), onError: log, runPolicy });
+  const node = new LocalNode({ name: thisNodeName(io.env), endpoint, rules: (n) => new LocalRules(n, paths), onError: log, runPolicy, stateDir: paths.stateDir });
   node.connect().catch((err: unknown) => log(`api: engine unreachable (${(err as Error).message}); retrying in the background`));
   let served: import('../../core/api/server.js').ApiServer | null = null;
   const controller = await failoverController(node, paths.stateDir, io, log, placement, identity, (e) => served?.auditLink(e));

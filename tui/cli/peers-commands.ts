@@ -92,11 +92,11 @@ export async function peersList(opts: { json?: boolean; check?: boolean }, io: C
   const rows: (PeerConfig & { state?: string; latencyMs?: number | null; reason?: string })[] = peers.map((p) => ({ ...p }));
   if (opts.check) {
     const { readPeersWithTokens } = await import('../../core/peers/config.js');
-    const { nodeForPeer } = await import('../../core/peers/fleet-from-config.js');
+    const { nodeForPeer, PEER_REQUEST_DEADLINE_MS } = await import('../../core/peers/fleet-from-config.js');
     const withTokens = readPeersWithTokens(io.env);
     await Promise.all(
       rows.map(async (row, i) => {
-        const node = await nodeForPeer(withTokens[i] as PeerConfig, { requestTimeoutMs: 5000 });
+        const node = await nodeForPeer(withTokens[i] as PeerConfig, { requestTimeoutMs: PEER_REQUEST_DEADLINE_MS });
         const t0 = performance.now();
         try {
           await node.info();

@@ -83,7 +83,9 @@ async function nodeFor(program: Command, env: NodeJS.ProcessEnv, paths?: RulesPa
   const g = program.opts<GlobalOptions>();
   const endpoint = g.host ? parseHostUrl(g.host, '--host') : resolveEndpoint(env);
   const { thisNodeName } = await import('../../core/peers/node-name.js');
-  return new LocalNode({ name: thisNodeName(env), endpoint, rules: localRules(env, paths) });
+  const { stateDir } = await import('../../core/agent/store.js');
+  // The agent's state directory: a start or restart of a container failover fenced here is refused (FencedError) unless overridden.
+  return new LocalNode({ name: thisNodeName(env), endpoint, rules: localRules(env, paths), stateDir: paths?.stateDir ?? stateDir(env) });
 }
 
 /**
@@ -153,8 +155,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     if (opts.allNodes) {
       if (opts.node !== undefined) throw new BadInputError('--all-nodes and --node: give one of them.');
       const { psAllNodes } = await import('./ps-all-nodes.js');
-      const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
-      const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: 5000 });
+      const { buildFleet, PEER_REQUEST_DEADLINE_MS } = await import('../../core/peers/fleet-from-config.js');
+      const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: PEER_REQUEST_DEADLINE_MS });
       try {
         await psAllNodes(fleet, opts, io);
       } finally {
@@ -229,7 +231,9 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
     );
   };
 
-  lifecycle('start', 'start stopped containers', (c) => c, (n, r) => n.start(r));
+  const overrideFence = (c: Command) =>
+    c.option('--override-fence', 'start even a container that placement failover fenced on its node (a replacement may run elsewhere: it may then run twice)');
+  lifecycle('start', 'start stopped containers', overrideFence, (n, r, o) => n.start(r, o.overrideFence === true ? { overrideFence: true } : {}));
   lifecycle(
     'stop',
     'stop running containers (SIGTERM, then SIGKILL after the timeout)',
@@ -239,8 +243,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   lifecycle(
     'restart',
     'restart containers',
-    (c) => c.addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').argParser(intArg('--time', 0, 86400))),
-    (n, r, o) => n.restart(r, o.time === undefined ? {} : { timeoutSeconds: o.time as number }),
+    (c) => overrideFence(c.addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').argParser(intArg('--time', 0, 86400)))),
+    (n, r, o) => n.restart(r, { ...(o.time === undefined ? {} : { timeoutSeconds: o.time as number }), ...(o.overrideFence === true ? { overrideFence: true } : {}) }),
   );
   lifecycle(
     'kill',
@@ -489,8 +493,8 @@ export function buildProgram(io: CliIO, result: { code: number } = { code: 0 }):
   const placementModule = () => import('./placement-commands.js');
   /** The fleet placement acts on: this machine and the peers file's nodes (this machine alone without peers). */
   const withFleet = async (fn: (nodes: readonly Node[]) => Promise<number>): Promise<number> => {
-    const { buildFleet } = await import('../../core/peers/fleet-from-config.js');
-    const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: 10_000 });
+    const { buildFleet, PEER_REQUEST_DEADLINE_MS } = await import('../../core/peers/fleet-from-config.js');
+    const fleet = await buildFleet(io.env, await nodeFor(program, io.env), { requestTimeoutMs: PEER_REQUEST_DEADLINE_MS });
     try {
       return await fn(fleet.nodes());
     } finally {

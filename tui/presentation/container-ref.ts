@@ -28,6 +28,15 @@ const runs = (s: ContainerState) => s === 'running' || s === 'paused' || s === '
  * (SIGKILL)? y/N`), or the marked ones, each named (`Restart 3 marked
  * containers: local/a, local/b, gw-2/c? y/N`).
  */
+/**
+ * The question after a node refused to start containers failover fenced there: its reason, then
+ * the risk in plain words and the key that overrides (any other cancels).
+ */
+export function fenceQuestion(action: ContainerAction, targets: readonly Pick<ContainerSummary, 'node' | 'name'>[], reason: string): string {
+  const what = targets.length === 1 ? containerRef(targets[0] as Pick<ContainerSummary, 'node' | 'name'>) : `${targets.length} fenced containers (${targets.map(containerRef).join(', ')})`;
+  return `${reason}\n${VERB[action]} ${what} anyway? It may run twice if a replacement runs on another node. Press y to ${action} anyway, any other key to cancel.`;
+}
+
 export function confirmQuestion(action: ContainerAction, targets: readonly Pick<ContainerSummary, 'node' | 'name' | 'state'>[], marked: boolean): string {
   const running = targets.filter((c) => runs(c.state)).length;
   const note = action === 'kill' ? ' (SIGKILL)' : action === 'remove' && running > 0 ? (targets.length === 1 ? ' (running: it will be killed)' : ` (${running} running: killed first)`) : '';

@@ -214,8 +214,9 @@ export class DesktopController {
         try {
           await node[action.action](action.id);
         } catch (err) {
+          // A fenced container: the notification says why; clicking it opens the dashboard on it, where Start asks to override.
           this.#o.shell.notify({
-            title: `Could not ${action.action} ${action.name}`,
+            title: (err as { code?: unknown } | null)?.code === 'FENCED' ? `${action.name} is fenced: not started` : `Could not ${action.action} ${action.name}`,
             body: err instanceof Error ? err.message : String(err),
             target: { node: action.node, container: action.name },
           });
@@ -270,7 +271,12 @@ export class DesktopController {
         return this.state();
       case 'container:action': {
         const a = args as Calls['container:action']['args'];
-        await this.#node(a.node)[a.action](a.id);
+        const n = this.#node(a.node);
+        const override = a.overrideFence === true ? { overrideFence: true } : {};
+        // A container failover fenced is refused (FENCED) unless the window asked and the person confirmed.
+        if (a.action === 'start') await n.start(a.id, override);
+        else if (a.action === 'restart') await n.restart(a.id, override);
+        else await n.stop(a.id);
         return { done: a.action };
       }
       case 'logs:open': {

@@ -112,7 +112,7 @@ if (!app.requestSingleInstanceLock()) {
     // The composition root: this machine's engine, with its rules port on the agent's files, and
     // the peers of the peers file (the same fleet as the TUI's and the CLI's: core/peers).
     const paths = { rulesFile: defaultRulesFile(process.env), stateDir: stateDir(process.env) };
-    const node = new LocalNode({ name: thisNodeName(process.env), endpoint: resolveEndpoint(process.env), rules: (n) => new LocalRules(n, paths) });
+    const node = new LocalNode({ name: thisNodeName(process.env), endpoint: resolveEndpoint(process.env), rules: (n) => new LocalRules(n, paths), stateDir: paths.stateDir });
     let fleet: Fleet;
     try {
       fleet = await buildFleet(process.env, node);

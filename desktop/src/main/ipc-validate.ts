@@ -19,7 +19,9 @@ const SCHEMAS: { [C in Channel]: z.ZodType } = {
   'settings:get': none,
   'peers:list': none,
   'rules:check': z.strictObject({ node: node.optional() }),
-  'container:action': z.strictObject({ node, id: containerIdSchema, action: z.enum(['start', 'stop', 'restart'], { message: 'start, stop or restart' }) }),
+  'container:action': z
+    .strictObject({ node, id: containerIdSchema, action: z.enum(['start', 'stop', 'restart'], { message: 'start, stop or restart' }), overrideFence: bool.optional() })
+    .refine((a) => a.overrideFence === undefined || a.action !== 'stop', { message: 'overrideFence goes with start or restart', path: ['overrideFence'] }),
   'logs:open': z.strictObject({ node, id: containerIdSchema, tail: tailSchema }),
   'logs:close': z.strictObject({ stream: z.string().min(1, 'a stream id is required').max(64, 'at most 64 characters') }),
   'host:history': z.strictObject({ node }),

@@ -205,6 +205,8 @@ function Dashboard() {
   const [hosts, setHosts] = useState<Record<string, HostMetrics[]>>({});
   const [journal, setJournal] = useState<JournalEntry[]>([]);
   const [busy, setBusy] = useState<Record<string, string>>({});
+  /** A start or restart the node refused because failover fenced the container: the question to override. */
+  const [fenced, setFenced] = useState<{ node: string; c: ContainerSummary; action: ContainerAction; reason: string } | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
   useEffect(() => {
@@ -230,11 +232,19 @@ function Dashboard() {
   }, [shown]);
 
   const container = node?.containers.find((c) => c.name === selected) ?? null;
-  const act = (c: ContainerSummary, a: ContainerAction) => {
+  const act = (c: ContainerSummary, a: ContainerAction, overrideFence = false) => {
     setBusy((b) => ({ ...b, [c.id]: `${a}ing…` }));
-    call('container:action', { node: node!.name, id: c.id, action: a }).then(
+    setFenced(null);
+    const where = node!.name;
+    call('container:action', { node: where, id: c.id, action: a, ...(overrideFence ? { overrideFence: true } : {}) }).then(
       () => setMessage(`${a} ${c.name}: done`),
-      (e: Error) => setMessage(`${a} ${c.name} failed: ${e.message}`),
+      (e: Error & { code?: string }) => {
+        // Failover fenced it: ask, naming the risk, instead of only failing.
+        if (e.code === 'FENCED' && !overrideFence) {
+          setMessage(null);
+          setFenced({ node: where, c, action: a, reason: e.message });
+        } else setMessage(`${a} ${c.name} failed: ${e.message}`);
+      },
     ).finally(() => setBusy((b) => {
       const next = { ...b };
       delete next[c.id];
@@ -259,6 +269,20 @@ function Dashboard() {
         })}
         {message ? <output className="message">{message}</output> : null}
       </header>
+      {fenced && fenced.node === node?.name ? (
+        <section className="confirm fenced" role="alertdialog" aria-label="fenced container">
+          <p>{fenced.reason}</p>
+          <p className="warn">
+            {fenced.action === 'start' ? 'Start' : 'Restart'} {fenced.c.name} anyway? It may run twice if a replacement runs on another node.
+          </p>
+          <button type="button" onClick={() => act(fenced.c, fenced.action, true)}>
+            {fenced.action === 'start' ? 'Start' : 'Restart'} anyway
+          </button>{' '}
+          <button type="button" onClick={() => setFenced(null)}>
+            Cancel
+          </button>
+        </section>
+      ) : null}
       <section className="charts" aria-label="host">
         <Chart title="CPU" values={h.flatMap((m) => (m.cpuPercent === null ? [] : [m.cpuPercent]))} max={100} unit="%" />
         <Chart title="Memory" values={h.map((m) => m.memUsedPercent)} max={100} unit="%" />

@@ -50,7 +50,11 @@ export interface RulesCheck {
 /** Calls from a window to the main process: argument and result types per channel. */
 export interface Calls {
   'fleet:get': { args: Record<string, never>; result: FleetState };
-  'container:action': { args: { node: string; id: string; action: ContainerAction }; result: { done: string } };
+  /**
+   * `overrideFence` (start, restart): start even a container that placement failover fenced on its
+   * node; without it the node refuses one with FENCED (the window asks first, naming the risk).
+   */
+  'container:action': { args: { node: string; id: string; action: ContainerAction; overrideFence?: boolean }; result: { done: string } };
   'logs:open': { args: { node: string; id: string; tail: number }; result: { stream: string } };
   'logs:close': { args: { stream: string }; result: { closed: boolean } };
   'host:history': { args: { node: string }; result: HostMetrics[] };
