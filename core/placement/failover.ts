@@ -629,6 +629,11 @@ export function step(
   const stillBenched = new Set(Object.values(state.known).flatMap((cs) => cs.filter((c) => c.node !== self && c.fenced === true && !c.running).map((c) => c.containerId)));
   for (const id of Object.keys(state.benched)) if (!stillBenched.has(id)) delete state.benched[id];
   for (const [k, id] of Object.entries(state.noted)) {
+    if (k.startsWith('voters:')) {
+      // Said once while the same peers count other voters; said again when that changes.
+      if (k !== votersKey || otherVoters.length === 0) delete state.noted[k];
+      continue;
+    }
     const still = ids.has(id) && (!k.startsWith('dup:') || Object.values(state.known).some((cs) => cs.some((c) => c.containerId === id && c.running)));
     if (!still) delete state.noted[k];
   }

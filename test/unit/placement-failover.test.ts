@@ -377,6 +377,18 @@ describe('step: one node, a fake clock', () => {
     }
   });
 
+  it('a node that counts other voters is not agreed with, and nothing is decided for the fleet until the lists agree', () => {
+    const copies = [copy({ node: 'c' })];
+    const s = settings(['a', 'b', 'c']);
+    const { state } = drive(null, 0, 0, () => ({ self: 'a', reachable: { b: true, c: true }, copies, workloads: web }));
+    const views = (voters: string[]) => ({ b: { view: { heardAgoMs: { c: 10 * M }, voters }, receivedAgoMs: 0 } });
+    const other = drive(state, S, 8 * M, () => ({ self: 'a', reachable: { b: true }, views: views(['a', 'b', 'c', 'd']), copies: [], workloads: web }), s);
+    expect(kinds(other.out.map((x) => x.d), 'replace')).toEqual([]);
+    expect(other.out.filter((x) => x.d.kind === 'journal' && /^b count other voters than a \(a, b, c\): nothing is re-placed/.test(x.d.text))).toHaveLength(1);
+    const same = drive(state, S, 6 * M, () => ({ self: 'a', reachable: { b: true }, views: views(['c', 'b', 'a']), copies: [], workloads: web }), s);
+    expect(kinds(same.out.map((x) => x.d), 'replace')).toHaveLength(1);
+  });
+
   it('counts a replacement in flight: decided once, again only when it is not seen after replace_timeout', () => {
     const copies = [copy({ node: 'c' })];
     const lostView = { b: { view: { heardAgoMs: { c: 10 * M } }, receivedAgoMs: 0 } };
@@ -618,6 +630,26 @@ describe('fleet timelines (every 100 ms: no singleton runs twice)', () => {
     });
     expect(kinds(step(null, input('cut-off'), s).decisions, 'unfence')).toEqual([]);
     expect(kinds(step(null, input('majority'), s).decisions, 'unfence')).toEqual([expect.objectContaining({ node: 'e', containerId: fenced.containerId })]);
+  });
+
+  it('the complement of fencing: a copy fenced on a node that still does not stand in a majority is re-placed after the grace, not after lost_after', () => {
+    const s = settings(['a', 'b', 'c', 'd', 'e']);
+    const fenced = copy({ node: 'e', running: false, fenced: true });
+    const input = (t: number): FailoverInput => ({
+      self: 'a', monoNowMs: t, reachable: { b: true, c: true, e: true }, copies: [fenced], workloads: { web: workload('web') },
+      views: { e: { view: { heardAgoMs: { a: 20 * S, b: 20 * S, c: 20 * S }, mode: 'cut-off' }, receivedAgoMs: 0 } },
+    });
+    let state: FailoverState | null = null;
+    const replaced: { t: number; d: Decision }[] = [];
+    for (let t = 0; t <= 20 * S; t += S) {
+      const r = step(state, input(t), s);
+      state = r.state;
+      for (const d of r.decisions) if (d.kind === 'replace') replaced.push({ t, d });
+    }
+    // Once, after BENCHED_GRACE_MS (12 s), avoiding the fenced copy's node; the fenced copy is not restarted.
+    expect(replaced.map((x) => x.t)).toEqual([12 * S]);
+    expect(replaced[0]?.d).toMatchObject({ kind: 'replace', lostNode: 'e', generation: 1, avoid: ['e'] });
+    expect((replaced[0]?.d as { reason: string }).reason).toMatch(/^web was fenced on e, which stands in cut-off, and no copy runs anywhere: re-placing it/);
   });
 
   it('a node that comes back fenced keeps its copy stopped while the replacement runs, and every node journals it', () => {
