@@ -16,8 +16,10 @@ export { describeIssues, nameSchema, refSchema };
 
 /**
  * A person's roles rise viewer < operator < admin. `peer` stands apart: the credential one agent
- * holds for another, good for exactly what failover and placement need (the routes marked `peer`,
- * and there only placed workloads: see docs/api.md, "Roles").
+ * holds for another. It reads what a viewer reads (secrets hidden alike: a technician on the
+ * peer's machine sees this node through the same peers file), and does what failover and
+ * placement need besides (the routes marked `peer`: the link, and run, stop and remove of placed
+ * workloads only); see docs/api.md, "Authentication and roles".
  */
 export type Role = 'viewer' | 'operator' | 'admin' | 'peer';
 /** The roles a route can require (a person's). */
@@ -27,7 +29,7 @@ const RANK: Record<PersonRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
 /** Whether a token of role `have` may call the route `def`. */
 export function allows(have: Role, def: Pick<RouteDef, 'role' | 'peer'>): boolean {
-  if (have === 'peer') return def.peer === true;
+  if (have === 'peer') return def.peer === true || def.role === 'viewer';
   return RANK[have] >= RANK[def.role];
 }
 

@@ -185,14 +185,16 @@ describe('the agents link', () => {
     const t = A().peerToken;
     expect((await raw({ url: A().server.url, identity: A().identity }, 'GET', '/v1/containers?all=true', { token: t })).status).toBe(200);
     expect((await raw({ url: A().server.url, identity: A().identity }, 'GET', '/v1/info', { token: t })).status).toBe(200);
+    // What a viewer reads, a peer reads (a technician on the peer's machine sees this node through the same peers file).
+    expect((await raw({ url: A().server.url, identity: A().identity }, 'GET', '/v1/stats', { token: t })).status).toBe(200);
     for (const [method, path] of [
       ['GET', '/v1/tokens'],
       ['GET', '/v1/rules/file'],
-      ['GET', '/v1/host'],
       ['POST', `/v1/containers/${P}x/start`],
       ['POST', `/v1/containers/${P}x/restart`],
+      ['POST', `/v1/containers/${P}x/kill`],
       ['GET', `/v1/containers/${P}x/logs`],
-      ['GET', '/v1/rules/journal'],
+      ['POST', '/v1/rules/pause'],
     ] as const) {
       const r = await raw({ url: A().server.url, identity: A().identity }, method, path, { token: t, ...(method === 'POST' ? { body: '{}' } : {}) });
       expect(r.status, `${method} ${path}`).toBe(403);
