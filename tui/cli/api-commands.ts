@@ -83,7 +83,7 @@ export function registerApiCommands(program: Command, io: CliIO): void {
       const made = createEnrolment(dir, opts.role, ttl);
       const code = encodeJoinCode({ url, fingerprint, secret: made.secret });
       io.out(`${code}\n`);
-      io.err(`a ${opts.role} join code for ${url}, good once until ${new Date(made.expires).toISOString()}\n`);
+      io.err(`${opts.role === 'operator' ? 'an' : 'a'} ${opts.role} join code for ${url}, good once until ${new Date(made.expires).toISOString()}\n`);
     });
   stateOpt(tokens.command('list').description('the tokens: name, role, created (never the tokens themselves)'))
     .option('--json', 'print JSON')
