@@ -462,7 +462,10 @@ export class FailoverController {
 
   async #round(): Promise<void> {
     await this.#syncPeers();
-    const own = await this.#ownCopies(LIST_TIMEOUT_MS);
+    // A slow or hung engine must not hold the beats that keep this node reachable: once there is
+    // a list, the round goes on with the last one while a new one is asked for.
+    const listing = this.#ownCopies(LIST_TIMEOUT_MS);
+    const own = this.#own ? { ...this.#own, copies: this.#own.copies.map((c) => ({ ...c, fenced: this.isFenced(c.containerId) })) } : await listing;
     // Not before this node's copies were ever listed (an empty list looks like having none).
     if (!own) return;
     this.#step(own);
