@@ -9,10 +9,12 @@ import { runPlacementBench } from './placement.js';
 import { runFailoverBench } from './failover.js';
 import { runTuiWireBench } from './tui-wire.js';
 import { runSlowLinkBench } from './slow-link.js';
+import { runProtocolBench } from './protocol.js';
+import { runOutageBench } from './outage.js';
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'core', 'tui', 'agent', 'startup', 'peers', 'placement', 'failover', 'wire', 'slow-link', 'engine', 'compare'].includes(which)) {
-  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, peers [idle] [events] [logs] [unreachable] [list], wire (the TUI's bytes from a peer), slow-link (logs and a shell through a 300 ms, 64 kbit/s link), placement, failover, all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
+if (!['all', 'core', 'tui', 'agent', 'startup', 'peers', 'placement', 'failover', 'protocol', 'outage', 'wire', 'slow-link', 'engine', 'compare'].includes(which)) {
+  console.error(`unknown benchmark \`${which}\`: use core, tui, agent, startup, peers [idle] [events] [logs] [unreachable] [list], wire (the TUI's bytes from a peer), slow-link (logs and a shell through a 300 ms, 64 kbit/s link), placement, failover, protocol (idle agents' bytes between each other), outage (a singleton's worst outage under cut, slow and flapping links; not in all: ~12 min), all, compare REV (this build against an earlier commit's), or engine [N] (a private engine left running)`);
   process.exit(2);
 }
 if (which === 'engine') {
@@ -33,4 +35,6 @@ if (which === 'all' || which === 'slow-link') await runSlowLinkBench();
 if (which === 'all' || which === 'placement') await runPlacementBench();
 // The issue's three placement figures: the decision, then failover (also alone: `failover`).
 if (which === 'all' || which === 'placement' || which === 'failover') await runFailoverBench();
+if (which === 'all' || which === 'protocol') await runProtocolBench();
+if (which === 'outage') await runOutageBench();
 if (which === 'compare') await runCompareBench(process.argv[3]);

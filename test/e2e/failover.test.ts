@@ -1,13 +1,16 @@
 /**
  * Failover for real: three private engines, each with the built `outpost agent --listen` on its
  * own loopback address (127.0.0.2–4), each agent the two others' peer and a placement.yaml with
- * lost_after 40s and stop_after 10s. A movable singleton placed with `outpost place`:
- * - a node cut off from the two others (the agents' test-only partition switch, a file named by
- *   OUTPOST_TEST_PARTITION_FILE: no heartbeat sent to or taken from the names in it) stops its
- *   copy after stop_after, the two others re-place it after lost_after, and after the partition
- *   heals exactly one copy runs; polled on every engine every 200 ms, it never runs twice;
+ * lost_after 40s and stop_after 10s. Every agent reaches each other one through a test link
+ * (test/harness/link.ts: a TCP relay per ordered pair that the test can cut silently, as a
+ * pulled cable: nothing passes, no reset, no end). A movable singleton placed with `outpost place`:
+ * - a node cut off from the two others (every link between them cut, both ways) stops its copy
+ *   after stop_after, the two others re-place it after lost_after, and after the partition heals
+ *   exactly one copy runs; polled on every engine every 200 ms, it never runs twice;
  * - a partition that leaves the copy on the side of two: nothing stops or moves, the lone node
  *   journals that it is cut off with nothing to fence;
+ * - an asymmetric cut (what the copy's node opens to the others is cut, what they open to it
+ *   passes): a heartbeat received counts as hearing from its sender, so nothing fences or moves;
  * - a node whose agent and engine die: the others re-place its workload within lost_after and
  *   a few seconds, and the deciding node's journal says why.
  */
@@ -21,17 +24,18 @@ import type { JournalEntry } from '../../core/agent/journal.js';
 import { BIN, outpost } from '../harness/cli.js';
 import { docker, eventually } from '../harness/fixtures.js';
 import { TEST_IMAGE } from '../harness/image.js';
-import { homeEnv, siteNode, startAgent, stopAgent, type SiteNode } from '../harness/site.js';
+import type { Mesh } from '../harness/link.js';
+import { homeEnv, peerThroughLinks, siteNode, startAgent, stopAgent, type SiteNode } from '../harness/site.js';
 
 const LOST_AFTER_S = 40;
 const STOP_AFTER_S = 10;
 
 let home: string;
+let mesh: Mesh | null = null;
 const sites: SiteNode[] = [];
 const dead = new Set<string>();
 const site = (name: string) => sites.find((s) => s.name === name) as SiteNode;
 const stateDirOf = (s: SiteNode) => join(s.home, '.state', 'outpost');
-const partitionFile = (s: SiteNode) => join(s.home, 'partition');
 
 function placementYaml(name: string): string {
   return `node: ${name}\nfailover:\n  lost_after: ${LOST_AFTER_S}s\n  stop_after: ${STOP_AFTER_S}s\n  reconcile: keep_replacement\n`;
@@ -96,15 +100,13 @@ function placementEntries(s: SiteNode): JournalEntry[] {
   return readJournal(stateDirOf(s)).entries.filter((e) => e.kind === 'placement');
 }
 
+/** Cuts every link between the groups, both ways. */
 function partition(groups: string[][]): void {
-  for (const g of groups) {
-    const others = groups.filter((x) => x !== g).flat();
-    for (const n of g) writeFileSync(partitionFile(site(n)), others.join('\n'));
-  }
+  mesh?.partition(...groups);
 }
 
 function heal(): void {
-  for (const s of sites) writeFileSync(partitionFile(s), '');
+  mesh?.heal();
 }
 
 async function place(file: string, from: SiteNode): Promise<void> {
@@ -171,22 +173,15 @@ beforeAll(async () => {
   for (const s of sites) {
     mkdirSync(join(s.home, '.config', 'outpost'), { recursive: true });
     writeFileSync(join(s.home, '.config', 'outpost', 'placement.yaml'), placementYaml(s.name));
-    writeFileSync(partitionFile(s), '');
   }
-  await Promise.all(sites.map((s) => startAgent(s, { OUTPOST_TEST_PARTITION_FILE: partitionFile(s) })));
-  for (const a of sites) {
-    for (const b of sites) {
-      if (a === b) continue;
-      const add = await outpost(['peers', 'add', b.joinCode as string, '--name', b.name], homeEnv(a.home));
-      expect(add.stderr).toBe('');
-      expect(add.code).toBe(0);
-    }
-  }
+  await Promise.all(sites.map((s) => startAgent(s)));
+  mesh = await peerThroughLinks(sites);
   await settled();
 }, 180_000);
 
 afterAll(async () => {
   for (const s of sites) await stopAgent(s, 'SIGKILL');
+  await mesh?.close();
   for (const s of sites) await s.engine.dispose().catch(() => undefined);
   if (home) rmSync(home, { recursive: true, force: true });
 }, 120_000);
@@ -268,6 +263,37 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
       await removeAll(name);
     }
   }, 150_000);
+
+  it('an asymmetric cut (what the copy\'s node opens to the others is cut, what they open to it passes): nothing fences, nothing moves, one copy', async () => {
+    const name = 'fo-asym';
+    await settled();
+    await place(workloadFile(name, 'n4'), site('n2'));
+    const first = await eventually(async () => (await copiesOf(name)).find((c) => c.running), 20_000, `${name} running`);
+    expect(first.node).toBe('n4');
+    await knownEverywhere(name);
+    const watch = monitor(name);
+    try {
+      const since = Date.now();
+      mesh?.link('n4', 'n2').cut();
+      mesh?.link('n4', 'n3').cut();
+      await new Promise((r) => setTimeout(r, (STOP_AFTER_S + 10) * 1000));
+      // The cut is real: n4's own heartbeats to the others fail.
+      const lone = placementEntries(site('n4')).filter((e) => e.ts >= since);
+      expect(lone.some((e) => /^heartbeat to n[23] failed/.test(e.reason))).toBe(true);
+      expect(lone.some((e) => /stopping fo-asym/.test(e.reason))).toBe(false);
+      expect([site('n2'), site('n3')].flatMap(placementEntries).some((e) => e.ts >= since && /re-placing fo-asym/.test(e.reason))).toBe(false);
+      const now = (await copiesOf(name)).filter((c) => c.running);
+      expect(now.map((c) => c.id)).toEqual([first.id]);
+      heal();
+      await settled();
+    } finally {
+      heal();
+      const { max, overlaps } = await watch.stop();
+      expect(overlaps).toEqual([]);
+      expect(max).toBe(1);
+      await removeAll(name);
+    }
+  }, 90_000);
 
   it("a rule's `move` sends its node's placed container to another node through the placement engine; the journal says so; never two at once", async () => {
     const name = 'fo-move';

@@ -1,15 +1,19 @@
 /**
  * A site on one machine, for the multi-node tests: private engines, each with the built
  * `outpost agent --listen` on its own loopback address (127.0.0.2, .3, …), their state in
- * their own home directories. The tests add them as peers with the join codes the agents print.
+ * their own home directories. Each agent reaches the others through the test links of a `Mesh`
+ * (test/harness/link.ts): `peerThroughLinks` adds every node b to every a's peers file with the
+ * link a → b as b's address, so a test cuts, shapes and counts the wire between agents.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { BIN } from './cli.js';
+import { decodeJoinCode } from '../../core/api/join-code.js';
+import { BIN, runCommand } from './cli.js';
 import { startPrivateEngine, type PrivateEngine } from './engine.js';
 import { importTestImage } from './image.js';
+import { Mesh, type Shape } from './link.js';
 
 export interface SiteNode {
   name: string;
@@ -91,4 +95,35 @@ export async function stopAgent(site: SiteNode, signal: NodeJS.Signals = 'SIGTER
   const exited = new Promise((r) => c.once('exit', r));
   c.kill(signal);
   await exited;
+}
+
+/**
+ * What node `forName` presents to `site`'s agent, and the certificate it pins: THE one place
+ * the tests and benchmarks take an agent peer's credential from. Today it is the token in the
+ * join code the agent printed on its first start (the admin token); when agents enrol with each
+ * other under a peer role, only this function changes.
+ */
+export function peerCredential(site: SiteNode, forName: string): { fingerprint: string; token: string } {
+  if (!site.joinCode) throw new Error(`${site.name} printed no join code (its agent has not started yet) for ${forName} to use`);
+  const code = decodeJoinCode(site.joinCode);
+  return { fingerprint: code.fingerprint, token: code.token };
+}
+
+/** Adds `peer` to `site`'s peers file (`outpost peers add`) at `url`, with the credential from `peerCredential`. */
+export async function addPeer(site: SiteNode, peer: SiteNode, url: string): Promise<void> {
+  const { fingerprint, token } = peerCredential(peer, site.name);
+  const r = await runCommand([process.execPath, BIN, 'peers', 'add', url, '--name', peer.name, '--fingerprint', fingerprint, '--token', token], { PATH: process.env.PATH ?? '', ...homeEnv(site.home) });
+  if (r.code !== 0 || r.stderr !== '') throw new Error(`outpost peers add ${peer.name} on ${site.name} failed (${r.code}): ${r.stderr}`);
+}
+
+/**
+ * A link for every ordered pair of the sites (each listening on the first node's loopback IP,
+ * connecting from it), started, and every node added to every other's peers file through its
+ * link. The agents must have started (their join codes printed). Close the mesh after the agents.
+ */
+export async function peerThroughLinks(sites: readonly SiteNode[], o: { shape?: Shape; retransmit?: boolean } = {}): Promise<Mesh> {
+  const mesh = new Mesh(sites, o);
+  await mesh.start();
+  for (const a of sites) for (const b of sites) if (a !== b) await addPeer(a, b, mesh.link(a.name, b.name).url);
+  return mesh;
 }
