@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { decodeJoinCode } from '../../core/api/join-code.js';
+import { createToken, readTokens, revokeToken } from '../../core/api/tokens.js';
 import { BIN, runCommand } from './cli.js';
 import { startPrivateEngine, type PrivateEngine } from './engine.js';
 import { importTestImage } from './image.js';
@@ -105,8 +106,11 @@ export async function stopAgent(site: SiteNode, signal: NodeJS.Signals = 'SIGTER
  */
 export function peerCredential(site: SiteNode, forName: string): { fingerprint: string; token: string } {
   if (!site.joinCode) throw new Error(`${site.name} printed no join code (its agent has not started yet) for ${forName} to use`);
-  const code = decodeJoinCode(site.joinCode);
-  return { fingerprint: code.fingerprint, token: code.token };
+  // What an agent holds for another: a peer token, made on that node (the join code carries only a single-use secret).
+  const stateDir = join(homeEnv(site.home).XDG_STATE_HOME as string, 'outpost');
+  const name = `peer-${forName}`;
+  const token = readTokens(stateDir).some((t) => t.name === name) ? (revokeToken(stateDir, name), createToken(stateDir, name, 'peer')) : createToken(stateDir, name, 'peer');
+  return { fingerprint: decodeJoinCode(site.joinCode).fingerprint, token };
 }
 
 /** Adds `peer` to `site`'s peers file (`outpost peers add`) at `url`, with the credential from `peerCredential`. */
