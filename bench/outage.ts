@@ -17,7 +17,8 @@
  * After a condition the links are healed and unshaped and the polling goes on until one copy has
  * run for 10 s (at most 60 s): an outage still open then counts up to that moment. Reported per
  * condition: the worst outage, how many outages, the polls and episodes with two copies running
- * at once (must be 0), and each node's journaled fences and re-placements. Target (the issue):
+ * at once (must be 0), and each node's journaled fences, re-placements and episodes of failing
+ * heartbeats (what says the condition bit at all). Target (the issue):
  * out of service ≤ lost_after + 5 s, never twice. Saved to bench/results/outage.json.
  */
 import { join } from 'node:path';
@@ -78,11 +79,13 @@ function watch(f: Fleet, workload: string) {
   };
 }
 
-function decisions(s: SiteNode, since: number, workload: string): { fences: number; replacements: number } {
+function decisions(s: SiteNode, since: number, workload: string): { fences: number; replacements: number; heartbeatFailures: number } {
   const entries = readJournal(join(s.home, '.state', 'outpost')).entries.filter((e) => e.kind === 'placement' && e.ts >= since);
   return {
     fences: entries.filter((e) => new RegExp(`stopping ${workload} so it never runs twice`).test(e.reason)).length,
     replacements: entries.filter((e) => new RegExp(`re-placing ${workload} on another node`).test(e.reason)).length,
+    // Journaled once when a peer's heartbeats start failing (or fail for another reason): episodes, not beats.
+    heartbeatFailures: entries.filter((e) => /^heartbeat to \S+ failed/.test(e.reason)).length,
   };
 }
 
@@ -95,6 +98,8 @@ interface Outcome {
   twiceEpisodes: number;
   fences: Record<string, number>;
   replacements: Record<string, number>;
+  /** Episodes of failing heartbeats each node journaled (evidence the link condition bit). */
+  heartbeatFailures: Record<string, number>;
   met: boolean;
 }
 
@@ -116,10 +121,12 @@ async function condition(f: Fleet, key: string, label: string, act: (f: Fleet, u
   const r = await w.stop();
   const fences: Record<string, number> = {};
   const replacements: Record<string, number> = {};
+  const heartbeatFailures: Record<string, number> = {};
   for (const s of f.sites) {
     const d = decisions(s, since, workload);
     fences[s.name] = d.fences;
     replacements[s.name] = d.replacements;
+    heartbeatFailures[s.name] = d.heartbeatFailures;
   }
   await removeAll(f, workload);
   const worst = round(Math.max(0, ...r.outages), 1);
@@ -132,11 +139,13 @@ async function condition(f: Fleet, key: string, label: string, act: (f: Fleet, u
     twiceEpisodes: r.twiceEpisodes,
     fences,
     replacements,
+    heartbeatFailures,
     met: worst <= TARGET_S && r.twiceEpisodes === 0 && !r.open,
   };
   console.log(
     `outage: ${label}: worst outage ${worst} s over ${o.outages} outage(s)${r.open ? ' (STILL OUT at the end)' : ''}; two copies at once: ${r.twiceEpisodes} time(s) (${r.twicePolls} polls); ` +
-      `fences ${NAMES.map((n) => `${n} ${fences[n]}`).join(', ')}; re-placements ${NAMES.map((n) => `${n} ${replacements[n]}`).join(', ')}`,
+      `fences ${NAMES.map((n) => `${n} ${fences[n]}`).join(', ')}; re-placements ${NAMES.map((n) => `${n} ${replacements[n]}`).join(', ')}; ` +
+      `heartbeat failure episodes ${NAMES.map((n) => `${n} ${heartbeatFailures[n]}`).join(', ')}`,
   );
   return o;
 }

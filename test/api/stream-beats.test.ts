@@ -7,56 +7,22 @@
  * that never connected (a CLI's `logs -f --node`) keeps the agent's beat on
  * its stream, so a cut still ends it.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestedBeatMs } from '../../core/api/server.js';
 import { streamIdleMs } from '../../core/remote/client.js';
 import { RemoteNode } from '../../core/remote/remote-node.js';
 import type { LogLine } from '../../core/model/types.js';
 import { docker, eventually, makeContainer, removeByPrefix } from '../harness/fixtures.js';
+import { Link } from '../harness/link.js';
 import { startTestAgent, type TestAgent } from './harness.js';
 
 const P = 'api-beats-';
 const BEAT_MS = 300;
 let agent: TestAgent;
 
-/** A TCP relay whose link can be cut as a pulled cable cuts it: sockets stay open, nothing passes. */
-class CuttableLink {
-  port = 0;
-  /** Bytes from the agent to the client. */
-  down = 0;
-  #cut = false;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  constructor(target: number) {
-    this.#server = createServer((client) => {
-      const upstream = connect(target, '127.0.0.1');
-      this.#sockets.add(client).add(upstream);
-      client.on('data', (d: Buffer) => this.#cut || upstream.write(d));
-      upstream.on('data', (d: Buffer) => {
-        this.down += d.length;
-        if (!this.#cut) client.write(d);
-      });
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', end).on('error', end);
-      upstream.on('close', end).on('error', end);
-    });
-  }
-  async start(): Promise<string> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.port = (this.#server.address() as { port: number }).port;
-    return `https://127.0.0.1:${this.port}`;
-  }
-  cut(): void {
-    this.#cut = true;
-  }
-  close(): void {
-    for (const s of this.#sockets) s.destroy();
-    this.#server.close();
-  }
+/** The shared test link (test/harness/link.ts) to the agent: cut as a pulled cable cuts it, sockets open, nothing passing. */
+function cuttableLink(port: number): Link {
+  return new Link({ listenHost: '127.0.0.1', target: { host: '127.0.0.1', port } });
 }
 
 beforeAll(async () => {
@@ -119,7 +85,7 @@ describe('stream heartbeats', () => {
   });
 
   it('a connected node: a cut found by the status stream ends a quiet log stream and the node goes offline', async () => {
-    const link = new CuttableLink(agent.server.port);
+    const link = cuttableLink(agent.server.port);
     const url = await link.start();
     const node = new RemoteNode({ name: 'peer', url, fingerprint: agent.identity.fingerprint, token: agent.tokens.admin, reconnectMinMs: 100, reconnectMaxMs: 300, timeoutMs: 2000 });
     try {
@@ -147,12 +113,12 @@ describe('stream heartbeats', () => {
       logs.close();
     } finally {
       await node.close();
-      link.close();
+      await link.close();
     }
   });
 
   it('a node that never connected keeps the agent\'s beat on its log stream: a cut still ends it', async () => {
-    const link = new CuttableLink(agent.server.port);
+    const link = cuttableLink(agent.server.port);
     const url = await link.start();
     const node = new RemoteNode({ name: 'peer', url, fingerprint: agent.identity.fingerprint, token: agent.tokens.admin, timeoutMs: 2000 });
     try {
@@ -173,7 +139,7 @@ describe('stream heartbeats', () => {
       logs.close();
     } finally {
       await node.close();
-      link.close();
+      await link.close();
     }
   });
 });
@@ -207,17 +173,17 @@ describe('compressed logs', () => {
     const c = await makeContainer(docker(), { name: `${P}history`, cmd: 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "$i GET /api/v1/items?page=$i 200 12ms user-agent=probe/1.0"; done; sleep 3600' });
     await eventually(async () => (await c.logs({ stdout: true, tail: 1 })).toString().includes('3000 GET'), 15_000, 'the history written');
     const read = async (compressLogs: boolean) => {
-      const link = new CuttableLink(agent.server.port);
+      const link = cuttableLink(agent.server.port);
       const url = await link.start();
       const node = new RemoteNode({ name: 'peer', url, fingerprint: agent.identity.fingerprint, token: agent.tokens.admin, timeoutMs: 5000, compressLogs });
       try {
         const logs = await node.logs(`${P}history`, { tail: 'all', follow: false, timestamps: true });
         const numbers: number[] = [];
         for await (const l of logs) numbers.push(Number(l.text.split(' ')[0]));
-        return { numbers, bytes: link.down };
+        return { numbers, bytes: link.fromTarget };
       } finally {
         await node.close();
-        link.close();
+        await link.close();
       }
     };
     const plain = await read(false);
