@@ -264,7 +264,7 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
     }
   }, 150_000);
 
-  it('an asymmetric cut (what the copy\'s node opens to the others is cut, what they open to it passes): nothing fences, nothing moves, one copy', async () => {
+  it("a one-way cut (what the copy's node sends the others is held, what they send it passes): no round trip completes, so it is a cut both sides see: it fences after stop_after, the others re-place after lost_after; never two at once", async () => {
     const name = 'fo-asym';
     await settled();
     await place(workloadFile(name, 'n4'), site('n2'));
@@ -273,19 +273,21 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
     await knownEverywhere(name);
     const watch = monitor(name);
     try {
-      const since = Date.now();
+      const t0 = Date.now();
       mesh?.link('n4', 'n2').cut();
       mesh?.link('n4', 'n3').cut();
-      await new Promise((r) => setTimeout(r, (STOP_AFTER_S + 10) * 1000));
-      // The cut is real: n4's own heartbeats to the others fail.
-      const lone = placementEntries(site('n4')).filter((e) => e.ts >= since);
-      expect(lone.some((e) => /^heartbeat to n[23] failed/.test(e.reason))).toBe(true);
-      expect(lone.some((e) => /stopping fo-asym/.test(e.reason))).toBe(false);
-      expect([site('n2'), site('n3')].flatMap(placementEntries).some((e) => e.ts >= since && /re-placing fo-asym/.test(e.reason))).toBe(false);
-      const now = (await copiesOf(name)).filter((c) => c.running);
-      expect(now.map((c) => c.id)).toEqual([first.id]);
+      await eventually(async () => !(await copiesOf(name)).some((c) => c.node === 'n4' && c.running), (STOP_AFTER_S + 15) * 1000, 'n4 to stop its copy');
+      const stoppedAfter = (Date.now() - t0) / 1000;
+      console.log(`failover: one-way cut: n4 stopped its copy ${stoppedAfter.toFixed(1)} s after the cut (stop_after ${STOP_AFTER_S} s)`);
+      expect(stoppedAfter).toBeGreaterThanOrEqual(STOP_AFTER_S);
+      // n4 still hears the others' beats, but none of them acknowledges one of its own: no contact.
+      expect(placementEntries(site('n4')).some((e) => e.ts >= t0 && /cut off from a majority for .*stopping fo-asym/.test(e.reason))).toBe(true);
+      const moved = await eventually(async () => (await copiesOf(name)).find((c) => c.running && c.node !== 'n4'), (LOST_AFTER_S + 20) * 1000, `${name} re-placed`);
+      console.log(`failover: one-way cut: re-placed on ${moved.node} ${((Date.now() - t0) / 1000).toFixed(1)} s after the cut (lost_after ${LOST_AFTER_S} s)`);
       heal();
-      await settled();
+      await eventually(() => placementEntries(site('n4')).some((e) => e.ts >= t0 && /fenced copy .* of fo-asym stays stopped: generation 1 runs on/.test(e.reason)), 30_000, 'n4 to see the replacement');
+      const after = (await copiesOf(name)).filter((c) => c.running);
+      expect(after.map((c) => c.id)).toEqual([moved.id]);
     } finally {
       heal();
       const { max, overlaps } = await watch.stop();
@@ -293,7 +295,7 @@ describe('failover of a movable singleton across three agents (lost_after 40s, s
       expect(max).toBe(1);
       await removeAll(name);
     }
-  }, 90_000);
+  }, 150_000);
 
   it("a rule's `move` sends its node's placed container to another node through the placement engine; the journal says so; never two at once", async () => {
     const name = 'fo-move';
